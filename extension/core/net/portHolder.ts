@@ -1,0 +1,171 @@
+/**
+ * Which process listens on a TCP port, best effort, so "port 8443 is in use" can say "by node
+ * (pid 4242)". On Linux it reads `ss -ltnp`, then falls back to /proc/net/tcp{,6} (socket inode)
+ * and a scan of /proc/PID/fd for that inode; on macOS it asks `lsof`. Other users' processes are
+ * only visible to root, so "unknown" is a normal answer. The parsers are pure and exported for tests.
+ */
+import { execFile } from "node:child_process";
+import { readdir, readFile, readlink } from "node:fs/promises";
+import path from "node:path";
+
+/** A listening socket and, when the OS told us, its owner. */
+export interface PortHolder {
+  address: string;
+  port: number;
+  pid?: number;
+  command?: string;
+}
+
+/** One LISTEN line of /proc/net/tcp or /proc/net/tcp6. */
+export interface ProcTcpListener {
+  address: string;
+  port: number;
+  inode: number;
+}
+
+/** Where to look; tests point these at fixtures. */
+export interface PortHolderOptions {
+  platform?: NodeJS.Platform;
+  procRoot?: string;
+  /** Runs a command and returns its stdout; a failure means "tool missing or refused". */
+  run?: (file: string, args: string[]) => Promise<string>;
+  /** Upper bound for the whole search, in ms. */
+  timeoutMs?: number;
+}
+
+/** Parses `ss -ltnp` output into listeners with their owning process, when ss could see it. */
+export function parseSsListeners(text: string): PortHolder[] {
+  const out: PortHolder[] = [];
+  for (const line of text.split("\n")) {
+    const fields = line.trim().split(/\s+/);
+    if (fields[0] !== "LISTEN" || fields.length < 4) continue;
+    const local = /^\[?(.*?)\]?:(\d+|\*)$/.exec(fields[3]!);
+    if (!local || local[2] === "*") continue;
+    const holder: PortHolder = {
+      address: local[1]!.replace(/%.*$/, "").replace(/^\*$/, "0.0.0.0"),
+      port: Number(local[2]),
+    };
+    const user = /users:\(\("((?:[^"\\]|\\.)*)",pid=(\d+)/.exec(line);
+    if (user) {
+      holder.command = user[1]!;
+      holder.pid = Number(user[2]);
+    }
+    out.push(holder);
+  }
+  return out;
+}
+
+/** Parses /proc/net/tcp or /proc/net/tcp6 into its LISTEN sockets (state 0A). */
+export function parseProcNetTcp(text: string): ProcTcpListener[] {
+  const out: ProcTcpListener[] = [];
+  for (const line of text.split("\n").slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10 || f[3] !== "0A") continue;
+    const [hexAddr, hexPort] = f[1]!.split(":");
+    if (!hexAddr || !hexPort) continue;
+    out.push({ address: decodeProcAddress(hexAddr), port: parseInt(hexPort, 16), inode: Number(f[9]) });
+  }
+  return out;
+}
+
+/** /proc stores addresses as 32-bit words in host (little-endian on x86/arm) byte order. */
+function decodeProcAddress(hex: string): string {
+  const words: number[][] = [];
+  for (let i = 0; i < hex.length; i += 8) {
+    const w = hex.slice(i, i + 8);
+    words.push([6, 4, 2, 0].map((j) => parseInt(w.slice(j, j + 2), 16)));
+  }
+  const bytes = words.flat();
+  if (bytes.length === 4) return bytes.join(".");
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
+  return new URL(`http://[${groups.join(":")}]/`).hostname.slice(1, -1);
+}
+
+/** Parses `lsof -nP -iTCP:PORT -sTCP:LISTEN -Fpcn` field output (macOS, BSD). */
+export function parseLsofListeners(text: string): PortHolder[] {
+  const out: PortHolder[] = [];
+  let pid: number | undefined;
+  let command: string | undefined;
+  for (const line of text.split("\n")) {
+    const tag = line[0];
+    const value = line.slice(1);
+    if (tag === "p") pid = Number(value);
+    else if (tag === "c") command = value;
+    else if (tag === "n") {
+      const m = /^\[?(.*?)\]?:(\d+)$/.exec(value);
+      if (!m) continue;
+      const holder: PortHolder = { address: m[1] === "*" ? "0.0.0.0" : m[1]!, port: Number(m[2]) };
+      if (pid !== undefined) holder.pid = pid;
+      if (command !== undefined) holder.command = command;
+      out.push(holder);
+    }
+  }
+  return out;
+}
+
+/**
+ * The listener on `port` (preferring one whose owner is known), or undefined when nothing is
+ * found or the search ran out of time. Never throws.
+ */
+export async function findPortHolder(port: number, options: PortHolderOptions = {}): Promise<PortHolder | undefined> {
+  const timeout = new Promise<undefined>((resolve) =>
+    setTimeout(() => resolve(undefined), options.timeoutMs ?? 1500).unref(),
+  );
+  return Promise.race([search(port, options).catch(() => undefined), timeout]);
+}
+
+async function search(port: number, options: PortHolderOptions): Promise<PortHolder | undefined> {
+  const platform = options.platform ?? process.platform;
+  const run = options.run ?? runTool;
+  const pick = (list: PortHolder[]): PortHolder | undefined => {
+    const onPort = list.filter((h) => h.port === port);
+    return onPort.find((h) => h.pid !== undefined) ?? onPort[0];
+  };
+  if (platform === "linux") {
+    const fromSs = await run("ss", ["-ltnpH"]).then(parseSsListeners, () => []);
+    const found = pick(fromSs);
+    if (found?.pid !== undefined) return found;
+    return (await fromProc(port, options.procRoot ?? "/proc")) ?? found;
+  }
+  if (platform === "darwin" || platform === "freebsd" || platform === "openbsd") {
+    return pick(
+      await run("lsof", ["-nP", `-iTCP:${port}`, "-sTCP:LISTEN", "-Fpcn"]).then(parseLsofListeners, () => []),
+    );
+  }
+  return undefined;
+}
+
+async function fromProc(port: number, procRoot: string): Promise<PortHolder | undefined> {
+  const listeners: ProcTcpListener[] = [];
+  for (const file of ["tcp", "tcp6"]) {
+    const text = await readFile(path.join(procRoot, "net", file), "utf8").catch(() => "");
+    listeners.push(...parseProcNetTcp(text).filter((l) => l.port === port));
+  }
+  if (listeners.length === 0) return undefined;
+  const first = listeners[0]!;
+  const inodes = new Map(listeners.map((l) => [`socket:[${l.inode}]`, l]));
+  const pids = (await readdir(procRoot).catch(() => [] as string[])).filter((d) => /^\d+$/.test(d));
+  for (const pid of pids) {
+    const fdDir = path.join(procRoot, pid, "fd");
+    const fds = await readdir(fdDir).catch(() => [] as string[]);
+    for (const fd of fds) {
+      const link = await readlink(path.join(fdDir, fd)).catch(() => "");
+      const hit = inodes.get(link);
+      if (!hit) continue;
+      const command = (await readFile(path.join(procRoot, pid, "comm"), "utf8").catch(() => "")).trim();
+      const holder: PortHolder = { address: hit.address, port, pid: Number(pid) };
+      if (command) holder.command = command;
+      return holder;
+    }
+  }
+  return { address: first.address, port };
+}
+
+function runTool(file: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { timeout: 1000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout) =>
+      err ? reject(err) : resolve(stdout),
+    );
+  });
+}

@@ -1,0 +1,155 @@
+/**
+ * Hosts the Switchyard panel: a webview with a strict CSP (nonce, no inline script),
+ * `localResourceRoots` limited to dist/, validated messages, and a serializer so the panel comes
+ * back after a window reload (the pattern of vscode-extension-samples/webview-sample).
+ */
+import { randomBytes } from "node:crypto";
+import * as vscode from "vscode";
+import {
+  parseWebviewMessage,
+  type HostMessage,
+  type PanelSnapshot,
+  type RecordView,
+  type WebviewMessage,
+} from "../../webview/protocol";
+
+export const PANEL_VIEW_TYPE = "switchyard.panel";
+
+/** What the panel needs from the rest of the adapter. */
+export interface PanelDataSource {
+  snapshot(): Promise<PanelSnapshot>;
+  records(): RecordView[];
+  handle(message: WebviewMessage): Promise<void>;
+}
+
+/** The one Switchyard panel; created on demand, revived by the serializer. */
+export class PanelHost implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  /** Messages rejected by validation; visible to tests through the extension's API. */
+  rejectedMessages = 0;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly data: PanelDataSource,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.disposables.push(
+      vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
+        deserializeWebviewPanel: async (panel) => this.adopt(panel),
+      }),
+    );
+  }
+
+  get visible(): boolean {
+    return this.panel?.visible ?? false;
+  }
+
+  /** Opens the panel, or reveals it when it is already open. */
+  show(): void {
+    if (this.panel) {
+      this.panel.reveal();
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, "Switchyard", vscode.ViewColumn.Active, {
+      enableScripts: true,
+      retainContextWhenHidden: false,
+      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, "dist")],
+    });
+    this.adopt(panel);
+  }
+
+  /** Sends fresh state to the panel, if it is open. */
+  async refresh(): Promise<void> {
+    if (this.panel) await this.post({ type: "snapshot", snapshot: await this.data.snapshot() });
+  }
+
+  /** Streams new connection records to the panel, if it is open. */
+  pushRecords(records: RecordView[]): void {
+    if (this.panel && records.length > 0) void this.post({ type: "records", records });
+  }
+
+  post(message: HostMessage): Thenable<boolean> {
+    return this.panel?.webview.postMessage(message) ?? Promise.resolve(false);
+  }
+
+  private adopt(panel: vscode.WebviewPanel): void {
+    this.panel = panel;
+    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, "media", "icon.png");
+    panel.webview.options = {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, "dist")],
+    };
+    panel.webview.html = this.html(panel.webview);
+    const subscriptions: vscode.Disposable[] = [];
+    subscriptions.push(
+      panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
+      panel.onDidDispose(() => {
+        this.panel = undefined;
+        subscriptions.forEach((d) => d.dispose());
+      }),
+    );
+  }
+
+  private async receive(raw: unknown): Promise<void> {
+    const message = parseWebviewMessage(raw);
+    if (!message) {
+      this.rejectedMessages += 1;
+      this.log.warn(`panel: ignored a malformed message: ${safePreview(raw)}`);
+      return;
+    }
+    try {
+      if (message.type === "ready") {
+        await this.post({ type: "records", records: this.data.records(), reset: true });
+        await this.refresh();
+        return;
+      }
+      await this.data.handle(message);
+      await this.refresh();
+    } catch (e) {
+      const text = (e as Error).message ?? String(e);
+      this.log.error(`panel: ${message.type} failed: ${text}`);
+      await this.post({ type: "notice", level: "error", text });
+    }
+  }
+
+  private html(webview: vscode.Webview): string {
+    const nonce = randomBytes(16).toString("base64");
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, "dist", "webview.js"));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, "dist", "webview.css"));
+    const csp = [
+      "default-src 'none'",
+      `img-src ${webview.cspSource} data:`,
+      `style-src ${webview.cspSource}`,
+      `font-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+    ].join("; ");
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style.toString()}">
+<title>Switchyard</title>
+</head>
+<body>
+<div id="app" aria-live="polite">Loading Switchyard…</div>
+<script nonce="${nonce}" src="${script.toString()}"></script>
+</body>
+</html>`;
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    this.disposables.forEach((d) => d.dispose());
+  }
+}
+
+function safePreview(raw: unknown): string {
+  try {
+    return JSON.stringify(raw).slice(0, 200);
+  } catch {
+    return typeof raw;
+  }
+}

@@ -1,0 +1,54 @@
+// `npm start`: build, package, and run Switchyard in a real VS Code.
+// - With desktop VS Code (`code` on PATH): opens the sample workspace with --extensionDevelopmentPath.
+// - Without it: installs the packaged VSIX into a VS Code server (from the npm package code-server,
+//   installed once into ~/.cache/switchyard) and prints the URL to open in a browser.
+// Environment: SWITCHYARD_PORT (default 3210), SWITCHYARD_WORKSPACE (default the sample workspace).
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ensureCodeServer, node24, repoRoot } from "../test/harness/codeServer.mjs";
+
+const workspace = process.env.SWITCHYARD_WORKSPACE ?? join(repoRoot, "test", "fixtures", "sample-workspace");
+const port = Number(process.env.SWITCHYARD_PORT ?? 3210);
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: repoRoot, stdio: "inherit" });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed with exit code ${r.status}`);
+}
+
+run("npm", ["run", "--silent", "package"]);
+const vsix = join(repoRoot, "dist", "switchyard.vsix");
+
+const hasDesktopCode = spawnSync("sh", ["-c", "command -v code"], { encoding: "utf8" }).status === 0 && !process.env.SWITCHYARD_NO_DESKTOP;
+if (hasDesktopCode) {
+  console.log("Launching desktop VS Code with the extension under development…");
+  run("code", ["--extensionDevelopmentPath", repoRoot, workspace]);
+} else {
+  const pkg = ensureCodeServer();
+  const state = join(repoRoot, ".switchyard-dev");
+  const dirs = { userData: join(state, "user-data"), serverData: join(state, "server-data"), extensions: join(state, "extensions") };
+  mkdirSync(join(dirs.userData, "User"), { recursive: true });
+  writeFileSync(join(dirs.userData, "User", "settings.json"), JSON.stringify({ "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off" }, null, 2));
+  const server = join(pkg, "lib", "vscode", "out", "server-main.js");
+  const common = ["--user-data-dir", dirs.userData, "--server-data-dir", dirs.serverData, "--extensions-dir", dirs.extensions];
+  const install = spawnSync(node24, [server, ...common, "--accept-server-license-terms", "--install-extension", vsix, "--force"], { stdio: "inherit" });
+  if (install.status !== 0) throw new Error(`installing ${vsix} into the VS Code server failed`);
+  const child = spawn(
+    node24,
+    [server, ...common, "--host", "127.0.0.1", "--port", String(port), "--without-connection-token", "--accept-server-license-terms", "--disable-telemetry"],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`;
+  let announced = false;
+  child.stdout.on("data", (chunk) => {
+    if (process.env.SWITCHYARD_VERBOSE) process.stdout.write(chunk);
+    if (!announced && /Extension host agent listening|Server bound to/.test(String(chunk))) {
+      announced = true;
+      console.log(`\nSwitchyard is running in VS Code at:\n\n  ${url}\n\nOpen it in a browser (Ctrl+C stops the server).`);
+    }
+  });
+  const stop = () => child.kill("SIGTERM");
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  child.on("exit", (code) => process.exit(code ?? 0));
+}

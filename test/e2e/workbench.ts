@@ -1,0 +1,73 @@
+/**
+ * Shared steps for browser tests against the real VS Code workbench: a VS Code server with the
+ * extension under development, Chromium through Playwright, the command palette and the panel's
+ * webview frame.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FrameLocator, Page } from "playwright-core";
+// @ts-expect-error: plain JS harness module shared with `npm start` and the integration runner
+import { launchChromium } from "../harness/browser.mjs";
+// @ts-expect-error: plain JS harness module shared with `npm start` and the integration runner
+import { repoRoot, startVsCodeServer, workbenchUrl } from "../harness/codeServer.mjs";
+
+export const ARTIFACTS = join(repoRoot as string, ".test-artifacts");
+
+export interface Workbench {
+  page: Page;
+  workspace: string;
+  work: string;
+  close(): Promise<void>;
+}
+
+/** Opens a workspace with the given settings in a fresh VS Code server and browser. */
+export async function openWorkbench(options: { settings?: Record<string, unknown>; userSettings?: Record<string, unknown>; env?: Record<string, string> } = {}): Promise<Workbench> {
+  const work = mkdtempSync(join(tmpdir(), "switchyard-e2e-"));
+  const workspace = join(work, "workspace");
+  mkdirSync(join(workspace, ".vscode"), { recursive: true });
+  writeFileSync(join(workspace, ".vscode", "settings.json"), JSON.stringify(options.settings ?? {}, null, 2));
+  const server = await startVsCodeServer({
+    settings: options.userSettings ?? {},
+    env: { SWITCHYARD_CAROOT: join(work, "ca"), ...options.env },
+  });
+  const { browser, close } = await launchChromium();
+  const page: Page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(workbenchUrl(server, { folder: workspace }));
+  await page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
+  // The Switchyard status bar item appears once the extension has activated (onStartupFinished).
+  await page.locator(".statusbar-item", { hasText: "Switchyard" }).first().waitFor({ timeout: 90_000 });
+  return {
+    page,
+    workspace,
+    work,
+    async close() {
+      await close();
+      await server.stop();
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs a command from the palette by its title, as a user would. */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press("F1");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ state: "visible", timeout: 15_000 });
+  await input.fill(`>${title}`);
+  const row = page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first();
+  await row.waitFor({ timeout: 30_000 });
+  await input.press("Enter");
+}
+
+/** The Switchyard panel's document inside the webview's nested iframes. */
+export function panelFrame(page: Page): FrameLocator {
+  return page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const path = join(ARTIFACTS, name);
+  await page.screenshot({ path });
+  return path;
+}

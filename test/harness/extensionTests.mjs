@@ -1,0 +1,52 @@
+// Runs the integration suite inside the real (remote) extension host of a VS Code server,
+// as ../../README.md describes: the workbench honours extensionDevelopmentPath/extensionTestsPath
+// from the URL payload when the server runs with --enable-smoke-test-driver, and reports the end
+// of the tests through window.codeAutomationExit(code).
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { launchChromium } from "./browser.mjs";
+import { repoRoot, startVsCodeServer, workbenchUrl } from "./codeServer.mjs";
+
+/**
+ * Runs the bundled suite (out/integration/index.js) in a fresh VS Code. Returns
+ * { passed, failed, failures: [{title, error}], exitCode }.
+ */
+export async function runExtensionTests({ timeoutMs = 300_000, artifacts } = {}) {
+  const testsPath = join(repoRoot, "out", "integration", "index.js");
+  if (!existsSync(testsPath)) throw new Error(`${testsPath} is missing: run npm run build first`);
+  const work = mkdtempSync(join(tmpdir(), "switchyard-it-"));
+  const workspace = join(work, "workspace");
+  mkdirSync(join(workspace, ".vscode"), { recursive: true });
+  writeFileSync(join(workspace, ".vscode", "settings.json"), JSON.stringify({ "switchyard.proxy.listen": ["127.0.0.1:0"] }, null, 2));
+  const resultsFile = join(work, "results.json");
+  const server = await startVsCodeServer({
+    env: { SWITCHYARD_TEST_RESULTS: resultsFile, SWITCHYARD_TEST_WORK: work, SWITCHYARD_CAROOT: join(work, "ca") },
+  });
+  const { browser, close } = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    const exited = new Promise((resolve) => page.exposeFunction("codeAutomationExit", (code) => resolve(code)));
+    await page.goto(workbenchUrl(server, { folder: workspace, testsPath }));
+    const timeout = new Promise((resolve) => setTimeout(() => resolve("timeout"), timeoutMs));
+    const exitCode = await Promise.race([exited, timeout]);
+    if (artifacts) {
+      mkdirSync(artifacts, { recursive: true });
+      await page.screenshot({ path: join(artifacts, "integration-workbench.png") }).catch(() => {});
+    }
+    let results = { passed: 0, failed: 0, failures: [], tests: [] };
+    if (existsSync(resultsFile)) results = JSON.parse(readFileSync(resultsFile, "utf8"));
+    if (exitCode === "timeout") {
+      results.failed += 1;
+      results.failures.push({ title: "integration suite", error: `did not finish within ${timeoutMs} ms\n${server.output().slice(-4000)}` });
+    } else if (exitCode !== 0 && results.failed === 0) {
+      results.failed += 1;
+      results.failures.push({ title: "integration suite", error: `the extension host reported exit code ${exitCode}\n${server.output().slice(-4000)}` });
+    }
+    return { ...results, exitCode };
+  } finally {
+    await close();
+    await server.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}

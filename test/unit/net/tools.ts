@@ -1,0 +1,64 @@
+/** Test support for the net tests: required external tools and throwaway certificates. */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+/**
+ * Whether `tool` can run. Under CI=true a missing tool fails the test instead of skipping it, so
+ * a CI image without `ip` or `openssl` cannot pass by testing less.
+ */
+export function haveTool(tool: string, versionArgs: string[] = ["-V"]): boolean {
+  try {
+    execFileSync(tool, versionArgs, { stdio: "ignore" });
+    return true;
+  } catch {
+    if (process.env.CI === "true")
+      throw new Error(`${tool} is required for this test under CI=true but is not installed`);
+    return false;
+  }
+}
+
+/** A self-signed ECDSA certificate made by `openssl req -x509 -newkey ec` in a temp dir. */
+export interface TestCertificate {
+  key: string;
+  cert: string;
+  dir: string;
+  cleanup(): void;
+}
+
+/** Makes a self-signed certificate for `cn` with the given subjectAltName (e.g. "DNS:a.test,IP:127.0.0.1"). */
+export function makeSelfSignedCertificate(cn: string, san: string, days = 2): TestCertificate {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "sy-net-cert-"));
+  const keyPath = path.join(dir, "key.pem");
+  const certPath = path.join(dir, "cert.pem");
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      keyPath,
+      "-out",
+      certPath,
+      "-days",
+      String(days),
+      "-subj",
+      `/CN=${cn}`,
+      "-addext",
+      `subjectAltName=${san}`,
+    ],
+    { stdio: "ignore" },
+  );
+  return {
+    key: readFileSync(keyPath, "utf8"),
+    cert: readFileSync(certPath, "utf8"),
+    dir,
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
