@@ -118,7 +118,8 @@ export function parseSettings(input: unknown): { settings: SwitchyardSettings; p
   };
 
   for (const [key, value] of Object.entries(flat)) {
-    if (value === undefined || value === null) continue;
+    // Unset, null and "" (the Settings UI's empty text box) all mean "use the default".
+    if (value === undefined || value === null || value === "") continue;
     switch (key) {
       case "switchyard.hosts.file":
         if (isNonEmptyString(value)) settings.hosts.file = value;

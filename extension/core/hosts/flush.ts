@@ -1,0 +1,87 @@
+/**
+ * After the hosts file changes, OS name caches may still answer with the old mapping. This runs
+ * the platform's flush commands through an injectable {@link CommandRunner} (argv only, no shell)
+ * and says in words how the platform caches names.
+ */
+import { execFile } from "node:child_process";
+
+/** Runs a program with arguments (never a shell string) and reports how it ended. */
+export type CommandRunner = (argv: readonly string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
+
+/** One flush attempt. */
+export interface FlushStep {
+  argv: string[];
+  ok: boolean;
+  detail: string;
+}
+
+/** What flushing did, and how this OS caches names. */
+export interface FlushReport {
+  flushed: boolean;
+  steps: FlushStep[];
+  /** One sentence for the user about this platform's name caching. */
+  note: string;
+}
+
+/** The flush commands per platform; each inner list is tried in order until one works (alternatives). */
+export function flushCommands(platform: NodeJS.Platform): string[][][] {
+  switch (platform) {
+    case "linux":
+      return [
+        [
+          ["resolvectl", "flush-caches"],
+          ["systemd-resolve", "--flush-caches"],
+        ],
+      ];
+    case "darwin":
+      return [[["dscacheutil", "-flushcache"]], [["killall", "-HUP", "mDNSResponder"]]];
+    case "win32":
+      return [[["ipconfig", "/flushdns"]]];
+    default:
+      return [];
+  }
+}
+
+const NOTES: Partial<Record<NodeJS.Platform, string>> = {
+  linux:
+    "glibc reads /etc/hosts on every lookup; systemd-resolved and nscd may cache, and browsers keep their own " +
+    "cache for about a minute (chrome://net-internals/#dns clears Chrome's).",
+  darwin: "macOS caches names in mDNSResponder; browsers keep their own cache for about a minute.",
+  win32: "Windows caches names in the DNS Client service; browsers keep their own cache for about a minute.",
+};
+
+/** Flushes what can be flushed; never throws (a missing tool is reported, not fatal). */
+export async function flushOsNameCache(
+  platform: NodeJS.Platform = process.platform,
+  run: CommandRunner = runCommand,
+): Promise<FlushReport> {
+  const steps: FlushStep[] = [];
+  let flushed = false;
+  for (const alternatives of flushCommands(platform)) {
+    for (const argv of alternatives) {
+      const result = await run(argv).catch((e: unknown) => ({ code: -1, stdout: "", stderr: (e as Error).message }));
+      const ok = result.code === 0;
+      steps.push({ argv: [...argv], ok, detail: ok ? "done" : result.stderr.trim() || `exit code ${result.code}` });
+      if (ok) {
+        flushed = true;
+        break;
+      }
+    }
+  }
+  return { flushed, steps, note: NOTES[platform] ?? "This platform's name caches are not known to Switchyard." };
+}
+
+/** The default runner: `execFile` with a timeout; a missing program is exit code 127. */
+export const runCommand: CommandRunner = (argv) =>
+  new Promise((resolve) => {
+    const [file, ...args] = argv;
+    if (!file) {
+      resolve({ code: 127, stdout: "", stderr: "empty command" });
+      return;
+    }
+    execFile(file, args, { timeout: 10_000, windowsHide: true }, (error, stdout, stderr) => {
+      if (!error) return resolve({ code: 0, stdout, stderr });
+      const code = typeof error.code === "number" ? error.code : 127;
+      resolve({ code, stdout, stderr: stderr || error.message });
+    });
+  });

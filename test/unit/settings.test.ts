@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { defaultSettings, parseRouteFlag, parseSettings, RESTRICTED_KEYS } from "../../extension/core/settings";
+
+const manifest = JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8"));
+
+describe("settings", () => {
+  it("defaults to binding localhost:8443 (loopback only) with a 10 s sniff timeout and 307 redirects", () => {
+    const s = defaultSettings();
+    assert.deepEqual(s.proxy.listen, ["localhost:8443"]);
+    assert.equal(s.proxy.sniffTimeoutMs, 10_000);
+    assert.equal(s.proxy.redirectStatus, 307);
+    assert.equal(s.ca.keyType, "ecdsa");
+    assert.equal(s.ca.unconstrained, false);
+  });
+
+  it("reads flat switchyard.* keys as in settings.json", () => {
+    const { settings, problems } = parseSettings({
+      "switchyard.proxy.listen": ["127.0.0.1:9443"],
+      "switchyard.proxy.routes": [{ host: "My-Awesome-Service.test", upstream: "http://localhost:3000" }],
+      "switchyard.hosts.mappings": { "a.test": "127.0.0.1", "b.test": [] },
+    });
+    assert.deepEqual(problems, []);
+    assert.deepEqual(settings.proxy.listen, ["127.0.0.1:9443"]);
+    assert.equal(settings.proxy.routes[0]?.host, "my-awesome-service.test");
+    assert.equal(settings.proxy.routes[0]?.redirect, true);
+    assert.deepEqual(settings.hosts.mappings, { "a.test": ["127.0.0.1"], "b.test": ["127.0.0.1", "::1"] });
+  });
+
+  it("reads the same keys nested", () => {
+    const { settings } = parseSettings({ switchyard: { proxy: { sniffTimeoutMs: 500 }, ca: { keyType: "rsa" } } });
+    assert.equal(settings.proxy.sniffTimeoutMs, 500);
+    assert.equal(settings.ca.keyType, "rsa");
+  });
+
+  it("reports invalid values and unknown keys, and keeps the defaults for them", () => {
+    const { settings, problems } = parseSettings({
+      "switchyard.proxy.redirectStatus": 303,
+      "switchyard.proxy.httpPort": 70000,
+      "switchyard.proxy.routes": [{ host: "x.test", upstream: "ftp://x" }, { host: "y.test", upstream: "http://localhost:1" }],
+      "switchyard.nonsense": 1,
+    });
+    assert.equal(settings.proxy.redirectStatus, 307);
+    assert.equal(settings.proxy.httpPort, undefined);
+    assert.deepEqual(settings.proxy.routes.map((r) => r.host), ["y.test"]);
+    assert.deepEqual(problems.map((p) => p.key).sort(), ["switchyard.nonsense", "switchyard.proxy.httpPort", "switchyard.proxy.redirectStatus", "switchyard.proxy.routes"]);
+  });
+
+  it("parses --route HOST=URL and explains a malformed one", () => {
+    assert.equal(parseRouteFlag("a.test=http://localhost:3000").upstream, "http://localhost:3000");
+    assert.throws(() => parseRouteFlag("a.test"), /HOST=UPSTREAM_URL/);
+    assert.throws(() => parseRouteFlag("a.test=localhost:3000"), /http:\/\/ or https:\/\//);
+  });
+
+  it("declares every setting in package.json and restricts the dangerous ones in untrusted workspaces", () => {
+    const declared = Object.keys(manifest.contributes.configuration.properties).sort();
+    const restricted: string[] = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations;
+    assert.deepEqual([...restricted].sort(), [...RESTRICTED_KEYS].sort());
+    for (const key of restricted) assert.ok(declared.includes(key), `${key} is declared`);
+    const { problems } = parseSettings(Object.fromEntries(declared.map((k) => [k, manifest.contributes.configuration.properties[k].default])));
+    assert.deepEqual(problems, [], "the declared defaults are all valid");
+  });
+});
