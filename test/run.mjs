@@ -124,6 +124,7 @@ if (selected.includes("integration")) {
       const r = await runExtensionTests({ artifacts: join(repoRoot, ".test-artifacts") });
       for (const t of r.tests) console.log(`${t.state === "passed" ? "ok  " : "FAIL"} ${t.title}`);
       for (const f of r.failures) console.log(`--- ${f.title}\n${f.error}`);
+      for (const n of r.notes ?? []) console.log(`note: ${n}`);
       totals.passed += r.passed;
       totals.failed += r.failed;
       failures.push(...r.failures.map((f) => `integration: ${f.title}`));

@@ -4,7 +4,7 @@
  * cheap; the time it took is logged and exposed on the API for the tests.
  */
 import * as vscode from "vscode";
-import { registerCommands } from "./commands";
+import { registerCommands, runPanelAction } from "./commands";
 import { onSettingsChanged, readSettings } from "./config";
 import { PanelHost } from "./panelHost";
 import { SwitchyardSession } from "./session";
@@ -31,6 +31,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
       void panel.refresh();
     },
     onRecords: (records) => panel.pushRecords(records),
+    runAction: runPanelAction,
   });
   const panel = new PanelHost(context.extensionUri, session, log);
   context.subscriptions.push(
@@ -38,7 +39,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     statusBar,
     panel,
     session,
-    onSettingsChanged((next) => session.updateSettings(next)),
+    onSettingsChanged((next) => void session.updateSettings(next)),
     ...registerCommands({ session, panel, log, extensionUri: context.extensionUri }),
   );
   for (const p of problems) log.warn(`settings: ${p.key} ${p.message}`);

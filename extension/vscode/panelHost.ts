@@ -91,7 +91,8 @@ export class PanelHost implements vscode.Disposable {
     );
   }
 
-  private async receive(raw: unknown): Promise<void> {
+  /** Handles one message from the webview: validated first, malformed ones counted and dropped. */
+  async receive(raw: unknown): Promise<void> {
     const message = parseWebviewMessage(raw);
     if (!message) {
       this.rejectedMessages += 1;

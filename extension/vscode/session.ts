@@ -1,25 +1,39 @@
 /**
  * The adapter's state for one window: current settings, the proxy (when running), the CA, and the
  * connection records the panel streams. Engines are imported on first use so activation stays cheap.
- * Core objects are turned into the panel's plain view models here (see webview/protocol.ts).
  */
+import { join } from "node:path";
 import type * as vscode from "vscode";
+import type { LocalCa } from "../core/ca/authority";
+import type { DevProxy } from "../core/proxy/devProxy";
+import type { BindingRecord, HandshakeRecord } from "../core/proxy/records";
 import type { SwitchyardSettings } from "../core/settings";
-import type { PanelSnapshot, ProxyState, RecordView, RouteView, WebviewMessage } from "../../webview/protocol";
+import type { CaView, PanelSnapshot, ProxyState, RecordView, WebviewMessage } from "../../webview/protocol";
 import type { StatusBarState } from "./statusBar";
+import { bindingView, caView, interfaceView, mismatchView, recordView, resolutionView, routeView } from "./views";
 
 export interface SessionHooks {
   log: vscode.LogOutputChannel;
   globalStorage: string;
   onChange(): void;
   onRecords(records: RecordView[]): void;
+  /** Carries out an action the panel asked for (the palette command of the same name). */
+  runAction(message: WebviewMessage): Promise<void>;
 }
+
+/** Records kept for the panel; the proxy's own ring buffer is bounded the same way. */
+const RECORD_CAPACITY = 10_000;
 
 /** One window's Switchyard: settings in, proxy/CA/hosts state out. */
 export class SwitchyardSession implements vscode.Disposable {
   private proxyState: ProxyState = "off";
   private proxyError: string | undefined;
-  private readonly recordViews: RecordView[] = [];
+  private proxy: DevProxy | undefined;
+  private ca: LocalCa | undefined;
+  private caTrusted: boolean | undefined;
+  private recordViews: RecordView[] = [];
+  private pending: RecordView[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private settings: SwitchyardSettings,
@@ -34,31 +48,129 @@ export class SwitchyardSession implements vscode.Disposable {
     return this.settings;
   }
 
-  updateSettings(next: SwitchyardSettings): void {
+  /** Where the CA lives: the setting, else $SWITCHYARD_CAROOT, else this extension's global storage. */
+  caDirectory(): string {
+    return this.settings.ca.directory ?? process.env.SWITCHYARD_CAROOT ?? join(this.hooks.globalStorage, "ca");
+  }
+
+  /** The bindings of the running proxy (empty when off). */
+  bindings(): BindingRecord[] {
+    return this.proxy?.bindings ?? [];
+  }
+
+  /** The first port the proxy listens on for TLS, if it runs. */
+  tlsPort(): number | undefined {
+    return this.bindings().find((b) => b.state === "listening" && b.role === "tls+http")?.port;
+  }
+
+  async updateSettings(next: SwitchyardSettings): Promise<void> {
+    const caChanged = JSON.stringify(next.ca) !== JSON.stringify(this.settings.ca);
     this.settings = next;
-    this.hooks.log.info("settings changed");
+    if (caChanged) this.ca = undefined;
+    this.hooks.log.info("settings changed; applying them live");
+    if (this.proxy) {
+      try {
+        await this.proxy.update(next);
+        this.refreshProxyState();
+      } catch (e) {
+        this.fail(e);
+      }
+    }
     this.hooks.onChange();
   }
 
-  routes(): RouteView[] {
-    return this.settings.proxy.routes.map((r) => ({
-      host: r.host,
-      upstream: r.upstream,
-      pathPrefix: r.pathPrefix,
-      url: `https://${r.host.replace(/^\*\./, "www.")}${r.pathPrefix ?? "/"}`,
-    }));
+  /** Opens the CA, creating it on first use. */
+  async openCa(): Promise<{ ca: LocalCa; created: boolean }> {
+    if (this.ca) return { ca: this.ca, created: false };
+    const { LocalCa } = await import("../core/ca/authority");
+    const s = this.settings.ca;
+    const { ca, created } = await LocalCa.openOrCreate({
+      dir: this.caDirectory(),
+      keyType: s.keyType,
+      permittedNames: s.permittedNames,
+      permittedIpRanges: s.permittedIpRanges,
+      unconstrained: s.unconstrained,
+      keepRootKey: s.keepRootKey,
+    });
+    if (created) this.hooks.log.info(`created the local CA in ${created.dir}: ${created.rootSubject}`);
+    this.ca = ca;
+    return { ca, created: created !== undefined };
+  }
+
+  /** Forgets the loaded CA (after it was recreated on disk). */
+  forgetCa(): void {
+    this.ca = undefined;
+    this.caTrusted = undefined;
+  }
+
+  async startProxy(): Promise<BindingRecord[]> {
+    if (this.proxy) return this.proxy.bindings;
+    this.proxyState = "starting";
+    this.proxyError = undefined;
+    this.hooks.onChange();
+    try {
+      const { ca } = await this.openCa();
+      const { DevProxy } = await import("../core/proxy/devProxy");
+      const proxy = new DevProxy({ settings: this.settings, leaves: ca, recordCapacity: 1000 });
+      proxy.on("record", (r) => this.addRecord(r));
+      proxy.on("binding", (b) => {
+        if (b.state === "failed") this.hooks.log.warn(`proxy: ${b.spec} ${b.address}:${b.port} failed: ${b.reason}`);
+        this.refreshProxyState();
+        this.hooks.onChange();
+      });
+      this.proxy = proxy;
+      const bindings = await proxy.start();
+      for (const b of bindings) this.hooks.log.info(`proxy: ${b.spec} → ${b.address}:${b.port} ${b.state}${b.reason ? ` (${b.reason})` : ""}`);
+      this.refreshProxyState();
+      void this.checkTrust();
+      return bindings;
+    } catch (e) {
+      this.fail(e);
+      throw e;
+    } finally {
+      this.hooks.onChange();
+    }
+  }
+
+  async stopProxy(): Promise<void> {
+    const proxy = this.proxy;
+    this.proxy = undefined;
+    this.proxyState = "off";
+    this.proxyError = undefined;
+    if (proxy) await proxy.stop();
+    this.hooks.onChange();
+  }
+
+  async toggleProxy(): Promise<void> {
+    if (this.proxy) await this.stopProxy();
+    else await this.startProxy();
   }
 
   statusBarState(): StatusBarState {
-    return { proxy: this.proxyState, ports: [], routes: this.routes(), problem: this.proxyError };
+    const tlsPort = this.tlsPort();
+    const problem = this.proxyError ?? (this.proxy && this.caTrusted === false ? "The local CA is not trusted yet: run Switchyard: Trust Local CA" : undefined);
+    return {
+      proxy: this.proxyState,
+      ports: tlsPort === undefined ? [] : [tlsPort],
+      routes: this.settings.proxy.routes.map((r) => routeView(r, tlsPort)),
+      problem,
+    };
   }
 
+  /** Everything the panel shows, gathered now. Each part fails on its own, into the view. */
   async snapshot(): Promise<PanelSnapshot> {
+    const [net, ca, hosts] = await Promise.all([this.networkSnapshot(), this.caSnapshot(), this.hostsSnapshot()]);
+    const tlsPort = this.tlsPort();
     return {
-      proxy: { state: this.proxyState, error: this.proxyError, bindings: [], routes: this.routes() },
-      resolutions: [],
-      mismatches: [],
-      interfaces: [],
+      proxy: {
+        state: this.proxyState,
+        error: this.proxyError,
+        bindings: this.bindings().map(bindingView),
+        routes: this.settings.proxy.routes.map((r) => routeView(r, tlsPort)),
+      },
+      ...net,
+      ca,
+      hosts,
     };
   }
 
@@ -66,11 +178,96 @@ export class SwitchyardSession implements vscode.Disposable {
     return this.recordViews;
   }
 
-  async handle(message: WebviewMessage): Promise<void> {
-    this.hooks.log.info(`panel asked for ${message.type}`);
+  handle(message: WebviewMessage): Promise<void> {
+    return this.hooks.runAction(message);
+  }
+
+  async caSnapshot(): Promise<CaView> {
+    const directory = this.caDirectory();
+    try {
+      const ca = await import("../core/ca");
+      const state = ca.inspectCaDir(directory);
+      if (state !== "complete") return { exists: false, directory, trust: [], leaves: [] };
+      const material = ca.loadCa(directory);
+      const status = await ca.caStatus(material, ca.trustStoresFor(ca.defaultTrustContext()));
+      this.caTrusted = status.trust.some((t) => t.trusted);
+      return caView(status);
+    } catch (e) {
+      return { exists: false, directory, trust: [], leaves: [], error: (e as Error).message };
+    }
+  }
+
+  private async hostsSnapshot(): Promise<PanelSnapshot["hosts"]> {
+    const { hostsView } = await import("./hostsActions");
+    return hostsView(this.settings);
+  }
+
+  private async networkSnapshot(): Promise<Pick<PanelSnapshot, "resolutions" | "mismatches" | "interfaces">> {
+    const [{ listInterfaces }, { resolveName }, { findMismatches }] = await Promise.all([
+      import("../core/net/interfaces"),
+      import("../core/net/resolution"),
+      import("../core/net/mismatches"),
+    ]);
+    const interfaces = listInterfaces();
+    const names = [...new Set(this.settings.proxy.routes.map((r) => r.host.replace(/^\*\./, "www.")))];
+    const resolutions = await Promise.all(names.map((n) => resolveName(n, { hostsPath: this.settings.hosts.file, dnsTimeoutMs: 1000 })));
+    const bindings = this.bindings()
+      .filter((b) => b.state !== "closed" && b.role === "tls+http")
+      .map((b) => ({
+        spec: b.spec,
+        address: b.address,
+        family: b.family,
+        port: b.port,
+        interfaceName: b.interfaceName,
+        wildcard: b.address === "0.0.0.0" || b.address === "::",
+        state: b.state === "listening" ? ("listening" as const) : ("failed" as const),
+        reason: b.reason,
+      }));
+    const mismatches = this.proxy ? findMismatches({ bindings, resolutions, interfaces }) : [];
+    return {
+      resolutions: resolutions.map(resolutionView),
+      mismatches: mismatches.map(mismatchView),
+      interfaces: interfaces.map(interfaceView),
+    };
+  }
+
+  private async checkTrust(): Promise<void> {
+    await this.caSnapshot();
+    this.hooks.onChange();
+  }
+
+  private refreshProxyState(): void {
+    if (!this.proxy) return;
+    const bindings = this.proxy.bindings.filter((b) => b.state !== "closed");
+    const failed = bindings.filter((b) => b.state === "failed");
+    const listening = bindings.filter((b) => b.state === "listening");
+    this.proxyState = listening.length === 0 ? "error" : "on";
+    this.proxyError = failed.length > 0 ? failed.map((b) => `${b.address || b.spec}:${b.port}: ${b.reason}`).join("; ") : undefined;
+  }
+
+  private fail(e: unknown): void {
+    this.proxyState = "error";
+    this.proxyError = (e as Error).message ?? String(e);
+    this.hooks.log.error(`proxy: ${this.proxyError}`);
+  }
+
+  /** Records are batched so a burst of connections costs the panel one message per 100 ms. */
+  private addRecord(record: HandshakeRecord): void {
+    const view = recordView(record);
+    this.recordViews.push(view);
+    if (this.recordViews.length > RECORD_CAPACITY) this.recordViews = this.recordViews.slice(-RECORD_CAPACITY / 2);
+    this.pending.push(view);
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = undefined;
+      const batch = this.pending;
+      this.pending = [];
+      this.hooks.onRecords(batch);
+    }, 100);
   }
 
   dispose(): void {
-    this.proxyState = "off";
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    void this.proxy?.stop();
+    this.proxy = undefined;
   }
 }

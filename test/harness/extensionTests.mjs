@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { launchChromium } from "./browser.mjs";
-import { repoRoot, startVsCodeServer, workbenchUrl } from "./codeServer.mjs";
+import { freePort, repoRoot, startVsCodeServer, workbenchUrl } from "./codeServer.mjs";
 
 /**
  * Runs the bundled suite (out/integration/index.js) in a fresh VS Code. Returns
@@ -18,10 +18,18 @@ export async function runExtensionTests({ timeoutMs = 300_000, artifacts } = {})
   const work = mkdtempSync(join(tmpdir(), "switchyard-it-"));
   const workspace = join(work, "workspace");
   mkdirSync(join(workspace, ".vscode"), { recursive: true });
-  writeFileSync(join(workspace, ".vscode", "settings.json"), JSON.stringify({ "switchyard.proxy.listen": ["127.0.0.1:0"] }, null, 2));
+  // A free port for the proxy, so the suite never collides with anything else on the machine.
+  const proxyPort = await freePort();
+  writeFileSync(join(workspace, ".vscode", "settings.json"), JSON.stringify({ "switchyard.proxy.listen": [`127.0.0.1:${proxyPort}`] }, null, 2));
   const resultsFile = join(work, "results.json");
   const server = await startVsCodeServer({
-    env: { SWITCHYARD_TEST_RESULTS: resultsFile, SWITCHYARD_TEST_WORK: work, SWITCHYARD_CAROOT: join(work, "ca") },
+    env: {
+      SWITCHYARD_TEST_RESULTS: resultsFile,
+      SWITCHYARD_TEST_WORK: work,
+      SWITCHYARD_TEST_PORT: String(proxyPort),
+      SWITCHYARD_CAROOT: join(work, "ca"),
+      SWITCHYARD_DATA_DIR: join(work, "data"),
+    },
   });
   const { browser, close } = await launchChromium();
   try {

@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from "node:fs";
 import Mocha from "mocha";
+import { notes } from "./api";
 import { loadSuites } from "./suites";
 
 interface Results {
@@ -12,13 +13,14 @@ interface Results {
   failed: number;
   failures: { title: string; error: string }[];
   tests: { title: string; state: string; durationMs?: number }[];
+  notes: string[];
 }
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: "bdd", timeout: 60_000, color: false, reporter: "spec" });
   mocha.suite.emit("pre-require", globalThis, "switchyard-integration", mocha);
   loadSuites();
-  const results: Results = { passed: 0, failed: 0, failures: [], tests: [] };
+  const results: Results = { passed: 0, failed: 0, failures: [], tests: [], notes };
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {
       const file = process.env.SWITCHYARD_TEST_RESULTS;

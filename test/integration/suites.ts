@@ -5,4 +5,5 @@
  */
 export function loadSuites(): void {
   require("./activation.test");
+  require("./proxy.test");
 }

@@ -1,0 +1,259 @@
+/**
+ * Proxy bench: one run on loopback, one load generator (wrk -t2 -c50, HTTP/1.1), one Node upstream
+ * in its own process, one certificate for every TLS peer. Each peer runs alone (started, warmed
+ * for a couple of seconds, measured, stopped) so the peers never compete for the CPU.
+ *
+ * Naming: every client dials https://my-awesome-service.test:PORT/, so every proxy sees that name
+ * in SNI and Host as it would from a browser. wrk resolves it through a temp hosts file bind-mounted
+ * in a private mount namespace; curl through --resolve. The machine's /etc/hosts is never touched.
+ *
+ *     node --import tsx bench/proxy.ts            (or through `npm run bench`)
+ *     BENCH_SECONDS=3 node --import tsx bench/proxy.ts   (a quicker, noisier run)
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { makeBenchCertificate } from "./certificates";
+import { runCurl, runWrk, type WrkResult } from "./load";
+import * as peers from "./peers";
+import { delay, freePort, ProcessGroup, waitForPort } from "./processes";
+import { buildReport, type DownloadRow, type LoadRow, type ProxyBenchResult, type TtfbRow } from "./proxyReport";
+import { measureSniffCost } from "./sniffCost";
+
+const NAME = "my-awesome-service.test";
+const FRESH_SUFFIX = "fresh.test";
+
+/** Runs the whole proxy bench; never throws for one peer's failure (that row says "unavailable"). */
+export async function runProxyBench(repoRoot = process.cwd()): Promise<ProxyBenchResult> {
+  const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+  const tmp = mkdtempSync(join(tmpdir(), "switchyard-bench-proxy-"));
+  const group = new ProcessGroup(tmp);
+  const onExit = (): void => group.killAllNow();
+  process.once("exit", onExit);
+  const notes: string[] = [];
+  const loads: LoadRow[] = [];
+  const downloads: DownloadRow[] = [];
+  const ttfb: TtfbRow[] = [];
+  try {
+    const hostsFile = join(tmp, "hosts");
+    writeFileSync(hostsFile, `127.0.0.1 localhost\n::1 localhost\n127.0.0.1 ${NAME}\n`);
+    const cert = await makeBenchCertificate(repoRoot, tmp, NAME);
+    notes.push(`certificate: ${NAME}, ECDSA P-256, issued by ${cert.issuer}; every TLS peer serves these files`);
+    notes.push(
+      `load average at start of the proxy bench: ${loadavg()
+        .map((n) => n.toFixed(2))
+        .join(" ")}`,
+    );
+    const upstreamPort = await freePort();
+    const upstream = group.start(
+      "upstream",
+      process.execPath,
+      ["--import", "tsx", "bench/upstream.ts", String(upstreamPort)],
+      {
+        cwd: repoRoot,
+      },
+    );
+    await waitForPort(upstreamPort, upstream);
+    const ctx: peers.PeerContext = {
+      group,
+      tmp,
+      repoRoot,
+      peersDir: join(repoRoot, ".bench", "peers"),
+      name: NAME,
+      upstreamPort,
+      certPath: cert.certPath,
+      keyPath: cert.keyPath,
+      caDir: cert.caDir,
+      hostsFile,
+    };
+    const wrk = (url: string, close = false, durationSec = seconds): Promise<WrkResult> =>
+      runWrk({ url, hostsFile, durationSec, headers: close ? ["Connection: close"] : [] });
+    const download = async (label: string, url: string, http1: boolean): Promise<void> => {
+      const runs = [];
+      for (let i = 0; i < 3; i++)
+        runs.push(
+          await runCurl({
+            url: `${url}100m`,
+            resolve: `${NAME}:${new URL(url).port}:127.0.0.1`,
+            caCert: cert.rootPath,
+            http1,
+          }),
+        );
+      runs.sort((a, b) => a.timeTotal - b.timeTotal);
+      const mid = runs[1]!;
+      if (mid.httpCode !== 200 || mid.sizeDownload !== 100 * 1024 * 1024)
+        throw new Error(`${label}: HTTP ${mid.httpCode}, ${mid.sizeDownload} bytes`);
+      downloads.push({ label, seconds: mid.timeTotal, httpVersion: mid.httpVersion });
+    };
+    const forwarded = async (url: string): Promise<boolean> => {
+      const { execFileSync } = await import("node:child_process");
+      const body = execFileSync("curl", [
+        "-sS",
+        "--max-time",
+        "10",
+        "--cacert",
+        cert.rootPath,
+        "--resolve",
+        `${NAME}:${new URL(url).port}:127.0.0.1`,
+        `${url}headers`,
+      ]).toString();
+      const headers = JSON.parse(body) as Record<string, string>;
+      return Boolean(headers["x-forwarded-for"] && headers["x-forwarded-proto"]);
+    };
+
+    // Direct: plain HTTP keep-alive to the upstream, the ceiling.
+    const directUrl = `http://${NAME}:${upstreamPort}/`;
+    await measure(loads, "direct (plain HTTP)", "keep-alive", async () => {
+      await wrk(directUrl, false, 2);
+      return { result: await wrk(directUrl), forwardHeaders: null };
+    });
+    await attempt(notes, "download direct", () => download("direct (plain HTTP)", directUrl, true));
+
+    const tlsPeer = async (
+      label: string,
+      start: () => Promise<peers.RunningPeer>,
+      extra: (url: string, peer: peers.RunningPeer) => Promise<void> = async () => {},
+      closeRow = false,
+    ): Promise<void> => {
+      let peer: peers.RunningPeer | undefined;
+      try {
+        peer = await start();
+        const url = `https://${NAME}:${peer.port}/`;
+        const fwd = await forwarded(url);
+        await wrk(url, false, 2);
+        await measure(loads, label, "keep-alive", async () => ({ result: await wrk(url), forwardHeaders: fwd }));
+        if (closeRow)
+          await measure(loads, label, "new TLS conn/request", async () => ({
+            result: await wrk(url, true),
+            forwardHeaders: fwd,
+          }));
+        await extra(url, peer);
+      } catch (e) {
+        const reason = (e as Error).message;
+        if (!loads.some((r) => r.label === label)) loads.push({ label, mode: "keep-alive", unavailable: reason });
+        notes.push(`${label}: ${reason}`);
+      } finally {
+        if (peer) await group.stop(peer.process);
+      }
+    };
+
+    const downloadsFor = (label: string) => async (url: string) => {
+      await attempt(notes, `download ${label}`, () => download(`${label}`, url, true));
+      await attempt(notes, `download ${label} h2`, () => download(`${label} (curl default ALPN)`, url, false));
+    };
+    await tlsPeer("switchyard", () => peers.startSwitchyard(ctx), downloadsFor("switchyard"), true);
+    await tlsPeer(
+      "nginx",
+      () => peers.startNginx(ctx),
+      async (url, peer) => {
+        await downloadsFor("nginx")(url);
+        await attempt(notes, "ttfb nginx", async () => {
+          const r = await runCurl({ url, resolve: `${NAME}:${peer.port}:127.0.0.1`, caCert: cert.rootPath });
+          ttfb.push({
+            label: "nginx, new connection, cert loaded at start",
+            ttfbMs: r.timeStartTransfer * 1000,
+            handshakeMs: r.timeAppConnect * 1000,
+          });
+        });
+      },
+      true,
+    );
+    await tlsPeer("caddy", () => peers.startCaddy(ctx));
+    await tlsPeer("local-ssl-proxy", () => peers.startLocalSslProxy(ctx));
+    await tlsPeer("portless", () => peers.startPortless(ctx));
+
+    await attempt(notes, "on-demand issuance", () => measureFirstVisit(ctx, tmp, ttfb));
+  } catch (e) {
+    notes.push(`proxy bench stopped early: ${(e as Error).message}`);
+  } finally {
+    await group.stopAll();
+    process.removeListener("exit", onExit);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const sniff = measureSniffCost(repoRoot);
+  return buildReport({ loads, downloads, ttfb, sniff, notes, seconds });
+}
+
+/** Time to first byte for names the proxy has never issued a leaf for, then for the cached leaf. */
+async function measureFirstVisit(ctx: peers.PeerContext, tmp: string, ttfb: TtfbRow[]): Promise<void> {
+  const caDir = join(tmp, "fresh-ca");
+  const peer = await peers.startSwitchyard({ ...ctx, name: `*.${FRESH_SUFFIX}` }, caDir, "switchyard-fresh");
+  try {
+    const root = join(caDir, "root.pem");
+    const first: number[] = [];
+    const firstHandshake: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const host = `app${i}.${FRESH_SUFFIX}`;
+      const r = await runCurl({
+        url: `https://${host}:${peer.port}/`,
+        resolve: `${host}:${peer.port}:127.0.0.1`,
+        caCert: root,
+      });
+      if (r.httpCode !== 200) throw new Error(`first visit to ${host}: HTTP ${r.httpCode}`);
+      first.push(r.timeStartTransfer * 1000);
+      firstHandshake.push(r.timeAppConnect * 1000);
+      await delay(50);
+    }
+    const again: number[] = [];
+    const againHandshake: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const host = `app0.${FRESH_SUFFIX}`;
+      const r = await runCurl({
+        url: `https://${host}:${peer.port}/`,
+        resolve: `${host}:${peer.port}:127.0.0.1`,
+        caCert: root,
+      });
+      again.push(r.timeStartTransfer * 1000);
+      againHandshake.push(r.timeAppConnect * 1000);
+    }
+    ttfb.push({
+      label: "switchyard, never-seen name (on-demand leaf), median of 5 names",
+      ttfbMs: median(first),
+      handshakeMs: median(firstHandshake),
+    });
+    ttfb.push({
+      label: "switchyard, same name again (cached leaf), new connection",
+      ttfbMs: median(again),
+      handshakeMs: median(againHandshake),
+    });
+  } finally {
+    await ctx.group.stop(peer.process);
+  }
+}
+
+async function measure(
+  loads: LoadRow[],
+  label: string,
+  mode: LoadRow["mode"],
+  fn: () => Promise<{ result: WrkResult; forwardHeaders: boolean | null }>,
+): Promise<void> {
+  try {
+    const { result, forwardHeaders } = await fn();
+    loads.push({ label, mode, result, forwardHeaders });
+  } catch (e) {
+    loads.push({ label, mode, unavailable: (e as Error).message });
+  }
+}
+
+async function attempt(notes: string[], what: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    notes.push(`${what}: ${(e as Error).message}`);
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+if (process.argv[1] && /bench[/\\]proxy\.[mc]?[jt]s$/.test(process.argv[1])) {
+  runProxyBench().then(
+    (r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`),
+    (e: unknown) => {
+      process.stderr.write(`${String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

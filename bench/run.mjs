@@ -1,0 +1,224 @@
+// `npm run bench`: installs what the benches need (idempotently, outside the tracked tree), runs
+// every area in its own process (CA, hosts, proxy), prints one table per area, a summary, and
+// writes everything to .bench/results.json. One area failing is reported and the others still run.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const benchDir = join(root, ".bench");
+const peersDir = join(benchDir, "peers");
+const MARKER = "@@SWITCHYARD_BENCH_RESULT ";
+const AREAS = [
+  { name: "ca", title: "CA: leaf issuance (bench/ca.ts)", timeoutMs: 240_000 },
+  { name: "hosts", title: "Hosts file: apply one mapping (bench/hosts.ts)", timeoutMs: 240_000 },
+  { name: "proxy", title: "Proxy (bench/proxy.ts)", timeoutMs: 420_000 },
+];
+
+/** Tools the proxy bench drives, and the Debian packages that provide them. */
+const APT_TOOLS = [
+  { command: "wrk", packages: ["wrk"] },
+  { command: "nginx", packages: ["nginx-light", "nginx"] },
+  { command: "caddy", packages: ["caddy"] },
+  { command: "mkcert", packages: ["mkcert"] },
+];
+const NPM_PEERS = ["local-ssl-proxy", "portless"];
+
+const children = new Set();
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    for (const child of children) killGroup(child);
+    process.exit(130);
+  });
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
+
+async function main() {
+  mkdirSync(benchDir, { recursive: true });
+  const started = new Date();
+  const setup = { apt: installAptTools(), npm: installNpmPeers() };
+  for (const line of [...setup.apt, ...setup.npm]) console.log(`setup: ${line}`);
+  const machine = { cpus: cpus().length, node: process.version, loadAverageAtStart: loadavg().map(round2) };
+  console.log(
+    `machine: ${machine.cpus} CPUs, Node ${machine.node}, load average ${machine.loadAverageAtStart.join(" ")}`,
+  );
+
+  const results = {};
+  for (const area of AREAS) {
+    console.log(`\n### ${area.title}: running…`);
+    const t0 = performance.now();
+    const outcome = await runArea(area.name, area.timeoutMs);
+    outcome.seconds = round2((performance.now() - t0) / 1000);
+    results[area.name] = outcome;
+    if (outcome.ok) printArea(area.title, outcome.result);
+    else console.log(`\n${area.title}: FAILED after ${outcome.seconds} s: ${outcome.error}`);
+  }
+  machine.loadAverageAtEnd = loadavg().map(round2);
+
+  printSummary(results, machine);
+  const out = join(benchDir, "results.json");
+  writeFileSync(
+    out,
+    `${JSON.stringify({ startedAt: started.toISOString(), machine, setup, areas: results }, null, 2)}\n`,
+  );
+  console.log(`\nresults written to ${out}`);
+  if (Object.values(results).some((r) => !r.ok)) process.exitCode = 1;
+}
+
+function installAptTools() {
+  const missing = APT_TOOLS.filter((t) => !hasCommand(t.command));
+  if (missing.length === 0) return ["apt tools present (wrk, nginx, caddy, mkcert)"];
+  if (process.getuid?.() !== 0)
+    return [`missing ${missing.map((t) => t.command).join(", ")} and not root: those rows will be unavailable`];
+  const lines = [];
+  const update = spawnSync("apt-get", ["update", "-qq"], { stdio: "ignore", timeout: 180_000 });
+  if (update.status !== 0) lines.push("apt-get update failed; trying the install anyway");
+  for (const tool of missing) {
+    // Debian's policy-rc.d (present in containers) keeps postinst from starting nginx on port 80.
+    const ok = tool.packages.some(
+      (pkg) =>
+        spawnSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", pkg], {
+          stdio: "ignore",
+          timeout: 300_000,
+          env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+        }).status === 0,
+    );
+    lines.push(ok && hasCommand(tool.command) ? `installed ${tool.command}` : `could not install ${tool.command}`);
+  }
+  return lines;
+}
+
+function installNpmPeers() {
+  const missing = NPM_PEERS.filter((p) => !existsSync(join(peersDir, "node_modules", p, "package.json")));
+  if (missing.length === 0) return [`npm peers present in ${peersDir}`];
+  mkdirSync(peersDir, { recursive: true });
+  // Neither peer needs an install script, so npm 11's default (scripts blocked) is kept.
+  const r = spawnSync("npm", ["install", "--prefix", peersDir, "--no-audit", "--no-fund", ...NPM_PEERS], {
+    stdio: "ignore",
+    timeout: 300_000,
+  });
+  return [
+    r.status === 0 ? `installed ${missing.join(", ")} into ${peersDir}` : `npm install of ${missing.join(", ")} failed`,
+  ];
+}
+
+function hasCommand(command) {
+  return spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
+}
+
+/** Runs bench/area.ts NAME in its own process group; resolves with its result or its failure. */
+function runArea(name, timeoutMs) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", join("bench", "area.ts"), name], {
+      cwd: root,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    children.add(child);
+    let stdout = "";
+    let stderrTail = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+      // Pass progress lines through, keep the result line for parsing.
+      for (const line of String(chunk).split("\n"))
+        if (line && !line.startsWith(MARKER)) process.stdout.write(`  ${line}\n`);
+    });
+    child.stderr.on("data", (chunk) => {
+      stderrTail = (stderrTail + chunk).slice(-2000);
+    });
+    const timer = setTimeout(() => {
+      stderrTail += `\n(timed out after ${timeoutMs / 1000} s)`;
+      killGroup(child);
+    }, timeoutMs);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      killGroup(child); // anything the area left behind in its group
+      children.delete(child);
+      const line = stdout.split("\n").find((l) => l.startsWith(MARKER));
+      if (code === 0 && line) {
+        try {
+          return resolve({ ok: true, result: JSON.parse(line.slice(MARKER.length)) });
+        } catch (e) {
+          return resolve({ ok: false, error: `unreadable result: ${e.message}` });
+        }
+      }
+      const why = stderrTail.trim().split("\n").slice(-6).join(" | ") || `exit ${code ?? signal}`;
+      resolve({ ok: false, error: why });
+    });
+  });
+}
+
+function killGroup(child) {
+  try {
+    if (child.pid) process.kill(-child.pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}
+
+function printArea(title, result) {
+  if (result && Array.isArray(result.tables)) {
+    for (const t of result.tables) printTable(t.title, t.header, t.rows);
+    for (const note of result.notes ?? []) console.log(`note: ${note}`);
+    return;
+  }
+  const rows = Array.isArray(result) ? result : Array.isArray(result?.rows) ? result.rows : null;
+  if (!rows || rows.length === 0 || typeof rows[0] !== "object") {
+    console.log(`\n${title}\n${JSON.stringify(result, null, 2)}`);
+    return;
+  }
+  const header = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  printTable(
+    title,
+    header,
+    rows.map((r) => header.map((k) => formatCell(r[k]))),
+  );
+}
+
+function formatCell(v) {
+  if (v === undefined || v === null) return "";
+  if (typeof v === "number") return Number.isInteger(v) ? String(v) : Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(3);
+  return typeof v === "object" ? JSON.stringify(v) : String(v);
+}
+
+function printTable(title, header, rows) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i] ?? "").length)));
+  const line = (cells) => `| ${cells.map((c, i) => String(c ?? "").padEnd(widths[i])).join(" | ")} |`;
+  console.log(`\n${title}`);
+  console.log(line(header));
+  console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+  for (const r of rows) console.log(line(r));
+}
+
+function printSummary(results, machine) {
+  console.log("\n=== Summary");
+  for (const area of AREAS) {
+    const r = results[area.name];
+    console.log(
+      `${area.name.padEnd(6)} ${r.ok ? "ok    " : "FAILED"} ${String(r.seconds).padStart(7)} s${r.ok ? "" : `  ${r.error}`}`,
+    );
+  }
+  const proxy = results.proxy;
+  if (proxy?.ok) {
+    const targets = proxy.result.targets ?? [];
+    const met = targets.filter((t) => t.met === true).length;
+    console.log(`proxy targets met: ${met} of ${targets.length}`);
+    for (const t of targets)
+      if (t.met !== true) console.log(`  ${t.met === null ? "n/a " : "MISS"} ${t.target}: ${t.measured}`);
+    for (const row of proxy.result.loads ?? [])
+      if (row.unavailable) console.log(`  unavailable: ${row.label} (${row.mode}): ${row.unavailable}`);
+  }
+  console.log(
+    `load average ${machine.loadAverageAtStart.join(" ")} at start, ${machine.loadAverageAtEnd.join(" ")} at end (${machine.cpus} CPUs; other work on the machine moves every figure, ratios less so)`,
+  );
+}
+
+function round2(n) {
+  return Math.round(n * 100) / 100;
+}

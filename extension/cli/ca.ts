@@ -1,0 +1,236 @@
+/** `switchyard ca`: the local certificate authority. */
+import { writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import {
+  adoptMkcertCa,
+  caStatus,
+  CA_FILES,
+  createCa,
+  defaultTrustContext,
+  exportPkcs12,
+  installRoot,
+  loadCa,
+  LocalCa,
+  nodeExtraCaCertsGuidance,
+  resolveCaDir,
+  rootCertificate,
+  trustStoresFor,
+  uninstallRoot,
+  usageSnippets,
+  writeLeafPem,
+  leafFileBase,
+  type CaStatus,
+  type TrustOutcome,
+} from "../core/ca/index";
+import type { SwitchyardSettings } from "../core/settings";
+import { loadSettings, parseCommandArgs, UsageError, type CliCommand, type CliIO } from "./command";
+
+const HELP = `Usage:
+  switchyard ca create                 create the local CA (root + intermediate)
+  switchyard ca status [--json]        paths, fingerprint, constraints, trust per store
+  switchyard ca trust                  install the root into the trust stores
+  switchyard ca untrust                remove the root from the trust stores
+  switchyard ca issue NAME... [--out DIR] [--key-type ecdsa|rsa]
+                                       write NAME.pem (leaf + intermediate) and NAME-key.pem
+  switchyard ca export [--p12]         export the root (and with --p12 a PKCS#12 bundle)
+
+Options:
+  --ca-dir DIR     CA directory (else $SWITCHYARD_CAROOT, else the per-user default)
+  --config FILE    settings (JSON object of switchyard.* keys)
+  --force          (create) replace an existing CA; the old one is moved aside
+  --adopt-mkcert DIR  (create) use mkcert's CAROOT (rootCA.pem, rootCA-key.pem) instead of a new root
+  --root-key-type ecdsa|rsa  (create) ECDSA P-384 (default) or RSA-3072 root
+  --client-auth    (issue) also allow the certificate for TLS client authentication
+  --store NAME     (trust, untrust, status) only this store: system-debian, system-p11kit, nss, java, macos, windows
+  --out DIR        (issue, export) where to write files (default: the current directory)
+  export NAME... --p12 --password PW   write NAME.pem, NAME-key.pem and NAME.p12 for Kestrel/Java
+`;
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+function caDir(values: Values, settings: SwitchyardSettings, io: CliIO): string {
+  const explicit = (values["ca-dir"] as string | undefined) ?? settings.ca.directory;
+  return resolveCaDir({ explicit, env: io.env, home: io.env.HOME || homedir() });
+}
+
+function stores(values: Values, io: CliIO) {
+  const ctx = defaultTrustContext({ env: io.env, home: io.env.HOME || homedir() });
+  const only = values.store as string[] | undefined;
+  const all = trustStoresFor(ctx);
+  if (only?.length) {
+    const unknown = only.filter((n) => !all.some((s) => s.name === n));
+    if (unknown.length)
+      throw new UsageError(`unknown store ${unknown.join(", ")}; known: ${all.map((s) => s.name).join(", ")}`);
+  }
+  return { ctx, list: only?.length ? all.filter((s) => only.includes(s.name)) : all };
+}
+
+function printOutcomes(io: CliIO, outcomes: TrustOutcome[], verb: string, dir: string, isRoot: boolean): number {
+  let failed = false;
+  for (const o of outcomes) {
+    const state = !o.available
+      ? "not present, skipped"
+      : o.error
+        ? `FAILED: ${o.error}`
+        : o.trusted
+          ? "trusted"
+          : "not trusted";
+    io.stdout(`  ${o.store.padEnd(14)} ${state}\n`);
+    if (o.error) failed = true;
+  }
+  const elevated = outcomes.filter((o) => o.elevation);
+  if (elevated.length > 0 && !isRoot) {
+    io.stderr(
+      `\n${elevated.map((o) => `${o.store}: ${o.elevation}`).join("\n")}\n` +
+        `These steps need root. Rerun with sudo: sudo switchyard ca ${verb} --ca-dir ${JSON.stringify(dir)}\n`,
+    );
+  }
+  return failed ? 1 : 0;
+}
+
+function statusText(s: CaStatus): string {
+  const lines = [
+    `CA directory:   ${s.dir}`,
+    `Root:           ${s.rootSubject}`,
+    `SHA-256:        ${s.rootFingerprint256}`,
+    `Root expires:   ${s.rootNotAfter}${s.rootKeyKept ? "" : " (root key destroyed after signing)"}`,
+    `Issuer:         ${s.issuerSubject} (expires ${s.issuerNotAfter})`,
+    `Constraints:    ${s.constraints ? `${[...s.constraints.dns, ...s.constraints.ip].join(", ")}${s.constraints.inCertificates ? "" : " (checked by Switchyard only)"}` : "NONE (unconstrained CA)"}`,
+    `Trust:`,
+    ...s.trust.map(
+      (t) =>
+        `  ${t.store.padEnd(14)} ${!t.available ? "not present" : t.trusted ? "trusted" : "not trusted"}${t.error ? ` (${t.error})` : ""}`,
+    ),
+    `  ${"node".padEnd(14)} ${s.node.trusted ? "trusted (NODE_EXTRA_CA_CERTS)" : "not trusted: set NODE_EXTRA_CA_CERTS (see below)"}`,
+    `Issued certificates:`,
+    ...(s.leaves.length
+      ? s.leaves.map((l) => `  ${l.names.join(", ")} (${l.keyType}, expires ${l.notAfter})`)
+      : ["  none"]),
+  ];
+  return `${lines.join("\n")}\n${s.node.trusted ? "" : `\n${s.node.guidance}\n`}`;
+}
+
+export const caCommand: CliCommand = {
+  name: "ca",
+  summary: "create, trust, untrust the local CA; issue and export certificates",
+  help: HELP,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs("ca", argv, {
+      "ca-dir": { type: "string" },
+      config: { type: "string" },
+      json: { type: "boolean" },
+      out: { type: "string" },
+      "key-type": { type: "string" },
+      p12: { type: "boolean" },
+      password: { type: "string" },
+      force: { type: "boolean" },
+      "adopt-mkcert": { type: "string" },
+      "root-key-type": { type: "string" },
+      "client-auth": { type: "boolean" },
+      store: { type: "string", multiple: true },
+    });
+    const [action, ...names] = positionals;
+    if (!action) throw new UsageError("missing action: create, status, trust, untrust, issue or export");
+    if (!["create", "status", "trust", "untrust", "issue", "export"].includes(action))
+      throw new UsageError(`unknown action "${action}"`);
+    if (action === "issue" && names.length === 0) throw new UsageError("issue needs at least one NAME");
+    const keyType = values["key-type"];
+    if (keyType !== undefined && keyType !== "ecdsa" && keyType !== "rsa")
+      throw new UsageError(`--key-type must be ecdsa or rsa, not "${keyType}"`);
+    const rootKeyType = values["root-key-type"];
+    if (rootKeyType !== undefined && rootKeyType !== "ecdsa" && rootKeyType !== "rsa")
+      throw new UsageError(`--root-key-type must be ecdsa or rsa`);
+    if (values.p12 && names.length === 0)
+      throw new UsageError("export --p12 needs the NAME(s) of the certificate to bundle");
+    const password = values.password ?? io.env.SWITCHYARD_P12_PASSWORD;
+    if (values.p12 && !password) throw new UsageError("export --p12 needs --password PW (or $SWITCHYARD_P12_PASSWORD)");
+
+    const settings = loadSettings(values.config, io);
+    const dir = caDir(values, settings, io);
+    const out = values.out ?? io.cwd;
+
+    switch (action) {
+      case "create": {
+        const mkcert = values["adopt-mkcert"];
+        const common = {
+          dir,
+          force: values.force,
+          permittedNames: settings.ca.permittedNames,
+          permittedIpRanges: settings.ca.permittedIpRanges,
+          unconstrained: settings.ca.unconstrained,
+        };
+        const result = mkcert
+          ? await adoptMkcertCa({ ...common, caroot: mkcert })
+          : await createCa({
+              ...common,
+              rootKeyType: rootKeyType as "ecdsa" | "rsa" | undefined,
+              keepRootKey: settings.ca.keepRootKey,
+            });
+        if (result.repaired)
+          io.stdout(`Found a half-written CA (an interrupted create); moved it to ${result.movedAside}\n`);
+        else if (result.movedAside) io.stdout(`Moved the previous CA to ${result.movedAside}\n`);
+        io.stdout(`${mkcert ? "Adopted mkcert CA" : "Created local CA"} in ${dir}\n  root: ${result.rootSubject}\n`);
+        if (settings.ca.unconstrained)
+          io.stderr(
+            `warning: this CA is UNCONSTRAINED: it can certify any name, including real sites. Keep ${dir} private.\n`,
+          );
+        io.stdout(`Next: switchyard ca trust${values["ca-dir"] ? ` --ca-dir ${JSON.stringify(dir)}` : ""}\n`);
+        return 0;
+      }
+      case "status": {
+        const { list } = stores(values, io);
+        const status = await caStatus(loadCa(dir), list, io.env);
+        io.stdout(values.json ? `${JSON.stringify(status, null, 2)}\n` : statusText(status));
+        return 0;
+      }
+      case "trust":
+      case "untrust": {
+        const { ctx, list } = stores(values, io);
+        const material = loadCa(dir);
+        const root = rootCertificate(material.rootPem, join(dir, CA_FILES.root));
+        const outcomes = action === "trust" ? await installRoot(list, root) : await uninstallRoot(list, root);
+        io.stdout(`${action === "trust" ? "Installing" : "Removing"} ${material.root.subject.replace(/\n/g, ", ")}\n`);
+        const code = printOutcomes(io, outcomes, action, dir, ctx.isPrivileged);
+        if (action === "trust") io.stdout(`\n${nodeExtraCaCertsGuidance(root.file, ctx.platform)}\n`);
+        return code;
+      }
+      case "issue":
+      case "export": {
+        if (action === "export" && names.length === 0) {
+          const file = join(out, "switchyard-root.pem");
+          writeFileSync(file, loadCa(dir).rootPem);
+          io.stdout(`Wrote the root certificate to ${file}\n`);
+          return 0;
+        }
+        const ca = await LocalCa.open({ dir, keyType: settings.ca.keyType });
+        const leaf = await ca.issue(names, {
+          keyType: (keyType as "ecdsa" | "rsa" | undefined) ?? settings.ca.keyType,
+          clientAuth: values["client-auth"],
+        });
+        const files = writeLeafPem(leaf, out);
+        io.stdout(
+          `Wrote ${files.certFile} (certificate + intermediate) and ${files.keyFile}\n  names: ${leaf.names.join(", ")}\n  expires: ${leaf.notAfter.toISOString()}\n`,
+        );
+        let p12File: string | undefined;
+        if (values.p12 && password) {
+          p12File = join(out, `${leafFileBase(leaf.names[0] ?? "leaf")}.p12`);
+          writeFileSync(
+            p12File,
+            await exportPkcs12({
+              chainPem: leaf.chainPem,
+              keyPem: leaf.keyPem,
+              password,
+              friendlyName: leaf.names[0] ?? "switchyard",
+            }),
+            { mode: 0o600 },
+          );
+          io.stdout(`Wrote ${p12File} (PKCS#12, password protected)\n`);
+        }
+        io.stdout(`\n${usageSnippets(files, p12File)}\n`);
+        return 0;
+      }
+    }
+    return 2;
+  },
+};

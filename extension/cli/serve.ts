@@ -1,0 +1,116 @@
+/** `switchyard serve`: the sniffing dev proxy in the foreground. */
+import { homedir } from "node:os";
+import { LocalCa, resolveCaDir } from "../core/ca/index";
+import { DevProxy } from "../core/proxy/devProxy";
+import type { BindingRecord, HandshakeRecord } from "../core/proxy/records";
+import { parseRouteFlag, type SwitchyardSettings } from "../core/settings";
+import { loadSettings, parseCommandArgs, UsageError, type CliCommand, type CliIO } from "./command";
+
+const HELP = `Usage:
+  switchyard serve [--config FILE] [--listen SPEC]... [--route HOST=UPSTREAM_URL]... [--ca-dir DIR] [--log text|ndjson]
+
+Runs the proxy until SIGINT/SIGTERM. One port speaks both HTTPS (terminated with a certificate
+from the local CA, chosen by SNI) and plain HTTP (redirected to https).
+
+Options:
+  --listen SPEC    ADDRESS:PORT, [IPV6]:PORT, HOSTNAME:PORT or INTERFACE:PORT (default localhost:8443)
+  --route H=URL    proxy host H to URL, e.g. my-awesome-service.test=http://localhost:3000
+  --http-port N    also answer plain HTTP on port N with a redirect to the TLS port
+  --ca-dir DIR     CA directory (else $SWITCHYARD_CAROOT, else the per-user default)
+  --log FORMAT     text (default) or ndjson: one handshake record per line
+`;
+
+/** One line per binding, as text or one JSON object. */
+export function formatBinding(b: BindingRecord, ndjson: boolean): string {
+  if (ndjson) return `${JSON.stringify({ type: "binding", ...b })}\n`;
+  const where = b.family === 6 ? `[${b.address}]:${b.port}` : `${b.address}:${b.port}`;
+  const what = b.role === "http-redirect" ? "plain HTTP, redirecting to https" : "HTTPS + HTTP";
+  if (b.state === "failed") return `cannot listen on ${where || b.spec} (${b.spec}): ${b.reason ?? "unknown error"}\n`;
+  const warning = b.warning ? `\n  warning: ${b.warning}` : "";
+  return `${b.state === "listening" ? "listening on" : "stopped"} ${where} (${b.spec}${b.interfaceName ? `, ${b.interfaceName}` : ""}): ${what}${warning}\n`;
+}
+
+/** One line per connection, as text or one JSON object. */
+export function formatRecord(r: HandshakeRecord, ndjson: boolean): string {
+  if (ndjson) return `${JSON.stringify({ type: "connection", ...r })}\n`;
+  const who = `${r.client.address}:${r.client.port}`;
+  const name = r.clientHello?.serverName ?? r.requests[0]?.host ?? "-";
+  const o = r.outcome;
+  const what =
+    o.kind === "failed"
+      ? `failed (${o.stage}, ${o.error}): ${o.explanation}`
+      : o.kind === "redirected"
+        ? `${o.status} -> ${o.location}`
+        : o.kind === "passed-through"
+          ? `passed through to ${o.upstream}`
+          : o.kind === "no-route"
+            ? `no route for ${o.host ?? name}`
+            : `${o.requests} request(s), last ${o.status ?? "-"}`;
+  const tls = r.tls?.version ? ` ${r.tls.version}${r.tls.alpn ? `/${r.tls.alpn}` : ""}` : "";
+  return `${r.time} ${who} ${r.protocol}${tls} ${name}: ${what} (${r.durationMs.toFixed(1)} ms)\n`;
+}
+
+function settingsFrom(values: { config?: string; listen?: string[]; route?: string[]; "http-port"?: string }, io: CliIO): SwitchyardSettings {
+  const settings = loadSettings(values.config, io);
+  if (values.listen && values.listen.length > 0) settings.proxy.listen = values.listen;
+  for (const flag of values.route ?? []) {
+    try {
+      settings.proxy.routes.push(parseRouteFlag(flag));
+    } catch (e) {
+      throw new UsageError((e as Error).message, "serve");
+    }
+  }
+  if (values["http-port"] !== undefined) {
+    const port = Number(values["http-port"]);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--http-port must be a port number, not "${values["http-port"]}"`, "serve");
+    settings.proxy.httpPort = port;
+  }
+  return settings;
+}
+
+export const serveCommand: CliCommand = {
+  name: "serve",
+  summary: "run the sniffing HTTPS dev proxy in the foreground",
+  help: HELP,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs("serve", argv, {
+      config: { type: "string" },
+      listen: { type: "string", multiple: true },
+      route: { type: "string", multiple: true },
+      "ca-dir": { type: "string" },
+      "http-port": { type: "string" },
+      log: { type: "string" },
+    });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    if (values.log !== undefined && values.log !== "text" && values.log !== "ndjson") throw new UsageError(`--log must be text or ndjson, not "${values.log}"`);
+    const ndjson = values.log === "ndjson";
+    const settings = settingsFrom(values, io);
+    const dir = resolveCaDir({ explicit: values["ca-dir"] ?? settings.ca.directory, env: io.env, home: io.env.HOME || homedir() });
+    const { ca, created } = await LocalCa.openOrCreate({
+      dir,
+      keyType: settings.ca.keyType,
+      permittedNames: settings.ca.permittedNames,
+      permittedIpRanges: settings.ca.permittedIpRanges,
+      unconstrained: settings.ca.unconstrained,
+      keepRootKey: settings.ca.keepRootKey,
+    });
+    if (created) io.stderr(`created a local CA in ${dir}; run "switchyard ca trust" so browsers accept its certificates\n`);
+    if (io.signal.aborted) return 0;
+
+    const proxy = new DevProxy({ settings, leaves: ca });
+    proxy.on("binding", (b) => io.stdout(formatBinding(b, ndjson)));
+    proxy.on("record", (r) => io.stdout(formatRecord(r, ndjson)));
+    const bindings = await proxy.start();
+    if (!bindings.some((b) => b.state === "listening")) {
+      await proxy.stop();
+      throw new Error("no listen address could be bound (see above); pick another port with --listen, e.g. --listen localhost:8443");
+    }
+    if (!ndjson) io.stderr(`routes: ${settings.proxy.routes.map((r) => `${r.host}${r.pathPrefix ?? ""} -> ${r.upstream}`).join(", ") || "none (add --route HOST=URL)"}\nstop with Ctrl+C\n`);
+    await new Promise<void>((resolve) => {
+      if (io.signal.aborted) return resolve();
+      io.signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    await proxy.stop();
+    return 0;
+  },
+};

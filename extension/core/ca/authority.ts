@@ -1,0 +1,125 @@
+/**
+ * The local CA as the rest of Switchyard uses it: open (or create) the CA in a directory, then
+ * issue leaves on demand. {@link LocalCa} implements {@link LeafSource}, which is all the proxy sees.
+ */
+import type { SecureContext } from "node:tls";
+import { join } from "node:path";
+import type { KeyType } from "../settings";
+import { issuerFromCertificate } from "./certificate";
+import { refusalFor as policyRefusal } from "./constraints";
+import { createCa, type CreateCaOptions, type CreateCaResult } from "./create";
+import { derWith } from "./der";
+import { loadAsn1 } from "./forge";
+import { checkNames, issueLeaf, type LeafIssuer, type LeafWithKey } from "./leaf";
+import { LeafCache } from "./leafCache";
+import { CA_FILES } from "./paths";
+import { inspectCaDir, loadCa, type CaMaterial } from "./store";
+import type { IssuedLeaf, LeafSource } from "./types";
+
+/** How a {@link LocalCa} issues. */
+export interface LocalCaOptions {
+  dir: string;
+  /** Key type of leaves from {@link LocalCa.leafFor}; default ECDSA P-256. */
+  keyType?: KeyType;
+  /** Keep issued leaves in `<dir>/leaves` across restarts; default true. */
+  diskCache?: boolean;
+  /** Leaf lifetime in days (capped at 397). */
+  validityDays?: number;
+  renewBeforeMs?: number;
+  /** The clock, for tests of renewal. */
+  now?: () => Date;
+}
+
+/** Options for issuing through {@link LocalCa.issue}. */
+export interface IssueOptions {
+  keyType?: KeyType;
+  clientAuth?: boolean;
+}
+
+/** The local CA: issues and caches leaves signed by the intermediate. */
+export class LocalCa implements LeafSource {
+  private readonly cache: LeafCache;
+  private readonly signer: LeafIssuer;
+
+  private constructor(
+    /** The loaded files: root, issuer, meta. */
+    readonly material: CaMaterial,
+    signer: LeafIssuer,
+    private readonly options: LocalCaOptions,
+  ) {
+    this.signer = signer;
+    const now = options.now ?? (() => new Date());
+    this.cache = new LeafCache({
+      dir: options.diskCache === false ? undefined : join(material.dir, CA_FILES.leaves),
+      issuerPublicKey: material.issuer.publicKey,
+      now,
+      renewBeforeMs: options.renewBeforeMs,
+      issue: (names, keyType, clientAuth) =>
+        issueLeaf(this.signer, names, { keyType, clientAuth, validityDays: options.validityDays, now: now() }),
+    });
+  }
+
+  /** Opens the CA in `options.dir`; throws CaNotFoundError, CaIncompleteError or CaFileError. */
+  static async open(options: LocalCaOptions): Promise<LocalCa> {
+    const der = derWith(await loadAsn1());
+    const material = loadCa(options.dir);
+    const signer: LeafIssuer = {
+      der,
+      issuer: issuerFromCertificate(der, material.issuer.raw, material.issuerKey),
+      issuerSubject: material.issuer.subject.replace(/\n/g, ", "),
+      chainTailPem: material.chainTailPem,
+      permitted: material.permitted,
+    };
+    return new LocalCa(material, signer, options);
+  }
+
+  /**
+   * Opens the CA, creating it first when there is none ("create on first use"). A half-written CA is
+   * moved aside and recreated; a complete but damaged one is an error (never replaced silently).
+   */
+  static async openOrCreate(
+    options: LocalCaOptions & Omit<CreateCaOptions, "dir" | "force">,
+  ): Promise<{ ca: LocalCa; created?: CreateCaResult }> {
+    const state = inspectCaDir(options.dir);
+    const created = state === "complete" ? undefined : await createCa({ ...options, force: false });
+    return { ca: await LocalCa.open(options), created };
+  }
+
+  /** The cached leaf for one name (DNS, wildcard or IP), issued when missing or close to expiry. */
+  async leafFor(name: string): Promise<IssuedLeaf> {
+    checkNames([name], this.material.permitted);
+    return (await this.cache.get([name.toLowerCase()], this.options.keyType ?? "ecdsa")).leaf;
+  }
+
+  /** The TLS secure context for `name`, cached with its leaf: what an SNI callback hands to Node. */
+  async secureContextFor(name: string): Promise<SecureContext> {
+    checkNames([name], this.material.permitted);
+    return (await this.cache.get([name.toLowerCase()], this.options.keyType ?? "ecdsa")).context();
+  }
+
+  /** Why this CA may not issue for `name`, or undefined when it may. */
+  refusalFor(name: string): string | undefined {
+    return policyRefusal(name, this.material.permitted);
+  }
+
+  /** The root certificate, PEM. */
+  rootPem(): string {
+    return this.material.rootPem;
+  }
+
+  /** Issues (or reuses) one leaf for several names; throws NameNotPermittedError for a refused name. */
+  async issue(names: string[], options: IssueOptions = {}): Promise<LeafWithKey> {
+    const normalised = names.map((n) => n.toLowerCase());
+    const entry = await this.cache.get(
+      normalised,
+      options.keyType ?? this.options.keyType ?? "ecdsa",
+      options.clientAuth,
+    );
+    return entry.leaf;
+  }
+
+  /** Drops the in-memory cache (after the CA changed on disk, for instance). */
+  clearCache(): void {
+    this.cache.clear();
+  }
+}

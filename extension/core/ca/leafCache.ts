@@ -1,0 +1,125 @@
+/**
+ * The leaf cache: in memory (promise per name, so concurrent handshakes for one name share one key)
+ * and on disk (so a restart does not reissue), with renewal before expiry.
+ */
+import { X509Certificate, createHash, createPrivateKey, type KeyObject } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { createSecureContext, type SecureContext } from "node:tls";
+import { join } from "node:path";
+import type { KeyType } from "../settings";
+import { fingerprint, type LeafWithKey } from "./leaf";
+import { leafFileBase } from "./paths";
+
+/** A cached leaf and its secure context (built on first use). */
+export interface CachedLeaf {
+  leaf: LeafWithKey;
+  context(): SecureContext;
+}
+
+/** How the cache issues, validates, and stores. */
+export interface LeafCacheOptions {
+  /** Where leaves are kept on disk; undefined keeps them in memory only. */
+  dir?: string;
+  issue(names: string[], keyType: KeyType, clientAuth: boolean): LeafWithKey;
+  /** The public key leaves must be signed with: a disk entry from another CA is ignored. */
+  issuerPublicKey: KeyObject;
+  now(): Date;
+  /** Renew when less than this remains; default 30 days (or a third of the lifetime, if shorter). */
+  renewBeforeMs?: number;
+}
+
+/** Cache key and disk file base for a set of names. */
+export function leafCacheKey(names: string[], keyType: KeyType, clientAuth = false): string {
+  const first = leafFileBase(names[0] ?? "leaf");
+  const extra = names.length > 1 ? `+${createHash("sha256").update(names.join(",")).digest("hex").slice(0, 8)}` : "";
+  return `${first}${extra}${keyType === "rsa" ? ".rsa" : ""}${clientAuth ? ".client" : ""}`;
+}
+
+/** In-memory and on-disk cache of issued leaves. */
+export class LeafCache {
+  private readonly entries = new Map<string, Promise<CachedLeaf>>();
+
+  constructor(private readonly options: LeafCacheOptions) {}
+
+  /** The leaf for `names`, from memory, disk, or freshly issued; one issuance per key at a time. */
+  get(names: string[], keyType: KeyType, clientAuth = false): Promise<CachedLeaf> {
+    const key = leafCacheKey(names, keyType, clientAuth);
+    const existing = this.entries.get(key);
+    if (existing) {
+      return existing.then((entry) => {
+        if (!this.needsRenewal(entry.leaf)) return entry;
+        if (this.entries.get(key) === existing) this.entries.delete(key);
+        return this.get(names, keyType, clientAuth);
+      });
+    }
+    const created = this.load(key, names, keyType, clientAuth);
+    this.entries.set(key, created);
+    created.catch(() => this.entries.delete(key));
+    return created;
+  }
+
+  /** Forgets every in-memory entry (the disk copies stay). */
+  clear(): void {
+    this.entries.clear();
+  }
+
+  private needsRenewal(leaf: LeafWithKey): boolean {
+    const lifetime = leaf.notAfter.getTime() - leaf.notBefore.getTime();
+    const before = Math.min(this.options.renewBeforeMs ?? 30 * 86_400_000, lifetime / 3);
+    return leaf.notAfter.getTime() - this.options.now().getTime() < before;
+  }
+
+  private async load(key: string, names: string[], keyType: KeyType, clientAuth: boolean): Promise<CachedLeaf> {
+    const fromDisk = this.options.dir ? await this.readDisk(key, names, keyType) : undefined;
+    if (fromDisk && !this.needsRenewal(fromDisk)) return cached(fromDisk);
+    const leaf = this.options.issue(names, keyType, clientAuth);
+    if (this.options.dir) await this.writeDisk(key, leaf);
+    return cached(leaf);
+  }
+
+  private async readDisk(key: string, names: string[], keyType: KeyType): Promise<LeafWithKey | undefined> {
+    const dir = this.options.dir as string;
+    try {
+      const [chainPem, keyPem] = await Promise.all([
+        readFile(join(dir, `${key}.pem`), "utf8"),
+        readFile(join(dir, `${key}-key.pem`), "utf8"),
+      ]);
+      const cert = new X509Certificate(chainPem);
+      const privateKey = createPrivateKey(keyPem);
+      // A stale, foreign or damaged cache entry is not an error: it is simply reissued.
+      if (!cert.verify(this.options.issuerPublicKey) || !cert.checkPrivateKey(privateKey)) return undefined;
+      const certPem = cert.toString();
+      return {
+        names,
+        certPem,
+        chainPem,
+        keyPem,
+        key: privateKey,
+        keyType,
+        fingerprint256: fingerprint(cert.raw),
+        subject: cert.subject.replace(/\n/g, ", "),
+        issuer: cert.issuer.replace(/\n/g, ", "),
+        notBefore: new Date(cert.validFrom),
+        notAfter: new Date(cert.validTo),
+      };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async writeDisk(key: string, leaf: LeafWithKey): Promise<void> {
+    const dir = this.options.dir as string;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    // No fsync: this is a cache, and a torn entry fails verification and is reissued.
+    await writeFile(join(dir, `${key}-key.pem`), leaf.keyPem, { mode: 0o600 });
+    await writeFile(join(dir, `${key}.pem`), leaf.chainPem, { mode: 0o644 });
+  }
+}
+
+function cached(leaf: LeafWithKey): CachedLeaf {
+  let context: SecureContext | undefined;
+  return {
+    leaf,
+    context: () => (context ??= createSecureContext({ cert: leaf.chainPem, key: leaf.keyPem })),
+  };
+}

@@ -1,0 +1,95 @@
+/** What `ca status` and the panel show: root, fingerprint, constraints, expiry, leaves, trust per store. */
+import { X509Certificate } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { CA_FILES } from "./paths";
+import type { CaMaterial } from "./store";
+import {
+  nodeExtraCaCertsGuidance,
+  nodeTrustsRoot,
+  rootCertificate,
+  trustStatus,
+  type TrustOutcome,
+} from "./trust/stores";
+import type { TrustStore } from "./trust/types";
+import { fingerprint } from "./leaf";
+
+/** One issued leaf found in the CA's leaf cache. */
+export interface LeafSummary {
+  file: string;
+  names: string[];
+  notAfter: string;
+  keyType: "ecdsa" | "rsa";
+}
+
+/** Everything about a CA a user may want to see. */
+export interface CaStatus {
+  dir: string;
+  rootSubject: string;
+  rootFingerprint256: string;
+  rootNotAfter: string;
+  /** Whether the root key is still on disk (it is destroyed after signing unless kept on purpose). */
+  rootKeyKept: boolean;
+  issuerSubject: string;
+  issuerNotAfter: string;
+  /** Null when the CA is unconstrained. */
+  constraints: { dns: string[]; ip: string[]; inCertificates: boolean } | null;
+  adoptedMkcertRoot?: string;
+  paths: { root: string; intermediate: string; intermediateKey: string; meta: string };
+  leaves: LeafSummary[];
+  trust: TrustOutcome[];
+  node: { trusted: boolean; guidance: string };
+}
+
+/** Leaves in `<dir>/leaves`, newest expiry first; unreadable entries are skipped (the cache reissues them). */
+export function listIssuedLeaves(dir: string): LeafSummary[] {
+  const leavesDir = join(dir, CA_FILES.leaves);
+  if (!existsSync(leavesDir)) return [];
+  const out: LeafSummary[] = [];
+  for (const entry of readdirSync(leavesDir)) {
+    if (!entry.endsWith(".pem") || entry.endsWith("-key.pem")) continue;
+    try {
+      const cert = new X509Certificate(readFileSync(join(leavesDir, entry)));
+      const names = (cert.subjectAltName ?? "").split(", ").map((s) => s.replace(/^(DNS|IP Address):/, ""));
+      const keyType = cert.publicKey.asymmetricKeyType === "rsa" ? "rsa" : "ecdsa";
+      out.push({ file: join(leavesDir, entry), names, notAfter: new Date(cert.validTo).toISOString(), keyType });
+    } catch {
+      // a torn cache entry: not worth reporting
+    }
+  }
+  return out.sort((a, b) => b.notAfter.localeCompare(a.notAfter));
+}
+
+/** The status of a loaded CA; trust is checked in each of `stores`. */
+export async function caStatus(
+  ca: CaMaterial,
+  stores: TrustStore[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CaStatus> {
+  const rootFile = join(ca.dir, CA_FILES.root);
+  const root = rootCertificate(ca.rootPem, rootFile);
+  const flat = (s: string): string => s.replace(/\n/g, ", ");
+  return {
+    dir: ca.dir,
+    rootSubject: flat(ca.root.subject),
+    rootFingerprint256: fingerprint(ca.root.raw),
+    rootNotAfter: new Date(ca.root.validTo).toISOString(),
+    rootKeyKept: existsSync(join(ca.dir, CA_FILES.rootKey)) || ca.meta.adoptedMkcertRoot !== undefined,
+    issuerSubject: flat(ca.issuer.subject),
+    issuerNotAfter: new Date(ca.issuer.validTo).toISOString(),
+    constraints: ca.meta.permitted ? { ...ca.meta.permitted, inCertificates: ca.meta.constraintsInCertificates } : null,
+    ...(ca.meta.adoptedMkcertRoot ? { adoptedMkcertRoot: ca.meta.adoptedMkcertRoot } : {}),
+    paths: {
+      root: rootFile,
+      intermediate: ca.issuerCertFile,
+      intermediateKey: ca.issuerKeyFile,
+      meta: join(ca.dir, CA_FILES.meta),
+    },
+    leaves: listIssuedLeaves(ca.dir),
+    trust: await trustStatus(stores, root),
+    node: {
+      trusted: nodeTrustsRoot(env, root, (f) => readFileSync(f, "utf8")),
+      guidance: nodeExtraCaCertsGuidance(rootFile),
+    },
+  };
+}

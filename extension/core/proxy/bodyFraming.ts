@@ -1,0 +1,102 @@
+/**
+ * Where a message body ends, so the bytes after it are parsed as the next message and never
+ * forwarded as part of this one. Pure: feed bytes, learn how many belong to the body.
+ */
+import type { BodyFraming } from "./httpHead";
+
+/** A body whose framing is broken (bad chunk size line, missing CRLF after a chunk). */
+export class BodyFramingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BodyFramingError";
+  }
+}
+
+/** The result of feeding bytes: the first `take` bytes belong to the body; `done` once it ended. */
+export interface BodyStep {
+  take: number;
+  done: boolean;
+}
+
+/** Tracks one body across any number of chunks of input. */
+export interface BodyCursor {
+  feed(bytes: Buffer): BodyStep;
+  readonly done: boolean;
+}
+
+/** A cursor for `framing`; "until-close" bodies never finish by themselves. */
+export function bodyCursor(framing: BodyFraming): BodyCursor {
+  switch (framing.kind) {
+    case "none":
+      return new LengthCursor(0);
+    case "length":
+      return new LengthCursor(framing.length);
+    case "chunked":
+      return new ChunkedCursor();
+    case "until-close":
+      return { feed: (bytes) => ({ take: bytes.length, done: false }), done: false };
+  }
+}
+
+class LengthCursor implements BodyCursor {
+  constructor(private left: number) {}
+  get done(): boolean {
+    return this.left === 0;
+  }
+  feed(bytes: Buffer): BodyStep {
+    const take = Math.min(this.left, bytes.length);
+    this.left -= take;
+    return { take, done: this.left === 0 };
+  }
+}
+
+const MAX_LINE = 4096;
+
+/** RFC 9112 7.1: size line [; ext] CRLF, data, CRLF, ..., 0 CRLF, trailer lines, CRLF. */
+class ChunkedCursor implements BodyCursor {
+  private state: "size" | "data" | "data-cr" | "data-lf" | "trailer" = "size";
+  private line = "";
+  private left = 0;
+  done = false;
+
+  feed(bytes: Buffer): BodyStep {
+    let i = 0;
+    while (i < bytes.length && !this.done) {
+      if (this.state === "data") {
+        const n = Math.min(this.left, bytes.length - i);
+        i += n;
+        this.left -= n;
+        if (this.left === 0) this.state = "data-cr";
+        continue;
+      }
+      const b = bytes[i++]!;
+      if (this.state === "data-cr" || this.state === "data-lf") {
+        const want = this.state === "data-cr" ? 0x0d : 0x0a;
+        if (b !== want) throw new BodyFramingError("a chunk's data is not followed by CRLF; the chunk size was wrong");
+        this.state = this.state === "data-cr" ? "data-lf" : "size";
+        continue;
+      }
+      this.readLineByte(b);
+    }
+    return { take: i, done: this.done };
+  }
+
+  private readLineByte(b: number): void {
+    if (b !== 0x0a) {
+      if (this.line.length >= MAX_LINE) throw new BodyFramingError(`a chunk line is longer than ${MAX_LINE} bytes`);
+      this.line += String.fromCharCode(b);
+      return;
+    }
+    if (!this.line.endsWith("\r")) throw new BodyFramingError("a chunk line ends in a bare LF");
+    const line = this.line.slice(0, -1);
+    this.line = "";
+    if (this.state === "trailer") {
+      if (line === "") this.done = true;
+      return;
+    }
+    const m = /^([0-9a-fA-F]{1,12})[ \t]*(;.*)?$/.exec(line);
+    if (!m) throw new BodyFramingError(`"${line.slice(0, 40)}" is not a chunk size`);
+    this.left = parseInt(m[1]!, 16);
+    this.state = this.left === 0 ? "trailer" : "data";
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * What every stage of a connection reads from the running proxy: the current routes and proxy
+ * settings (swapped atomically by `DevProxy.update`, so in-flight requests keep what they had),
+ * the leaves, the upstream agents and the proxy's identity for loop detection.
+ */
+import type { LeafSource } from "../ca/types";
+import type { SwitchyardSettings } from "../settings";
+import type { RecordLog } from "./records";
+import type { RouteTable } from "./routes";
+import type { UpstreamAgents, UpstreamOrigin } from "./upstream";
+
+/** Tunables that are not user settings (tests shorten them). */
+export interface ProxyTimeouts {
+  /** Dialling an upstream (TCP + TLS). Default 5 s. */
+  upstreamConnectMs: number;
+  /** Waiting for the upstream's response head. Default 60 s. */
+  upstreamResponseMs: number;
+  /** A TLS handshake, from ClientHello to Finished. Default 10 s. */
+  handshakeMs: number;
+  /** A keep-alive client connection with no request in flight. Default 120 s. */
+  clientIdleMs: number;
+}
+
+/** The live state a connection consults; owned by DevProxy. */
+export interface ProxyContext {
+  routes(): RouteTable;
+  settings(): SwitchyardSettings["proxy"];
+  readonly leaves: LeafSource;
+  readonly log: RecordLog;
+  readonly agents: UpstreamAgents;
+  readonly timeouts: ProxyTimeouts;
+  /** The Via token (`1.1 switchyard-<id>`) this proxy adds; seeing it on an incoming request means a loop. */
+  readonly via: string;
+  /** True when `origin` is one of this proxy's own listening addresses. */
+  isSelf(origin: UpstreamOrigin): boolean;
+  /** The TLS port plain HTTP is redirected to, given the port it arrived on. */
+  tlsPortFor(localPort: number): number;
+}

@@ -1,0 +1,177 @@
+/**
+ * The sniffing dev proxy: one port speaks HTTPS (terminated with a leaf from the local CA, chosen
+ * by SNI) and plain HTTP (redirected to https), routes by host and path to dev servers, and
+ * records every connection. Reading order for a connection: listen.ts -> connection.ts (sniff,
+ * ClientHello) -> tlsTerminate.ts or http1Proxy.ts (redirect) -> routes.ts -> upstream*.ts ->
+ * records.ts.
+ */
+import { EventEmitter } from "node:events";
+import { randomBytes } from "node:crypto";
+import net from "node:net";
+import type { LeafSource } from "../ca/types";
+import { resolveListenSpec } from "../net/listenSpec";
+import type { ListenAddress } from "../net/types";
+import type { SwitchyardSettings } from "../settings";
+import { handleConnection } from "./connection";
+import type { ProxyContext, ProxyTimeouts } from "./context";
+import { Http2Front } from "./http2Proxy";
+import { bind, bindingKey, unbind, type Binding } from "./listen";
+import { RecordLog, type BindingRecord, type RecordLogEvents } from "./records";
+import { RouteTable } from "./routes";
+import { isLocalhostName, UpstreamAgents, type UpstreamOrigin } from "./upstream";
+
+/** What a DevProxy needs. */
+export interface DevProxyOptions {
+  settings: SwitchyardSettings;
+  leaves: LeafSource;
+  /** Handshake records kept in the ring buffer; default 1000. */
+  recordCapacity?: number;
+  timeouts?: Partial<ProxyTimeouts>;
+  /** Turns a listen spec into addresses; default resolveListenSpec from core/net. */
+  resolveListen?: (spec: string) => Promise<ListenAddress[]>;
+}
+
+const DEFAULT_TIMEOUTS: ProxyTimeouts = { upstreamConnectMs: 5_000, upstreamResponseMs: 60_000, handshakeMs: 10_000, clientIdleMs: 120_000 };
+
+/** The running proxy. Events: 'record' (a connection closed), 'binding' (a listen address changed state). */
+export class DevProxy extends EventEmitter<RecordLogEvents> {
+  /** The latest handshake records (bounded ring buffer); also emits 'record'. */
+  readonly records: RecordLog;
+  private settings: SwitchyardSettings;
+  private routeTable: RouteTable;
+  private readonly ctx: ProxyContext;
+  private readonly h2: Http2Front;
+  private readonly live = new Map<string, Binding>();
+  private readonly resolveListen: (spec: string) => Promise<ListenAddress[]>;
+  private started = false;
+
+  constructor(options: DevProxyOptions) {
+    super();
+    this.settings = options.settings;
+    this.routeTable = new RouteTable(options.settings.proxy.routes);
+    this.records = new RecordLog(options.recordCapacity ?? 1000);
+    this.records.on("record", (r) => this.emit("record", r));
+    this.resolveListen = options.resolveListen ?? ((spec) => resolveListenSpec(spec));
+    const id = randomBytes(4).toString("hex");
+    this.ctx = {
+      routes: () => this.routeTable,
+      settings: () => this.settings.proxy,
+      leaves: options.leaves,
+      log: this.records,
+      agents: new UpstreamAgents(options.leaves.rootPem()),
+      timeouts: { ...DEFAULT_TIMEOUTS, ...options.timeouts },
+      via: `1.1 switchyard-${id}`,
+      isSelf: (origin) => this.isSelf(origin),
+      tlsPortFor: (port) => this.tlsPortFor(port),
+    };
+    this.h2 = new Http2Front(this.ctx);
+  }
+
+  /** Every binding: listening, failed (with the reason), or closed. */
+  get bindings(): BindingRecord[] {
+    return [...this.live.values()].map((b) => b.record);
+  }
+
+  /** Binds every listen address; resolves with the binding records (failures included, never rejects for a bind error). */
+  async start(): Promise<BindingRecord[]> {
+    this.started = true;
+    await this.rebind();
+    return this.bindings;
+  }
+
+  /**
+   * Applies new settings live. Routes and proxy options switch for the next request; requests in
+   * flight finish on what they started with. Changed listen specs bind new addresses and stop
+   * accepting on removed ones, without cutting their open connections.
+   */
+  async update(settings: SwitchyardSettings): Promise<BindingRecord[]> {
+    this.settings = settings;
+    this.routeTable = new RouteTable(settings.proxy.routes);
+    if (this.started) await this.rebind();
+    return this.bindings;
+  }
+
+  /** Stops listening and ends open connections (destroyed after a short grace period). */
+  async stop(): Promise<void> {
+    this.started = false;
+    const all = [...this.live.values()];
+    this.live.clear();
+    this.h2.close();
+    await Promise.all(
+      all.map(async (b) => {
+        await unbind(b, true);
+        this.emit("binding", b.record);
+      }),
+    );
+    this.ctx.agents.destroy();
+  }
+
+  private async wanted(): Promise<{ address: ListenAddress; role: BindingRecord["role"] }[]> {
+    const out: { address: ListenAddress; role: BindingRecord["role"] }[] = [];
+    for (const spec of this.settings.proxy.listen) {
+      let addresses: ListenAddress[];
+      try {
+        addresses = await this.resolveListen(spec);
+      } catch (e) {
+        const failed: BindingRecord = { spec, address: "", family: 4, port: 0, role: "tls+http", state: "failed", reason: (e as Error).message };
+        this.emit("binding", failed);
+        continue;
+      }
+      for (const a of addresses) out.push({ address: a, role: "tls+http" });
+    }
+    const httpPort = this.settings.proxy.httpPort;
+    if (httpPort !== undefined) {
+      const seen = new Set<string>();
+      for (const w of [...out]) {
+        if (seen.has(w.address.address)) continue;
+        seen.add(w.address.address);
+        out.push({ address: { ...w.address, spec: `httpPort:${httpPort}`, port: httpPort }, role: "http-redirect" });
+      }
+    }
+    return out;
+  }
+
+  private async rebind(): Promise<void> {
+    const wanted = await this.wanted();
+    const keys = new Set(wanted.map((w) => bindingKey(w.address, w.role)));
+    for (const [key, b] of this.live) {
+      if (keys.has(key) && b.record.state === "listening") continue;
+      this.live.delete(key);
+      await unbind(b, false);
+      this.emit("binding", b.record);
+    }
+    const added = await Promise.all(
+      wanted
+        .filter((w) => !this.live.has(bindingKey(w.address, w.role)))
+        .map((w) =>
+          bind(w.address, w.role, (socket, binding) =>
+            handleConnection(socket, { redirectOnly: binding.record.role === "http-redirect", ...(binding.record.interfaceName ? { interfaceName: binding.record.interfaceName } : {}) }, this.ctx, this.h2),
+          ),
+        ),
+    );
+    for (const b of added) {
+      this.live.set(bindingKey({ address: b.record.address, port: b.requestedPort }, b.record.role), b);
+      this.emit("binding", b.record);
+    }
+  }
+
+  private listeningPorts(role: BindingRecord["role"]): BindingRecord[] {
+    return this.bindings.filter((b) => b.state === "listening" && b.role === role);
+  }
+
+  private isSelf(origin: UpstreamOrigin): boolean {
+    const host = origin.host.toLowerCase();
+    return this.bindings.some((b) => {
+      if (b.state !== "listening" || b.port !== origin.port) return false;
+      if (b.address === "0.0.0.0" || b.address === "::") return true;
+      if (isLocalhostName(host)) return b.address === "127.0.0.1" || b.address === "::1";
+      return net.isIP(host) !== 0 && host === b.address;
+    });
+  }
+
+  private tlsPortFor(localPort: number): number {
+    const tls = this.listeningPorts("tls+http");
+    if (tls.some((b) => b.port === localPort)) return localPort;
+    return tls[0]?.port ?? localPort;
+  }
+}

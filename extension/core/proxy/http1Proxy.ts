@@ -1,0 +1,261 @@
+/**
+ * Step 4-5 for HTTP/1.x clients (plain, or TLS with ALPN http/1.1): each client connection gets
+ * its own upstream socket and bytes are piped, not re-encoded. Heads are parsed (to route, add
+ * forwarding headers and answer redirects) and bodies are framed on both sides, so pipelined
+ * requests are forwarded one at a time and never bleed into each other.
+ */
+import type net from "node:net";
+import { STATUS_CODES } from "node:http";
+import { bodyCursor, type BodyCursor } from "./bodyFraming";
+import type { ConnectionRecorder } from "./connectionRecord";
+import type { ProxyContext } from "./context";
+import { explainUpstreamFailure, type Explained } from "./explain";
+import { forwardedHeaders, hasLooped, httpsLocation, requestHeadBytes, upstreamHostHeader } from "./forwarding";
+import { findHeadEnd, HttpHeadError, MAX_HEAD_BYTES, parseRequestHead, type RequestHead } from "./httpHead";
+import { renderPage, type PageContent } from "./pages";
+import { originOf, dialledAddresses } from "./upstream";
+import { UpstreamExchange, type ExchangeResult } from "./upstreamExchange";
+import { UpstreamLink } from "./upstreamLink";
+
+/** How the session treats requests. */
+export interface Http1Mode {
+  scheme: "http" | "https";
+  /** The optional plain-HTTP port: every request is redirected. */
+  redirectOnly: boolean;
+}
+
+type State = "head" | "waiting" | "body" | "tunnel" | "closed";
+
+/** One client connection speaking HTTP/1.x. */
+export class Http1Session {
+  private buf: Buffer = Buffer.alloc(0);
+  private state: State = "head";
+  private cursor: BodyCursor | undefined;
+  /** Where request body bytes go: the upstream, or nowhere for requests answered locally. */
+  private sink: net.Socket | undefined;
+  private exchange: UpstreamExchange | undefined;
+  private readonly link: UpstreamLink;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly client: net.Socket,
+    private readonly ctx: ProxyContext,
+    private readonly rec: ConnectionRecorder,
+    private readonly mode: Http1Mode,
+    initial: Buffer,
+  ) {
+    this.link = new UpstreamLink(ctx, rec);
+    client.on("data", this.onData);
+    client.on("error", () => this.close());
+    client.on("close", () => this.close());
+    client.on("end", () => {
+      if (this.state === "head" && this.buf.length === 0) client.end();
+    });
+    this.armIdle();
+    if (initial.length > 0) this.onData(initial);
+    client.resume();
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    this.pump();
+  };
+
+  /** Moves through as many states as the buffered bytes allow. */
+  private pump(): void {
+    for (;;) {
+      if (this.state === "head") {
+        if (this.exchange) return this.holdWhileBusy();
+        const end = findHeadEnd(this.buf);
+        if (end < 0 || end > MAX_HEAD_BYTES) {
+          if (this.buf.length > MAX_HEAD_BYTES) this.refuse(431, "Request header too large", `the request head is over ${MAX_HEAD_BYTES / 1024} KB`);
+          return;
+        }
+        const raw = this.buf.subarray(0, end);
+        this.buf = this.buf.subarray(end);
+        this.disarmIdle();
+        let head: RequestHead;
+        try {
+          head = parseRequestHead(raw);
+        } catch (e) {
+          const err = e as HttpHeadError;
+          return this.refuse(err.status ?? 400, "Bad request", `Switchyard could not read this request: ${err.message}`);
+        }
+        this.startRequest(head);
+        continue;
+      }
+      if (this.state === "body" && this.cursor) {
+        if (this.buf.length === 0) return;
+        let step;
+        try {
+          step = this.cursor.feed(this.buf);
+        } catch (e) {
+          return this.refuse(400, "Bad request body", (e as Error).message);
+        }
+        const part = this.buf.subarray(0, step.take);
+        this.buf = this.buf.subarray(step.take);
+        if (this.sink && part.length > 0 && !this.sink.write(part)) this.backpressure(this.client, this.sink);
+        if (!step.done) return;
+        this.cursor = undefined;
+        this.state = "head";
+        if (!this.exchange) this.armIdle();
+        continue;
+      }
+      return;
+    }
+  }
+
+  /** Pipelined bytes wait until the response in flight is done; a flood is stopped by pausing. */
+  private holdWhileBusy(): void {
+    if (this.buf.length > MAX_HEAD_BYTES) this.client.pause();
+  }
+
+  private startRequest(head: RequestHead): void {
+    const ctx = this.ctx;
+    const path = head.target;
+    const settings = ctx.settings();
+    const host = head.host;
+    const route = host === undefined ? undefined : ctx.routes().match(host, path);
+    if (this.mode.scheme === "http" && (this.mode.redirectOnly || !route || route.redirect)) {
+      if (host === undefined) return this.answer(head, 400, "No Host header", "the request has no Host header, so Switchyard cannot tell which https:// address to redirect to; send Host: my-awesome-service.test");
+      const location = httpsLocation(host, head.target, ctx.tlsPortFor(this.client.localPort ?? 443));
+      if (!location) return this.answer(head, 400, "Bad Host header", `the Host header "${host}" is not a host name`);
+      this.rec.setOutcome({ kind: "redirected", status: settings.redirectStatus, location });
+      return this.answerRaw(head, settings.redirectStatus, { location, "content-length": "0" }, Buffer.alloc(0));
+    }
+    if (host === undefined) return this.answer(head, 400, "No Host header", "the request has no Host header, so Switchyard cannot tell which route it is for");
+    if (!route) {
+      this.rec.setOutcome({ kind: "no-route", host });
+      const page: PageContent = { status: 404, title: `No route for ${host}`, message: `Switchyard has no route for ${host}${path}. Add one in the switchyard.proxy.routes setting.`, routes: ctx.routes().routes };
+      return this.answerPage(head, page);
+    }
+    const origin = originOf(route);
+    this.rec.record.route = { host: route.host, upstream: route.upstream, ...(route.pathPrefix ? { pathPrefix: route.pathPrefix } : {}) };
+    if (hasLooped(head.headers, ctx.via) || ctx.isSelf(origin)) {
+      return this.answer(head, 508, "Loop detected", `the route for ${route.host} points at ${route.upstream}, which is this proxy itself; point it at the dev server instead`);
+    }
+    const headers = forwardedHeaders(head.headers, {
+      clientAddress: this.client.remoteAddress ?? "",
+      proto: this.mode.scheme,
+      host,
+      via: ctx.via,
+      ...(route.rewriteHost ? { rewriteHostTo: upstreamHostHeader(origin) } : {}),
+    });
+    const bytes = requestHeadBytes(head.method, head.target, head.version, headers);
+    this.state = "waiting";
+    this.client.pause();
+    const exchange = new UpstreamExchange(this.client, this.rec, head, origin, ctx.timeouts.upstreamResponseMs, (r) => this.exchangeDone(exchange, r));
+    this.exchange = exchange;
+    this.link.acquire(origin).then(
+      (upstream) => {
+        if (this.state === "closed") return;
+        exchange.start(upstream, bytes);
+        this.sink = upstream;
+        this.cursor = bodyCursor(head.framing);
+        this.state = this.cursor.done ? "head" : "body";
+        if (this.cursor.done) this.cursor = undefined;
+        this.client.resume();
+        this.pump();
+      },
+      (e: unknown) => exchange.failBeforeResponse(explainUpstreamFailure(e, { url: origin.url, dialled: dialledAddresses(origin) })),
+    );
+  }
+
+  private exchangeDone(exchange: UpstreamExchange, result: ExchangeResult): void {
+    if (this.exchange !== exchange) return;
+    this.exchange = undefined;
+    this.link.release(result.reusable);
+    if (result.tunnel) {
+      this.state = "tunnel";
+      this.client.off("data", this.onData);
+      result.tunnel.write(this.buf);
+      this.buf = Buffer.alloc(0);
+      this.client.pipe(result.tunnel);
+      result.tunnel.pipe(this.client);
+      this.client.resume();
+      return;
+    }
+    const requestFinished = this.state !== "body" && this.state !== "waiting";
+    if (!result.keepClient || !requestFinished) {
+      this.sink = undefined;
+      return this.endClient();
+    }
+    this.sink = undefined;
+    this.client.resume();
+    this.armIdle();
+    this.pump();
+  }
+
+  /** A local answer (page, redirect); the request body, if any, is read and dropped. */
+  private answerRaw(head: RequestHead, status: number, headers: Record<string, string>, body: Buffer, forceClose = false): void {
+    const close = forceClose || !head.keepAlive;
+    let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\n`;
+    for (const [n, v] of Object.entries(headers)) text += `${n}: ${v}\r\n`;
+    if (close) text += "connection: close\r\n";
+    const payload = head.method === "HEAD" ? Buffer.alloc(0) : body;
+    this.client.write(Buffer.concat([Buffer.from(`${text}\r\n`, "latin1"), payload]));
+    this.rec.addRequest({ method: head.method, ...(head.host ? { host: head.host } : {}), path: head.target, status, bytes: text.length + payload.length, durationMs: 0 });
+    if (close) return this.endClient();
+    this.sink = undefined;
+    this.cursor = bodyCursor(head.framing);
+    this.state = this.cursor.done ? "head" : "body";
+    if (this.cursor.done) this.cursor = undefined;
+    this.armIdle();
+  }
+
+  private answerPage(head: RequestHead, page: PageContent): void {
+    const r = renderPage(page);
+    this.answerRaw(head, r.status, r.headers, r.body);
+  }
+
+  private answer(head: RequestHead, status: number, title: string, message: string): void {
+    this.answerPage(head, { status, title, message });
+  }
+
+  /** Answers a request that cannot be parsed, then closes: its framing is unknown. */
+  private refuse(status: number, title: string, message: string): void {
+    const explained: Explained = { code: `HTTP_${status}`, explanation: message };
+    this.rec.setOutcome({ kind: "failed", stage: "http", error: explained.code, explanation: explained.explanation });
+    const r = renderPage({ status, title, message });
+    let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\n`;
+    for (const [n, v] of Object.entries(r.headers)) text += `${n}: ${v}\r\n`;
+    this.client.write(Buffer.concat([Buffer.from(`${text}connection: close\r\n\r\n`, "latin1"), r.body]));
+    this.endClient();
+  }
+
+  private backpressure(from: net.Socket, to: net.Socket): void {
+    from.pause();
+    to.once("drain", () => {
+      if (this.state !== "closed" && this.state !== "waiting") from.resume();
+    });
+  }
+
+  private armIdle(): void {
+    this.disarmIdle();
+    this.idleTimer = setTimeout(() => this.endClient(), this.ctx.timeouts.clientIdleMs);
+    this.idleTimer.unref();
+  }
+
+  private disarmIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
+  private endClient(): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.disarmIdle();
+    this.client.off("data", this.onData);
+    this.client.end();
+    // A client that never reads its last response must not pin the socket forever.
+    setTimeout(() => this.client.destroy(), 5000).unref();
+    this.link.close();
+  }
+
+  private close(): void {
+    this.disarmIdle();
+    if (this.state !== "tunnel") this.exchange?.clientGone();
+    this.state = "closed";
+    this.link.close();
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * HTTP/1.x message heads, parsed strictly enough that two proxies can never disagree about where
+ * one request ends and the next begins (RFC 9112 6.3): no Content-Length together with
+ * Transfer-Encoding, no conflicting lengths, no obs-fold, no bare CR or LF. Pure.
+ */
+
+/** How a message body is delimited. */
+export type BodyFraming =
+  | { kind: "none" }
+  | { kind: "length"; length: number }
+  | { kind: "chunked" }
+  /** Responses only: the body runs until the upstream closes. */
+  | { kind: "until-close" };
+
+/** A header as received: name with its original case, value trimmed. */
+export type HeaderLine = [name: string, value: string];
+
+/** A parsed request line and headers. */
+export interface RequestHead {
+  method: string;
+  target: string;
+  version: "1.0" | "1.1";
+  headers: HeaderLine[];
+  /** The Host header (or the authority of an absolute-form target); undefined when absent. */
+  host?: string;
+  framing: BodyFraming;
+  keepAlive: boolean;
+  /** The client asks to switch protocols (WebSocket): Connection: upgrade plus an Upgrade header. */
+  upgrade: boolean;
+}
+
+/** A parsed status line and headers. */
+export interface ResponseHead {
+  version: "1.0" | "1.1";
+  status: number;
+  headers: HeaderLine[];
+  keepAlive: boolean;
+}
+
+/** A head that cannot be forwarded safely; `status` is what to answer the client with. */
+export class HttpHeadError extends Error {
+  constructor(
+    readonly status: 400 | 431 | 501 | 502 | 505,
+    message: string,
+  ) {
+    super(message);
+    this.name = "HttpHeadError";
+  }
+}
+
+/** Heads larger than this are refused with 431 (Node's own default limit is 16 KB). */
+export const MAX_HEAD_BYTES = 64 * 1024;
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const CTL = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+/** The offset just past the blank line that ends a head, or -1 while it has not arrived. */
+export function findHeadEnd(buf: Buffer): number {
+  const i = buf.indexOf("\r\n\r\n", 0, "latin1");
+  return i < 0 ? -1 : i + 4;
+}
+
+/** Parses a request head (the bytes up to and including the blank line). */
+export function parseRequestHead(head: Buffer): RequestHead {
+  const [requestLine, headers] = splitHead(head, 400);
+  const parts = requestLine.split(" ");
+  if (parts.length !== 3) throw new HttpHeadError(400, `the request line "${clip(requestLine)}" is not METHOD TARGET HTTP/1.1`);
+  const [method, target, proto] = parts as [string, string, string];
+  if (!TOKEN.test(method)) throw new HttpHeadError(400, `"${clip(method)}" is not an HTTP method`);
+  if (target === "" || CTL.test(target)) throw new HttpHeadError(400, "the request target is empty or has control characters");
+  const version = proto === "HTTP/1.1" ? "1.1" : proto === "HTTP/1.0" ? "1.0" : undefined;
+  if (!version) throw new HttpHeadError(505, `"${clip(proto)}" is not HTTP/1.0 or HTTP/1.1`);
+
+  const hostValues = values(headers, "host");
+  if (hostValues.length > 1) throw new HttpHeadError(400, "the request has more than one Host header");
+  let host = hostValues[0];
+  if (/^https?:\/\//i.test(target)) {
+    try {
+      host = new URL(target).host;
+    } catch {
+      throw new HttpHeadError(400, `the absolute request target "${clip(target)}" is not a URL`);
+    }
+  }
+  if (host === undefined && version === "1.1") throw new HttpHeadError(400, "HTTP/1.1 requests must carry a Host header");
+  if (host !== undefined && (host === "" || /[\s/@]/.test(host))) throw new HttpHeadError(400, `the Host header "${clip(host)}" is not a host name`);
+
+  const connection = tokens(headers, "connection");
+  const upgrade = connection.includes("upgrade") && values(headers, "upgrade").length > 0;
+  const request: RequestHead = {
+    method,
+    target,
+    version,
+    headers,
+    framing: requestFraming(headers, version),
+    keepAlive: keepAlive(version, connection),
+    upgrade,
+  };
+  if (host !== undefined) request.host = host;
+  return request;
+}
+
+/** Parses a response head (the bytes up to and including the blank line). */
+export function parseResponseHead(head: Buffer): ResponseHead {
+  const [statusLine, headers] = splitHead(head, 502);
+  const m = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/.exec(statusLine);
+  if (!m) throw new HttpHeadError(502, `the upstream's status line "${clip(statusLine)}" is not HTTP/1.x`);
+  const version = m[1] === "1" ? "1.1" : "1.0";
+  return { version, status: Number(m[2]), headers, keepAlive: keepAlive(version, tokens(headers, "connection")) };
+}
+
+/** How the body of a response to `requestMethod` is delimited (RFC 9112 6.3). */
+export function responseFraming(response: ResponseHead, requestMethod: string): BodyFraming {
+  const s = response.status;
+  if (requestMethod === "HEAD" || (s >= 100 && s < 200) || s === 204 || s === 304) return { kind: "none" };
+  const te = tokens(response.headers, "transfer-encoding");
+  if (te.length > 0) return te[te.length - 1] === "chunked" ? { kind: "chunked" } : { kind: "until-close" };
+  const length = contentLength(response.headers, 502);
+  return length === undefined ? { kind: "until-close" } : { kind: "length", length };
+}
+
+function requestFraming(headers: HeaderLine[], version: "1.0" | "1.1"): BodyFraming {
+  const te = tokens(headers, "transfer-encoding");
+  const hasLength = values(headers, "content-length").length > 0;
+  if (te.length > 0) {
+    if (hasLength) throw new HttpHeadError(400, "the request has both Transfer-Encoding and Content-Length (a request smuggling pattern)");
+    if (version === "1.0") throw new HttpHeadError(400, "HTTP/1.0 requests cannot use Transfer-Encoding");
+    if (te[te.length - 1] !== "chunked") throw new HttpHeadError(501, `Transfer-Encoding "${te.join(", ")}" does not end in chunked`);
+    return { kind: "chunked" };
+  }
+  const length = contentLength(headers, 400);
+  return length === undefined || length === 0 ? { kind: "none" } : { kind: "length", length };
+}
+
+function contentLength(headers: HeaderLine[], status: 400 | 502): number | undefined {
+  const all = values(headers, "content-length").flatMap((v) => v.split(",").map((s) => s.trim()));
+  if (all.length === 0) return undefined;
+  if (!all.every((v) => /^\d{1,15}$/.test(v)) || new Set(all).size !== 1) {
+    throw new HttpHeadError(status, `Content-Length "${clip(all.join(", "))}" is not one number`);
+  }
+  return Number(all[0]);
+}
+
+function keepAlive(version: "1.0" | "1.1", connection: string[]): boolean {
+  if (connection.includes("close")) return false;
+  return version === "1.1" || connection.includes("keep-alive");
+}
+
+function splitHead(head: Buffer, status: 400 | 502): [string, HeaderLine[]] {
+  const text = head.toString("latin1");
+  const body = text.endsWith("\r\n\r\n") ? text.slice(0, -4) : text;
+  const lines = body.split("\r\n");
+  const headers: HeaderLine[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.startsWith(" ") || line.startsWith("\t")) throw new HttpHeadError(status, "a folded header line (obs-fold) is not accepted");
+    const colon = line.indexOf(":");
+    const name = colon > 0 ? line.slice(0, colon) : "";
+    if (!TOKEN.test(name)) throw new HttpHeadError(status, `the header line "${clip(line)}" has no valid name`);
+    const value = line.slice(colon + 1).trim();
+    if (/[\r\n\0]/.test(value)) throw new HttpHeadError(status, `header ${name} contains CR, LF or NUL`);
+    headers.push([name, value]);
+  }
+  const first = lines[0]!;
+  if (/[\r\n]/.test(first)) throw new HttpHeadError(status, "the first line contains a bare CR or LF");
+  return [first, headers];
+}
+
+/** Every value of a header, by case-insensitive name. */
+export function values(headers: HeaderLine[], name: string): string[] {
+  const out: string[] = [];
+  for (const [n, v] of headers) if (n.length === name.length && n.toLowerCase() === name) out.push(v);
+  return out;
+}
+
+/** Comma-separated tokens of a header, lower-cased (Connection, Transfer-Encoding). */
+export function tokens(headers: HeaderLine[], name: string): string[] {
+  return values(headers, name)
+    .flatMap((v) => v.split(","))
+    .map((t) => t.trim().toLowerCase())
+    .filter((t) => t !== "");
+}
+
+function clip(s: string): string {
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}

@@ -1,0 +1,59 @@
+/**
+ * The HTML pages Switchyard answers with itself: no route, upstream failures, bad requests.
+ * A browser user sees what happened in words, the route list, and what to do next.
+ */
+import type { RouteSetting } from "../settings";
+
+/** What a page says. */
+export interface PageContent {
+  status: number;
+  title: string;
+  /** Plain words: what happened and what to do. */
+  message: string;
+  /** The configured routes, listed when the request matched none. */
+  routes?: readonly RouteSetting[];
+}
+
+/** A page as bytes ready to send, with its headers. */
+export interface RenderedPage {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function routeRows(routes: readonly RouteSetting[]): string {
+  if (routes.length === 0) return "<p>No routes are configured. Add one in the <code>switchyard.proxy.routes</code> setting.</p>";
+  const rows = routes
+    .map((r) => {
+      const host = escapeHtml(r.host + (r.pathPrefix ?? ""));
+      const mode = r.passthrough ? "TLS passthrough" : r.redirect ? "https" : "http and https";
+      return `<tr><td><a href="https://${escapeHtml(r.host.replace(/^\*\./, "www."))}/">${host}</a></td><td>${escapeHtml(r.upstream)}</td><td>${mode}</td></tr>`;
+    })
+    .join("");
+  return `<table><tr><th>Host</th><th>Upstream</th><th>Mode</th></tr>${rows}</table>`;
+}
+
+/** Renders a page as a complete HTML document, never cached. */
+export function renderPage(page: PageContent): RenderedPage {
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(page.title)} - Switchyard</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:46em;margin:3em auto;padding:0 1em;color:#222}
+h1{font-size:1.3em}td,th{text-align:left;padding:.2em 1em .2em 0}code{background:#f3f3f3;padding:0 .2em}</style></head>
+<body><h1>${escapeHtml(page.title)}</h1><p>${escapeHtml(page.message)}</p>
+${page.routes ? `<h2>Configured routes</h2>${routeRows(page.routes)}` : ""}
+<p><small>Answered by the Switchyard dev proxy (status ${page.status}).</small></p></body></html>\n`;
+  const body = Buffer.from(html, "utf8");
+  return {
+    status: page.status,
+    headers: {
+      "content-type": "text/html; charset=utf-8",
+      "content-length": String(body.length),
+      "cache-control": "no-store",
+    },
+    body,
+  };
+}

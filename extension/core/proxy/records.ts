@@ -1,0 +1,177 @@
+/**
+ * The last step of a connection: what happened, as plain JSON the panel can render and
+ * `switchyard serve --log ndjson` can print. One {@link HandshakeRecord} per connection, one
+ * {@link BindingRecord} per bound (or failed) socket address.
+ */
+import { EventEmitter } from "node:events";
+import type { ClientHello } from "./clientHello";
+import { cipherSuiteName, groupName, isGrease, tlsVersionName } from "./tlsNames";
+
+/** One listen address and whether the proxy got it. */
+export interface BindingRecord {
+  /** The spec as written (`localhost:8443`), or `httpPort:80` for the redirect-only port. */
+  spec: string;
+  address: string;
+  family: 4 | 6;
+  port: number;
+  interfaceName?: string;
+  /** "tls+http" for the sniffing port, "http-redirect" for the optional plain-HTTP port. */
+  role: "tls+http" | "http-redirect";
+  state: "listening" | "failed" | "closed";
+  /** Why it failed, in words, with what to do. */
+  reason?: string;
+  /** Set when the address is 0.0.0.0 or :: and so reachable from other machines. */
+  warning?: string;
+}
+
+/** The ClientHello fields, with code points named (GREASE dropped) so they read like openssl output. */
+export interface ClientHelloSummary {
+  legacyVersion: string;
+  supportedVersions: string[];
+  serverName?: string;
+  alpn: string[];
+  cipherSuites: string[];
+  supportedGroups: string[];
+  keyShares: string[];
+  recordCount: number;
+  byteLength: number;
+}
+
+/** What the TLS handshake settled on. */
+export interface NegotiatedTls {
+  version?: string;
+  cipher?: string;
+  alpn?: string;
+  certificate?: { subject: string; sans: string[]; fingerprint256: string; issuer: string };
+  /** Set when SNI named something the CA may not issue for: the reason, and which name was used instead. */
+  certificateNote?: string;
+}
+
+/** One HTTP request carried on the connection (the first {@link MAX_REQUESTS_PER_RECORD} are kept). */
+export interface RequestSummary {
+  method: string;
+  host?: string;
+  path: string;
+  status?: number;
+  upstream?: string;
+  /** Response bytes sent to the client, headers included. */
+  bytes: number;
+  durationMs: number;
+  /** For failed requests: what went wrong in words. */
+  error?: string;
+}
+
+/** How the connection ended. */
+export type ConnectionOutcome =
+  | { kind: "proxied"; status?: number; requests: number }
+  | { kind: "redirected"; status: number; location: string }
+  | { kind: "passed-through"; upstream: string }
+  | { kind: "no-route"; host?: string }
+  | {
+      kind: "failed";
+      stage: "sniff" | "handshake" | "http" | "upstream";
+      /** The socket error code, TLS alert or parser code. */
+      error: string;
+      /** What it most likely means and what to do, in plain words. */
+      explanation: string;
+    };
+
+/** Milliseconds since the connection was accepted. */
+export interface ConnectionTimeline {
+  firstByte?: number;
+  clientHello?: number;
+  handshakeDone?: number;
+  upstreamConnected?: number;
+  firstResponse?: number;
+  closed?: number;
+}
+
+/** Everything about one connection, from accept to close. JSON-serialisable. */
+export interface HandshakeRecord {
+  id: number;
+  /** ISO time the connection was accepted. */
+  time: string;
+  client: { address: string; port: number };
+  local: { address: string; port: number; interfaceName?: string };
+  protocol: "tls" | "http" | "unknown" | "none";
+  clientHello?: ClientHelloSummary;
+  tls?: NegotiatedTls;
+  route?: { host: string; upstream: string; pathPrefix?: string };
+  outcome: ConnectionOutcome;
+  requests: RequestSummary[];
+  requestCount: number;
+  bytesIn: number;
+  bytesOut: number;
+  durationMs: number;
+  timeline: ConnectionTimeline;
+  /** The first bytes as hex, for connections that spoke no known protocol. */
+  firstBytesHex?: string;
+}
+
+/** Requests beyond this many on one keep-alive connection are counted but not listed. */
+export const MAX_REQUESTS_PER_RECORD = 20;
+
+/** Names the code points of a parsed hello for a record. */
+export function summarizeClientHello(hello: ClientHello): ClientHelloSummary {
+  const named = (values: number[], name: (v: number) => string): string[] => values.filter((v) => !isGrease(v)).map(name);
+  const summary: ClientHelloSummary = {
+    legacyVersion: tlsVersionName(hello.legacyVersion),
+    supportedVersions: named(hello.supportedVersions, tlsVersionName),
+    alpn: hello.alpn,
+    cipherSuites: named(hello.cipherSuites, cipherSuiteName),
+    supportedGroups: named(hello.supportedGroups, groupName),
+    keyShares: hello.keyShares.filter((k) => !isGrease(k.group)).map((k) => `${groupName(k.group)} (${k.length} bytes)`),
+    recordCount: hello.recordCount,
+    byteLength: hello.byteLength,
+  };
+  if (hello.serverName !== undefined) summary.serverName = hello.serverName;
+  return summary;
+}
+
+/** Events of a {@link RecordLog}. */
+export interface RecordLogEvents {
+  record: [HandshakeRecord];
+  binding: [BindingRecord];
+}
+
+/**
+ * A bounded ring buffer of the latest handshake records plus an event stream: the panel reads
+ * the buffer when it opens, then subscribes to 'record' and 'binding'.
+ */
+export class RecordLog extends EventEmitter<RecordLogEvents> {
+  private readonly ring: (HandshakeRecord | undefined)[];
+  private next = 0;
+  private count = 0;
+
+  constructor(readonly capacity = 1000) {
+    super();
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`record log capacity must be a positive integer, not ${capacity}`);
+    this.ring = new Array<HandshakeRecord | undefined>(capacity);
+  }
+
+  /** Stores a record (evicting the oldest when full) and emits 'record'. */
+  add(record: HandshakeRecord): void {
+    this.ring[this.next] = record;
+    this.next = (this.next + 1) % this.capacity;
+    this.count = Math.min(this.count + 1, this.capacity);
+    this.emit("record", record);
+  }
+
+  /** The retained records, oldest first. */
+  list(): HandshakeRecord[] {
+    const out: HandshakeRecord[] = [];
+    const start = (this.next - this.count + this.capacity) % this.capacity;
+    for (let i = 0; i < this.count; i++) out.push(this.ring[(start + i) % this.capacity]!);
+    return out;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  clear(): void {
+    this.ring.fill(undefined);
+    this.next = 0;
+    this.count = 0;
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Step 3b: TLS. After the ClientHello has been read (and parsed), either pass the raw stream
+ * through, or terminate it with the leaf for the SNI name (the dialled address when there is
+ * none) and hand the plaintext to HTTP/2 or HTTP/1.1 by what ALPN chose.
+ */
+import tls from "node:tls";
+import type net from "node:net";
+import type { ClientHello } from "./clientHello";
+import type { ConnectionRecorder } from "./connectionRecord";
+import type { ProxyContext } from "./context";
+import { explainHandshakeFailure } from "./explain";
+import { plainAddress } from "./forwarding";
+import { Http1Session } from "./http1Proxy";
+import type { Http2Front } from "./http2Proxy";
+import { passThrough } from "./passthrough";
+
+/** Which name's certificate to present, and why when it is not the name the client asked for. */
+export function certificateNameFor(hello: ClientHello, localAddress: string, refusalFor: (name: string) => string | undefined): { name: string; note?: string } {
+  const dialled = plainAddress(localAddress);
+  if (hello.serverName === undefined) return { name: dialled };
+  const refusal = refusalFor(hello.serverName);
+  if (refusal === undefined) return { name: hello.serverName };
+  const fallback = refusalFor(dialled) === undefined ? dialled : "localhost";
+  return { name: fallback, note: `no certificate for ${hello.serverName}: ${refusal}; presented one for ${fallback} instead` };
+}
+
+/** Continues a connection whose first bytes were a complete ClientHello. `peeked` is everything read so far. */
+export async function continueTls(
+  socket: net.Socket,
+  peeked: Buffer,
+  hello: ClientHello,
+  ctx: ProxyContext,
+  rec: ConnectionRecorder,
+  h2: Http2Front,
+): Promise<void> {
+  const passthroughRoute = hello.serverName !== undefined ? ctx.routes().passthroughFor(hello.serverName) : undefined;
+  if (passthroughRoute) return passThrough(socket, peeked, passthroughRoute, ctx, rec);
+
+  const { name, note } = certificateNameFor(hello, socket.localAddress ?? "127.0.0.1", (n) => ctx.leaves.refusalFor(n));
+  let secureContext: tls.SecureContext;
+  try {
+    secureContext = await ctx.leaves.secureContextFor(name);
+  } catch (e) {
+    rec.setOutcome({ kind: "failed", stage: "handshake", error: "NO_CERTIFICATE", explanation: `no certificate could be issued for ${name}: ${(e as Error).message}` });
+    socket.destroy();
+    return;
+  }
+  if (socket.destroyed) return;
+  rec.record.tls = note ? { certificateNote: note } : {};
+  socket.unshift(peeked);
+  const tlsSocket = new tls.TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ["h2", "http/1.1"] });
+  const timer = setTimeout(() => tlsSocket.destroy(Object.assign(new Error("handshake timeout"), { code: "HANDSHAKE_TIMEOUT" })), ctx.timeouts.handshakeMs);
+  let secure = false;
+  const failed = (e: unknown): void => {
+    clearTimeout(timer);
+    if (secure) return;
+    secure = true; // report once
+    const explained = explainHandshakeFailure(e, socket.bytesWritten > 0);
+    rec.setOutcome({ kind: "failed", stage: "handshake", error: explained.code, explanation: explained.explanation });
+    tlsSocket.destroy();
+  };
+  tlsSocket.on("error", failed);
+  tlsSocket.once("close", () => failed(Object.assign(new Error("closed"), { code: "CLOSED" })));
+  tlsSocket.once("secure", () => {
+    clearTimeout(timer);
+    secure = true;
+    tlsSocket.off("error", failed);
+    tlsSocket.on("error", () => {});
+    rec.mark("handshakeDone");
+    const alpn = tlsSocket.alpnProtocol || undefined;
+    rec.record.tls = {
+      ...rec.record.tls,
+      ...(tlsSocket.getProtocol() ? { version: tlsSocket.getProtocol() ?? undefined } : {}),
+      cipher: tlsSocket.getCipher().name,
+      ...(alpn ? { alpn } : {}),
+    };
+    ctx.leaves.leafFor(name).then(
+      (leaf) => {
+        rec.record.tls = { ...rec.record.tls, certificate: { subject: leaf.subject, sans: leaf.names, fingerprint256: leaf.fingerprint256, issuer: leaf.issuer } };
+      },
+      () => {},
+    );
+    if (alpn === "h2") h2.accept(tlsSocket, rec);
+    else new Http1Session(tlsSocket, ctx, rec, { scheme: "https", redirectOnly: false }, Buffer.alloc(0));
+  });
+}

@@ -1,0 +1,158 @@
+/**
+ * Step 5: reaching the route's upstream. `localhost` is dialled on both ::1 and 127.0.0.1 (a dev
+ * server bound to only one of them must still work), https upstreams get TLS with the route's
+ * trust options, and every failure becomes an error whose code {@link explainUpstreamFailure} reads.
+ */
+import http from "node:http";
+import https from "node:https";
+import net from "node:net";
+import tls from "node:tls";
+import type { LookupAddress } from "node:dns";
+import type { RouteSetting } from "../settings";
+
+/** Where a route's requests go. */
+export interface UpstreamOrigin {
+  /** The route's upstream URL as configured. */
+  url: string;
+  secure: boolean;
+  /** Host name or address, without brackets. */
+  host: string;
+  port: number;
+  /** Accept any certificate (self-signed dev servers). */
+  insecure: boolean;
+  /** Identifies a connection that can be reused for another route with the same upstream. */
+  key: string;
+}
+
+/** The upstream of a route; the URL was validated when settings were parsed. */
+export function originOf(route: RouteSetting): UpstreamOrigin {
+  const url = new URL(route.upstream);
+  const secure = url.protocol === "https:";
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  const port = url.port ? Number(url.port) : secure ? 443 : 80;
+  const insecure = secure && route.insecureUpstream;
+  return { url: route.upstream, secure, host, port, insecure, key: `${url.protocol}//${host}:${port}#${insecure}` };
+}
+
+/** `localhost` and `*.localhost` (RFC 6761) mean loopback, whatever the resolver says. */
+export function isLocalhostName(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === "localhost" || h.endsWith(".localhost");
+}
+
+/** The socket addresses a dial of `origin` tries, for explanations ("[::1]:3000 or 127.0.0.1:3000"). */
+export function dialledAddresses(origin: UpstreamOrigin): string[] {
+  if (isLocalhostName(origin.host)) return [`[::1]:${origin.port}`, `127.0.0.1:${origin.port}`];
+  return [net.isIPv6(origin.host) ? `[${origin.host}]:${origin.port}` : `${origin.host}:${origin.port}`];
+}
+
+const LOOPBACK_BOTH: LookupAddress[] = [
+  { address: "::1", family: 6 },
+  { address: "127.0.0.1", family: 4 },
+];
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, addresses: LookupAddress[] | string, family?: number) => void;
+
+/** A `lookup` for net.connect that answers both loopback addresses for localhost names. */
+function loopbackLookup(_host: string, options: { all?: boolean }, callback: LookupCallback): void {
+  if (options.all) callback(null, LOOPBACK_BOTH);
+  else callback(null, "::1", 6);
+}
+
+/** Socket options for reaching `origin`: happy eyeballs over ::1 and 127.0.0.1 for localhost. */
+export function connectOptions(origin: UpstreamOrigin): net.NetConnectOpts {
+  const base: net.TcpNetConnectOpts = { host: origin.host, port: origin.port, noDelay: true };
+  if (isLocalhostName(origin.host)) return { ...base, autoSelectFamily: true, autoSelectFamilyAttemptTimeout: 250, lookup: loopbackLookup };
+  return { ...base, autoSelectFamily: true };
+}
+
+/** TLS options for an https upstream: SNI unless the host is an address, the Switchyard root trusted too. */
+export function tlsOptions(origin: UpstreamOrigin, extraCaPem?: string): tls.ConnectionOptions {
+  const options: tls.ConnectionOptions = { rejectUnauthorized: !origin.insecure, ALPNProtocols: ["http/1.1"] };
+  if (!net.isIP(origin.host)) options.servername = origin.host;
+  if (extraCaPem) options.secureContext = trustContext(extraCaPem);
+  return options;
+}
+
+const trustContexts = new Map<string, tls.SecureContext>();
+
+/** One secure context per extra root: building one parses ~140 system roots, far too slow per dial. */
+function trustContext(extraCaPem: string): tls.SecureContext {
+  let context = trustContexts.get(extraCaPem);
+  if (!context) {
+    context = tls.createSecureContext({ ca: [...tls.rootCertificates, extraCaPem] });
+    trustContexts.set(extraCaPem, context);
+  }
+  return context;
+}
+
+/** An error with a `code`, as Node's socket errors have. */
+export class UpstreamError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "UpstreamError";
+  }
+}
+
+/**
+ * Opens one connection to `origin` (TLS included for https), resolving once it can carry a
+ * request. Rejects with the socket error, or an UpstreamError with code UPSTREAM_TIMEOUT.
+ */
+export function dialUpstream(origin: UpstreamOrigin, timeoutMs: number, extraCaPem?: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const raw = net.connect(connectOptions(origin));
+    const socket: net.Socket = origin.secure ? tls.connect({ ...tlsOptions(origin, extraCaPem), socket: raw }) : raw;
+    const timer = setTimeout(() => fail(new UpstreamError("UPSTREAM_TIMEOUT", `no connection to ${origin.url} after ${timeoutMs} ms`)), timeoutMs);
+    const fail = (e: Error): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      raw.destroy();
+      reject(firstError(e));
+    };
+    socket.once("error", fail);
+    raw.once("error", fail);
+    socket.once(origin.secure ? "secureConnect" : "connect", () => {
+      clearTimeout(timer);
+      socket.removeListener("error", fail);
+      raw.removeListener("error", fail);
+      resolve(socket);
+    });
+  });
+}
+
+/** With autoSelectFamily every address may fail; the AggregateError's first entry says why. */
+function firstError(e: Error): Error {
+  if (e instanceof AggregateError && e.errors.length > 0 && e.errors[0] instanceof Error) {
+    const refused = e.errors.find((x: unknown) => x instanceof Error && (x as NodeJS.ErrnoException).code === "ECONNREFUSED");
+    return (refused as Error | undefined) ?? (e.errors[0] as Error);
+  }
+  return e;
+}
+
+/**
+ * Keep-alive agents per upstream origin, for the HTTP/2 front end (each h2 stream becomes one
+ * pooled HTTP/1.1 request). HTTP/1.1 clients get their own upstream socket instead (http1Proxy.ts).
+ */
+export class UpstreamAgents {
+  private readonly agents = new Map<string, http.Agent>();
+  constructor(private readonly extraCaPem?: string) {}
+
+  agentFor(origin: UpstreamOrigin): http.Agent {
+    let agent = this.agents.get(origin.key);
+    if (!agent) {
+      const options = { keepAlive: true, maxSockets: 256, ...connectOptions(origin) };
+      agent = origin.secure ? new https.Agent({ ...options, ...tlsOptions(origin, this.extraCaPem) }) : new http.Agent(options);
+      this.agents.set(origin.key, agent);
+    }
+    return agent;
+  }
+
+  /** Closes idle pooled sockets; in-flight requests finish. */
+  destroy(): void {
+    for (const agent of this.agents.values()) agent.destroy();
+    this.agents.clear();
+  }
+}

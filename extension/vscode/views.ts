@@ -1,0 +1,117 @@
+/**
+ * Turns core objects into the panel's plain view models (webview/protocol.ts). Pure functions:
+ * no vscode API, so they are unit-tested without an extension host.
+ */
+import type { CaStatus } from "../core/ca/status";
+import type { LocalInterface } from "../core/net/interfaces";
+import type { Mismatch } from "../core/net/mismatches";
+import type { NameResolution } from "../core/net/resolution";
+import type { BindingRecord, HandshakeRecord } from "../core/proxy/records";
+import type { RouteSetting } from "../core/settings";
+import type { BindingView, CaView, FixAction, InterfaceView, MismatchView, RecordView, ResolutionView, RouteView } from "../../webview/protocol";
+
+/** A binding as the Bindings view shows it. */
+export function bindingView(b: BindingRecord): BindingView {
+  return {
+    spec: b.spec,
+    address: b.address,
+    family: b.family,
+    port: b.port,
+    interfaceName: b.interfaceName,
+    state: b.state === "listening" ? "listening" : "failed",
+    reason: b.state === "closed" ? "closed" : (b.reason ?? b.warning),
+    wildcard: b.address === "0.0.0.0" || b.address === "::",
+  };
+}
+
+/** The URL a user types for a route, given the port the proxy listens on. */
+export function routeView(route: RouteSetting, tlsPort: number | undefined): RouteView {
+  const host = route.host.startsWith("*.") ? `www.${route.host.slice(2)}` : route.host;
+  const port = tlsPort === undefined || tlsPort === 443 ? "" : `:${tlsPort}`;
+  return { host: route.host, upstream: route.upstream, pathPrefix: route.pathPrefix, url: `https://${host}${port}${route.pathPrefix ?? "/"}` };
+}
+
+export function resolutionView(r: NameResolution): ResolutionView {
+  const errors = [r.hostsFile.error, r.system.error, r.dns.error].filter((e): e is string => Boolean(e));
+  return {
+    host: r.name,
+    hostsFile: r.hostsFile.answers.map((a) => a.address),
+    system: r.system.addresses.map((a) => a.address),
+    dns: r.dns.addresses.map((a) => a.address),
+    error: errors.length > 0 && r.system.addresses.length === 0 ? errors.join("; ") : undefined,
+  };
+}
+
+export function mismatchView(m: Mismatch): MismatchView {
+  return { code: m.code, message: m.message, fix: m.fix };
+}
+
+export function interfaceView(i: LocalInterface): InterfaceView {
+  return { name: i.name, kind: i.kind, addresses: i.addresses.map((a) => ({ address: a.address, family: a.family, cidr: a.cidr })) };
+}
+
+export function caView(status: CaStatus): CaView {
+  return {
+    exists: true,
+    directory: status.dir,
+    subject: status.rootSubject,
+    fingerprint: status.rootFingerprint256,
+    notAfter: status.rootNotAfter,
+    constrained: status.constraints !== null,
+    permitted: status.constraints ? [...status.constraints.dns, ...status.constraints.ip] : undefined,
+    trust: [
+      ...status.trust.map((t) => ({ store: t.description || t.store, available: t.available, trusted: t.trusted, detail: t.error ?? t.elevation })),
+      { store: "node (NODE_EXTRA_CA_CERTS)", available: true, trusted: status.node.trusted, detail: status.node.trusted ? undefined : status.node.guidance },
+    ],
+    leaves: status.leaves.map((l) => ({ names: l.names, notAfter: l.notAfter, fingerprint: l.file })),
+  };
+}
+
+/** What the user can click to fix a failure, from the plain-words explanation. */
+function fixFor(explanation: string): FixAction | undefined {
+  if (/trust/i.test(explanation)) return "trustCa";
+  if (/settings|route/i.test(explanation)) return "openSettings";
+  return undefined;
+}
+
+function outcomeText(r: HandshakeRecord): { text: string; ok: boolean; explanation?: string } {
+  const o = r.outcome;
+  switch (o.kind) {
+    case "proxied":
+      return { text: `proxied${o.status ? ` ${o.status}` : ""} (${o.requests} request${o.requests === 1 ? "" : "s"})`, ok: true };
+    case "redirected":
+      return { text: `redirected ${o.status} → ${o.location}`, ok: true };
+    case "passed-through":
+      return { text: `passed through to ${o.upstream}`, ok: true };
+    case "no-route":
+      return { text: `no route${o.host ? ` for ${o.host}` : ""}`, ok: false, explanation: "No route matches this host: add one under switchyard.proxy.routes in the settings." };
+    case "failed":
+      return { text: `failed at ${o.stage}: ${o.error}`, ok: false, explanation: o.explanation };
+  }
+}
+
+/** A handshake record as a row of the Handshakes view (the full record rides along for details). */
+export function recordView(r: HandshakeRecord): RecordView {
+  const outcome = outcomeText(r);
+  const cert = r.tls?.certificate;
+  return {
+    id: r.id,
+    time: Date.parse(r.time),
+    client: `${r.client.address}:${r.client.port}`,
+    local: `${r.local.address}:${r.local.port}`,
+    interfaceName: r.local.interfaceName,
+    protocol: r.protocol,
+    sni: r.clientHello?.serverName,
+    alpnOffered: r.clientHello?.alpn ?? [],
+    alpn: r.tls?.alpn,
+    tlsVersion: r.tls?.version,
+    cipher: r.tls?.cipher,
+    certificate: cert ? cert.sans.join(", ") || cert.subject : undefined,
+    route: r.route ? `${r.route.host} → ${r.route.upstream}` : undefined,
+    outcome: outcome.text,
+    ok: outcome.ok,
+    explanation: outcome.explanation,
+    fix: outcome.explanation ? fixFor(outcome.explanation) : undefined,
+    detail: r as unknown as Record<string, unknown>,
+  };
+}

@@ -1,0 +1,386 @@
+// The panel's browser code on its own: built with esbuild, served from 127.0.0.1 with the same CSP
+// the extension uses, and driven by Chromium through playwright-core. A fake acquireVsCodeApi stands
+// in for the VS Code webview host (the lead's code-server test covers the real one).
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as esbuild from "esbuild";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { parseWebviewMessage, type HostMessage, type RecordView } from "../../webview/protocol";
+import { DARK_PLUS, LIGHT_PLUS, emptySnapshot, makeRecords, snapshot, themeCss } from "./panel-fixtures";
+
+const ROOT = join(__dirname, "..", "..");
+const SHOTS = join(ROOT, ".test-artifacts", "panel");
+const VIEWS = ["bindings", "handshakes", "certificates", "hosts"] as const;
+type Theme = "light" | "dark";
+
+declare global {
+  interface Window {
+    __posted: unknown[];
+    __problems: string[];
+  }
+}
+
+let out: string;
+let server: Server;
+let origin: string;
+let browser: Browser;
+
+function fakeHost(): string {
+  // Mirrors the webview host: one acquireVsCodeApi per page, state kept across reloads.
+  return `
+window.__posted = [];
+window.__problems = [];
+document.addEventListener("securitypolicyviolation", (e) => window.__problems.push("CSP " + e.violatedDirective + " " + e.blockedURI));
+window.addEventListener("error", (e) => window.__problems.push("error " + e.message));
+let acquired = false;
+window.acquireVsCodeApi = () => {
+  if (acquired) throw new Error("An instance of the VS Code API has already been acquired");
+  acquired = true;
+  return {
+    postMessage: (m) => window.__posted.push(JSON.parse(JSON.stringify(m))),
+    getState: () => JSON.parse(sessionStorage.getItem("vscode-state") || "null") ?? undefined,
+    setState: (s) => (sessionStorage.setItem("vscode-state", JSON.stringify(s)), s),
+  };
+};`;
+}
+
+function page(theme: Theme): string {
+  const nonce = randomBytes(16).toString("base64");
+  const csp = `default-src 'none'; img-src ${origin} data:; style-src ${origin}; font-src ${origin}; script-src 'nonce-${nonce}'`;
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<link rel="stylesheet" href="/theme-${theme}.css"><link rel="stylesheet" href="/webview.css">
+<script nonce="${nonce}">${fakeHost()}</script>
+<title>Switchyard</title></head>
+<body class="vscode-${theme}"><div id="app" aria-live="polite">Loading Switchyard…</div>
+<script nonce="${nonce}" src="/webview.js"></script></body></html>`;
+}
+
+async function open(theme: Theme = "light"): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, colorScheme: theme });
+  context.setDefaultTimeout(5000);
+  const p = await context.newPage();
+  await p.goto(`${origin}/?theme=${theme}`);
+  await p.waitForSelector('[data-testid="tab-bindings"]');
+  return p;
+}
+
+/** Delivers a message the way the webview host does, synchronously. */
+async function send(p: Page, message: unknown): Promise<void> {
+  await p.evaluate((m) => window.dispatchEvent(new MessageEvent("message", { data: m })), message);
+}
+
+async function posted(p: Page): Promise<unknown[]> {
+  return p.evaluate(() => window.__posted);
+}
+
+async function assertClean(p: Page): Promise<void> {
+  assert.deepEqual(await p.evaluate(() => window.__problems), []);
+  await p.context().close();
+}
+
+async function shot(p: Page, name: string): Promise<void> {
+  await p.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  await p.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+const rows = (p: Page) => p.locator('[data-testid="handshake-row"]');
+
+describe("Switchyard panel in a browser (standalone webview)", () => {
+  before(async () => {
+    out = mkdtempSync(join(tmpdir(), "switchyard-webview-"));
+    await esbuild.build({
+      entryPoints: { webview: join(ROOT, "webview/main.ts") },
+      outdir: out,
+      bundle: true,
+      platform: "browser",
+      format: "iife",
+      target: "es2022",
+      logLevel: "warning",
+      loader: { ".css": "css" },
+    });
+    const files: Record<string, [string, string]> = {
+      "/webview.js": ["text/javascript", readFileSync(join(out, "webview.js"), "utf8")],
+      "/webview.css": ["text/css", readFileSync(join(out, "webview.css"), "utf8")],
+      "/theme-light.css": ["text/css", themeCss(LIGHT_PLUS)],
+      "/theme-dark.css": ["text/css", themeCss(DARK_PLUS)],
+    };
+    server = createServer((req, res) => {
+      const url = new URL(req.url ?? "/", "http://127.0.0.1");
+      const file = files[url.pathname];
+      const theme: Theme = url.searchParams.get("theme") === "dark" ? "dark" : "light";
+      const [type, body] = file ?? (url.pathname === "/" ? ["text/html", page(theme)] : ["text/plain", ""]);
+      res.writeHead(file || url.pathname === "/" ? 200 : 404, { "content-type": `${type}; charset=utf-8` });
+      res.end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({
+      executablePath: process.env.SWITCHYARD_CHROMIUM ?? "/usr/bin/chromium",
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+    mkdirSync(SHOTS, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await new Promise((r) => server?.close(r));
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  for (const theme of ["light", "dark"] as const) {
+    it(`renders all four views from a snapshot (${theme}), screenshots in .test-artifacts/panel`, async () => {
+      const p = await open(theme);
+      assert.deepEqual((await posted(p))[0], { type: "ready" });
+      await send(p, { type: "records", records: makeRecords(1, 120), reset: true });
+      await send(p, { type: "snapshot", snapshot });
+      await assert.doesNotReject(p.getByText("Proxy on · :8443").waitFor());
+
+      await p.click('[data-testid="tab-bindings"]');
+      assert.equal(await p.locator('[data-testid="bindings-table"] tbody tr').count(), 3);
+      assert.equal(await p.locator('[data-testid="mismatch"]').count(), 3);
+      assert.match(await p.locator('[data-testid="resolution-table"]').innerText(), /::1/);
+      assert.match(await p.locator('[data-testid="interfaces-table"]').innerText(), /docker0/);
+      await shot(p, `bindings-${theme}`);
+
+      await p.click('[data-testid="tab-handshakes"]');
+      assert.equal(await p.getAttribute('[data-testid="tab-handshakes"]', "aria-selected"), "true");
+      await rows(p).first().waitFor();
+      await p.locator('[data-testid="handshake-row"].failed').first().click();
+      await p.locator('[data-testid="handshake-explanation"]').waitFor();
+      await shot(p, `handshakes-${theme}`);
+
+      await p.click('[data-testid="tab-certificates"]');
+      assert.match(await p.locator('[data-testid="ca-facts"]').innerText(), /Switchyard Development CA/);
+      assert.equal(await p.locator('[data-testid="ca-trust"]').count(), 1);
+      assert.equal(await p.locator('[data-testid="ca-untrust"]').count(), 1);
+      await shot(p, `certificates-${theme}`);
+
+      await p.click('[data-testid="tab-hosts"]');
+      assert.equal(await p.locator('[data-testid="mapping-remove"]').count(), 2);
+      assert.equal(await p.locator('[data-testid="hosts-conflict"]').count(), 1);
+      await shot(p, `hosts-${theme}`);
+      await assertClean(p);
+    });
+  }
+
+  it("shows helpful empty states with buttons when nothing is set up", async () => {
+    const p = await open("light");
+    await send(p, { type: "snapshot", snapshot: emptySnapshot });
+    await p.click('[data-testid="bindings-start-proxy"]');
+    await shot(p, "empty-bindings-light");
+    await p.click('[data-testid="tab-handshakes"]');
+    assert.match(await p.locator('[data-testid="handshake-empty"]').innerText(), /Switchyard: Start Proxy/);
+    await p.click('[data-testid="empty-start-proxy"]');
+    await shot(p, "empty-handshakes-light");
+    await p.click('[data-testid="tab-certificates"]');
+    await p.click('[data-testid="ca-create"]');
+    await shot(p, "empty-certificates-light");
+    const actions = (await posted(p)).filter((m) => (m as { type: string }).type === "action");
+    assert.deepEqual(actions, [
+      { type: "action", action: "startProxy" },
+      { type: "action", action: "startProxy" },
+      { type: "action", action: "createCa" },
+    ]);
+    await assertClean(p);
+  });
+
+  it("stays responsive while 5,000 records stream in, rendering only the visible rows", async () => {
+    const p = await open("dark");
+    await send(p, { type: "snapshot", snapshot });
+    await p.click('[data-testid="tab-handshakes"]');
+    const batches: RecordView[][] = [];
+    for (let i = 0; i < 50; i++) batches.push(makeRecords(1 + i * 100, 100));
+    const result = await p.evaluate(async (all) => {
+      const table = document.querySelector<HTMLElement>('[data-testid="handshake-table"]')!;
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))); // first paint of the tab
+      const times: number[] = [];
+      let worstFrame = 0;
+      let last = performance.now();
+      for (const records of all) {
+        const t0 = performance.now();
+        window.dispatchEvent(new MessageEvent("message", { data: { type: "records", records } }));
+        void table.scrollHeight; // force style and layout into the measurement
+        times.push(performance.now() - t0);
+        await new Promise((r) => requestAnimationFrame(r));
+        worstFrame = Math.max(worstFrame, performance.now() - last);
+        last = performance.now();
+      }
+      const t0 = performance.now();
+      table.scrollTop = 2500 * 24;
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+      const scroll = performance.now() - t0;
+      return { times, worstFrame, scroll, rows: document.querySelectorAll('[data-testid="handshake-row"]').length };
+    }, batches);
+    const sorted = [...result.times].sort((a, b) => a - b);
+    const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+    const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
+    const max = sorted[sorted.length - 1]!;
+    console.log(
+      `panel perf: 5,000 records in 50 batches of 100 (message handling + forced layout): mean ${mean.toFixed(2)} ms, ` +
+        `median ${at(0.5).toFixed(2)} ms, p90 ${at(0.9).toFixed(2)} ms, max ${max.toFixed(2)} ms per batch; ` +
+        `worst frame ${result.worstFrame.toFixed(1)} ms; scroll to row 2,500 and repaint ${result.scroll.toFixed(1)} ms; ` +
+        `${result.rows} row elements in the DOM`,
+    );
+    // A budget of 50 ms per batch; on a shared, loaded CI machine a single batch can be preempted,
+    // so the budget holds for 9 in 10 batches and the worst one only has to stay well clear of a hang.
+    assert.ok(at(0.9) < 50, `p90 batch took ${at(0.9)} ms`);
+    assert.ok(max < 250, `slowest batch took ${max} ms`);
+    assert.ok(result.rows < 100, `${result.rows} rows in the DOM`);
+    assert.match(await p.locator('[data-testid="handshake-count"]').innerText(), /^5000 connections/);
+    const visible = await rows(p).evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.id)));
+    assert.ok(visible.includes(5000 - 2500), "the rows around the scroll position are rendered");
+
+    // The log is a ring: past 10,000 the oldest records go.
+    const big = await p.evaluate(async (all) => {
+      const times: number[] = [];
+      for (const records of all) {
+        const t0 = performance.now();
+        window.dispatchEvent(new MessageEvent("message", { data: { type: "records", records } }));
+        void document.querySelector<HTMLElement>('[data-testid="handshake-table"]')!.scrollHeight;
+        times.push(performance.now() - t0);
+        await new Promise((r) => requestAnimationFrame(r));
+      }
+      return times;
+    }, Array.from({ length: 6 }, (_, i) => makeRecords(5001 + i * 1000, 1000)));
+    console.log(`panel perf: 6 batches of 1,000 into the 10,000 ring: max ${Math.max(...big).toFixed(2)} ms per batch`);
+    assert.ok(Math.max(...big) < 100, `slowest 1,000-record batch took ${Math.max(...big)} ms`);
+    assert.match(await p.locator('[data-testid="handshake-count"]').innerText(), /^10000 connections/);
+    await assertClean(p);
+  });
+
+  it("filters by every word and pauses the live view", async () => {
+    const p = await open();
+    await send(p, { type: "records", records: makeRecords(1, 200), reset: true });
+    await p.click('[data-testid="tab-handshakes"]');
+    await p.fill('[data-testid="handshake-filter"]', "API.test h2");
+    const snis = await rows(p).evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.sni));
+    assert.ok(snis.length > 0 && snis.every((s) => s === "api.test"), `filtered SNIs: ${snis.join(",")}`);
+    assert.match(await p.locator('[data-testid="handshake-count"]').innerText(), /of 200/);
+    await p.fill('[data-testid="handshake-filter"]', "no-such-host");
+    assert.equal(await rows(p).count(), 0);
+    assert.match(await p.locator('[data-testid="handshake-empty"]').innerText(), /No matches/);
+    await p.fill('[data-testid="handshake-filter"]', "");
+
+    await p.click('[data-testid="handshake-pause"]');
+    assert.equal(await p.getAttribute('[data-testid="handshake-pause"]', "aria-pressed"), "true");
+    const newestBefore = await rows(p).first().getAttribute("data-id");
+    await send(p, { type: "records", records: makeRecords(201, 5) });
+    assert.equal(await rows(p).first().getAttribute("data-id"), newestBefore, "paused view does not move");
+    assert.equal(await p.locator('[data-testid="handshake-pause"]').innerText(), "Resume (5 new)");
+    await p.click('[data-testid="handshake-pause"]');
+    assert.equal(await rows(p).first().getAttribute("data-id"), "205");
+    await assertClean(p);
+  });
+
+  it("shows a selected row's ClientHello, certificate and timeline, and posts its fix", async () => {
+    const p = await open();
+    await send(p, { type: "records", records: makeRecords(1, 30), reset: true });
+    await p.click('[data-testid="tab-handshakes"]');
+    await p.click('[data-testid="handshake-row"][data-id="29"]');
+    const detail = p.locator('[data-testid="handshake-detail"]');
+    assert.match(await detail.locator('[data-testid="handshake-clienthello"]').innerText(), /x25519/);
+    assert.match(await detail.locator('[data-testid="handshake-certificate"]').innerText(), /Switchyard Development CA/);
+    assert.equal(await detail.locator('[data-testid="handshake-timeline"] li').count(), 6);
+    assert.equal(await detail.locator('[data-testid="handshake-fix"]').count(), 0, "no fix for a good connection");
+
+    await p.keyboard.press("ArrowUp"); // newest first: up is id 30
+    assert.equal(await p.getAttribute('[data-testid="handshake-row"][data-id="30"]', "aria-selected"), "true");
+    for (let i = 0; i < 6; i++) await p.keyboard.press("ArrowDown"); // id 24, which failed (id % 7 === 3)
+    assert.equal(await p.getAttribute('[data-testid="handshake-row"][data-id="24"]', "aria-selected"), "true");
+    assert.match(await detail.innerText(), /unknown CA/);
+    await detail.locator('[data-testid="handshake-fix"]').click();
+    const last = (await posted(p)).at(-1);
+    assert.deepEqual(last, { type: "action", action: "trustCa" });
+    assert.ok(parseWebviewMessage(last), "the extension accepts it");
+    await assertClean(p);
+  });
+
+  it("moves between tabs with the arrow keys", async () => {
+    const p = await open();
+    await p.focus('[data-testid="tab-bindings"]');
+    await p.keyboard.press("ArrowRight");
+    assert.equal(await p.evaluate(() => document.activeElement?.getAttribute("data-testid")), "tab-handshakes");
+    await p.keyboard.press("End");
+    assert.equal(await p.getAttribute('[data-testid="tab-hosts"]', "aria-selected"), "true");
+    assert.equal(await p.isVisible('[data-testid="panel-hosts"]'), true);
+    assert.equal(await p.isVisible('[data-testid="panel-bindings"]'), false);
+    await p.keyboard.press("ArrowRight");
+    assert.equal(await p.getAttribute('[data-testid="tab-bindings"]', "aria-selected"), "true");
+    await assertClean(p);
+  });
+
+  it("ignores malformed messages from the extension and keeps working", async () => {
+    const p = await open();
+    const junk: unknown[] = [
+      null,
+      42,
+      "snapshot",
+      { type: "nope" },
+      { type: "snapshot" },
+      { type: "snapshot", snapshot: { proxy: { state: "on", bindings: [{ spec: 1 }], routes: "x" }, ca: { trust: 5 } } },
+      { type: "records", records: "many" },
+      { type: "records", records: [null, { id: "x" }, { id: 7, alpnOffered: "h2", detail: 3 }] },
+      { type: "probeResult", url: 5 },
+      { type: "notice", level: "loud" },
+      { type: "snapshot", snapshot: { ...snapshot, hosts: { mappings: [{ name: "x.test" }] } } },
+    ];
+    for (const m of junk) await send(p, m);
+    await send(p, { type: "snapshot", snapshot } satisfies HostMessage);
+    await send(p, { type: "notice", level: "error", text: "Could not write /etc/hosts: permission denied" } satisfies HostMessage);
+    assert.match(await p.locator('[data-testid="notice"]').innerText(), /permission denied/);
+    assert.equal(await p.locator('[data-testid="bindings-table"] tbody tr').count(), 3);
+    await p.click('[data-testid="tab-handshakes"]');
+    assert.equal(await rows(p).count(), 1, "the one usable record is shown");
+    await assertClean(p);
+  });
+
+  it("restores the view, filter, pause and selection from getState after a reload", async () => {
+    const p = await open();
+    await send(p, { type: "records", records: makeRecords(1, 50), reset: true });
+    await p.click('[data-testid="tab-handshakes"]');
+    await p.fill('[data-testid="handshake-filter"]', "grafana");
+    await p.click('[data-testid="handshake-row"][data-id="42"]');
+    await p.click('[data-testid="handshake-pause"]');
+    await p.reload();
+    await p.waitForSelector('[data-testid="tab-handshakes"][aria-selected="true"]');
+    assert.equal(await p.inputValue('[data-testid="handshake-filter"]'), "grafana");
+    assert.equal(await p.getAttribute('[data-testid="handshake-pause"]', "aria-pressed"), "true");
+    await send(p, { type: "records", records: makeRecords(1, 50), reset: true });
+    assert.equal(await p.getAttribute('[data-testid="handshake-row"][data-id="42"]', "aria-selected"), "true");
+    assert.match(await p.locator('[data-testid="handshake-detail"]').innerText(), /grafana\.test/);
+    await assertClean(p);
+  });
+
+  it("posts probe and hosts messages the extension accepts, and shows the probe result", async () => {
+    const p = await open();
+    await send(p, { type: "snapshot", snapshot });
+    await p.fill('[data-testid="probe-input"]', "http://my-awesome-service.test:8443/");
+    await p.click('[data-testid="probe-button"]');
+    await send(p, { type: "probeResult", url: "http://my-awesome-service.test:8443/", ok: false, text: "This port speaks HTTPS but the URL says http." });
+    assert.match(await p.locator('[data-testid="probe-result"]').innerText(), /speaks HTTPS/);
+    await p.click('[data-testid="tab-hosts"]');
+    await p.fill('[data-testid="mapping-name"]', "not a name");
+    await p.click('[data-testid="mapping-add"]');
+    assert.match(await p.locator('[data-testid="mapping-error"]').innerText(), /not a valid host name/);
+    await p.fill('[data-testid="mapping-name"]', "Shop.test");
+    await p.click('[data-testid="mapping-add"]');
+    await p.click('[data-testid="mapping-remove"][data-name="grafana.test"]');
+    const messages = (await posted(p)).slice(1);
+    assert.deepEqual(messages, [
+      { type: "probe", url: "http://my-awesome-service.test:8443/" },
+      { type: "addMapping", name: "shop.test", addresses: ["127.0.0.1", "::1"] },
+      { type: "removeMapping", name: "grafana.test" },
+    ]);
+    for (const m of messages) assert.ok(parseWebviewMessage(m), `accepted: ${JSON.stringify(m)}`);
+    await assertClean(p);
+  });
+});

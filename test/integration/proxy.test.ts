@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { connect as tlsConnect } from "node:tls";
+import { connect as netConnect } from "node:net";
+import { join } from "node:path";
+import * as vscode from "vscode";
+import { getApi } from "./api";
+
+const port = Number(process.env.SWITCHYARD_TEST_PORT);
+const caDir = process.env.SWITCHYARD_CAROOT ?? "";
+
+/** A GET over TLS with only the Switchyard root trusted; resolves with status and body. */
+function httpsGet(host: string, path = "/"): Promise<{ status: number; body: string; alpn: string | false }> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: "127.0.0.1", port, servername: host, ca: readFileSync(join(caDir, "root.pem")), ALPNProtocols: ["http/1.1"] }, () => {
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    });
+    let data = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (d) => (data += d));
+    socket.on("end", () => {
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(data)?.[1]);
+      resolve({ status, body: data.slice(data.indexOf("\r\n\r\n") + 4), alpn: socket.alpnProtocol ?? false });
+    });
+    socket.on("error", reject);
+    socket.setTimeout(10_000, () => socket.destroy(new Error("timed out")));
+  });
+}
+
+function canConnect(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = netConnect({ host: "127.0.0.1", port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on("error", () => resolve(false));
+  });
+}
+
+function upstream(text: string): Promise<Server> {
+  return new Promise((resolve) => {
+    const server = createServer((req, res) => res.end(`${text} ${req.url} ${req.headers["x-forwarded-proto"]}`));
+    server.listen(0, "127.0.0.1", () => resolve(server));
+  });
+}
+
+const until = async (check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> => {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+describe("the proxy, driven from VS Code", () => {
+  let app: Server;
+  let app2: Server;
+  before(async () => {
+    assert.ok(port > 0, "the harness passes SWITCHYARD_TEST_PORT");
+    app = await upstream("first-app");
+    app2 = await upstream("second-app");
+    const appPort = (app.address() as { port: number }).port;
+    await vscode.workspace
+      .getConfiguration("switchyard")
+      .update("proxy.routes", [{ host: "my-awesome-service.test", upstream: `http://127.0.0.1:${appPort}` }], vscode.ConfigurationTarget.Workspace);
+  });
+  after(async () => {
+    await vscode.commands.executeCommand("switchyard.stopProxy");
+    app?.close();
+    app2?.close();
+  });
+
+  it("Switchyard: Start Proxy creates the CA on first use and serves the route over trusted TLS", async () => {
+    await vscode.commands.executeCommand("switchyard.startProxy");
+    const api = await getApi();
+    assert.equal(api.session.state, "on");
+    const res = await httpsGet("my-awesome-service.test", "/hello");
+    assert.equal(res.status, 200);
+    assert.equal(res.body, "first-app /hello https");
+    assert.match(api.statusBar.text, new RegExp(`:${port}`));
+  });
+
+  it("records the handshake with its SNI and ALPN for the panel", async () => {
+    const api = await getApi();
+    await until(() => api.session.records().some((r) => r.sni === "my-awesome-service.test" && r.alpn === "http/1.1" && r.ok));
+  });
+
+  it("applies a route added to the settings without a restart", async () => {
+    const appPort = (app2.address() as { port: number }).port;
+    const routes = vscode.workspace.getConfiguration("switchyard").get<unknown[]>("proxy.routes") ?? [];
+    await vscode.workspace
+      .getConfiguration("switchyard")
+      .update("proxy.routes", [...routes, { host: "second.test", upstream: `http://127.0.0.1:${appPort}` }], vscode.ConfigurationTarget.Workspace);
+    await until(async () => (await httpsGet("second.test").catch(() => ({ status: 0, body: "" }))).body.startsWith("second-app"));
+    assert.equal((await httpsGet("my-awesome-service.test")).status, 200, "the first route still works");
+  });
+
+  it("the status bar's command toggles the proxy off and on (checked with real connections)", async () => {
+    const api = await getApi();
+    await vscode.commands.executeCommand("switchyard.toggleProxy");
+    assert.equal(api.session.state, "off");
+    assert.equal(await canConnect(), false, "nothing listens after toggling off");
+    await vscode.commands.executeCommand("switchyard.toggleProxy");
+    assert.equal(api.session.state, "on");
+    assert.equal(await canConnect(), true, "the port answers after toggling on");
+  });
+
+  it("ignores malformed messages from the panel without throwing", async () => {
+    const api = await getApi();
+    await vscode.commands.executeCommand("switchyard.openPanel");
+    const before = api.panel.rejectedMessages;
+    for (const bad of [null, 42, "ready", { type: "action", action: "rm -rf /" }, { type: "addMapping", name: 1 }]) await api.panel.receive(bad);
+    assert.equal(api.panel.rejectedMessages, before + 5);
+  });
+});

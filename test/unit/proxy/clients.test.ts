@@ -1,0 +1,136 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import http2 from "node:http2";
+import https from "node:https";
+import type http from "node:http";
+import { WebSocket, WebSocketServer } from "ws";
+import { curl, echoUpstream, nextRecord, run, startProxy, type ProxyFixture } from "./harness";
+
+describe("DevProxy with real clients", () => {
+  let f: ProxyFixture;
+  let up: { server: http.Server; port: number; url: string };
+  let wss: WebSocketServer;
+
+  before(async () => {
+    up = await echoUpstream();
+    wss = new WebSocketServer({ server: up.server });
+    wss.on("connection", (ws) => ws.on("message", (m) => ws.send(`echo:${String(m)}`)));
+    f = await startProxy([
+      { host: "app.test", upstream: up.url },
+      { host: "plain.test", upstream: up.url, redirect: false },
+      { host: "rewrite.test", upstream: up.url, rewriteHost: true },
+    ]);
+  });
+  after(async () => {
+    await f.close();
+    wss.close();
+    up.server.close();
+  });
+
+  const json = (s: string): { url: string; headers: Record<string, string>; body: string } => JSON.parse(s.slice(s.indexOf("{")));
+
+  it("proxies curl --http1.1 with forwarding headers and Host preserved", async () => {
+    const r = await curl(f, "app.test", ["--http1.1", `https://app.test:${f.port}/hello?x=1`]);
+    assert.equal(r.code, 0, r.stderr);
+    const body = json(r.stdout);
+    assert.equal(body.url, "/hello?x=1");
+    assert.equal(body.headers.host, `app.test:${f.port}`);
+    assert.equal(body.headers["x-forwarded-proto"], "https");
+    assert.equal(body.headers["x-forwarded-for"], "127.0.0.1");
+    assert.match(body.headers.forwarded!, /for=127\.0\.0\.1;host="app\.test:\d+";proto=https/);
+  });
+
+  it("proxies curl --http2 and records the negotiated ALPN, version and certificate", async () => {
+    const r = await curl(f, "app.test", ["--http2", "-w", "%{http_version}", `https://app.test:${f.port}/h2`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stdout.endsWith("2"));
+    const rec = await nextRecord(f, (x) => x.tls?.alpn === "h2" && x.requests.some((q) => q.path === "/h2"));
+    assert.equal(rec.tls?.version, "TLSv1.3");
+    assert.deepEqual(rec.tls?.certificate?.sans, ["app.test"]);
+    assert.equal(rec.clientHello?.serverName, "app.test");
+    assert.ok(rec.timeline.handshakeDone! >= rec.timeline.clientHello!);
+  });
+
+  it("redirects plain HTTP with 307 to https on the same port, and curl -L follows it", async () => {
+    const r = await curl(f, "app.test", ["-i", "-L", `http://app.test:${f.port}/a/b?c=d`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^HTTP\/1\.1 307/);
+    assert.match(r.stdout, new RegExp(`location: https://app.test:${f.port}/a/b\\?c=d`, "i"));
+    assert.equal(json(r.stdout).url, "/a/b?c=d");
+  });
+
+  it("serves a route with redirect:false over plain HTTP", async () => {
+    const r = await curl(f, "plain.test", [`http://plain.test:${f.port}/p`]);
+    assert.equal(json(r.stdout).headers["x-forwarded-proto"], "http");
+  });
+
+  it("rewrites Host to the upstream's when the route says so", async () => {
+    const r = await curl(f, "rewrite.test", [`https://rewrite.test:${f.port}/`]);
+    assert.equal(json(r.stdout).headers.host, `localhost:${up.port}`);
+  });
+
+  it("answers plain HTTP without Host with 400 and an explanation", async () => {
+    const r = await run("bash", ["-c", `exec 3<>/dev/tcp/127.0.0.1/${f.port}; printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3`]);
+    assert.match(r.stdout, /^HTTP\/1\.1 400/);
+    assert.match(r.stdout, /no Host header/);
+  });
+
+  it("answers a name with no route with a page listing the routes", async () => {
+    const r = await curl(f, "other.test", ["-i", `https://other.test:${f.port}/`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^HTTP\/2 404/);
+    assert.match(r.stdout, /No route for other\.test/);
+    assert.match(r.stdout, /app\.test/);
+  });
+
+  it("handshakes with openssl s_client with SNI and -alpn h2, and without SNI (dialled address)", async () => {
+    const withSni = await run("openssl", ["s_client", "-connect", `127.0.0.1:${f.port}`, "-servername", "app.test", "-alpn", "h2", "-CAfile", f.rootFile, "-verify_return_error"], { input: "" });
+    assert.match(withSni.stdout, /ALPN protocol: h2/);
+    assert.match(withSni.stdout, /Verify return code: 0/);
+    const noSni = await run("openssl", ["s_client", "-connect", `127.0.0.1:${f.port}`, "-noservername", "-CAfile", f.rootFile, "-verify_ip", "127.0.0.1", "-verify_return_error"], { input: "" });
+    assert.match(noSni.stdout, /Verify return code: 0/);
+    assert.match(noSni.stdout, /subject=CN ?= ?127\.0\.0\.1/);
+  });
+
+  it("serves Node's https and http2 clients", async () => {
+    const body = await new Promise<string>((resolve, reject) => {
+      https
+        .get({ host: "127.0.0.1", port: f.port, servername: "app.test", headers: { host: "app.test" }, path: "/node", ca: f.leaves.rootPem() }, (res) => {
+          let s = "";
+          res.on("data", (c: Buffer) => (s += c));
+          res.on("end", () => resolve(s));
+        })
+        .on("error", reject);
+    });
+    assert.equal(json(body).url, "/node");
+    const client = http2.connect(`https://127.0.0.1:${f.port}`, { ca: f.leaves.rootPem(), servername: "app.test" });
+    const h2body = await new Promise<string>((resolve, reject) => {
+      const req = client.request({ ":path": "/h2node", ":method": "POST", ":authority": `app.test:${f.port}` });
+      let s = "";
+      req.on("data", (c: Buffer) => (s += c));
+      req.on("end", () => resolve(s));
+      req.on("error", reject);
+      req.end("posted");
+    });
+    client.close();
+    assert.equal(json(h2body).body, "posted");
+  });
+
+  it("carries a WebSocket upgrade both ways", async () => {
+    const ws = new WebSocket(`wss://127.0.0.1:${f.port}/socket`, { ca: f.leaves.rootPem(), servername: "app.test", headers: { host: `app.test:${f.port}` } });
+    await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+    const reply = new Promise<string>((resolve) => ws.once("message", (m) => resolve(String(m))));
+    ws.send("ping");
+    assert.equal(await reply, "echo:ping");
+    ws.close();
+  });
+
+  it("keeps pipelined requests apart: each gets its own response, in order", async () => {
+    const req = (p: string, body: string): string => `POST ${p} HTTP/1.1\r\nHost: plain.test\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const payload = req("/one", "GET /smuggled HTTP/1.1\r\n\r\n") + req("/two", "b") + "GET /three HTTP/1.1\r\nHost: plain.test\r\nConnection: close\r\n\r\n";
+    const r = await run("bash", ["-c", `exec 3<>/dev/tcp/127.0.0.1/${f.port}; printf '%s' "$P" >&3; cat <&3`], { env: { ...process.env, P: payload } });
+    const urls = [...r.stdout.matchAll(/"url":"([^"]+)"/g)].map((m) => m[1]);
+    assert.deepEqual(urls, ["/one", "/two", "/three"]);
+    assert.ok(!r.stdout.includes('"url":"/smuggled"'));
+  });
+});

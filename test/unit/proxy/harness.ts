@@ -1,0 +1,101 @@
+/**
+ * Shared setup for the proxy tests: a DevProxy on an ephemeral loopback port with the test CA,
+ * small upstreams, and a promisified client runner. Loopback only.
+ */
+import { execFile, type ExecFileOptions } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import http from "node:http";
+import type net from "node:net";
+import path from "node:path";
+import { DevProxy } from "../../../extension/core/proxy/devProxy";
+import type { ProxyTimeouts } from "../../../extension/core/proxy/context";
+import { parseSettings, type SwitchyardSettings } from "../../../extension/core/settings";
+import { OpensslLeafSource } from "./testLeafSource";
+
+/** A running proxy for one test file. */
+export interface ProxyFixture {
+  proxy: DevProxy;
+  port: number;
+  leaves: OpensslLeafSource;
+  /** The test root as a PEM file, for curl --cacert and openssl -CAfile. */
+  rootFile: string;
+  settings(routes: unknown[], extra?: Record<string, unknown>): SwitchyardSettings;
+  close(): Promise<void>;
+}
+
+let shared: OpensslLeafSource | undefined;
+
+/** One test CA per process: issuing with the openssl CLI costs ~20 ms per name. */
+export function testLeaves(): OpensslLeafSource {
+  shared ??= new OpensslLeafSource();
+  return shared;
+}
+
+/** Starts a proxy on 127.0.0.1 with an OS-picked port. */
+export async function startProxy(routes: unknown[], extra: Record<string, unknown> = {}, timeouts: Partial<ProxyTimeouts> = {}): Promise<ProxyFixture> {
+  const leaves = testLeaves();
+  const settings = (r: unknown[], e: Record<string, unknown> = extra): SwitchyardSettings => {
+    const { settings: s, problems } = parseSettings({ "switchyard.proxy.listen": ["127.0.0.1:0"], "switchyard.proxy.routes": r, ...e });
+    if (problems.length > 0) throw new Error(`bad test settings: ${JSON.stringify(problems)}`);
+    return s;
+  };
+  const proxy = new DevProxy({
+    settings: settings(routes),
+    leaves,
+    timeouts,
+    resolveListen: async (spec) => [{ spec, address: "127.0.0.1", family: 4, port: 0, wildcard: false }],
+  });
+  const bindings = await proxy.start();
+  const port = bindings[0]!.port;
+  const rootFile = path.join(leaves.dir, "root.pem");
+  writeFileSync(rootFile, leaves.rootPem());
+  return { proxy, port, leaves, rootFile, settings, close: () => proxy.stop() };
+}
+
+/** An upstream that echoes what it received as JSON. */
+export async function echoUpstream(host = "127.0.0.1"): Promise<{ server: http.Server; port: number; url: string }> {
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString() });
+      res.writeHead(200, { "content-type": "application/json", "x-upstream-port": String((server.address() as net.AddressInfo).port) });
+      res.end(body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, host, r));
+  const port = (server.address() as net.AddressInfo).port;
+  return { server, port, url: `http://localhost:${port}` };
+}
+
+/** Runs a command; resolves with stdout/stderr/exit code, never rejects on a non-zero exit. */
+export function run(cmd: string, args: string[], options: ExecFileOptions & { input?: string } = {}): Promise<{ stdout: string; stderr: string; code: number }> {
+  return new Promise((resolve) => {
+    const child = execFile(cmd, args, { timeout: 10_000, encoding: "utf8", ...options }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === "number" ? Number((err as { code?: unknown }).code) : 1) : 0;
+      resolve({ stdout: String(stdout), stderr: String(stderr), code });
+    });
+    if (options.input !== undefined) child.stdin?.end(options.input);
+  });
+}
+
+/** curl against the proxy with the test root trusted and `name` resolved to loopback. */
+export function curl(f: ProxyFixture, name: string, args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  return run("curl", ["-sS", "--cacert", f.rootFile, "--resolve", `${name}:${f.port}:127.0.0.1`, ...args]);
+}
+
+/** Resolves when the proxy has emitted a record that matches. */
+export function nextRecord(f: ProxyFixture, match: (r: import("../../../extension/core/proxy/records").HandshakeRecord) => boolean, timeoutMs = 5000): Promise<import("../../../extension/core/proxy/records").HandshakeRecord> {
+  return new Promise((resolve, reject) => {
+    const existing = f.proxy.records.list().find(match);
+    if (existing) return resolve(existing);
+    const timer = setTimeout(() => reject(new Error("no matching record")), timeoutMs);
+    const on = (r: import("../../../extension/core/proxy/records").HandshakeRecord): void => {
+      if (!match(r)) return;
+      clearTimeout(timer);
+      f.proxy.records.off("record", on);
+      resolve(r);
+    };
+    f.proxy.records.on("record", on);
+  });
+}

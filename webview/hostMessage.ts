@@ -1,0 +1,94 @@
+/**
+ * Checks messages from the extension before the views see them. The extension is trusted, but a
+ * version skew or a bug there must not blank the panel: anything malformed is dropped (with a
+ * console warning) and partial snapshots are filled with empty lists.
+ */
+import type { HostMessage, PanelSnapshot, ProxyState, RecordView } from "./protocol";
+
+const PROXY_STATES: readonly ProxyState[] = ["off", "starting", "on", "error"];
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function list<T>(v: unknown, keep: (x: unknown) => boolean = isObject): T[] {
+  return Array.isArray(v) ? (v.filter(keep) as T[]) : [];
+}
+
+function text(v: unknown): string | undefined {
+  return typeof v === "string" ? v : undefined;
+}
+
+/** A record with the fields the table needs, or undefined. */
+export function parseRecord(raw: unknown): RecordView | undefined {
+  if (!isObject(raw) || typeof raw.id !== "number" || !Number.isFinite(raw.id)) return undefined;
+  const r = raw as Partial<RecordView> & Record<string, unknown>;
+  return {
+    ...(r as RecordView),
+    time: typeof r.time === "number" ? r.time : Date.now(),
+    client: text(r.client) ?? "",
+    local: text(r.local) ?? "",
+    protocol: text(r.protocol) ?? "unknown",
+    outcome: text(r.outcome) ?? "",
+    ok: r.ok === true,
+    sni: text(r.sni),
+    alpnOffered: list<string>(r.alpnOffered, (x) => typeof x === "string"),
+    detail: isObject(r.detail) ? r.detail : {},
+  };
+}
+
+function parseSnapshot(raw: unknown): PanelSnapshot | undefined {
+  if (!isObject(raw)) return undefined;
+  const proxy = isObject(raw.proxy) ? raw.proxy : {};
+  const state = PROXY_STATES.includes(proxy.state as ProxyState) ? (proxy.state as ProxyState) : "off";
+  return {
+    proxy: { state, error: text(proxy.error), bindings: list(proxy.bindings), routes: list(proxy.routes) },
+    resolutions: list(raw.resolutions),
+    mismatches: list(raw.mismatches),
+    interfaces: list(raw.interfaces),
+    ca: isObject(raw.ca)
+      ? ({
+          ...raw.ca,
+          exists: raw.ca.exists === true,
+          directory: text(raw.ca.directory) ?? "",
+          trust: list(raw.ca.trust),
+          leaves: list(raw.ca.leaves),
+        } as PanelSnapshot["ca"])
+      : undefined,
+    hosts: isObject(raw.hosts)
+      ? ({
+          ...raw.hosts,
+          file: text(raw.hosts.file) ?? "",
+          mappings: list(raw.hosts.mappings),
+          conflicts: list(raw.hosts.conflicts),
+          warnings: list(raw.hosts.warnings, (w) => typeof w === "string"),
+        } as PanelSnapshot["hosts"])
+      : undefined,
+  };
+}
+
+/** Returns a well-formed HostMessage or undefined; never throws. */
+export function parseHostMessage(raw: unknown): HostMessage | undefined {
+  if (!isObject(raw)) return undefined;
+  switch (raw.type) {
+    case "snapshot": {
+      const snapshot = parseSnapshot(raw.snapshot);
+      return snapshot && { type: "snapshot", snapshot };
+    }
+    case "records": {
+      if (!Array.isArray(raw.records)) return undefined;
+      const records = raw.records.map(parseRecord).filter((r): r is RecordView => r !== undefined);
+      return { type: "records", records, reset: raw.reset === true };
+    }
+    case "probeResult":
+      return typeof raw.text === "string"
+        ? { type: "probeResult", url: text(raw.url) ?? "", text: raw.text, ok: raw.ok === true }
+        : undefined;
+    case "notice":
+      return typeof raw.text === "string"
+        ? { type: "notice", level: raw.level === "error" ? "error" : "info", text: raw.text }
+        : undefined;
+    default:
+      return undefined;
+  }
+}

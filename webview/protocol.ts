@@ -1,0 +1,186 @@
+/**
+ * The typed messages between the extension (vscode/panelHost.ts) and the panel (webview/main.ts).
+ * Both sides import this module; the extension validates every message from the webview with
+ * {@link parseWebviewMessage} before acting on it. View models are plain JSON, decoupled from the
+ * core's classes so the panel can be rendered (and tested) from a snapshot alone.
+ */
+
+export type ViewId = "bindings" | "handshakes" | "certificates" | "hosts";
+export const VIEW_IDS: readonly ViewId[] = ["bindings", "handshakes", "certificates", "hosts"];
+
+export interface BindingView {
+  spec: string;
+  address: string;
+  family: 4 | 6;
+  port: number;
+  interfaceName?: string;
+  state: "listening" | "failed";
+  reason?: string;
+  wildcard: boolean;
+}
+
+export interface RouteView {
+  host: string;
+  upstream: string;
+  pathPrefix?: string;
+  url: string;
+}
+
+export interface ResolutionView {
+  host: string;
+  hostsFile: string[];
+  system: string[];
+  dns: string[];
+  error?: string;
+}
+
+export interface MismatchView {
+  code: string;
+  message: string;
+  fix?: string;
+}
+
+export interface InterfaceView {
+  name: string;
+  kind: string;
+  addresses: { address: string; family: 4 | 6; cidr?: string }[];
+}
+
+export interface TrustView {
+  store: string;
+  available: boolean;
+  trusted: boolean;
+  detail?: string;
+}
+
+export interface CaView {
+  exists: boolean;
+  directory: string;
+  subject?: string;
+  fingerprint?: string;
+  notAfter?: string;
+  permitted?: string[];
+  constrained?: boolean;
+  trust: TrustView[];
+  leaves: { names: string[]; notAfter: string; fingerprint: string }[];
+  error?: string;
+}
+
+export interface HostsView {
+  file: string;
+  mappings: { name: string; addresses: string[] }[];
+  conflicts: { name: string; message: string }[];
+  warnings: string[];
+  error?: string;
+}
+
+/** One step of a connection's life; `at` is milliseconds since the connection was accepted. */
+export interface TimelineStep {
+  step: string;
+  at: number;
+}
+
+/**
+ * One connection as the panel shows it; `detail` carries the full record for the details pane.
+ * By convention `detail.clientHello` and `detail.certificate` are plain objects shown field by field.
+ */
+export interface RecordView {
+  id: number;
+  time: number;
+  client: string;
+  local: string;
+  interfaceName?: string;
+  protocol: string;
+  sni?: string;
+  alpnOffered: string[];
+  alpn?: string;
+  tlsVersion?: string;
+  cipher?: string;
+  certificate?: string;
+  route?: string;
+  outcome: string;
+  ok: boolean;
+  explanation?: string;
+  fix?: FixAction;
+  /** connect, first byte, hello complete, handshake done, upstream connected, response. */
+  timeline?: TimelineStep[];
+  detail: Record<string, unknown>;
+}
+
+export type ProxyState = "off" | "starting" | "on" | "error";
+
+export interface PanelSnapshot {
+  proxy: { state: ProxyState; error?: string; bindings: BindingView[]; routes: RouteView[] };
+  resolutions: ResolutionView[];
+  mismatches: MismatchView[];
+  interfaces: InterfaceView[];
+  ca?: CaView;
+  hosts?: HostsView;
+}
+
+/** Actions the panel may ask for; each maps to a palette command. */
+export type FixAction = "trustCa" | "untrustCa" | "createCa" | "startProxy" | "stopProxy" | "openSettings" | "syncHosts";
+export const FIX_ACTIONS: readonly FixAction[] = [
+  "trustCa",
+  "untrustCa",
+  "createCa",
+  "startProxy",
+  "stopProxy",
+  "openSettings",
+  "syncHosts",
+];
+
+/** Extension -> webview. */
+export type HostMessage =
+  | { type: "snapshot"; snapshot: PanelSnapshot }
+  | { type: "records"; records: RecordView[]; reset?: boolean }
+  | { type: "probeResult"; url: string; text: string; ok: boolean }
+  | { type: "notice"; level: "info" | "error"; text: string };
+
+/** Webview -> extension. */
+export type WebviewMessage =
+  | { type: "ready" }
+  | { type: "action"; action: FixAction }
+  | { type: "addMapping"; name: string; addresses: string[] }
+  | { type: "removeMapping"; name: string }
+  | { type: "probe"; url: string };
+
+/** The state the webview keeps across hide/restore and window reloads (vscode.setState). */
+export interface PanelState {
+  view: ViewId;
+  filter: string;
+  paused: boolean;
+  selected?: number;
+  /** The last URL typed in the probe box. */
+  probeUrl?: string;
+}
+
+const MAX_TEXT = 2048;
+
+function isText(v: unknown): v is string {
+  return typeof v === "string" && v.length <= MAX_TEXT;
+}
+
+/** Validates a message from the webview; undefined for anything malformed (never throws). */
+export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
+  if (typeof raw !== "object" || raw === null) return undefined;
+  const m = raw as Record<string, unknown>;
+  switch (m.type) {
+    case "ready":
+      return { type: "ready" };
+    case "action":
+      return typeof m.action === "string" && (FIX_ACTIONS as readonly string[]).includes(m.action)
+        ? { type: "action", action: m.action as FixAction }
+        : undefined;
+    case "addMapping":
+      if (!isText(m.name) || !Array.isArray(m.addresses) || m.addresses.length > 16 || !m.addresses.every(isText))
+        return undefined;
+      return { type: "addMapping", name: m.name, addresses: m.addresses as string[] };
+    case "removeMapping":
+      return isText(m.name) ? { type: "removeMapping", name: m.name } : undefined;
+    case "probe":
+      return isText(m.url) ? { type: "probe", url: m.url } : undefined;
+    default:
+      return undefined;
+  }
+}

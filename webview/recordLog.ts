@@ -1,0 +1,121 @@
+/**
+ * The connection records the panel holds: a bounded log (oldest dropped first), a text filter and a
+ * pause switch. The handshakes view renders `shown`, which is newest first and already filtered.
+ */
+import type { RecordView } from "./protocol";
+
+/** Enough history to scroll back through a busy session without letting memory grow unbounded. */
+export const MAX_RECORDS = 10_000;
+
+const haystacks = new WeakMap<RecordView, string>();
+
+function haystack(r: RecordView): string {
+  let s = haystacks.get(r);
+  if (s === undefined) {
+    s = [
+      r.sni,
+      r.client,
+      r.local,
+      r.interfaceName,
+      r.protocol,
+      r.alpnOffered.join(" "),
+      r.alpn,
+      r.tlsVersion,
+      r.cipher,
+      r.certificate,
+      r.route,
+      r.outcome,
+      r.ok ? "ok" : "failed",
+    ]
+      .filter(Boolean)
+      .join("\u0000")
+      .toLowerCase();
+    haystacks.set(r, s);
+  }
+  return s;
+}
+
+/** Every whitespace-separated term must appear somewhere in the record (case-insensitive). */
+export function matches(r: RecordView, terms: string[]): boolean {
+  const s = haystack(r);
+  return terms.every((t) => s.includes(t));
+}
+
+export class RecordLog {
+  /** Oldest first, as received. */
+  private all: RecordView[] = [];
+  private terms: string[] = [];
+  /** Newest first, filtered; frozen while paused. */
+  shown: RecordView[] = [];
+  /** Records received since the pause began (they are in the log, not yet shown). */
+  pending = 0;
+  paused = false;
+
+  constructor(private readonly capacity = MAX_RECORDS) {}
+
+  get size(): number {
+    return this.all.length;
+  }
+
+  /** Adds a batch; returns how many rows were put in front of the shown list (0 while paused). */
+  add(records: RecordView[], reset = false): number {
+    if (reset) {
+      this.all = [];
+      this.pending = 0;
+    }
+    const incoming = records.length > this.capacity ? records.slice(-this.capacity) : records;
+    for (const r of incoming) this.all.push(r);
+    const evicted = this.all.length > this.capacity ? this.all.splice(0, this.all.length - this.capacity) : [];
+    if (reset) {
+      this.recompute();
+      return 0;
+    }
+    if (this.paused) {
+      this.pending += incoming.length;
+      return 0;
+    }
+    if (evicted.length > 0) {
+      // The log evicts in arrival order, so evicted rows are exactly a tail of `shown`.
+      const gone = new Set(evicted);
+      while (this.shown.length > 0 && gone.has(this.shown[this.shown.length - 1]!)) this.shown.pop();
+    }
+    const fresh: RecordView[] = [];
+    for (let i = incoming.length - 1; i >= 0; i--) {
+      if (this.terms.length === 0 || matches(incoming[i]!, this.terms)) fresh.push(incoming[i]!);
+    }
+    if (fresh.length > 0) this.shown = fresh.concat(this.shown);
+    return fresh.length;
+  }
+
+  setFilter(text: string): void {
+    this.terms = text.toLowerCase().split(/\s+/).filter(Boolean);
+    this.recompute();
+  }
+
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+    if (!paused) {
+      this.pending = 0;
+      this.recompute();
+    }
+  }
+
+  find(id: number | undefined): RecordView | undefined {
+    if (id === undefined) return undefined;
+    for (let i = this.all.length - 1; i >= 0; i--) if (this.all[i]!.id === id) return this.all[i];
+    return undefined;
+  }
+
+  private filterAll(): RecordView[] {
+    const out: RecordView[] = [];
+    for (let i = this.all.length - 1; i >= 0; i--) {
+      const r = this.all[i]!;
+      if (this.terms.length === 0 || matches(r, this.terms)) out.push(r);
+    }
+    return out;
+  }
+
+  private recompute(): void {
+    this.shown = this.filterAll();
+  }
+}
