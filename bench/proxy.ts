@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { makeBenchCertificate } from "./certificates";
 import { runCurl, runWrk, type WrkResult } from "./load";
 import * as peers from "./peers";
-import { delay, freePort, ProcessGroup, waitForPort } from "./processes";
+import { delay, freePort, groupCpuSeconds, ProcessGroup, waitForPort } from "./processes";
 import { buildReport, type DownloadRow, type LoadRow, type ProxyBenchResult, type TtfbRow } from "./proxyReport";
 import { measureSniffCost } from "./sniffCost";
 
@@ -103,10 +103,11 @@ export async function runProxyBench(repoRoot = process.cwd()): Promise<ProxyBenc
 
     // Direct: plain HTTP keep-alive to the upstream, the ceiling.
     const directUrl = `http://${NAME}:${upstreamPort}/`;
-    await measure(loads, "direct (plain HTTP)", "keep-alive", async () => {
-      await wrk(directUrl, false, 2);
-      return { result: await wrk(directUrl), forwardHeaders: null };
-    });
+    await attempt(notes, "direct warm-up", async () => void (await wrk(directUrl, false, 2)));
+    await measure(loads, "direct (plain HTTP)", "keep-alive", upstream.child.pid, async () => ({
+      result: await wrk(directUrl),
+      forwardHeaders: null,
+    }));
     await attempt(notes, "download direct", () => download("direct (plain HTTP)", directUrl, true));
 
     const tlsPeer = async (
@@ -121,9 +122,12 @@ export async function runProxyBench(repoRoot = process.cwd()): Promise<ProxyBenc
         const url = `https://${NAME}:${peer.port}/`;
         const fwd = await forwarded(url);
         await wrk(url, false, 2);
-        await measure(loads, label, "keep-alive", async () => ({ result: await wrk(url), forwardHeaders: fwd }));
+        await measure(loads, label, "keep-alive", peer.process.child.pid, async () => ({
+          result: await wrk(url),
+          forwardHeaders: fwd,
+        }));
         if (closeRow)
-          await measure(loads, label, "new TLS conn/request", async () => ({
+          await measure(loads, label, "new TLS conn/request", peer.process.child.pid, async () => ({
             result: await wrk(url, true),
             forwardHeaders: fwd,
           }));
@@ -182,7 +186,7 @@ async function measureFirstVisit(ctx: peers.PeerContext, tmp: string, ttfb: Ttfb
     const root = join(caDir, "root.pem");
     const first: number[] = [];
     const firstHandshake: number[] = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 6; i++) {
       const host = `app${i}.${FRESH_SUFFIX}`;
       const r = await runCurl({
         url: `https://${host}:${peer.port}/`,
@@ -194,6 +198,13 @@ async function measureFirstVisit(ctx: peers.PeerContext, tmp: string, ttfb: Ttfb
       firstHandshake.push(r.timeAppConnect * 1000);
       await delay(50);
     }
+    ttfb.push({
+      label: "switchyard, first name after start (cold process, on-demand leaf)",
+      ttfbMs: first[0]!,
+      handshakeMs: firstHandshake[0]!,
+    });
+    first.shift();
+    firstHandshake.shift();
     const again: number[] = [];
     const againHandshake: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -207,7 +218,7 @@ async function measureFirstVisit(ctx: peers.PeerContext, tmp: string, ttfb: Ttfb
       againHandshake.push(r.timeAppConnect * 1000);
     }
     ttfb.push({
-      label: "switchyard, never-seen name (on-demand leaf), median of 5 names",
+      label: "switchyard, never-seen name (on-demand leaf), median of 5 more names",
       ttfbMs: median(first),
       handshakeMs: median(firstHandshake),
     });
@@ -225,11 +236,15 @@ async function measure(
   loads: LoadRow[],
   label: string,
   mode: LoadRow["mode"],
+  pgid: number | undefined,
   fn: () => Promise<{ result: WrkResult; forwardHeaders: boolean | null }>,
 ): Promise<void> {
   try {
+    const cpu0 = pgid === undefined ? 0 : groupCpuSeconds(pgid);
     const { result, forwardHeaders } = await fn();
-    loads.push({ label, mode, result, forwardHeaders });
+    const cpuSeconds = pgid === undefined ? undefined : groupCpuSeconds(pgid) - cpu0;
+    const cpuUsPerRequest = cpuSeconds === undefined ? undefined : (cpuSeconds * 1e6) / Math.max(1, result.requests);
+    loads.push({ label, mode, result, forwardHeaders, ...(cpuUsPerRequest === undefined ? {} : { cpuUsPerRequest }) });
   } catch (e) {
     loads.push({ label, mode, unavailable: (e as Error).message });
   }

@@ -12,6 +12,8 @@ export interface LoadRow {
   result?: WrkResult;
   /** Whether the upstream saw X-Forwarded-For and -Proto (null: no proxy in between). */
   forwardHeaders?: boolean | null;
+  /** CPU (user + system) of the proxy's process group per request; for direct, the upstream's. */
+  cpuUsPerRequest?: number;
   unavailable?: string;
 }
 
@@ -75,8 +77,10 @@ export function buildReport(m: ProxyMeasurements): ProxyBenchResult {
     m.loads.find((r) => r.label === label && r.mode === mode)?.result?.requestsPerSec;
   const direct = rps("direct (plain HTTP)", "keep-alive");
   const loadRows = m.loads.map((r) => {
-    if (!r.result) return [r.label, r.mode, `unavailable: ${r.unavailable ?? "no result"}`, "", "", "", "", "", ""];
+    if (!r.result)
+      return [r.label, r.mode, `unavailable: ${r.unavailable ?? "no result"}`, "", "", "", "", "", "", "", ""];
     const nginx = rps("nginx", r.mode);
+    const nginxCpu = m.loads.find((n) => n.label === "nginx" && n.mode === r.mode)?.cpuUsPerRequest;
     const errors = r.result.socketErrors + r.result.non2xx;
     return [
       r.label,
@@ -86,6 +90,8 @@ export function buildReport(m: ProxyMeasurements): ProxyBenchResult {
       r.result.p99Ms.toFixed(2),
       ratio(r.result.requestsPerSec, direct),
       ratio(r.result.requestsPerSec, nginx),
+      r.cpuUsPerRequest === undefined ? "-" : r.cpuUsPerRequest.toFixed(0),
+      r.cpuUsPerRequest === undefined || r.label.startsWith("direct") ? "-" : ratio(r.cpuUsPerRequest, nginxCpu),
       errors === 0 ? "0" : `${r.result.socketErrors} sock / ${r.result.non2xx} non-2xx`,
       r.forwardHeaders === null || r.forwardHeaders === undefined ? "-" : r.forwardHeaders ? "yes" : "NO",
     ];
@@ -109,8 +115,20 @@ export function buildReport(m: ProxyMeasurements): ProxyBenchResult {
     targets,
     tables: [
       {
-        title: `Proxy: wrk -t2 -c50 -d${m.seconds}s, HTTP/1.1, small body (ratios are req/s)`,
-        header: ["proxy", "mode", "req/s", "p50 ms", "p99 ms", "x direct", "x nginx", "errors", "X-Fwd hdrs"],
+        title: `Proxy: wrk -t2 -c50 -d${m.seconds}s, HTTP/1.1, small body (x = req/s ratio; CPU = proxy process group's user+sys per request, direct row: the upstream's)`,
+        header: [
+          "proxy",
+          "mode",
+          "req/s",
+          "p50 ms",
+          "p99 ms",
+          "x direct",
+          "x nginx",
+          "CPU us/req",
+          "CPU x nginx",
+          "errors",
+          "X-Fwd hdrs",
+        ],
         rows: loadRows,
       },
       {

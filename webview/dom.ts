@@ -39,7 +39,12 @@ export function button(label: string, onClick: () => void, attrs: Attrs = {}, se
 
 /** A section with a heading, used by every view. */
 export function section(title: string, testId: string, ...children: Child[]): HTMLElement {
-  return h("section", { class: "section", "data-testid": testId }, h("h2", { class: "section-title" }, title), ...children);
+  return h(
+    "section",
+    { class: "section", "data-testid": testId },
+    h("h2", { class: "section-title" }, title),
+    ...children,
+  );
 }
 
 /**

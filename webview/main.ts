@@ -5,9 +5,18 @@
  * after a window reload. Actions go back to the extension as typed messages (protocol.ts).
  */
 import "./style.css";
+import "./controls.css";
 import { button, h } from "./dom";
 import { parseHostMessage } from "./hostMessage";
-import { VIEW_IDS, type FixAction, type HostMessage, type PanelSnapshot, type PanelState, type ViewId, type WebviewMessage } from "./protocol";
+import {
+  VIEW_IDS,
+  type FixAction,
+  type HostMessage,
+  type PanelSnapshot,
+  type PanelState,
+  type ViewId,
+  type WebviewMessage,
+} from "./protocol";
 import { BindingsView } from "./views/bindings";
 import { CertificatesView } from "./views/certificates";
 import { HandshakesView } from "./views/handshakes";
@@ -21,7 +30,12 @@ interface VsCodeApi {
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
-const TITLES: Record<ViewId, string> = { bindings: "Bindings", handshakes: "Handshakes", certificates: "Certificates", hosts: "Hosts" };
+const TITLES: Record<ViewId, string> = {
+  bindings: "Bindings",
+  handshakes: "Handshakes",
+  certificates: "Certificates",
+  hosts: "Hosts",
+};
 
 /** Whatever getState returns is checked: an older panel may have stored another shape. */
 function restoreState(raw: unknown): PanelState {
@@ -73,21 +87,41 @@ const views: Record<ViewId, HTMLElement> = {
 
 // Header: the proxy's state and the one button everybody needs.
 const proxyState = h("span", { class: "proxy-state", "data-testid": "proxy-state", role: "status" });
-const proxyToggle = button("Start Proxy", () => onAction(proxyToggle.dataset.action as FixAction), { "data-testid": "proxy-toggle" });
+const proxyToggle = button("Start Proxy", () => onAction(proxyToggle.dataset.action as FixAction), {
+  "data-testid": "proxy-toggle",
+});
 const notices = h("div", { class: "notices", "data-testid": "notices", "aria-live": "assertive" });
 
 // Tabs (WAI-ARIA tabs pattern, automatic activation).
 const tabs = VIEW_IDS.map((id) =>
   h(
     "button",
-    { type: "button", role: "tab", id: `tab-${id}`, class: "tab", "aria-controls": `panel-${id}`, "data-testid": `tab-${id}` },
+    {
+      type: "button",
+      role: "tab",
+      id: `tab-${id}`,
+      class: "tab",
+      "aria-controls": `panel-${id}`,
+      "data-testid": `tab-${id}`,
+    },
     h("span", { class: "tab-label" }, TITLES[id]),
     h("span", { class: "tab-badge", "data-testid": `tab-badge-${id}`, hidden: true }),
   ),
 );
 const tablist = h("div", { class: "tablist", role: "tablist", "aria-label": "Switchyard views" }, ...tabs);
 const panels = VIEW_IDS.map((id) =>
-  h("div", { role: "tabpanel", id: `panel-${id}`, class: `tabpanel tabpanel-${id}`, "aria-labelledby": `tab-${id}`, "data-testid": `panel-${id}`, tabindex: 0 }, views[id]),
+  h(
+    "div",
+    {
+      role: "tabpanel",
+      id: `panel-${id}`,
+      class: `tabpanel tabpanel-${id}`,
+      "aria-labelledby": `tab-${id}`,
+      "data-testid": `panel-${id}`,
+      tabindex: 0,
+    },
+    views[id],
+  ),
 );
 
 function selectView(id: ViewId, focus = false): void {
@@ -124,7 +158,12 @@ function setBadge(id: ViewId, text: string, kind: "warn" | "count" | ""): void {
 function applySnapshot(s: PanelSnapshot): void {
   const { state: ps, bindings: bs } = s.proxy;
   const port = bs.find((b) => b.state === "listening")?.port;
-  proxyState.textContent = { off: "Proxy off", starting: "Proxy starting…", on: `Proxy on${port ? ` · :${port}` : ""}`, error: "Proxy error" }[ps];
+  proxyState.textContent = {
+    off: "Proxy off",
+    starting: "Proxy starting…",
+    on: `Proxy on${port ? ` · :${port}` : ""}`,
+    error: "Proxy error",
+  }[ps];
   proxyState.className = `proxy-state proxy-${ps}`;
   proxyState.title = s.proxy.error ?? "";
   const running = ps === "on" || ps === "starting";
@@ -154,7 +193,12 @@ function guarded(view: ViewId, render: () => void): void {
 
 function notify(level: "info" | "error", text: string): void {
   const close = h("button", { type: "button", class: "icon-btn", "aria-label": "Dismiss" }, "×");
-  const note = h("div", { class: `notice notice-${level}`, role: level === "error" ? "alert" : "status", "data-testid": "notice" }, h("span", {}, text), close);
+  const note = h(
+    "div",
+    { class: `notice notice-${level}`, role: level === "error" ? "alert" : "status", "data-testid": "notice" },
+    h("span", {}, text),
+    close,
+  );
   close.addEventListener("click", () => note.remove());
   notices.append(note);
   while (notices.children.length > 3) notices.firstElementChild!.remove();
@@ -193,7 +237,14 @@ window.addEventListener("message", (event: MessageEvent) => {
 const app = document.getElementById("app") ?? document.body.appendChild(h("div", { id: "app" }));
 app.removeAttribute("aria-live");
 app.replaceChildren(
-  h("header", { class: "app-header" }, h("h1", { class: "app-title" }, "Switchyard"), proxyState, h("span", { class: "spacer" }), proxyToggle),
+  h(
+    "header",
+    { class: "app-header" },
+    h("h1", { class: "app-title" }, "Switchyard"),
+    proxyState,
+    h("span", { class: "spacer" }),
+    proxyToggle,
+  ),
   tablist,
   notices,
   ...panels,

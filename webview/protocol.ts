@@ -119,7 +119,8 @@ export interface PanelSnapshot {
 }
 
 /** Actions the panel may ask for; each maps to a palette command. */
-export type FixAction = "trustCa" | "untrustCa" | "createCa" | "startProxy" | "stopProxy" | "openSettings" | "syncHosts";
+export type FixAction =
+  "trustCa" | "untrustCa" | "createCa" | "startProxy" | "stopProxy" | "openSettings" | "syncHosts";
 export const FIX_ACTIONS: readonly FixAction[] = [
   "trustCa",
   "untrustCa",

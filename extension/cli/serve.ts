@@ -50,7 +50,10 @@ export function formatRecord(r: HandshakeRecord, ndjson: boolean): string {
   return `${r.time} ${who} ${r.protocol}${tls} ${name}: ${what} (${r.durationMs.toFixed(1)} ms)\n`;
 }
 
-function settingsFrom(values: { config?: string; listen?: string[]; route?: string[]; "http-port"?: string }, io: CliIO): SwitchyardSettings {
+function settingsFrom(
+  values: { config?: string; listen?: string[]; route?: string[]; "http-port"?: string },
+  io: CliIO,
+): SwitchyardSettings {
   const settings = loadSettings(values.config, io);
   if (values.listen && values.listen.length > 0) settings.proxy.listen = values.listen;
   for (const flag of values.route ?? []) {
@@ -62,7 +65,8 @@ function settingsFrom(values: { config?: string; listen?: string[]; route?: stri
   }
   if (values["http-port"] !== undefined) {
     const port = Number(values["http-port"]);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--http-port must be a port number, not "${values["http-port"]}"`, "serve");
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      throw new UsageError(`--http-port must be a port number, not "${values["http-port"]}"`, "serve");
     settings.proxy.httpPort = port;
   }
   return settings;
@@ -82,10 +86,15 @@ export const serveCommand: CliCommand = {
       log: { type: "string" },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    if (values.log !== undefined && values.log !== "text" && values.log !== "ndjson") throw new UsageError(`--log must be text or ndjson, not "${values.log}"`);
+    if (values.log !== undefined && values.log !== "text" && values.log !== "ndjson")
+      throw new UsageError(`--log must be text or ndjson, not "${values.log}"`);
     const ndjson = values.log === "ndjson";
     const settings = settingsFrom(values, io);
-    const dir = resolveCaDir({ explicit: values["ca-dir"] ?? settings.ca.directory, env: io.env, home: io.env.HOME || homedir() });
+    const dir = resolveCaDir({
+      explicit: values["ca-dir"] ?? settings.ca.directory,
+      env: io.env,
+      home: io.env.HOME || homedir(),
+    });
     const { ca, created } = await LocalCa.openOrCreate({
       dir,
       keyType: settings.ca.keyType,
@@ -94,7 +103,8 @@ export const serveCommand: CliCommand = {
       unconstrained: settings.ca.unconstrained,
       keepRootKey: settings.ca.keepRootKey,
     });
-    if (created) io.stderr(`created a local CA in ${dir}; run "switchyard ca trust" so browsers accept its certificates\n`);
+    if (created)
+      io.stderr(`created a local CA in ${dir}; run "switchyard ca trust" so browsers accept its certificates\n`);
     if (io.signal.aborted) return 0;
 
     const proxy = new DevProxy({ settings, leaves: ca });
@@ -103,9 +113,14 @@ export const serveCommand: CliCommand = {
     const bindings = await proxy.start();
     if (!bindings.some((b) => b.state === "listening")) {
       await proxy.stop();
-      throw new Error("no listen address could be bound (see above); pick another port with --listen, e.g. --listen localhost:8443");
+      throw new Error(
+        "no listen address could be bound (see above); pick another port with --listen, e.g. --listen localhost:8443",
+      );
     }
-    if (!ndjson) io.stderr(`routes: ${settings.proxy.routes.map((r) => `${r.host}${r.pathPrefix ?? ""} -> ${r.upstream}`).join(", ") || "none (add --route HOST=URL)"}\nstop with Ctrl+C\n`);
+    if (!ndjson)
+      io.stderr(
+        `routes: ${settings.proxy.routes.map((r) => `${r.host}${r.pathPrefix ?? ""} -> ${r.upstream}`).join(", ") || "none (add --route HOST=URL)"}\nstop with Ctrl+C\n`,
+      );
     await new Promise<void>((resolve) => {
       if (io.signal.aborted) return resolve();
       io.signal.addEventListener("abort", () => resolve(), { once: true });

@@ -9,7 +9,15 @@ export const snapshot: PanelSnapshot = {
   proxy: {
     state: "on",
     bindings: [
-      { spec: "localhost:8443", address: "127.0.0.1", family: 4, port: 8443, interfaceName: "lo", state: "listening", wildcard: false },
+      {
+        spec: "localhost:8443",
+        address: "127.0.0.1",
+        family: 4,
+        port: 8443,
+        interfaceName: "lo",
+        state: "listening",
+        wildcard: false,
+      },
       {
         spec: "localhost:8443",
         address: "::1",
@@ -20,10 +28,22 @@ export const snapshot: PanelSnapshot = {
         reason: "EADDRINUSE: another process (node, pid 4121) listens on [::1]:8443",
         wildcard: false,
       },
-      { spec: "0.0.0.0:8080", address: "0.0.0.0", family: 4, port: 8080, interfaceName: "*", state: "listening", wildcard: true },
+      {
+        spec: "0.0.0.0:8080",
+        address: "0.0.0.0",
+        family: 4,
+        port: 8080,
+        interfaceName: "*",
+        state: "listening",
+        wildcard: true,
+      },
     ],
     routes: [
-      { host: "my-awesome-service.test", upstream: "http://127.0.0.1:3000", url: "https://my-awesome-service.test:8443/" },
+      {
+        host: "my-awesome-service.test",
+        upstream: "http://127.0.0.1:3000",
+        url: "https://my-awesome-service.test:8443/",
+      },
       { host: "api.test", upstream: "http://localhost:4000", pathPrefix: "/v1", url: "https://api.test:8443/v1" },
     ],
   },
@@ -34,19 +54,35 @@ export const snapshot: PanelSnapshot = {
   mismatches: [
     {
       code: "v6-first-not-listening",
-      message: "my-awesome-service.test resolves to ::1 first, but nothing of Switchyard listens on [::1]:8443 (the port is taken).",
+      message:
+        "my-awesome-service.test resolves to ::1 first, but nothing of Switchyard listens on [::1]:8443 (the port is taken).",
       fix: "openSettings",
     },
     {
       code: "not-local",
-      message: "api.test resolves to 203.0.113.7, which is not on any interface of this machine: requests go to the internet.",
+      message:
+        "api.test resolves to 203.0.113.7, which is not on any interface of this machine: requests go to the internet.",
       fix: "syncHosts",
     },
     { code: "wildcard", message: "0.0.0.0:8080 is reachable from every network this machine is on." },
   ],
   interfaces: [
-    { name: "lo", kind: "loopback", addresses: [{ address: "127.0.0.1", family: 4, cidr: "127.0.0.1/8" }, { address: "::1", family: 6, cidr: "::1/128" }] },
-    { name: "wlp2s0", kind: "wifi", addresses: [{ address: "192.168.1.23", family: 4, cidr: "192.168.1.23/24" }, { address: "fe80::1c2b:3aff:fe4d:5e6f", family: 6, cidr: "fe80::1c2b:3aff:fe4d:5e6f/64" }] },
+    {
+      name: "lo",
+      kind: "loopback",
+      addresses: [
+        { address: "127.0.0.1", family: 4, cidr: "127.0.0.1/8" },
+        { address: "::1", family: 6, cidr: "::1/128" },
+      ],
+    },
+    {
+      name: "wlp2s0",
+      kind: "wifi",
+      addresses: [
+        { address: "192.168.1.23", family: 4, cidr: "192.168.1.23/24" },
+        { address: "fe80::1c2b:3aff:fe4d:5e6f", family: 6, cidr: "fe80::1c2b:3aff:fe4d:5e6f/64" },
+      ],
+    },
     { name: "docker0", kind: "bridge", addresses: [{ address: "172.17.0.1", family: 4, cidr: "172.17.0.1/16" }] },
   ],
   ca: {
@@ -63,8 +99,16 @@ export const snapshot: PanelSnapshot = {
       { store: "Java cacerts", available: false, trusted: false, detail: "no JDK found" },
     ],
     leaves: [
-      { names: ["my-awesome-service.test"], notAfter: new Date(Date.now() + 20 * 86_400_000).toISOString(), fingerprint: "A1:22:9C:0E:71:4B:DF:38:55:E0:19:7A:C3:06:BB:92" },
-      { names: ["api.test", "*.api.test"], notAfter: new Date(Date.now() + 390 * 86_400_000).toISOString(), fingerprint: "7D:E4:03:8A:62:F1:5C:0B:99:2E:A7:14:D8:36:CF:41" },
+      {
+        names: ["my-awesome-service.test"],
+        notAfter: new Date(Date.now() + 20 * 86_400_000).toISOString(),
+        fingerprint: "A1:22:9C:0E:71:4B:DF:38:55:E0:19:7A:C3:06:BB:92",
+      },
+      {
+        names: ["api.test", "*.api.test"],
+        notAfter: new Date(Date.now() + 390 * 86_400_000).toISOString(),
+        fingerprint: "7D:E4:03:8A:62:F1:5C:0B:99:2E:A7:14:D8:36:CF:41",
+      },
     ],
   },
   hosts: {
@@ -73,7 +117,12 @@ export const snapshot: PanelSnapshot = {
       { name: "my-awesome-service.test", addresses: ["127.0.0.1", "::1"] },
       { name: "grafana.test", addresses: ["127.0.0.1"] },
     ],
-    conflicts: [{ name: "api.test", message: "line 12 outside the block maps it to 203.0.113.7; that line wins for some resolvers." }],
+    conflicts: [
+      {
+        name: "api.test",
+        message: "line 12 outside the block maps it to 203.0.113.7; that line wins for some resolvers.",
+      },
+    ],
     warnings: [],
   },
 };
@@ -121,7 +170,12 @@ export function makeRecord(id: number, time = Date.UTC(2025, 0, 1, 9, 30) + id *
       { step: "first byte", at: 0.4 },
       { step: "hello complete", at: 0.7 },
       { step: "handshake done", at: failed ? 2.9 : 3.4 },
-      ...(failed ? [] : [{ step: "upstream connected", at: 4.2 }, { step: "response", at: 12.6 + (id % 5) }]),
+      ...(failed
+        ? []
+        : [
+            { step: "upstream connected", at: 4.2 },
+            { step: "response", at: 12.6 + (id % 5) },
+          ]),
     ],
     detail: plain
       ? { request: "GET / HTTP/1.1", redirectedTo: `https://${sni}:8443/` }

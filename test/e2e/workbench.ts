@@ -3,7 +3,7 @@
  * extension under development, Chromium through Playwright, the command palette and the panel's
  * webview frame.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FrameLocator, Page } from "playwright-core";
@@ -70,4 +70,12 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(ARTIFACTS, name);
   await page.screenshot({ path });
   return path;
+}
+
+/** Switches the colour theme through the workspace settings file, which VS Code watches. */
+export async function setTheme(wb: Workbench, theme: "Default Light Modern" | "Default Dark Modern"): Promise<void> {
+  const file = join(wb.workspace, ".vscode", "settings.json");
+  const current = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  writeFileSync(file, JSON.stringify({ ...current, "workbench.colorTheme": theme }, null, 2));
+  await wb.page.locator(`.monaco-workbench.${theme.includes("Dark") ? "vs-dark" : "vs"}`).waitFor({ timeout: 20_000 });
 }

@@ -24,7 +24,9 @@ function addresses(list: string[] | undefined, none = "—"): HTMLElement {
   return h(
     "span",
     { class: "chips" },
-    ...list.map((a) => h("span", { class: `chip ${isV6(a) ? "chip-v6" : "chip-v4"}`, title: isV6(a) ? "IPv6" : "IPv4" }, a)),
+    ...list.map((a) =>
+      h("span", { class: `chip ${isV6(a) ? "chip-v6" : "chip-v4"}`, title: isV6(a) ? "IPv6" : "IPv4" }, a),
+    ),
   );
 }
 
@@ -40,7 +42,11 @@ function resolutionRow(r: ResolutionView, upstream: string | undefined): HTMLEle
 export class BindingsView {
   readonly element: HTMLElement;
   private readonly content = h("div", { class: "view-content" });
-  private readonly probeResult = h("div", { class: "probe-result", "data-testid": "probe-result", "aria-live": "polite" });
+  private readonly probeResult = h("div", {
+    class: "probe-result",
+    "data-testid": "probe-result",
+    "aria-live": "polite",
+  });
   private readonly probeInput: HTMLInputElement;
 
   constructor(private readonly actions: BindingsActions) {
@@ -69,7 +75,11 @@ export class BindingsView {
     const probe = section(
       "Probe a URL",
       "probe",
-      h("p", { class: "section-help" }, "Resolves the name, connects to every address, and says in words what the port speaks and what is wrong."),
+      h(
+        "p",
+        { class: "section-help" },
+        "Resolves the name, connects to every address, and says in words what the port speaks and what is wrong.",
+      ),
       form,
       this.probeResult,
     );
@@ -100,7 +110,12 @@ export class BindingsView {
         { class: "callout callout-warn callout-row", "data-testid": "mismatch", "data-code": m.code },
         h("p", {}, m.message),
         isFix(m.fix)
-          ? button(FIX_LABELS[m.fix], () => this.actions.onAction(m.fix as FixAction), { "data-testid": "mismatch-fix" }, true)
+          ? button(
+              FIX_LABELS[m.fix],
+              () => this.actions.onAction(m.fix as FixAction),
+              { "data-testid": "mismatch-fix" },
+              true,
+            )
           : m.fix
             ? h("p", { class: "muted" }, `Fix: ${m.fix}`)
             : null,
@@ -137,7 +152,12 @@ export class BindingsView {
 
     const routes = table(
       ["Host", "URL", "Upstream", "Path"],
-      proxy.routes.map((r) => [mono(r.host), h("a", { href: r.url, class: "link" }, r.url), mono(r.upstream), r.pathPrefix ?? "/"]),
+      proxy.routes.map((r) => [
+        mono(r.host),
+        h("a", { href: r.url, class: "link" }, r.url),
+        mono(r.upstream),
+        r.pathPrefix ?? "/",
+      ]),
       "No routes yet. Add one under switchyard.routes in the settings.",
       "routes-table",
     );
@@ -151,11 +171,7 @@ export class BindingsView {
 
     const interfaces = table(
       ["Interface", "Kind", "Addresses"],
-      s.interfaces.map((i) => [
-        mono(i.name),
-        i.kind,
-        addresses(i.addresses.map((a) => (a.cidr ? a.cidr : a.address))),
-      ]),
+      s.interfaces.map((i) => [mono(i.name), i.kind, addresses(i.addresses.map((a) => (a.cidr ? a.cidr : a.address)))]),
       "No network interfaces reported.",
       "interfaces-table",
     );
@@ -164,7 +180,16 @@ export class BindingsView {
       problems.length ? section(`Problems (${problems.length})`, "mismatches", ...problems) : "",
       section("Proxy listeners", "bindings", listeners),
       section("Routes", "routes", routes),
-      section("Name resolution", "resolutions", resolution),
+      section(
+        "Name resolution",
+        "resolutions",
+        h(
+          "p",
+          { class: "section-help" },
+          "Addresses in the order each source returns them: clients try the first one first.",
+        ),
+        resolution,
+      ),
       section("Network interfaces", "interfaces", interfaces),
     );
   }

@@ -7,7 +7,14 @@ import type { CaView, FixAction } from "../protocol";
 
 const DAY = 86_400_000;
 
-/** "in 364 days" / "expired 3 days ago", with a badge colour to match. */
+/** 1 day, 20 days, 13 months, 3 years: precise when it is close, round when it is far. */
+function span(days: number): string {
+  const [n, unit] =
+    days >= 730 ? [Math.round(days / 365), "year"] : days >= 60 ? [Math.round(days / 30), "month"] : [days, "day"];
+  return `${n} ${unit}${n === 1 ? "" : "s"}`;
+}
+
+/** "in 3 years" / "expired 3 days ago", with a badge colour to match. */
 function expiry(notAfter: string | undefined): HTMLElement | undefined {
   if (!notAfter) return undefined;
   const when = Date.parse(notAfter);
@@ -15,7 +22,7 @@ function expiry(notAfter: string | undefined): HTMLElement | undefined {
   const days = Math.round((when - Date.now()) / DAY);
   const date = new Date(when).toISOString().slice(0, 10);
   const kind = days < 0 ? "error" : days < 30 ? "warn" : "ok";
-  const words = days < 0 ? `expired ${-days} days ago` : `in ${days} days`;
+  const words = days < 0 ? `expired ${span(-days)} ago` : `in ${span(days)}`;
   return h("span", { class: "state-cell" }, date, badge(words, kind));
 }
 
@@ -26,7 +33,9 @@ export class CertificatesView {
 
   update(ca: CaView | undefined): void {
     if (!ca) {
-      this.element.replaceChildren(emptyState("Loading the CA…", "The extension has not reported the certificate authority yet."));
+      this.element.replaceChildren(
+        emptyState("Loading the CA…", "The extension has not reported the certificate authority yet."),
+      );
       return;
     }
     if (!ca.exists) {
@@ -64,10 +73,19 @@ export class CertificatesView {
       ["Trust store", "State", ""],
       ca.trust.map((t) => [
         h("span", {}, t.store, t.detail ? h("div", { class: "muted small" }, t.detail) : null),
-        !t.available ? badge("not available", "muted") : t.trusted ? badge("trusted", "ok") : badge("not trusted", "warn"),
+        !t.available
+          ? badge("not available", "muted")
+          : t.trusted
+            ? badge("trusted", "ok")
+            : badge("not trusted", "warn"),
         t.available
           ? t.trusted
-            ? button("Untrust", () => this.onAction("untrustCa"), { "data-testid": "ca-untrust", "data-store": t.store }, true)
+            ? button(
+                "Untrust",
+                () => this.onAction("untrustCa"),
+                { "data-testid": "ca-untrust", "data-store": t.store },
+                true,
+              )
             : button("Trust", () => this.onAction("trustCa"), { "data-testid": "ca-trust", "data-store": t.store })
           : "",
       ]),

@@ -25,7 +25,16 @@ export const FIX_LABELS: Record<FixAction, string> = {
   syncHosts: "Add the hosts mapping",
 };
 
-const ACRONYMS: Record<string, string> = { sni: "SNI", alpn: "ALPN", tls: "TLS", ip: "IP", id: "ID", sha256: "SHA-256", ja3: "JA3", ja4: "JA4" };
+const ACRONYMS: Record<string, string> = {
+  sni: "SNI",
+  alpn: "ALPN",
+  tls: "TLS",
+  ip: "IP",
+  id: "ID",
+  sha256: "SHA-256",
+  ja3: "JA3",
+  ja4: "JA4",
+};
 
 /** `cipherSuites` -> "Cipher suites", `sni` -> "SNI". */
 function label(key: string): string {
@@ -44,7 +53,11 @@ function show(value: unknown): Node | string {
   if (value === undefined || value === null) return "—";
   if (Array.isArray(value)) {
     if (value.length === 0) return "none";
-    return h("span", { class: "chips" }, ...value.map((v) => h("span", { class: "chip" }, typeof v === "object" ? JSON.stringify(v) : String(v))));
+    return h(
+      "span",
+      { class: "chips" },
+      ...value.map((v) => h("span", { class: "chip" }, typeof v === "object" ? JSON.stringify(v) : String(v))),
+    );
   }
   if (typeof value === "object") return JSON.stringify(value);
   return String(value);
@@ -54,7 +67,10 @@ function objectFacts(obj: unknown, testId: string): HTMLElement | undefined {
   if (typeof obj !== "object" || obj === null || Array.isArray(obj)) return undefined;
   const entries = Object.entries(obj as Record<string, unknown>);
   if (entries.length === 0) return undefined;
-  return facts(entries.map(([k, v]) => [label(k), show(v)]), testId);
+  return facts(
+    entries.map(([k, v]) => [label(k), show(v)]),
+    testId,
+  );
 }
 
 /** Accepts `[{ step, at }]` or `{ step: at }`; `at` is milliseconds since the connection opened. */
@@ -123,7 +139,9 @@ export function renderDetail(rec: RecordView | undefined, actions: DetailActions
           { class: "callout callout-error", role: "alert", "data-testid": "handshake-explanation" },
           h("p", {}, rec.explanation ?? rec.outcome),
           rec.fix
-            ? button(FIX_LABELS[rec.fix] ?? rec.fix, () => actions.onAction(rec.fix!), { "data-testid": "handshake-fix" })
+            ? button(FIX_LABELS[rec.fix] ?? rec.fix, () => actions.onAction(rec.fix!), {
+                "data-testid": "handshake-fix",
+              })
             : null,
         )
       : undefined;
@@ -164,10 +182,10 @@ export function renderDetail(rec: RecordView | undefined, actions: DetailActions
       "div",
       { class: "cards" },
       card("Connection", connection),
-      card("ClientHello", hello),
       card("Negotiated", negotiated),
-      card("Certificate served", cert),
       card("Timeline", timeline(rec)),
+      card("ClientHello", hello),
+      card("Certificate served", cert),
       extra ? card("More", extra) : undefined,
     ),
   );

@@ -17,6 +17,7 @@ const ADDRESS = /^([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9a-f:.]*:[0-9a-f:.]*)$/i;
 export class HostsView {
   readonly element: HTMLElement;
   private readonly content = h("div", { class: "view-content" });
+  private readonly conflicts = h("div", { class: "view-content" });
   private readonly formError = h("p", { class: "form-error", role: "alert", "data-testid": "mapping-error" });
 
   constructor(private readonly actions: HostsActions) {
@@ -61,12 +62,15 @@ export class HostsView {
       name.value = "";
     });
     const add = section("Add a mapping", "mapping-add-section", form, this.formError);
-    this.element = h("div", { class: "view" }, this.content, add);
+    this.element = h("div", { class: "view" }, this.content, add, this.conflicts);
   }
 
   update(hosts: HostsModel | undefined): void {
     if (!hosts) {
-      this.content.replaceChildren(emptyState("Loading the hosts file…", "The extension has not reported the hosts file yet."));
+      this.content.replaceChildren(
+        emptyState("Loading the hosts file…", "The extension has not reported the hosts file yet."),
+      );
+      this.conflicts.replaceChildren();
       return;
     }
     const mappings = table(
@@ -74,28 +78,58 @@ export class HostsView {
       hosts.mappings.map((m) => [
         mono(m.name),
         h("span", { class: "chips" }, ...m.addresses.map((a) => h("span", { class: "chip" }, a))),
-        button("Remove", () => this.actions.onRemove(m.name), { "data-testid": "mapping-remove", "data-name": m.name, "aria-label": `Remove ${m.name}` }, true),
+        button(
+          "Remove",
+          () => this.actions.onRemove(m.name),
+          { "data-testid": "mapping-remove", "data-name": m.name, "aria-label": `Remove ${m.name}` },
+          true,
+        ),
       ]),
       "No managed mappings. Add one below, or run Switchyard: Sync Hosts to add every route's name.",
       "mappings-table",
     );
     const conflicts = hosts.conflicts.map((c) =>
-      h("div", { class: "callout callout-warn", "data-testid": "hosts-conflict" }, h("p", {}, mono(c.name), " ", c.message)),
+      h(
+        "div",
+        { class: "callout callout-warn", "data-testid": "hosts-conflict" },
+        h("p", {}, mono(c.name), " ", c.message),
+      ),
     );
-    const warnings = hosts.warnings.map((w) => h("div", { class: "callout callout-warn", "data-testid": "hosts-warning" }, h("p", {}, w)));
+    const warnings = hosts.warnings.map((w) =>
+      h("div", { class: "callout callout-warn", "data-testid": "hosts-warning" }, h("p", {}, w)),
+    );
     this.content.replaceChildren(
       hosts.error ? h("div", { class: "callout callout-error", role: "alert" }, hosts.error) : "",
       section(
         "Managed mappings",
         "mappings",
-        h("p", { class: "section-help" }, "Lines between Switchyard's markers in ", mono(hosts.file || "the hosts file"), ". Nothing outside the block is touched."),
+        h(
+          "p",
+          { class: "section-help" },
+          "Lines between Switchyard's markers in ",
+          mono(hosts.file || "the hosts file"),
+          ". Nothing outside the block is touched.",
+        ),
         mappings,
-        h("div", { class: "section-actions" }, button("Sync with routes", () => this.actions.onAction("syncHosts"), { "data-testid": "hosts-sync" }, true)),
+        h(
+          "div",
+          { class: "section-actions" },
+          button("Sync with routes", () => this.actions.onAction("syncHosts"), { "data-testid": "hosts-sync" }, true),
+        ),
       ),
+    );
+    this.conflicts.replaceChildren(
       section(
         `Conflicts and warnings`,
         "hosts-conflicts",
-        conflicts.length || warnings.length ? h("div", {}, ...conflicts, ...warnings) : h("p", { class: "muted" }, badge("none", "ok"), " No line outside the block disagrees with a managed mapping."),
+        conflicts.length || warnings.length
+          ? h("div", {}, ...conflicts, ...warnings)
+          : h(
+              "p",
+              { class: "muted" },
+              badge("none", "ok"),
+              " No line outside the block disagrees with a managed mapping.",
+            ),
       ),
     );
   }

@@ -37,11 +37,7 @@ export interface ClientHello {
 
 /** Why the bytes are not a usable ClientHello. */
 export type ClientHelloErrorCode =
-  | "not-handshake-record"
-  | "not-client-hello"
-  | "record-too-large"
-  | "hello-too-large"
-  | "malformed";
+  "not-handshake-record" | "not-client-hello" | "record-too-large" | "hello-too-large" | "malformed";
 
 /** The bytes are not a ClientHello we can read; the message says what was wrong. */
 export class ClientHelloError extends Error {
@@ -56,9 +52,7 @@ export class ClientHelloError extends Error {
 
 /** The outcome of reading the bytes received so far. */
 export type ClientHelloParse =
-  | { kind: "complete"; hello: ClientHello }
-  | { kind: "need-more" }
-  | { kind: "error"; error: ClientHelloError };
+  { kind: "complete"; hello: ClientHello } | { kind: "need-more" } | { kind: "error"; error: ClientHelloError };
 
 /** RFC 8446 5.1: a plaintext record fragment is at most 2^14 bytes. */
 export const MAX_RECORD_LENGTH = 16_384;
@@ -95,7 +89,10 @@ function readRecords(bytes: Uint8Array): ClientHelloParse {
     const length = (bytes[offset + 3]! << 8) | bytes[offset + 4]!;
     if (type !== 0x16 || major !== 0x03) {
       const what = records === 0 ? "the connection does not start with" : `record ${records + 1} is not`;
-      throw new ClientHelloError("not-handshake-record", `${what} a TLS handshake record (type ${type}, version ${major}.x)`);
+      throw new ClientHelloError(
+        "not-handshake-record",
+        `${what} a TLS handshake record (type ${type}, version ${major}.x)`,
+      );
     }
     if (length === 0) throw new ClientHelloError("malformed", "an empty TLS handshake record (length 0)");
     if (length > MAX_RECORD_LENGTH) {
@@ -111,7 +108,8 @@ function readRecords(bytes: Uint8Array): ClientHelloParse {
     records++;
     const handshake = fragments.length === 1 ? fragments[0]! : concat(fragments, fragmentBytes);
     const message = handshakeMessage(handshake);
-    if (message) return { kind: "complete", hello: { ...readHello(message), recordCount: records, byteLength: offset } };
+    if (message)
+      return { kind: "complete", hello: { ...readHello(message), recordCount: records, byteLength: offset } };
   }
   // Even an incomplete first record can be rejected early when its header is already wrong.
   if (records === 0 && bytes.length >= 1 && bytes[0] !== 0x16) {
@@ -124,12 +122,18 @@ function readRecords(bytes: Uint8Array): ClientHelloParse {
 /** The ClientHello body once all of it has arrived, undefined while more is needed. */
 function handshakeMessage(handshake: Uint8Array): Uint8Array | undefined {
   if (handshake.length >= 1 && handshake[0] !== 1) {
-    throw new ClientHelloError("not-client-hello", `the first handshake message is type ${handshake[0]}, not a ClientHello (1)`);
+    throw new ClientHelloError(
+      "not-client-hello",
+      `the first handshake message is type ${handshake[0]}, not a ClientHello (1)`,
+    );
   }
   if (handshake.length < 4) return undefined;
   const length = (handshake[1]! << 16) | (handshake[2]! << 8) | handshake[3]!;
   if (length > MAX_HELLO_LENGTH) {
-    throw new ClientHelloError("hello-too-large", `a ClientHello of ${length} bytes, above the ${MAX_HELLO_LENGTH}-byte limit`);
+    throw new ClientHelloError(
+      "hello-too-large",
+      `a ClientHello of ${length} bytes, above the ${MAX_HELLO_LENGTH}-byte limit`,
+    );
   }
   if (handshake.length < 4 + length) return undefined;
   return handshake.subarray(4, 4 + length);
@@ -145,7 +149,8 @@ function readHello(body: Uint8Array): HelloFields {
   if (sessionIdLength > 32) throw malformed(`session id of ${sessionIdLength} bytes (at most 32)`);
   r.skip(sessionIdLength);
   const suites = r.vector(2, "cipher suites");
-  if (suites.remaining() % 2 !== 0 || suites.remaining() === 0) throw malformed("cipher suite list has an odd or zero length");
+  if (suites.remaining() % 2 !== 0 || suites.remaining() === 0)
+    throw malformed("cipher suite list has an odd or zero length");
   const hello: HelloFields = {
     legacyVersion,
     supportedVersions: [],

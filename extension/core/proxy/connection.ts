@@ -50,7 +50,10 @@ export function handleConnection(socket: net.Socket, on: AcceptedOn, ctx: ProxyC
     if (verdict === "need-more") return;
     if (verdict === "unknown") {
       rec.record.protocol = "unknown";
-      return fail("UNKNOWN_PROTOCOL", "unknown protocol: the first bytes are neither a TLS ClientHello nor an HTTP request");
+      return fail(
+        "UNKNOWN_PROTOCOL",
+        "unknown protocol: the first bytes are neither a TLS ClientHello nor an HTTP request",
+      );
     }
     if (verdict === "http") {
       rec.record.protocol = "http";
@@ -63,28 +66,55 @@ export function handleConnection(socket: net.Socket, on: AcceptedOn, ctx: ProxyC
     if (parsed.kind === "need-more") return;
     if (parsed.kind === "error") {
       rec.record.firstBytesHex = firstBytesHex(buf);
-      return fail(`CLIENT_HELLO_${parsed.error.code.toUpperCase().replace(/-/g, "_")}`, `not a usable TLS ClientHello: ${parsed.error.message}`, "handshake");
+      return fail(
+        `CLIENT_HELLO_${parsed.error.code.toUpperCase().replace(/-/g, "_")}`,
+        `not a usable TLS ClientHello: ${parsed.error.message}`,
+        "handshake",
+      );
     }
     rec.mark("clientHello");
     rec.record.clientHello = summarizeClientHello(parsed.hello);
     handOver();
     continueTls(socket, buf, parsed.hello, ctx, rec, h2).catch((e: unknown) => {
-      rec.setOutcome({ kind: "failed", stage: "handshake", error: "INTERNAL", explanation: `Switchyard failed to continue the handshake: ${String(e)}` });
+      rec.setOutcome({
+        kind: "failed",
+        stage: "handshake",
+        error: "INTERNAL",
+        explanation: `Switchyard failed to continue the handshake: ${String(e)}`,
+      });
       socket.destroy();
     });
   };
 
   const timer = setTimeout(() => {
     if (decided) return;
-    const what = buf.length === 0 ? "sent nothing" : rec.record.protocol === "tls" ? `sent only ${buf.length} bytes of its ClientHello` : `sent only ${buf.length} bytes`;
-    fail("SNIFF_TIMEOUT", `the client connected and ${what} within ${timeoutMs} ms (switchyard.proxy.sniffTimeoutMs); closed`);
+    const what =
+      buf.length === 0
+        ? "sent nothing"
+        : rec.record.protocol === "tls"
+          ? `sent only ${buf.length} bytes of its ClientHello`
+          : `sent only ${buf.length} bytes`;
+    fail(
+      "SNIFF_TIMEOUT",
+      `the client connected and ${what} within ${timeoutMs} ms (switchyard.proxy.sniffTimeoutMs); closed`,
+    );
   }, timeoutMs);
 
   socket.on("data", onData);
   socket.on("error", (e: NodeJS.ErrnoException) => {
-    if (!decided) fail(e.code ?? "SOCKET_ERROR", `the client's connection failed before it said anything useful (${e.code ?? e.message})`);
+    if (!decided)
+      fail(
+        e.code ?? "SOCKET_ERROR",
+        `the client's connection failed before it said anything useful (${e.code ?? e.message})`,
+      );
   });
   socket.on("end", () => {
-    if (!decided) fail("CLIENT_CLOSED", buf.length === 0 ? "the client connected and closed without sending anything (a port check?)" : `the client closed after ${buf.length} bytes, before a whole request or ClientHello`);
+    if (!decided)
+      fail(
+        "CLIENT_CLOSED",
+        buf.length === 0
+          ? "the client connected and closed without sending anything (a port check?)"
+          : `the client closed after ${buf.length} bytes, before a whole request or ClientHello`,
+      );
   });
 }

@@ -61,7 +61,8 @@ export class ConnectionRecorder {
     this.record.requestCount++;
     if (summary.status !== undefined) this.lastStatus = summary.status;
     if (this.record.requests.length < MAX_REQUESTS_PER_RECORD) this.record.requests.push(summary);
-    if (this.record.outcome.kind === "proxied") this.record.outcome = { kind: "proxied", status: this.lastStatus, requests: this.record.requestCount };
+    if (this.record.outcome.kind === "proxied")
+      this.record.outcome = { kind: "proxied", status: this.lastStatus, requests: this.record.requestCount };
   }
 
   /** Sets how the connection ended; a failure is never overwritten by a later, vaguer outcome. */

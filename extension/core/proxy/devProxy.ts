@@ -31,7 +31,12 @@ export interface DevProxyOptions {
   resolveListen?: (spec: string) => Promise<ListenAddress[]>;
 }
 
-const DEFAULT_TIMEOUTS: ProxyTimeouts = { upstreamConnectMs: 5_000, upstreamResponseMs: 60_000, handshakeMs: 10_000, clientIdleMs: 120_000 };
+const DEFAULT_TIMEOUTS: ProxyTimeouts = {
+  upstreamConnectMs: 5_000,
+  upstreamResponseMs: 60_000,
+  handshakeMs: 10_000,
+  clientIdleMs: 120_000,
+};
 
 /** The running proxy. Events: 'record' (a connection closed), 'binding' (a listen address changed state). */
 export class DevProxy extends EventEmitter<RecordLogEvents> {
@@ -113,7 +118,15 @@ export class DevProxy extends EventEmitter<RecordLogEvents> {
       try {
         addresses = await this.resolveListen(spec);
       } catch (e) {
-        const failed: BindingRecord = { spec, address: "", family: 4, port: 0, role: "tls+http", state: "failed", reason: (e as Error).message };
+        const failed: BindingRecord = {
+          spec,
+          address: "",
+          family: 4,
+          port: 0,
+          role: "tls+http",
+          state: "failed",
+          reason: (e as Error).message,
+        };
         this.emit("binding", failed);
         continue;
       }
@@ -145,7 +158,15 @@ export class DevProxy extends EventEmitter<RecordLogEvents> {
         .filter((w) => !this.live.has(bindingKey(w.address, w.role)))
         .map((w) =>
           bind(w.address, w.role, (socket, binding) =>
-            handleConnection(socket, { redirectOnly: binding.record.role === "http-redirect", ...(binding.record.interfaceName ? { interfaceName: binding.record.interfaceName } : {}) }, this.ctx, this.h2),
+            handleConnection(
+              socket,
+              {
+                redirectOnly: binding.record.role === "http-redirect",
+                ...(binding.record.interfaceName ? { interfaceName: binding.record.interfaceName } : {}),
+              },
+              this.ctx,
+              this.h2,
+            ),
           ),
         ),
     );

@@ -15,7 +15,8 @@ const TRUST_HINT = 'run "Switchyard: Trust Local CA" (or `switchyard ca trust`) 
 
 /** Error codes that carry a `code` property (Node system and OpenSSL errors). */
 export function errorCode(error: unknown): string {
-  if (typeof error === "object" && error !== null && "code" in error && typeof error.code === "string") return error.code;
+  if (typeof error === "object" && error !== null && "code" in error && typeof error.code === "string")
+    return error.code;
   return error instanceof Error ? error.name : "UNKNOWN";
 }
 
@@ -26,25 +27,47 @@ export function errorCode(error: unknown): string {
 export function explainHandshakeFailure(error: unknown, certificateSent: boolean): Explained {
   const code = errorCode(error);
   const message = error instanceof Error ? error.message : "";
-  if (/ALERT_UNKNOWN_CA|ALERT_BAD_CERTIFICATE|ALERT_CERTIFICATE_UNKNOWN|alert number (42|46|48)\b/i.test(code + message)) {
-    return { code, explanation: `the client rejected the certificate: it does not trust the Switchyard root; ${TRUST_HINT}` };
+  if (
+    /ALERT_UNKNOWN_CA|ALERT_BAD_CERTIFICATE|ALERT_CERTIFICATE_UNKNOWN|alert number (42|46|48)\b/i.test(code + message)
+  ) {
+    return {
+      code,
+      explanation: `the client rejected the certificate: it does not trust the Switchyard root; ${TRUST_HINT}`,
+    };
   }
   if (/NO_SHARED_CIPHER|UNSUPPORTED_PROTOCOL|VERSION_TOO_LOW|PROTOCOL_VERSION|alert number 70/i.test(code + message)) {
-    return { code, explanation: "the client and Switchyard have no TLS version or cipher in common (the client is very old or restricted)" };
+    return {
+      code,
+      explanation:
+        "the client and Switchyard have no TLS version or cipher in common (the client is very old or restricted)",
+    };
   }
   if (/NO_APPLICATION_PROTOCOL|alert number 120/i.test(code + message)) {
-    return { code, explanation: "the client offered no application protocol Switchyard speaks (it offers h2 and http/1.1)" };
+    return {
+      code,
+      explanation: "the client offered no application protocol Switchyard speaks (it offers h2 and http/1.1)",
+    };
   }
   if (/HTTP_REQUEST|HTTPS_PROXY_REQUEST/i.test(code + message)) {
     return { code, explanation: "the client sent plain HTTP in the middle of a TLS handshake" };
   }
   if (code === "ECONNRESET" || code === "EPIPE" || code === "CLOSED") {
     return certificateSent
-      ? { code, explanation: `the client closed the connection right after receiving the certificate: it most likely does not trust the root; ${TRUST_HINT}` }
-      : { code, explanation: "the client closed the connection before the handshake got going (a port scanner, or a client that gave up)" };
+      ? {
+          code,
+          explanation: `the client closed the connection right after receiving the certificate: it most likely does not trust the root; ${TRUST_HINT}`,
+        }
+      : {
+          code,
+          explanation:
+            "the client closed the connection before the handshake got going (a port scanner, or a client that gave up)",
+        };
   }
   if (code === "ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR" || /alert number 51/.test(message)) {
-    return { code, explanation: "the client could not verify the handshake signature (a broken or intercepting client)" };
+    return {
+      code,
+      explanation: "the client could not verify the handshake signature (a broken or intercepting client)",
+    };
   }
   return { code, explanation: `the TLS handshake failed: ${message || code}` };
 }
@@ -64,33 +87,59 @@ export function explainUpstreamFailure(error: unknown, target: UpstreamTarget, m
   const scheme = target.url.startsWith("https:") ? "https" : "http";
   const message = error instanceof Error ? error.message : "";
   if (midResponse) {
-    return { code, explanation: `${target.url} closed the connection in the middle of its response (${code}): the dev server crashed or restarted` };
+    return {
+      code,
+      explanation: `${target.url} closed the connection in the middle of its response (${code}): the dev server crashed or restarted`,
+    };
   }
   switch (code) {
     case "ECONNREFUSED":
       return { code, explanation: `nothing is listening on ${where}: is the dev server running?` };
     case "ETIMEDOUT":
     case "UPSTREAM_TIMEOUT":
-      return { code, explanation: `${target.url} did not answer in time (${message || "timeout"}): the dev server is stuck or still compiling` };
+      return {
+        code,
+        explanation: `${target.url} did not answer in time (${message || "timeout"}): the dev server is stuck or still compiling`,
+      };
     case "ENOTFOUND":
     case "EAI_AGAIN":
-      return { code, explanation: `the upstream host of ${target.url} does not resolve: check the route's URL and the hosts file` };
+      return {
+        code,
+        explanation: `the upstream host of ${target.url} does not resolve: check the route's URL and the hosts file`,
+      };
     case "ECONNRESET":
     case "EPIPE":
     case "UPSTREAM_CLOSED":
-      return { code, explanation: `${target.url} closed the connection without answering: the dev server crashed, or it speaks another protocol` };
+      return {
+        code,
+        explanation: `${target.url} closed the connection without answering: the dev server crashed, or it speaks another protocol`,
+      };
     case "TLS_FROM_PLAIN_UPSTREAM":
-      return { code, explanation: `${where} answered with TLS bytes to a plain HTTP request: the route's upstream should say https:// instead of http://` };
+      return {
+        code,
+        explanation: `${where} answered with TLS bytes to a plain HTTP request: the route's upstream should say https:// instead of http://`,
+      };
     case "EHOSTUNREACH":
     case "ENETUNREACH":
     case "EADDRNOTAVAIL":
       return { code, explanation: `${where} is unreachable from this machine (${code})` };
   }
-  if (scheme === "https" && /WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|wrong version number|packet length too long|EPROTO/i.test(code + message)) {
-    return { code, explanation: `${where} answered plain HTTP to a TLS handshake: the route's upstream should say http:// instead of https://` };
+  if (
+    scheme === "https" &&
+    /WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|wrong version number|packet length too long|EPROTO/i.test(
+      code + message,
+    )
+  ) {
+    return {
+      code,
+      explanation: `${where} answered plain HTTP to a TLS handshake: the route's upstream should say http:// instead of https://`,
+    };
   }
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|HOSTNAME_MISMATCH|ERR_TLS_CERT_ALTNAME_INVALID/i.test(code)) {
-    return { code, explanation: `${target.url} presented a certificate Switchyard does not trust (${code}): set "insecureUpstream": true on the route for a self-signed dev server` };
+    return {
+      code,
+      explanation: `${target.url} presented a certificate Switchyard does not trust (${code}): set "insecureUpstream": true on the route for a self-signed dev server`,
+    };
   }
   return { code, explanation: `the request to ${target.url} failed: ${message || code}` };
 }

@@ -84,6 +84,10 @@ export function httpsLocation(hostHeader: string, target: string, tlsPort: numbe
   } catch {
     return undefined;
   }
-  const path = /^https?:\/\//i.test(target) ? new URL(target).pathname + new URL(target).search : target.startsWith("/") ? target : "/";
+  const path = /^https?:\/\//i.test(target)
+    ? new URL(target).pathname + new URL(target).search
+    : target.startsWith("/")
+      ? target
+      : "/";
   return `https://${url.hostname}${tlsPort === 443 ? "" : `:${tlsPort}`}${path}`;
 }

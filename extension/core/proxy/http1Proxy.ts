@@ -68,7 +68,8 @@ export class Http1Session {
         if (this.exchange) return this.holdWhileBusy();
         const end = findHeadEnd(this.buf);
         if (end < 0 || end > MAX_HEAD_BYTES) {
-          if (this.buf.length > MAX_HEAD_BYTES) this.refuse(431, "Request header too large", `the request head is over ${MAX_HEAD_BYTES / 1024} KB`);
+          if (this.buf.length > MAX_HEAD_BYTES)
+            this.refuse(431, "Request header too large", `the request head is over ${MAX_HEAD_BYTES / 1024} KB`);
           return;
         }
         const raw = this.buf.subarray(0, end);
@@ -79,7 +80,11 @@ export class Http1Session {
           head = parseRequestHead(raw);
         } catch (e) {
           const err = e as HttpHeadError;
-          return this.refuse(err.status ?? 400, "Bad request", `Switchyard could not read this request: ${err.message}`);
+          return this.refuse(
+            err.status ?? 400,
+            "Bad request",
+            `Switchyard could not read this request: ${err.message}`,
+          );
         }
         this.startRequest(head);
         continue;
@@ -117,22 +122,48 @@ export class Http1Session {
     const host = head.host;
     const route = host === undefined ? undefined : ctx.routes().match(host, path);
     if (this.mode.scheme === "http" && (this.mode.redirectOnly || !route || route.redirect)) {
-      if (host === undefined) return this.answer(head, 400, "No Host header", "the request has no Host header, so Switchyard cannot tell which https:// address to redirect to; send Host: my-awesome-service.test");
+      if (host === undefined)
+        return this.answer(
+          head,
+          400,
+          "No Host header",
+          "the request has no Host header, so Switchyard cannot tell which https:// address to redirect to; send Host: my-awesome-service.test",
+        );
       const location = httpsLocation(host, head.target, ctx.tlsPortFor(this.client.localPort ?? 443));
       if (!location) return this.answer(head, 400, "Bad Host header", `the Host header "${host}" is not a host name`);
       this.rec.setOutcome({ kind: "redirected", status: settings.redirectStatus, location });
       return this.answerRaw(head, settings.redirectStatus, { location, "content-length": "0" }, Buffer.alloc(0));
     }
-    if (host === undefined) return this.answer(head, 400, "No Host header", "the request has no Host header, so Switchyard cannot tell which route it is for");
+    if (host === undefined)
+      return this.answer(
+        head,
+        400,
+        "No Host header",
+        "the request has no Host header, so Switchyard cannot tell which route it is for",
+      );
     if (!route) {
       this.rec.setOutcome({ kind: "no-route", host });
-      const page: PageContent = { status: 404, title: `No route for ${host}`, message: `Switchyard has no route for ${host}${path}. Add one in the switchyard.proxy.routes setting.`, routes: ctx.routes().routes };
+      const page: PageContent = {
+        status: 404,
+        title: `No route for ${host}`,
+        message: `Switchyard has no route for ${host}${path}. Add one in the switchyard.proxy.routes setting.`,
+        routes: ctx.routes().routes,
+      };
       return this.answerPage(head, page);
     }
     const origin = originOf(route);
-    this.rec.record.route = { host: route.host, upstream: route.upstream, ...(route.pathPrefix ? { pathPrefix: route.pathPrefix } : {}) };
+    this.rec.record.route = {
+      host: route.host,
+      upstream: route.upstream,
+      ...(route.pathPrefix ? { pathPrefix: route.pathPrefix } : {}),
+    };
     if (hasLooped(head.headers, ctx.via) || ctx.isSelf(origin)) {
-      return this.answer(head, 508, "Loop detected", `the route for ${route.host} points at ${route.upstream}, which is this proxy itself; point it at the dev server instead`);
+      return this.answer(
+        head,
+        508,
+        "Loop detected",
+        `the route for ${route.host} points at ${route.upstream}, which is this proxy itself; point it at the dev server instead`,
+      );
     }
     const headers = forwardedHeaders(head.headers, {
       clientAddress: this.client.remoteAddress ?? "",
@@ -144,7 +175,9 @@ export class Http1Session {
     const bytes = requestHeadBytes(head.method, head.target, head.version, headers);
     this.state = "waiting";
     this.client.pause();
-    const exchange = new UpstreamExchange(this.client, this.rec, head, origin, ctx.timeouts.upstreamResponseMs, (r) => this.exchangeDone(exchange, r));
+    const exchange = new UpstreamExchange(this.client, this.rec, head, origin, ctx.timeouts.upstreamResponseMs, (r) =>
+      this.exchangeDone(exchange, r),
+    );
     this.exchange = exchange;
     this.link.acquire(origin).then(
       (upstream) => {
@@ -157,14 +190,16 @@ export class Http1Session {
         this.client.resume();
         this.pump();
       },
-      (e: unknown) => exchange.failBeforeResponse(explainUpstreamFailure(e, { url: origin.url, dialled: dialledAddresses(origin) })),
+      (e: unknown) =>
+        exchange.failBeforeResponse(explainUpstreamFailure(e, { url: origin.url, dialled: dialledAddresses(origin) })),
     );
   }
 
   private exchangeDone(exchange: UpstreamExchange, result: ExchangeResult): void {
     if (this.exchange !== exchange) return;
     this.exchange = undefined;
-    this.link.release(result.reusable);
+    if (result.tunnel) this.link.handOff();
+    else this.link.release(result.reusable);
     if (result.tunnel) {
       this.state = "tunnel";
       this.client.off("data", this.onData);
@@ -187,14 +222,27 @@ export class Http1Session {
   }
 
   /** A local answer (page, redirect); the request body, if any, is read and dropped. */
-  private answerRaw(head: RequestHead, status: number, headers: Record<string, string>, body: Buffer, forceClose = false): void {
+  private answerRaw(
+    head: RequestHead,
+    status: number,
+    headers: Record<string, string>,
+    body: Buffer,
+    forceClose = false,
+  ): void {
     const close = forceClose || !head.keepAlive;
     let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\n`;
     for (const [n, v] of Object.entries(headers)) text += `${n}: ${v}\r\n`;
     if (close) text += "connection: close\r\n";
     const payload = head.method === "HEAD" ? Buffer.alloc(0) : body;
     this.client.write(Buffer.concat([Buffer.from(`${text}\r\n`, "latin1"), payload]));
-    this.rec.addRequest({ method: head.method, ...(head.host ? { host: head.host } : {}), path: head.target, status, bytes: text.length + payload.length, durationMs: 0 });
+    this.rec.addRequest({
+      method: head.method,
+      ...(head.host ? { host: head.host } : {}),
+      path: head.target,
+      status,
+      bytes: text.length + payload.length,
+      durationMs: 0,
+    });
     if (close) return this.endClient();
     this.sink = undefined;
     this.cursor = bodyCursor(head.framing);

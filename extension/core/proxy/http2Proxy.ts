@@ -17,7 +17,15 @@ import { renderPage, type PageContent } from "./pages";
 import { dialledAddresses, originOf, UpstreamError, type UpstreamOrigin } from "./upstream";
 
 /** Headers that describe one HTTP/1.1 connection and may not appear in HTTP/2 (RFC 9113 8.2.2). */
-const CONNECTION_SPECIFIC = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "http2-settings", "te"]);
+const CONNECTION_SPECIFIC = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+  "http2-settings",
+  "te",
+]);
 
 /** Serves h2 connections handed over after the TLS handshake. */
 export class Http2Front {
@@ -60,20 +68,50 @@ export class Http2Front {
         stream.respond({ ":status": r.status, ...r.headers });
         stream.end(method === "HEAD" ? undefined : r.body);
       }
-      rec?.addRequest({ ...summary, status: r.status, bytes: r.body.length, durationMs: elapsed(started), ...(error ? { error } : {}) });
+      rec?.addRequest({
+        ...summary,
+        status: r.status,
+        bytes: r.body.length,
+        durationMs: elapsed(started),
+        ...(error ? { error } : {}),
+      });
     };
-    if (authority === "") return answer({ status: 400, title: "No authority", message: "the request has no :authority, so Switchyard cannot tell which route it is for" });
-    if (method === "CONNECT") return answer({ status: 501, title: "CONNECT not supported", message: "Switchyard is a reverse proxy; CONNECT tunnels are not supported" });
+    if (authority === "")
+      return answer({
+        status: 400,
+        title: "No authority",
+        message: "the request has no :authority, so Switchyard cannot tell which route it is for",
+      });
+    if (method === "CONNECT")
+      return answer({
+        status: 501,
+        title: "CONNECT not supported",
+        message: "Switchyard is a reverse proxy; CONNECT tunnels are not supported",
+      });
     const route = this.ctx.routes().match(authority, path);
     if (!route) {
       rec?.setOutcome({ kind: "no-route", host: authority });
-      return answer({ status: 404, title: `No route for ${authority}`, message: `Switchyard has no route for ${authority}${path}. Add one in the switchyard.proxy.routes setting.`, routes: this.ctx.routes().routes });
+      return answer({
+        status: 404,
+        title: `No route for ${authority}`,
+        message: `Switchyard has no route for ${authority}${path}. Add one in the switchyard.proxy.routes setting.`,
+        routes: this.ctx.routes().routes,
+      });
     }
     const origin = originOf(route);
-    if (rec) rec.record.route = { host: route.host, upstream: route.upstream, ...(route.pathPrefix ? { pathPrefix: route.pathPrefix } : {}) };
+    if (rec)
+      rec.record.route = {
+        host: route.host,
+        upstream: route.upstream,
+        ...(route.pathPrefix ? { pathPrefix: route.pathPrefix } : {}),
+      };
     const lines = headerLines(headers);
     if (hasLooped(lines, this.ctx.via) || this.ctx.isSelf(origin)) {
-      return answer({ status: 508, title: "Loop detected", message: `the route for ${route.host} points at ${route.upstream}, which is this proxy itself; point it at the dev server instead` });
+      return answer({
+        status: 508,
+        title: "Loop detected",
+        message: `the route for ${route.host} points at ${route.upstream}, which is this proxy itself; point it at the dev server instead`,
+      });
     }
     const forwarded = forwardedHeaders(lines, {
       clientAddress: stream.session?.socket?.remoteAddress ?? "",
@@ -106,20 +144,27 @@ export class Http2Front {
     const target = { url: origin.url, dialled: dialledAddresses(origin) };
     let bytes = 0;
     let status: number | undefined;
-    req.setTimeout(this.ctx.timeouts.upstreamResponseMs, () => req.destroy(new UpstreamError("UPSTREAM_TIMEOUT", `no response within ${this.ctx.timeouts.upstreamResponseMs} ms`)));
+    req.setTimeout(this.ctx.timeouts.upstreamResponseMs, () =>
+      req.destroy(
+        new UpstreamError("UPSTREAM_TIMEOUT", `no response within ${this.ctx.timeouts.upstreamResponseMs} ms`),
+      ),
+    );
     req.on("socket", () => rec?.mark("upstreamConnected"));
     req.on("response", (res) => {
       rec?.mark("firstResponse");
       status = res.statusCode ?? 502;
       const respHeaders: http2.OutgoingHttpHeaders = { ":status": status };
-      for (const [n, v] of Object.entries(res.headers)) if (!CONNECTION_SPECIFIC.has(n) && v !== undefined) respHeaders[n] = v;
+      for (const [n, v] of Object.entries(res.headers))
+        if (!CONNECTION_SPECIFIC.has(n) && v !== undefined) respHeaders[n] = v;
       if (stream.destroyed) return res.destroy();
       stream.respond(respHeaders, { endStream: method === "HEAD" || status === 204 || status === 304 });
       res.on("data", (chunk: Buffer) => (bytes += chunk.length));
       res.on("error", () => {});
       res.on("aborted", () => fail(new UpstreamError("ECONNRESET", "the upstream reset the response"), true));
       res.pipe(stream);
-      res.on("end", () => rec?.addRequest({ ...request, status, upstream: origin.url, bytes, durationMs: elapsed(started) }));
+      res.on("end", () =>
+        rec?.addRequest({ ...request, status, upstream: origin.url, bytes, durationMs: elapsed(started) }),
+      );
     });
     let failed = false;
     const fail = (e: unknown, midResponse: boolean): void => {
@@ -128,9 +173,23 @@ export class Http2Front {
       const explained = explainH1ClientError(e, target, midResponse || status !== undefined);
       rec?.setOutcome({ kind: "failed", stage: "upstream", error: explained.code, explanation: explained.explanation });
       if (status === undefined) {
-        answer({ status: explained.code === "UPSTREAM_TIMEOUT" ? 504 : 502, title: "Upstream unavailable", message: explained.explanation }, explained.explanation);
+        answer(
+          {
+            status: explained.code === "UPSTREAM_TIMEOUT" ? 504 : 502,
+            title: "Upstream unavailable",
+            message: explained.explanation,
+          },
+          explained.explanation,
+        );
       } else {
-        rec?.addRequest({ ...request, status, upstream: origin.url, bytes, durationMs: elapsed(started), error: explained.explanation });
+        rec?.addRequest({
+          ...request,
+          status,
+          upstream: origin.url,
+          bytes,
+          durationMs: elapsed(started),
+          error: explained.explanation,
+        });
         stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
       }
     };
@@ -150,7 +209,13 @@ export class Http2Front {
 /** Node's HTTP/1 parser errors carry the bytes it choked on: TLS bytes mean the route wants https://. */
 function explainH1ClientError(e: unknown, target: { url: string; dialled: string[] }, midResponse: boolean): Explained {
   const raw = (e as { rawPacket?: Buffer }).rawPacket;
-  if (!target.url.startsWith("https:") && raw && raw.length >= 2 && (raw[0] === 0x15 || raw[0] === 0x16) && raw[1] === 0x03) {
+  if (
+    !target.url.startsWith("https:") &&
+    raw &&
+    raw.length >= 2 &&
+    (raw[0] === 0x15 || raw[0] === 0x16) &&
+    raw[1] === 0x03
+  ) {
     return explainUpstreamFailure(new UpstreamError("TLS_FROM_PLAIN_UPSTREAM", "TLS record"), target);
   }
   return explainUpstreamFailure(e, target, midResponse);

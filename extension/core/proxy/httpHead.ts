@@ -64,10 +64,12 @@ export function findHeadEnd(buf: Buffer): number {
 export function parseRequestHead(head: Buffer): RequestHead {
   const [requestLine, headers] = splitHead(head, 400);
   const parts = requestLine.split(" ");
-  if (parts.length !== 3) throw new HttpHeadError(400, `the request line "${clip(requestLine)}" is not METHOD TARGET HTTP/1.1`);
+  if (parts.length !== 3)
+    throw new HttpHeadError(400, `the request line "${clip(requestLine)}" is not METHOD TARGET HTTP/1.1`);
   const [method, target, proto] = parts as [string, string, string];
   if (!TOKEN.test(method)) throw new HttpHeadError(400, `"${clip(method)}" is not an HTTP method`);
-  if (target === "" || CTL.test(target)) throw new HttpHeadError(400, "the request target is empty or has control characters");
+  if (target === "" || CTL.test(target))
+    throw new HttpHeadError(400, "the request target is empty or has control characters");
   const version = proto === "HTTP/1.1" ? "1.1" : proto === "HTTP/1.0" ? "1.0" : undefined;
   if (!version) throw new HttpHeadError(505, `"${clip(proto)}" is not HTTP/1.0 or HTTP/1.1`);
 
@@ -81,8 +83,10 @@ export function parseRequestHead(head: Buffer): RequestHead {
       throw new HttpHeadError(400, `the absolute request target "${clip(target)}" is not a URL`);
     }
   }
-  if (host === undefined && version === "1.1") throw new HttpHeadError(400, "HTTP/1.1 requests must carry a Host header");
-  if (host !== undefined && (host === "" || /[\s/@]/.test(host))) throw new HttpHeadError(400, `the Host header "${clip(host)}" is not a host name`);
+  if (host === undefined && version === "1.1")
+    throw new HttpHeadError(400, "HTTP/1.1 requests must carry a Host header");
+  if (host !== undefined && (host === "" || /[\s/@]/.test(host)))
+    throw new HttpHeadError(400, `the Host header "${clip(host)}" is not a host name`);
 
   const connection = tokens(headers, "connection");
   const upgrade = connection.includes("upgrade") && values(headers, "upgrade").length > 0;
@@ -122,9 +126,14 @@ function requestFraming(headers: HeaderLine[], version: "1.0" | "1.1"): BodyFram
   const te = tokens(headers, "transfer-encoding");
   const hasLength = values(headers, "content-length").length > 0;
   if (te.length > 0) {
-    if (hasLength) throw new HttpHeadError(400, "the request has both Transfer-Encoding and Content-Length (a request smuggling pattern)");
+    if (hasLength)
+      throw new HttpHeadError(
+        400,
+        "the request has both Transfer-Encoding and Content-Length (a request smuggling pattern)",
+      );
     if (version === "1.0") throw new HttpHeadError(400, "HTTP/1.0 requests cannot use Transfer-Encoding");
-    if (te[te.length - 1] !== "chunked") throw new HttpHeadError(501, `Transfer-Encoding "${te.join(", ")}" does not end in chunked`);
+    if (te[te.length - 1] !== "chunked")
+      throw new HttpHeadError(501, `Transfer-Encoding "${te.join(", ")}" does not end in chunked`);
     return { kind: "chunked" };
   }
   const length = contentLength(headers, 400);
@@ -152,7 +161,8 @@ function splitHead(head: Buffer, status: 400 | 502): [string, HeaderLine[]] {
   const headers: HeaderLine[] = [];
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
-    if (line.startsWith(" ") || line.startsWith("\t")) throw new HttpHeadError(status, "a folded header line (obs-fold) is not accepted");
+    if (line.startsWith(" ") || line.startsWith("\t"))
+      throw new HttpHeadError(status, "a folded header line (obs-fold) is not accepted");
     const colon = line.indexOf(":");
     const name = colon > 0 ? line.slice(0, colon) : "";
     if (!TOKEN.test(name)) throw new HttpHeadError(status, `the header line "${clip(line)}" has no valid name`);

@@ -24,10 +24,22 @@ export function bindingKey(a: { address: string; port: number }, role: BindingRe
 }
 
 /** Binds one address; never rejects (a failure is a failed binding record). */
-export async function bind(address: ListenAddress, role: BindingRecord["role"], onSocket: (socket: net.Socket, binding: Binding) => void): Promise<Binding> {
-  const record: BindingRecord = { spec: address.spec, address: address.address, family: address.family, port: address.port, role, state: "listening" };
+export async function bind(
+  address: ListenAddress,
+  role: BindingRecord["role"],
+  onSocket: (socket: net.Socket, binding: Binding) => void,
+): Promise<Binding> {
+  const record: BindingRecord = {
+    spec: address.spec,
+    address: address.address,
+    family: address.family,
+    port: address.port,
+    role,
+    state: "listening",
+  };
   if (address.interfaceName !== undefined) record.interfaceName = address.interfaceName;
-  if (address.wildcard) record.warning = `${address.address} accepts connections from every network this machine is on, exposing the dev app; bind 127.0.0.1 or localhost unless that is intended`;
+  if (address.wildcard)
+    record.warning = `${address.address} accepts connections from every network this machine is on, exposing the dev app; bind 127.0.0.1 or localhost unless that is intended`;
   const binding: Binding = { record, requestedPort: address.port, sockets: new Set() };
   const server = net.createServer({ noDelay: true });
   server.on("connection", (socket) => {
@@ -38,10 +50,13 @@ export async function bind(address: ListenAddress, role: BindingRecord["role"], 
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen({ host: address.address, port: address.port, ipv6Only: address.family === 6, backlog: 1024 }, () => {
-        server.off("error", reject);
-        resolve();
-      });
+      server.listen(
+        { host: address.address, port: address.port, ipv6Only: address.family === 6, backlog: 1024 },
+        () => {
+          server.off("error", reject);
+          resolve();
+        },
+      );
     });
   } catch (e) {
     const explained = await explainListenError(e, { address: address.address, port: address.port });

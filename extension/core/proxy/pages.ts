@@ -26,7 +26,8 @@ function escapeHtml(s: string): string {
 }
 
 function routeRows(routes: readonly RouteSetting[]): string {
-  if (routes.length === 0) return "<p>No routes are configured. Add one in the <code>switchyard.proxy.routes</code> setting.</p>";
+  if (routes.length === 0)
+    return "<p>No routes are configured. Add one in the <code>switchyard.proxy.routes</code> setting.</p>";
   const rows = routes
     .map((r) => {
       const host = escapeHtml(r.host + (r.pathPrefix ?? ""));

@@ -10,17 +10,31 @@ import { explainUpstreamFailure } from "./explain";
 import { connectOptions, dialledAddresses, originOf } from "./upstream";
 
 /** Splices `client` (paused, with `peeked` already read from it) to the route's upstream. */
-export function passThrough(client: net.Socket, peeked: Buffer, route: RouteSetting, ctx: ProxyContext, rec: ConnectionRecorder): void {
+export function passThrough(
+  client: net.Socket,
+  peeked: Buffer,
+  route: RouteSetting,
+  ctx: ProxyContext,
+  rec: ConnectionRecorder,
+): void {
   const origin = originOf(route);
   rec.record.route = { host: route.host, upstream: route.upstream };
   const target = { url: origin.url, dialled: dialledAddresses(origin) };
   if (ctx.isSelf(origin)) {
-    rec.setOutcome({ kind: "failed", stage: "upstream", error: "LOOP", explanation: `the passthrough route for ${route.host} points at this proxy itself (${route.upstream})` });
+    rec.setOutcome({
+      kind: "failed",
+      stage: "upstream",
+      error: "LOOP",
+      explanation: `the passthrough route for ${route.host} points at this proxy itself (${route.upstream})`,
+    });
     client.destroy();
     return;
   }
   const upstream = net.connect(connectOptions(origin));
-  const timer = setTimeout(() => upstream.destroy(Object.assign(new Error("connect timeout"), { code: "UPSTREAM_TIMEOUT" })), ctx.timeouts.upstreamConnectMs);
+  const timer = setTimeout(
+    () => upstream.destroy(Object.assign(new Error("connect timeout"), { code: "UPSTREAM_TIMEOUT" })),
+    ctx.timeouts.upstreamConnectMs,
+  );
   let connected = false;
   upstream.once("connect", () => {
     clearTimeout(timer);

@@ -113,14 +113,17 @@ export const MAX_REQUESTS_PER_RECORD = 20;
 
 /** Names the code points of a parsed hello for a record. */
 export function summarizeClientHello(hello: ClientHello): ClientHelloSummary {
-  const named = (values: number[], name: (v: number) => string): string[] => values.filter((v) => !isGrease(v)).map(name);
+  const named = (values: number[], name: (v: number) => string): string[] =>
+    values.filter((v) => !isGrease(v)).map(name);
   const summary: ClientHelloSummary = {
     legacyVersion: tlsVersionName(hello.legacyVersion),
     supportedVersions: named(hello.supportedVersions, tlsVersionName),
     alpn: hello.alpn,
     cipherSuites: named(hello.cipherSuites, cipherSuiteName),
     supportedGroups: named(hello.supportedGroups, groupName),
-    keyShares: hello.keyShares.filter((k) => !isGrease(k.group)).map((k) => `${groupName(k.group)} (${k.length} bytes)`),
+    keyShares: hello.keyShares
+      .filter((k) => !isGrease(k.group))
+      .map((k) => `${groupName(k.group)} (${k.length} bytes)`),
     recordCount: hello.recordCount,
     byteLength: hello.byteLength,
   };
@@ -145,7 +148,8 @@ export class RecordLog extends EventEmitter<RecordLogEvents> {
 
   constructor(readonly capacity = 1000) {
     super();
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`record log capacity must be a positive integer, not ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`record log capacity must be a positive integer, not ${capacity}`);
     this.ring = new Array<HandshakeRecord | undefined>(capacity);
   }
 

@@ -42,9 +42,7 @@ export class RouteTable {
   /** Every route whose host pattern covers `host`, most specific first (exact, then longest prefix). */
   forHost(host: string): RouteSetting[] {
     const name = hostOf(host);
-    return this.routes
-      .filter((r) => hostMatches(r.host, name))
-      .sort((a, b) => specificity(b) - specificity(a));
+    return this.routes.filter((r) => hostMatches(r.host, name)).sort((a, b) => specificity(b) - specificity(a));
   }
 
   /** The route for a request, or undefined when none matches its host and path. */

@@ -15,13 +15,20 @@ import type { Http2Front } from "./http2Proxy";
 import { passThrough } from "./passthrough";
 
 /** Which name's certificate to present, and why when it is not the name the client asked for. */
-export function certificateNameFor(hello: ClientHello, localAddress: string, refusalFor: (name: string) => string | undefined): { name: string; note?: string } {
+export function certificateNameFor(
+  hello: ClientHello,
+  localAddress: string,
+  refusalFor: (name: string) => string | undefined,
+): { name: string; note?: string } {
   const dialled = plainAddress(localAddress);
   if (hello.serverName === undefined) return { name: dialled };
   const refusal = refusalFor(hello.serverName);
   if (refusal === undefined) return { name: hello.serverName };
   const fallback = refusalFor(dialled) === undefined ? dialled : "localhost";
-  return { name: fallback, note: `no certificate for ${hello.serverName}: ${refusal}; presented one for ${fallback} instead` };
+  return {
+    name: fallback,
+    note: `no certificate for ${hello.serverName}: ${refusal}; presented one for ${fallback} instead`,
+  };
 }
 
 /** Continues a connection whose first bytes were a complete ClientHello. `peeked` is everything read so far. */
@@ -41,7 +48,12 @@ export async function continueTls(
   try {
     secureContext = await ctx.leaves.secureContextFor(name);
   } catch (e) {
-    rec.setOutcome({ kind: "failed", stage: "handshake", error: "NO_CERTIFICATE", explanation: `no certificate could be issued for ${name}: ${(e as Error).message}` });
+    rec.setOutcome({
+      kind: "failed",
+      stage: "handshake",
+      error: "NO_CERTIFICATE",
+      explanation: `no certificate could be issued for ${name}: ${(e as Error).message}`,
+    });
     socket.destroy();
     return;
   }
@@ -49,7 +61,10 @@ export async function continueTls(
   rec.record.tls = note ? { certificateNote: note } : {};
   socket.unshift(peeked);
   const tlsSocket = new tls.TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ["h2", "http/1.1"] });
-  const timer = setTimeout(() => tlsSocket.destroy(Object.assign(new Error("handshake timeout"), { code: "HANDSHAKE_TIMEOUT" })), ctx.timeouts.handshakeMs);
+  const timer = setTimeout(
+    () => tlsSocket.destroy(Object.assign(new Error("handshake timeout"), { code: "HANDSHAKE_TIMEOUT" })),
+    ctx.timeouts.handshakeMs,
+  );
   let secure = false;
   const failed = (e: unknown): void => {
     clearTimeout(timer);
@@ -76,7 +91,15 @@ export async function continueTls(
     };
     ctx.leaves.leafFor(name).then(
       (leaf) => {
-        rec.record.tls = { ...rec.record.tls, certificate: { subject: leaf.subject, sans: leaf.names, fingerprint256: leaf.fingerprint256, issuer: leaf.issuer } };
+        rec.record.tls = {
+          ...rec.record.tls,
+          certificate: {
+            subject: leaf.subject,
+            sans: leaf.names,
+            fingerprint256: leaf.fingerprint256,
+            issuer: leaf.issuer,
+          },
+        };
       },
       () => {},
     );

@@ -62,7 +62,8 @@ function loopbackLookup(_host: string, options: { all?: boolean }, callback: Loo
 /** Socket options for reaching `origin`: happy eyeballs over ::1 and 127.0.0.1 for localhost. */
 export function connectOptions(origin: UpstreamOrigin): net.NetConnectOpts {
   const base: net.TcpNetConnectOpts = { host: origin.host, port: origin.port, noDelay: true };
-  if (isLocalhostName(origin.host)) return { ...base, autoSelectFamily: true, autoSelectFamilyAttemptTimeout: 250, lookup: loopbackLookup };
+  if (isLocalhostName(origin.host))
+    return { ...base, autoSelectFamily: true, autoSelectFamilyAttemptTimeout: 250, lookup: loopbackLookup };
   return { ...base, autoSelectFamily: true };
 }
 
@@ -105,7 +106,10 @@ export function dialUpstream(origin: UpstreamOrigin, timeoutMs: number, extraCaP
   return new Promise((resolve, reject) => {
     const raw = net.connect(connectOptions(origin));
     const socket: net.Socket = origin.secure ? tls.connect({ ...tlsOptions(origin, extraCaPem), socket: raw }) : raw;
-    const timer = setTimeout(() => fail(new UpstreamError("UPSTREAM_TIMEOUT", `no connection to ${origin.url} after ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(new UpstreamError("UPSTREAM_TIMEOUT", `no connection to ${origin.url} after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     const fail = (e: Error): void => {
       clearTimeout(timer);
       socket.destroy();
@@ -126,7 +130,9 @@ export function dialUpstream(origin: UpstreamOrigin, timeoutMs: number, extraCaP
 /** With autoSelectFamily every address may fail; the AggregateError's first entry says why. */
 function firstError(e: Error): Error {
   if (e instanceof AggregateError && e.errors.length > 0 && e.errors[0] instanceof Error) {
-    const refused = e.errors.find((x: unknown) => x instanceof Error && (x as NodeJS.ErrnoException).code === "ECONNREFUSED");
+    const refused = e.errors.find(
+      (x: unknown) => x instanceof Error && (x as NodeJS.ErrnoException).code === "ECONNREFUSED",
+    );
     return (refused as Error | undefined) ?? (e.errors[0] as Error);
   }
   return e;
@@ -144,7 +150,9 @@ export class UpstreamAgents {
     let agent = this.agents.get(origin.key);
     if (!agent) {
       const options = { keepAlive: true, maxSockets: 256, ...connectOptions(origin) };
-      agent = origin.secure ? new https.Agent({ ...options, ...tlsOptions(origin, this.extraCaPem) }) : new http.Agent(options);
+      agent = origin.secure
+        ? new https.Agent({ ...options, ...tlsOptions(origin, this.extraCaPem) })
+        : new http.Agent(options);
       this.agents.set(origin.key, agent);
     }
     return agent;

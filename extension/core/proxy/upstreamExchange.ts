@@ -55,7 +55,15 @@ export class UpstreamExchange {
     upstream.on("error", this.onError);
     upstream.on("close", this.onClose);
     this.timer = setTimeout(
-      () => this.failBeforeResponse(explainUpstreamFailure(Object.assign(new Error(`no response head within ${this.responseTimeoutMs} ms`), { code: "UPSTREAM_TIMEOUT" }), this.target())),
+      () =>
+        this.failBeforeResponse(
+          explainUpstreamFailure(
+            Object.assign(new Error(`no response head within ${this.responseTimeoutMs} ms`), {
+              code: "UPSTREAM_TIMEOUT",
+            }),
+            this.target(),
+          ),
+        ),
       this.responseTimeoutMs,
     );
     upstream.write(head);
@@ -76,12 +84,27 @@ export class UpstreamExchange {
 
   private readHeads(): void {
     while (this.phase === "head") {
-      if (this.sentBytes === 0 && this.buf.length >= 2 && (this.buf[0] === 0x16 || this.buf[0] === 0x15) && this.buf[1] === 0x03 && !this.origin.secure) {
-        return this.failBeforeResponse(explainUpstreamFailure(Object.assign(new Error("TLS record"), { code: "TLS_FROM_PLAIN_UPSTREAM" }), this.target()));
+      if (
+        this.sentBytes === 0 &&
+        this.buf.length >= 2 &&
+        (this.buf[0] === 0x16 || this.buf[0] === 0x15) &&
+        this.buf[1] === 0x03 &&
+        !this.origin.secure
+      ) {
+        return this.failBeforeResponse(
+          explainUpstreamFailure(
+            Object.assign(new Error("TLS record"), { code: "TLS_FROM_PLAIN_UPSTREAM" }),
+            this.target(),
+          ),
+        );
       }
       const end = findHeadEnd(this.buf);
       if (end < 0) {
-        if (this.buf.length > MAX_HEAD_BYTES) this.failBeforeResponse({ code: "UPSTREAM_HEAD_TOO_LARGE", explanation: `${this.origin.url} sent a response head over ${MAX_HEAD_BYTES / 1024} KB` });
+        if (this.buf.length > MAX_HEAD_BYTES)
+          this.failBeforeResponse({
+            code: "UPSTREAM_HEAD_TOO_LARGE",
+            explanation: `${this.origin.url} sent a response head over ${MAX_HEAD_BYTES / 1024} KB`,
+          });
         return;
       }
       const raw = this.buf.subarray(0, end);
@@ -90,7 +113,10 @@ export class UpstreamExchange {
       try {
         response = parseResponseHead(raw);
       } catch (e) {
-        return this.failBeforeResponse({ code: "UPSTREAM_BAD_RESPONSE", explanation: `${this.origin.url} answered something that is not HTTP/1.x: ${(e as Error).message}` });
+        return this.failBeforeResponse({
+          code: "UPSTREAM_BAD_RESPONSE",
+          explanation: `${this.origin.url} answered something that is not HTTP/1.x: ${(e as Error).message}`,
+        });
       }
       this.send(raw);
       if (response.status === 101 && this.request.upgrade) {
@@ -106,10 +132,14 @@ export class UpstreamExchange {
         this.untilClose = framing.kind === "until-close";
         this.cursor = bodyCursor(framing);
       } catch (e) {
-        return this.midResponse({ code: "UPSTREAM_BAD_FRAMING", explanation: `${this.origin.url} sent a response with unusable framing: ${(e as Error).message}` });
+        return this.midResponse({
+          code: "UPSTREAM_BAD_FRAMING",
+          explanation: `${this.origin.url} sent a response with unusable framing: ${(e as Error).message}`,
+        });
       }
       this.phase = "body";
-      if (this.cursor.done) return this.finish({ keepClient: this.keepAlive, reusable: this.buf.length === 0 && response.keepAlive });
+      if (this.cursor.done)
+        return this.finish({ keepClient: this.keepAlive, reusable: this.buf.length === 0 && response.keepAlive });
       const rest = this.buf;
       this.buf = Buffer.alloc(0);
       if (rest.length > 0) this.forwardBody(rest);
@@ -122,7 +152,10 @@ export class UpstreamExchange {
     try {
       step = cursor.feed(chunk);
     } catch (e) {
-      return this.midResponse({ code: "UPSTREAM_BAD_FRAMING", explanation: `${this.origin.url} broke its chunked framing: ${(e as Error).message}` });
+      return this.midResponse({
+        code: "UPSTREAM_BAD_FRAMING",
+        explanation: `${this.origin.url} broke its chunked framing: ${(e as Error).message}`,
+      });
     }
     if (step.take > 0) this.send(chunk.subarray(0, step.take));
     if (step.done) this.finish({ keepClient: this.keepAlive, reusable: step.take === chunk.length && this.keepAlive });
@@ -158,17 +191,31 @@ export class UpstreamExchange {
     if (this.sentBytes > 0) return this.midResponse(explained);
     const status = explained.code === "UPSTREAM_TIMEOUT" ? 504 : 502;
     this.status = status;
-    const page = renderPage({ status, title: status === 504 ? "Upstream timed out" : "Upstream unavailable", message: explained.explanation });
+    const page = renderPage({
+      status,
+      title: status === 504 ? "Upstream timed out" : "Upstream unavailable",
+      message: explained.explanation,
+    });
     let head = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n`;
     for (const [n, v] of Object.entries(page.headers)) head += `${n}: ${v}\r\n`;
     this.send(Buffer.concat([Buffer.from(`${head}connection: close\r\n\r\n`, "latin1"), page.body]));
-    this.rec.setOutcome({ kind: "failed", stage: "upstream", error: explained.code, explanation: explained.explanation });
+    this.rec.setOutcome({
+      kind: "failed",
+      stage: "upstream",
+      error: explained.code,
+      explanation: explained.explanation,
+    });
     this.finish({ keepClient: false, reusable: false }, explained.explanation);
   }
 
   /** Part of the response is already with the client: the only honest signal left is a reset. */
   private midResponse(explained: Explained): void {
-    this.rec.setOutcome({ kind: "failed", stage: "upstream", error: explained.code, explanation: explained.explanation });
+    this.rec.setOutcome({
+      kind: "failed",
+      stage: "upstream",
+      error: explained.code,
+      explanation: explained.explanation,
+    });
     this.finish({ keepClient: false, reusable: false }, explained.explanation);
     this.client.destroy();
   }

@@ -22,7 +22,14 @@ export class UpstreamLink {
   /** A socket to `origin` ready for one request: the idle one if it fits, else a new one. */
   async acquire(origin: UpstreamOrigin): Promise<net.Socket> {
     const current = this.socket;
-    if (current && !this.busy && this.key === origin.key && !current.destroyed && current.writable && current.readable) {
+    if (
+      current &&
+      !this.busy &&
+      this.key === origin.key &&
+      !current.destroyed &&
+      current.writable &&
+      current.readable
+    ) {
       this.busy = true;
       return current;
     }
@@ -44,6 +51,13 @@ export class UpstreamLink {
   release(reusable: boolean): void {
     this.busy = false;
     if (!reusable) this.drop();
+  }
+
+  /** Gives up the socket without closing it: after a 101 it belongs to the WebSocket tunnel. */
+  handOff(): void {
+    this.socket = undefined;
+    this.key = undefined;
+    this.busy = false;
   }
 
   /** Closes the upstream socket: the client is gone. */

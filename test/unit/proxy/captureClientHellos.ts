@@ -27,7 +27,9 @@ function captureOne(name: string, launch: (port: number) => () => void): Promise
         stop();
         if (parsed.kind === "error") return reject(parsed.error);
         writeFileSync(path.join(OUT, `${name}.bin`), buf.subarray(0, parsed.hello.byteLength));
-        console.log(`${name}: ${parsed.hello.byteLength} bytes, sni=${parsed.hello.serverName} alpn=${parsed.hello.alpn}`);
+        console.log(
+          `${name}: ${parsed.hello.byteLength} bytes, sni=${parsed.hello.serverName} alpn=${parsed.hello.alpn}`,
+        );
         resolve();
       });
       socket.on("error", () => {});
@@ -45,17 +47,36 @@ function spawn(cmd: string, args: string[], env?: NodeJS.ProcessEnv): () => void
 
 async function main(): Promise<void> {
   const resolveArg = (port: number): string[] => ["--resolve", `my-awesome-service.test:${port}:127.0.0.1`];
-  await captureOne("curl-http2", (p) => spawn("curl", ["-sk", "--http2", ...resolveArg(p), `https://my-awesome-service.test:${p}/`]));
-  await captureOne("curl-http1.1", (p) => spawn("curl", ["-sk", "--http1.1", ...resolveArg(p), `https://my-awesome-service.test:${p}/`]));
-  await captureOne("openssl-sni-alpn-h2", (p) =>
-    spawn("openssl", ["s_client", "-connect", `127.0.0.1:${p}`, "-servername", "my-awesome-service.test", "-alpn", "h2"]),
+  await captureOne("curl-http2", (p) =>
+    spawn("curl", ["-sk", "--http2", ...resolveArg(p), `https://my-awesome-service.test:${p}/`]),
   );
-  await captureOne("openssl-no-sni", (p) => spawn("openssl", ["s_client", "-connect", `127.0.0.1:${p}`, "-noservername"]));
+  await captureOne("curl-http1.1", (p) =>
+    spawn("curl", ["-sk", "--http1.1", ...resolveArg(p), `https://my-awesome-service.test:${p}/`]),
+  );
+  await captureOne("openssl-sni-alpn-h2", (p) =>
+    spawn("openssl", [
+      "s_client",
+      "-connect",
+      `127.0.0.1:${p}`,
+      "-servername",
+      "my-awesome-service.test",
+      "-alpn",
+      "h2",
+    ]),
+  );
+  await captureOne("openssl-no-sni", (p) =>
+    spawn("openssl", ["s_client", "-connect", `127.0.0.1:${p}`, "-noservername"]),
+  );
   await captureOne("openssl-tls12-only", (p) =>
     spawn("openssl", ["s_client", "-connect", `127.0.0.1:${p}`, "-servername", "legacy.test", "-tls1_2"]),
   );
   await captureOne("node-tls", (p) => {
-    const s = tls.connect({ port: p, host: "127.0.0.1", servername: "api.my-awesome-service.test", ALPNProtocols: ["h2", "http/1.1"] });
+    const s = tls.connect({
+      port: p,
+      host: "127.0.0.1",
+      servername: "api.my-awesome-service.test",
+      ALPNProtocols: ["h2", "http/1.1"],
+    });
     s.on("error", () => {});
     return () => s.destroy();
   });

@@ -3,12 +3,25 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
-import { MAX_HELLO_RECORDS, parseClientHello, type ClientHello, type ClientHelloParse } from "../../../extension/core/proxy/clientHello";
+import {
+  MAX_HELLO_RECORDS,
+  parseClientHello,
+  type ClientHello,
+  type ClientHelloParse,
+} from "../../../extension/core/proxy/clientHello";
 import { summarizeClientHello } from "../../../extension/core/proxy/records";
 
 const DIR = path.join(__dirname, "../../fixtures/clienthello");
 const fixture = (name: string): Buffer => readFileSync(path.join(DIR, `${name}.bin`));
-const FIXTURES = ["curl-http2", "curl-http1.1", "openssl-sni-alpn-h2", "openssl-no-sni", "openssl-tls12-only", "node-tls", "chromium"];
+const FIXTURES = [
+  "curl-http2",
+  "curl-http1.1",
+  "openssl-sni-alpn-h2",
+  "openssl-no-sni",
+  "openssl-tls12-only",
+  "node-tls",
+  "chromium",
+];
 
 function complete(p: ClientHelloParse): ClientHello {
   assert.equal(p.kind, "complete", p.kind === "error" ? p.error.message : p.kind);
@@ -34,7 +47,10 @@ describe("parseClientHello on real captures", () => {
     assert.equal(h.legacyVersion, 0x0303);
     assert.deepEqual(h.supportedVersions.slice(0, 2), [0x0304, 0x0303]);
     assert.ok(h.cipherSuites.includes(0x1301));
-    assert.ok(h.keyShares.some((k) => k.group === 29 && k.length === 32), "x25519 key share");
+    assert.ok(
+      h.keyShares.some((k) => k.group === 29 && k.length === 32),
+      "x25519 key share",
+    );
   });
 
   it("reads openssl's hello with -servername and -alpn h2, and without SNI", () => {
@@ -57,9 +73,15 @@ describe("parseClientHello on real captures", () => {
     const h = complete(parseClientHello(fixture("chromium")));
     assert.ok(h.byteLength > 1500);
     const s = summarizeClientHello(h);
-    assert.ok(s.keyShares.some((k) => /MLKEM|Kyber/.test(k)), s.keyShares.join());
+    assert.ok(
+      s.keyShares.some((k) => /MLKEM|Kyber/.test(k)),
+      s.keyShares.join(),
+    );
     assert.ok(!s.cipherSuites.includes("GREASE"), "GREASE dropped from the summary");
-    assert.ok(h.cipherSuites.some((c) => (c & 0x0f0f) === 0x0a0a), "GREASE kept in the raw fields");
+    assert.ok(
+      h.cipherSuites.some((c) => (c & 0x0f0f) === 0x0a0a),
+      "GREASE kept in the raw fields",
+    );
   });
 
   it("reassembles a hello split over several TLS records", () => {
@@ -76,7 +98,8 @@ describe("parseClientHello on real captures", () => {
 
   it("asks for more at every proper prefix, across segments and records", () => {
     for (const bytes of [fixture("node-tls"), refragment(fixture("chromium"), 700)]) {
-      for (let n = 0; n < bytes.length; n++) assert.equal(parseClientHello(bytes.subarray(0, n)).kind, "need-more", `prefix ${n}`);
+      for (let n = 0; n < bytes.length; n++)
+        assert.equal(parseClientHello(bytes.subarray(0, n)).kind, "need-more", `prefix ${n}`);
       complete(parseClientHello(bytes));
     }
   });

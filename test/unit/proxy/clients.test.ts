@@ -27,7 +27,8 @@ describe("DevProxy with real clients", () => {
     up.server.close();
   });
 
-  const json = (s: string): { url: string; headers: Record<string, string>; body: string } => JSON.parse(s.slice(s.indexOf("{")));
+  const json = (s: string): { url: string; headers: Record<string, string>; body: string } =>
+    JSON.parse(s.slice(s.indexOf("{")));
 
   it("proxies curl --http1.1 with forwarding headers and Host preserved", async () => {
     const r = await curl(f, "app.test", ["--http1.1", `https://app.test:${f.port}/hello?x=1`]);
@@ -70,7 +71,10 @@ describe("DevProxy with real clients", () => {
   });
 
   it("answers plain HTTP without Host with 400 and an explanation", async () => {
-    const r = await run("bash", ["-c", `exec 3<>/dev/tcp/127.0.0.1/${f.port}; printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3`]);
+    const r = await run("bash", [
+      "-c",
+      `exec 3<>/dev/tcp/127.0.0.1/${f.port}; printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3`,
+    ]);
     assert.match(r.stdout, /^HTTP\/1\.1 400/);
     assert.match(r.stdout, /no Host header/);
   });
@@ -84,10 +88,39 @@ describe("DevProxy with real clients", () => {
   });
 
   it("handshakes with openssl s_client with SNI and -alpn h2, and without SNI (dialled address)", async () => {
-    const withSni = await run("openssl", ["s_client", "-connect", `127.0.0.1:${f.port}`, "-servername", "app.test", "-alpn", "h2", "-CAfile", f.rootFile, "-verify_return_error"], { input: "" });
+    const withSni = await run(
+      "openssl",
+      [
+        "s_client",
+        "-connect",
+        `127.0.0.1:${f.port}`,
+        "-servername",
+        "app.test",
+        "-alpn",
+        "h2",
+        "-CAfile",
+        f.rootFile,
+        "-verify_return_error",
+      ],
+      { input: "" },
+    );
     assert.match(withSni.stdout, /ALPN protocol: h2/);
     assert.match(withSni.stdout, /Verify return code: 0/);
-    const noSni = await run("openssl", ["s_client", "-connect", `127.0.0.1:${f.port}`, "-noservername", "-CAfile", f.rootFile, "-verify_ip", "127.0.0.1", "-verify_return_error"], { input: "" });
+    const noSni = await run(
+      "openssl",
+      [
+        "s_client",
+        "-connect",
+        `127.0.0.1:${f.port}`,
+        "-noservername",
+        "-CAfile",
+        f.rootFile,
+        "-verify_ip",
+        "127.0.0.1",
+        "-verify_return_error",
+      ],
+      { input: "" },
+    );
     assert.match(noSni.stdout, /Verify return code: 0/);
     assert.match(noSni.stdout, /subject=CN ?= ?127\.0\.0\.1/);
   });
@@ -95,11 +128,21 @@ describe("DevProxy with real clients", () => {
   it("serves Node's https and http2 clients", async () => {
     const body = await new Promise<string>((resolve, reject) => {
       https
-        .get({ host: "127.0.0.1", port: f.port, servername: "app.test", headers: { host: "app.test" }, path: "/node", ca: f.leaves.rootPem() }, (res) => {
-          let s = "";
-          res.on("data", (c: Buffer) => (s += c));
-          res.on("end", () => resolve(s));
-        })
+        .get(
+          {
+            host: "127.0.0.1",
+            port: f.port,
+            servername: "app.test",
+            headers: { host: "app.test" },
+            path: "/node",
+            ca: f.leaves.rootPem(),
+          },
+          (res) => {
+            let s = "";
+            res.on("data", (c: Buffer) => (s += c));
+            res.on("end", () => resolve(s));
+          },
+        )
         .on("error", reject);
     });
     assert.equal(json(body).url, "/node");
@@ -117,7 +160,11 @@ describe("DevProxy with real clients", () => {
   });
 
   it("carries a WebSocket upgrade both ways", async () => {
-    const ws = new WebSocket(`wss://127.0.0.1:${f.port}/socket`, { ca: f.leaves.rootPem(), servername: "app.test", headers: { host: `app.test:${f.port}` } });
+    const ws = new WebSocket(`wss://127.0.0.1:${f.port}/socket`, {
+      ca: f.leaves.rootPem(),
+      servername: "app.test",
+      headers: { host: `app.test:${f.port}` },
+    });
     await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
     const reply = new Promise<string>((resolve) => ws.once("message", (m) => resolve(String(m))));
     ws.send("ping");
@@ -126,9 +173,15 @@ describe("DevProxy with real clients", () => {
   });
 
   it("keeps pipelined requests apart: each gets its own response, in order", async () => {
-    const req = (p: string, body: string): string => `POST ${p} HTTP/1.1\r\nHost: plain.test\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
-    const payload = req("/one", "GET /smuggled HTTP/1.1\r\n\r\n") + req("/two", "b") + "GET /three HTTP/1.1\r\nHost: plain.test\r\nConnection: close\r\n\r\n";
-    const r = await run("bash", ["-c", `exec 3<>/dev/tcp/127.0.0.1/${f.port}; printf '%s' "$P" >&3; cat <&3`], { env: { ...process.env, P: payload } });
+    const req = (p: string, body: string): string =>
+      `POST ${p} HTTP/1.1\r\nHost: plain.test\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const payload =
+      req("/one", "GET /smuggled HTTP/1.1\r\n\r\n") +
+      req("/two", "b") +
+      "GET /three HTTP/1.1\r\nHost: plain.test\r\nConnection: close\r\n\r\n";
+    const r = await run("bash", ["-c", `exec 3<>/dev/tcp/127.0.0.1/${f.port}; printf '%s' "$P" >&3; cat <&3`], {
+      env: { ...process.env, P: payload },
+    });
     const urls = [...r.stdout.matchAll(/"url":"([^"]+)"/g)].map((m) => m[1]);
     assert.deepEqual(urls, ["/one", "/two", "/three"]);
     assert.ok(!r.stdout.includes('"url":"/smuggled"'));

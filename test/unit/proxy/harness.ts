@@ -32,10 +32,18 @@ export function testLeaves(): OpensslLeafSource {
 }
 
 /** Starts a proxy on 127.0.0.1 with an OS-picked port. */
-export async function startProxy(routes: unknown[], extra: Record<string, unknown> = {}, timeouts: Partial<ProxyTimeouts> = {}): Promise<ProxyFixture> {
+export async function startProxy(
+  routes: unknown[],
+  extra: Record<string, unknown> = {},
+  timeouts: Partial<ProxyTimeouts> = {},
+): Promise<ProxyFixture> {
   const leaves = testLeaves();
   const settings = (r: unknown[], e: Record<string, unknown> = extra): SwitchyardSettings => {
-    const { settings: s, problems } = parseSettings({ "switchyard.proxy.listen": ["127.0.0.1:0"], "switchyard.proxy.routes": r, ...e });
+    const { settings: s, problems } = parseSettings({
+      "switchyard.proxy.listen": ["127.0.0.1:0"],
+      "switchyard.proxy.routes": r,
+      ...e,
+    });
     if (problems.length > 0) throw new Error(`bad test settings: ${JSON.stringify(problems)}`);
     return s;
   };
@@ -58,8 +66,16 @@ export async function echoUpstream(host = "127.0.0.1"): Promise<{ server: http.S
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const body = JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString() });
-      res.writeHead(200, { "content-type": "application/json", "x-upstream-port": String((server.address() as net.AddressInfo).port) });
+      const body = JSON.stringify({
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      });
+      res.writeHead(200, {
+        "content-type": "application/json",
+        "x-upstream-port": String((server.address() as net.AddressInfo).port),
+      });
       res.end(body);
     });
   });
@@ -69,10 +85,18 @@ export async function echoUpstream(host = "127.0.0.1"): Promise<{ server: http.S
 }
 
 /** Runs a command; resolves with stdout/stderr/exit code, never rejects on a non-zero exit. */
-export function run(cmd: string, args: string[], options: ExecFileOptions & { input?: string } = {}): Promise<{ stdout: string; stderr: string; code: number }> {
+export function run(
+  cmd: string,
+  args: string[],
+  options: ExecFileOptions & { input?: string } = {},
+): Promise<{ stdout: string; stderr: string; code: number }> {
   return new Promise((resolve) => {
     const child = execFile(cmd, args, { timeout: 10_000, encoding: "utf8", ...options }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === "number" ? Number((err as { code?: unknown }).code) : 1) : 0;
+      const code = err
+        ? typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === "number"
+          ? Number((err as { code?: unknown }).code)
+          : 1
+        : 0;
       resolve({ stdout: String(stdout), stderr: String(stderr), code });
     });
     if (options.input !== undefined) child.stdin?.end(options.input);
@@ -80,12 +104,20 @@ export function run(cmd: string, args: string[], options: ExecFileOptions & { in
 }
 
 /** curl against the proxy with the test root trusted and `name` resolved to loopback. */
-export function curl(f: ProxyFixture, name: string, args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+export function curl(
+  f: ProxyFixture,
+  name: string,
+  args: string[],
+): Promise<{ stdout: string; stderr: string; code: number }> {
   return run("curl", ["-sS", "--cacert", f.rootFile, "--resolve", `${name}:${f.port}:127.0.0.1`, ...args]);
 }
 
 /** Resolves when the proxy has emitted a record that matches. */
-export function nextRecord(f: ProxyFixture, match: (r: import("../../../extension/core/proxy/records").HandshakeRecord) => boolean, timeoutMs = 5000): Promise<import("../../../extension/core/proxy/records").HandshakeRecord> {
+export function nextRecord(
+  f: ProxyFixture,
+  match: (r: import("../../../extension/core/proxy/records").HandshakeRecord) => boolean,
+  timeoutMs = 5000,
+): Promise<import("../../../extension/core/proxy/records").HandshakeRecord> {
   return new Promise((resolve, reject) => {
     const existing = f.proxy.records.list().find(match);
     if (existing) return resolve(existing);

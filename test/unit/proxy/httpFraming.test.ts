@@ -2,7 +2,12 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { bodyCursor, BodyFramingError } from "../../../extension/core/proxy/bodyFraming";
 import { forwardedHeaders, hasLooped, httpsLocation } from "../../../extension/core/proxy/forwarding";
-import { HttpHeadError, parseRequestHead, parseResponseHead, responseFraming } from "../../../extension/core/proxy/httpHead";
+import {
+  HttpHeadError,
+  parseRequestHead,
+  parseResponseHead,
+  responseFraming,
+} from "../../../extension/core/proxy/httpHead";
 import { hostMatches, hostOf, pathMatches, RouteTable } from "../../../extension/core/proxy/routes";
 import { parseRouteFlag } from "../../../extension/core/settings";
 
@@ -28,32 +33,62 @@ describe("request heads", () => {
   });
 
   it("refuses Content-Length together with Transfer-Encoding (request smuggling)", () => {
-    assert.equal(status(() => parseRequestHead(head("POST / HTTP/1.1\nHost: a\nContent-Length: 5\nTransfer-Encoding: chunked\n"))), 400);
+    assert.equal(
+      status(() => parseRequestHead(head("POST / HTTP/1.1\nHost: a\nContent-Length: 5\nTransfer-Encoding: chunked\n"))),
+      400,
+    );
   });
 
   it("refuses conflicting Content-Length values but accepts repeated identical ones", () => {
-    assert.equal(status(() => parseRequestHead(head("POST / HTTP/1.1\nHost: a\nContent-Length: 5\nContent-Length: 6\n"))), 400);
-    assert.deepEqual(parseRequestHead(head("POST / HTTP/1.1\nHost: a\nContent-Length: 5, 5\n")).framing, { kind: "length", length: 5 });
+    assert.equal(
+      status(() => parseRequestHead(head("POST / HTTP/1.1\nHost: a\nContent-Length: 5\nContent-Length: 6\n"))),
+      400,
+    );
+    assert.deepEqual(parseRequestHead(head("POST / HTTP/1.1\nHost: a\nContent-Length: 5, 5\n")).framing, {
+      kind: "length",
+      length: 5,
+    });
   });
 
   it("refuses a Transfer-Encoding that does not end in chunked, and obs-fold", () => {
-    assert.equal(status(() => parseRequestHead(head("POST / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked, gzip\n"))), 501);
-    assert.equal(status(() => parseRequestHead(head("GET / HTTP/1.1\nHost: a\nX: 1\n  folded\n"))), 400);
+    assert.equal(
+      status(() => parseRequestHead(head("POST / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked, gzip\n"))),
+      501,
+    );
+    assert.equal(
+      status(() => parseRequestHead(head("GET / HTTP/1.1\nHost: a\nX: 1\n  folded\n"))),
+      400,
+    );
   });
 
   it("refuses a missing or doubled Host on HTTP/1.1, and accepts HTTP/1.0 without one", () => {
-    assert.equal(status(() => parseRequestHead(head("GET / HTTP/1.1\n"))), 400);
-    assert.equal(status(() => parseRequestHead(head("GET / HTTP/1.1\nHost: a\nHost: b\n"))), 400);
+    assert.equal(
+      status(() => parseRequestHead(head("GET / HTTP/1.1\n"))),
+      400,
+    );
+    assert.equal(
+      status(() => parseRequestHead(head("GET / HTTP/1.1\nHost: a\nHost: b\n"))),
+      400,
+    );
     assert.equal(parseRequestHead(head("GET / HTTP/1.0\n")).keepAlive, false);
   });
 
   it("refuses unknown versions with 505 and a header name with a space with 400", () => {
-    assert.equal(status(() => parseRequestHead(head("GET / HTTP/2.0\nHost: a\n"))), 505);
-    assert.equal(status(() => parseRequestHead(head("GET / HTTP/1.1\nHost: a\nBad Name: x\n"))), 400);
+    assert.equal(
+      status(() => parseRequestHead(head("GET / HTTP/2.0\nHost: a\n"))),
+      505,
+    );
+    assert.equal(
+      status(() => parseRequestHead(head("GET / HTTP/1.1\nHost: a\nBad Name: x\n"))),
+      400,
+    );
   });
 
   it("flags WebSocket upgrades", () => {
-    assert.equal(parseRequestHead(head("GET /ws HTTP/1.1\nHost: a\nConnection: Upgrade\nUpgrade: websocket\n")).upgrade, true);
+    assert.equal(
+      parseRequestHead(head("GET /ws HTTP/1.1\nHost: a\nConnection: Upgrade\nUpgrade: websocket\n")).upgrade,
+      true,
+    );
   });
 });
 
@@ -114,7 +149,11 @@ describe("routes", () => {
 describe("forwarding headers", () => {
   it("appends to X-Forwarded-For, Forwarded and Via, and replaces -Proto and -Host", () => {
     const out = forwardedHeaders(
-      [["X-Forwarded-For", "10.0.0.1"], ["X-Forwarded-Proto", "http"], ["Accept", "*/*"]],
+      [
+        ["X-Forwarded-For", "10.0.0.1"],
+        ["X-Forwarded-Proto", "http"],
+        ["Accept", "*/*"],
+      ],
       { clientAddress: "::ffff:127.0.0.1", proto: "https", host: "app.test:8443", via: "1.1 switchyard-x" },
     );
     const get = (n: string): string[] => out.filter(([k]) => k.toLowerCase() === n).map(([, v]) => v);
@@ -125,7 +164,13 @@ describe("forwarding headers", () => {
     assert.ok(hasLooped(out, "switchyard-x"));
   });
   it("quotes IPv6 clients in Forwarded and rewrites Host when asked", () => {
-    const out = forwardedHeaders([], { clientAddress: "::1", proto: "http", host: "a.test", via: "v", rewriteHostTo: "localhost:3000" });
+    const out = forwardedHeaders([], {
+      clientAddress: "::1",
+      proto: "http",
+      host: "a.test",
+      via: "v",
+      rewriteHostTo: "localhost:3000",
+    });
     assert.ok(out.some(([k, v]) => k === "Forwarded" && v.startsWith('for="[::1]"')));
     assert.deepEqual(out[0], ["Host", "localhost:3000"]);
   });

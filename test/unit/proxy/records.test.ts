@@ -22,7 +22,10 @@ describe("RecordLog", () => {
   it("keeps the newest records up to its capacity, oldest first", () => {
     const log = new RecordLog(3);
     for (let i = 1; i <= 5; i++) log.add(record(i));
-    assert.deepEqual(log.list().map((r) => r.id), [3, 4, 5]);
+    assert.deepEqual(
+      log.list().map((r) => r.id),
+      [3, 4, 5],
+    );
     assert.equal(log.size, 3);
   });
 

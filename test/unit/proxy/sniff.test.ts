@@ -5,7 +5,8 @@ import path from "node:path";
 import { firstBytesHex, sniff } from "../../../extension/core/proxy/sniff";
 
 const bytes = (s: string): Uint8Array => Buffer.from(s, "latin1");
-const fixture = (name: string): Buffer => readFileSync(path.join(__dirname, "../../fixtures/clienthello", `${name}.bin`));
+const fixture = (name: string): Buffer =>
+  readFileSync(path.join(__dirname, "../../fixtures/clienthello", `${name}.bin`));
 
 describe("sniff", () => {
   it("asks for more bytes when nothing has arrived", () => assert.equal(sniff(new Uint8Array(0)), "need-more"));
@@ -27,7 +28,8 @@ describe("sniff", () => {
   });
 
   it("recognises HTTP method tokens, including WebDAV and the h2c preface", () => {
-    for (const m of ["GET /", "POST /x", "OPTIONS *", "PROPFIND /", "PRI * HTTP/2.0", "M-SEARCH *"]) assert.equal(sniff(bytes(m)), "http", m);
+    for (const m of ["GET /", "POST /x", "OPTIONS *", "PROPFIND /", "PRI * HTTP/2.0", "M-SEARCH *"])
+      assert.equal(sniff(bytes(m)), "http", m);
   });
 
   it("waits while the bytes could still be a method", () => {
@@ -36,7 +38,8 @@ describe("sniff", () => {
   });
 
   it("calls lower-case, binary, SSH banners and overlong tokens unknown", () => {
-    for (const s of ["get /", "SSH-2.0-OpenSSH", "\x00\x01\x02", " GET", "ABCDEFGHIJKLMNOPQRSTUVWXYZ /"]) assert.equal(sniff(bytes(s)), "unknown", JSON.stringify(s));
+    for (const s of ["get /", "SSH-2.0-OpenSSH", "\x00\x01\x02", " GET", "ABCDEFGHIJKLMNOPQRSTUVWXYZ /"])
+      assert.equal(sniff(bytes(s)), "unknown", JSON.stringify(s));
   });
 
   it("reaches a verdict within 17 bytes for any input", () => {

@@ -22,12 +22,31 @@ export class OpensslLeafSource implements LeafSource {
   issued = 0;
 
   constructor() {
-    execFileSync("openssl", [
-      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-      "-keyout", path.join(this.dir, "root.key"), "-out", path.join(this.dir, "root.pem"),
-      "-subj", "/CN=Switchyard Test Root", "-days", "2",
-      "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-    ], { stdio: "ignore" });
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        path.join(this.dir, "root.key"),
+        "-out",
+        path.join(this.dir, "root.pem"),
+        "-subj",
+        "/CN=Switchyard Test Root",
+        "-days",
+        "2",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+      ],
+      { stdio: "ignore" },
+    );
     this.root = readFileSync(path.join(this.dir, "root.pem"), "utf8");
   }
 
@@ -72,11 +91,31 @@ export class OpensslLeafSource implements LeafSource {
     writeFileSync(`${base}.key`, keyPem);
     const san = net.isIP(name) ? `IP:${name}` : `DNS:${name}`;
     writeFileSync(`${base}.ext`, `subjectAltName=${san}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
-    execFileSync("openssl", ["req", "-new", "-key", `${base}.key`, "-subj", `/CN=${name}`, "-out", `${base}.csr`], { stdio: "ignore" });
-    execFileSync("openssl", [
-      "x509", "-req", "-in", `${base}.csr`, "-CA", path.join(this.dir, "root.pem"), "-CAkey", path.join(this.dir, "root.key"),
-      "-set_serial", `0x${randomBytes(8).toString("hex")}`, "-days", "2", "-extfile", `${base}.ext`, "-out", `${base}.pem`,
-    ], { stdio: "ignore" });
+    execFileSync("openssl", ["req", "-new", "-key", `${base}.key`, "-subj", `/CN=${name}`, "-out", `${base}.csr`], {
+      stdio: "ignore",
+    });
+    execFileSync(
+      "openssl",
+      [
+        "x509",
+        "-req",
+        "-in",
+        `${base}.csr`,
+        "-CA",
+        path.join(this.dir, "root.pem"),
+        "-CAkey",
+        path.join(this.dir, "root.key"),
+        "-set_serial",
+        `0x${randomBytes(8).toString("hex")}`,
+        "-days",
+        "2",
+        "-extfile",
+        `${base}.ext`,
+        "-out",
+        `${base}.pem`,
+      ],
+      { stdio: "ignore" },
+    );
     const certPem = readFileSync(`${base}.pem`, "utf8");
     const x509 = new X509Certificate(certPem);
     return {

@@ -1,0 +1,132 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+// @ts-expect-error: plain JS harness module
+import { freePort } from "../harness/codeServer.mjs";
+import { openWorkbench, panelFrame, runCommand, screenshot, setTheme, type Workbench } from "./workbench";
+
+const HOST = "my-awesome-service.test";
+
+/** curl, asynchronously: the dev server answering it lives in this same process. */
+function curl(port: number, ...args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile("curl", ["-sS", "--max-time", "10", "--resolve", `${HOST}:${port}:127.0.0.1`, ...args], (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+      resolve({ code, out: stdout + stderr });
+    });
+  });
+}
+
+describe("the Switchyard panel in the real workbench", () => {
+  let wb: Workbench;
+  let app: Server;
+  let port: number;
+  let hostsFile: string;
+
+  before(async () => {
+    app = await new Promise<Server>((resolve) => {
+      const s = createServer((req, res) => res.end(`hello from the dev server ${req.url}`));
+      s.listen(0, "127.0.0.1", () => resolve(s));
+    });
+    port = await freePort();
+    const appPort = (app.address() as { port: number }).port;
+    wb = await openWorkbench({
+      settings: {
+        "switchyard.proxy.listen": [`127.0.0.1:${port}`],
+        "switchyard.proxy.routes": [{ host: HOST, upstream: `http://127.0.0.1:${appPort}` }],
+      },
+    });
+    hostsFile = join(wb.work, "hosts");
+    writeFileSync(hostsFile, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n");
+    const settingsFile = join(wb.workspace, ".vscode", "settings.json");
+    const settings = JSON.parse(readFileSync(settingsFile, "utf8"));
+    writeFileSync(settingsFile, JSON.stringify({ ...settings, "switchyard.hosts.file": hostsFile }, null, 2));
+  });
+  after(async () => {
+    await wb?.close();
+    app?.close();
+  });
+
+  it("starts the proxy from the panel and shows the listener", async () => {
+    await runCommand(wb.page, "Switchyard: Open Panel");
+    const frame = panelFrame(wb.page);
+    await frame.locator('[data-testid="proxy-toggle"]').click();
+    await frame.locator('[data-testid="proxy-state"]', { hasText: /on|listening/i }).waitFor({ timeout: 30_000 });
+    await frame.locator("text=127.0.0.1").first().waitFor();
+    await screenshot(wb.page, "panel-bindings-light.png");
+  });
+
+  it("shows a curl request's handshake with its SNI and ALPN, and its details on click", async () => {
+    const root = join(wb.work, "ca", "root.pem");
+    const ok = await curl(port, "--cacert", root, "--http2", `https://${HOST}:${port}/from-curl`);
+    assert.equal(ok.code, 0, ok.out);
+    assert.match(ok.out, /hello from the dev server \/from-curl/);
+    const frame = panelFrame(wb.page);
+    await frame.locator('[data-testid="tab-handshakes"]').click();
+    const row = frame.locator('[data-testid="handshake-row"]', { hasText: HOST }).filter({ hasText: "h2" }).first();
+    await row.waitFor({ timeout: 15_000 });
+    await row.click();
+    const detail = frame.locator('[data-testid="handshake-detail"]');
+    await detail.locator(`text=${HOST}`).first().waitFor();
+    assert.match((await detail.textContent()) ?? "", /TLSv1\.3|TLS 1\.3/);
+    await frame.locator('[data-testid="handshake-timeline"]').waitFor();
+    await screenshot(wb.page, "panel-handshakes-light.png");
+  });
+
+  it("explains a client that does not trust the CA, with a button to trust it", async () => {
+    const refused = await curl(port, `https://${HOST}:${port}/untrusted`);
+    assert.notEqual(refused.code, 0, "curl without the root refuses the certificate");
+    const frame = panelFrame(wb.page);
+    const row = frame.locator('[data-testid="handshake-row"]', { hasText: /fail/i }).first();
+    await row.waitFor({ timeout: 15_000 });
+    await row.click();
+    const explanation = frame.locator('[data-testid="handshake-explanation"]');
+    await explanation.waitFor();
+    assert.match((await explanation.textContent()) ?? "", /trust/i);
+    await frame.locator('[data-testid="handshake-fix"]').waitFor();
+    await screenshot(wb.page, "panel-handshake-failure-light.png");
+  });
+
+  it("redirects plain HTTP on the same port, and the panel shows it", async () => {
+    const r = await curl(port, "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", `http://${HOST}:${port}/plain?q=1`);
+    assert.equal(r.out.trim(), `307 https://${HOST}:${port}/plain?q=1`);
+    await panelFrame(wb.page).locator('[data-testid="handshake-row"]', { hasText: /redirect/i }).first().waitFor({ timeout: 15_000 });
+  });
+
+  it("adds a host mapping from the panel after the user confirms the diff", async () => {
+    const frame = panelFrame(wb.page);
+    await frame.locator('[data-testid="tab-hosts"]').click();
+    await frame.locator('[data-testid="mapping-name"]').fill(HOST);
+    await frame.locator('[data-testid="mapping-add"]').click();
+    const dialog = wb.page.locator(".monaco-dialog-box");
+    await dialog.waitFor({ timeout: 15_000 });
+    assert.match((await dialog.textContent()) ?? "", new RegExp(`\\+ ?127\\.0\\.0\\.1\\s+${HOST.replace(/\./g, "\\.")}`));
+    await dialog.locator("a.monaco-button, button", { hasText: "Write Hosts File" }).click();
+    await frame.locator('[data-testid="mapping-remove"]').first().waitFor({ timeout: 15_000 });
+    const text = readFileSync(hostsFile, "utf8");
+    assert.ok(text.startsWith("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n"), "the lines outside the block are untouched");
+    assert.match(text, new RegExp(`127\\.0\\.0\\.1 ${HOST}`));
+    assert.match(text, new RegExp(`::1 ${HOST}`));
+    await screenshot(wb.page, "panel-hosts-light.png");
+  });
+
+  it("shows the CA and its trust state", async () => {
+    const frame = panelFrame(wb.page);
+    await frame.locator('[data-testid="tab-certificates"]').click();
+    await frame.locator("text=SHA-256").first().waitFor({ timeout: 15_000 });
+    await screenshot(wb.page, "panel-certificates-light.png");
+  });
+
+  it("looks native in the dark theme too", async () => {
+    await setTheme(wb, "Default Dark Modern");
+    const frame = panelFrame(wb.page);
+    for (const view of ["bindings", "handshakes", "certificates", "hosts"]) {
+      await frame.locator(`[data-testid="tab-${view}"]`).click();
+      await new Promise((r) => setTimeout(r, 300));
+      await screenshot(wb.page, `panel-${view}-dark.png`);
+    }
+  });
+});

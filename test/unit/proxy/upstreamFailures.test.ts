@@ -1,0 +1,124 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import https from "node:https";
+import net from "node:net";
+import { curl, echoUpstream, startProxy, testLeaves, type ProxyFixture } from "./harness";
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+describe("upstream failures and live updates", () => {
+  let f: ProxyFixture;
+  before(async () => {
+    f = await startProxy([], {}, { upstreamResponseMs: 800, upstreamConnectMs: 1000 });
+  });
+  after(() => f.close());
+
+  it("explains nothing listening, then works once the dev server is up (localhost on ::1 only)", async () => {
+    const port = await freePort();
+    await f.proxy.update(f.settings([{ host: "down.test", upstream: `http://localhost:${port}` }]));
+    const r = await curl(f, "down.test", ["-i", `https://down.test:${f.port}/`]);
+    assert.match(r.stdout, /^HTTP\/2 502/);
+    assert.match(r.stdout, /nothing is listening on \[::1\]:\d+ or 127\.0\.0\.1:\d+: is the dev server running\?/);
+    const late = http.createServer((_q, s) => s.end("up now"));
+    await new Promise<void>((res) => late.listen(port, "::1", res));
+    const r2 = await curl(f, "down.test", [`https://down.test:${f.port}/`]);
+    assert.equal(r2.stdout, "up now");
+    late.close();
+  });
+
+  it("says the route should be https:// when the upstream answers with TLS", async () => {
+    const leaf = await testLeaves().leafFor("localhost");
+    const tlsUp = https.createServer({ cert: leaf.chainPem, key: leaf.keyPem }, (_q, s) => s.end("secret"));
+    await new Promise<void>((r) => tlsUp.listen(0, "127.0.0.1", r));
+    const port = (tlsUp.address() as net.AddressInfo).port;
+    await f.proxy.update(
+      f.settings([
+        { host: "mismatch.test", upstream: `http://127.0.0.1:${port}` },
+        { host: "fixed.test", upstream: `https://localhost:${port}` },
+      ]),
+    );
+    const r = await curl(f, "mismatch.test", ["--http1.1", `https://mismatch.test:${f.port}/`]);
+    assert.match(r.stdout, /should say https:\/\/|closed the connection without answering/);
+    const ok = await curl(f, "fixed.test", [`https://fixed.test:${f.port}/`]);
+    assert.equal(ok.stdout, "secret", "the Switchyard root is trusted for https upstreams");
+    tlsUp.close();
+  });
+
+  it("says the route should be http:// when an https route reaches a plain server", async () => {
+    const up = await echoUpstream();
+    await f.proxy.update(f.settings([{ host: "plainup.test", upstream: `https://127.0.0.1:${up.port}` }]));
+    const r = await curl(f, "plainup.test", ["--http1.1", `https://plainup.test:${f.port}/`]);
+    assert.match(r.stdout, /should say http:\/\/ instead of https:\/\//);
+    up.server.close();
+  });
+
+  it("answers 504 when the upstream does not answer in time", async () => {
+    const slow = http.createServer(() => {});
+    await new Promise<void>((r) => slow.listen(0, "127.0.0.1", r));
+    await f.proxy.update(
+      f.settings([{ host: "slow.test", upstream: `http://127.0.0.1:${(slow.address() as net.AddressInfo).port}` }]),
+    );
+    const r = await curl(f, "slow.test", ["--http1.1", "-i", `https://slow.test:${f.port}/`]);
+    assert.match(r.stdout, /^HTTP\/1\.1 504/);
+    slow.closeAllConnections();
+    slow.close();
+  });
+
+  it("resets the client when the upstream dies mid-response, and records why", async () => {
+    const dying = http.createServer((_q, s) => {
+      s.writeHead(200, { "content-length": "100000" });
+      s.write("x".repeat(1000));
+      setTimeout(() => s.socket?.destroy(), 50);
+    });
+    await new Promise<void>((r) => dying.listen(0, "127.0.0.1", r));
+    await f.proxy.update(
+      f.settings([{ host: "dying.test", upstream: `http://127.0.0.1:${(dying.address() as net.AddressInfo).port}` }]),
+    );
+    const r = await curl(f, "dying.test", ["--http1.1", `https://dying.test:${f.port}/`]);
+    assert.notEqual(r.code, 0, "curl sees a short body, not a clean end");
+    const rec = f.proxy.records
+      .list()
+      .reverse()
+      .find((x) => x.requests.some((q) => q.host?.startsWith("dying.test")));
+    assert.match(rec?.outcome.kind === "failed" ? rec.outcome.explanation : "", /in the middle of its response/);
+    dying.close();
+  });
+
+  it("detects a route that points back at the proxy (508)", async () => {
+    await f.proxy.update(f.settings([{ host: "loop.test", upstream: `https://127.0.0.1:${f.port}` }]));
+    const r = await curl(f, "loop.test", ["-i", `https://loop.test:${f.port}/`]);
+    assert.match(r.stdout, /^HTTP\/2 508/);
+  });
+
+  it("keeps requests in flight across a settings update", async () => {
+    let arrived = 0;
+    let allArrived: () => void = () => {};
+    const three = new Promise<void>((r) => (allArrived = r));
+    const a = http.createServer((_q, s) => {
+      if (++arrived === 3) allArrived();
+      setTimeout(() => s.end("from-a"), 300);
+    });
+    const b = http.createServer((_q, s) => s.end("from-b"));
+    await Promise.all([a, b].map((s) => new Promise<void>((r) => s.listen(0, "127.0.0.1", r))));
+    const url = (s: http.Server): string => `http://127.0.0.1:${(s.address() as net.AddressInfo).port}`;
+    await f.proxy.update(f.settings([{ host: "live.test", upstream: url(a) }]));
+    const inFlight = Promise.all([1, 2, 3].map(() => curl(f, "live.test", [`https://live.test:${f.port}/`])));
+    await three;
+    await f.proxy.update(f.settings([{ host: "live.test", upstream: url(b) }]));
+    const after = await curl(f, "live.test", [`https://live.test:${f.port}/`]);
+    assert.deepEqual(
+      (await inFlight).map((r) => r.stdout),
+      ["from-a", "from-a", "from-a"],
+    );
+    assert.equal(after.stdout, "from-b");
+    a.close();
+    b.close();
+  });
+});
