@@ -3,11 +3,28 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 const nodeGlobals = {
-  process: "readonly", console: "readonly", Buffer: "readonly", setTimeout: "readonly", clearTimeout: "readonly",
-  setInterval: "readonly", clearInterval: "readonly", setImmediate: "readonly", URL: "readonly", URLSearchParams: "readonly",
-  fetch: "readonly", AbortController: "readonly", AbortSignal: "readonly", performance: "readonly", require: "readonly",
-  __dirname: "readonly", module: "readonly", TextEncoder: "readonly", TextDecoder: "readonly", structuredClone: "readonly",
-  queueMicrotask: "readonly", globalThis: "readonly",
+  process: "readonly",
+  console: "readonly",
+  Buffer: "readonly",
+  setTimeout: "readonly",
+  clearTimeout: "readonly",
+  setInterval: "readonly",
+  clearInterval: "readonly",
+  setImmediate: "readonly",
+  URL: "readonly",
+  URLSearchParams: "readonly",
+  fetch: "readonly",
+  AbortController: "readonly",
+  AbortSignal: "readonly",
+  performance: "readonly",
+  require: "readonly",
+  __dirname: "readonly",
+  module: "readonly",
+  TextEncoder: "readonly",
+  TextDecoder: "readonly",
+  structuredClone: "readonly",
+  queueMicrotask: "readonly",
+  globalThis: "readonly",
 };
 
 export default tseslint.config(
@@ -17,7 +34,10 @@ export default tseslint.config(
   {
     languageOptions: { globals: nodeGlobals },
     rules: {
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" },
+      ],
       "@typescript-eslint/no-require-imports": "off",
       "no-empty": ["error", { allowEmptyCatch: true }],
     },
@@ -26,14 +46,33 @@ export default tseslint.config(
     files: ["extension/core/**/*.ts", "extension/cli/**/*.ts", "extension/cli.ts"],
     rules: {
       "@typescript-eslint/no-explicit-any": "error",
-      "no-restricted-imports": ["error", { paths: [{ name: "vscode", message: "The core and the CLI never import vscode: keep it in extension/vscode/." }] }],
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            { name: "vscode", message: "The core and the CLI never import vscode: keep it in extension/vscode/." },
+          ],
+        },
+      ],
     },
   },
   {
     files: ["webview/**/*.ts"],
-    languageOptions: { globals: { window: "readonly", document: "readonly", HTMLElement: "readonly", requestAnimationFrame: "readonly" } },
+    languageOptions: {
+      globals: { window: "readonly", document: "readonly", HTMLElement: "readonly", requestAnimationFrame: "readonly" },
+    },
     rules: {
-      "no-restricted-imports": ["error", { patterns: [{ group: ["node:*", "../extension/**"], message: "The webview runs in a browser: no Node APIs, talk through webview/protocol.ts." }] }],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["node:*", "../extension/**"],
+              message: "The webview runs in a browser: no Node APIs, talk through webview/protocol.ts.",
+            },
+          ],
+        },
+      ],
     },
   },
 );

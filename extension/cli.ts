@@ -40,7 +40,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   }
   const command = COMMANDS.find((c) => c.name === first);
   if (!command) {
-    io.stderr(`switchyard: unknown command "${first}"\nRun "switchyard --help" to see the commands: ${COMMANDS.map((c) => c.name).join(", ")}.\n`);
+    io.stderr(
+      `switchyard: unknown command "${first}"\nRun "switchyard --help" to see the commands: ${COMMANDS.map((c) => c.name).join(", ")}.\n`,
+    );
     return 2;
   }
   if (rest.includes("-h") || rest.includes("--help")) {

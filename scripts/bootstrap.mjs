@@ -37,7 +37,9 @@ function systemPackages() {
   const isRoot = process.getuid?.() === 0;
   const hasApt = existsSync("/usr/bin/apt-get");
   if (!isRoot || !hasApt || process.env.SWITCHYARD_NO_APT) {
-    console.warn(`switchyard: missing system packages: ${missing.join(" ")}\n  install them with: sudo apt-get update && sudo apt-get install -y ${missing.join(" ")}`);
+    console.warn(
+      `switchyard: missing system packages: ${missing.join(" ")}\n  install them with: sudo apt-get update && sudo apt-get install -y ${missing.join(" ")}`,
+    );
     return;
   }
   console.log(`switchyard: installing system packages: ${missing.join(" ")}`);

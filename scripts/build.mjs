@@ -22,16 +22,34 @@ const common = {
   define: { __SWITCHYARD_VERSION__: JSON.stringify(version) },
 };
 
+// The extension's engines (CA with node-forge, proxy, hosts editor) live in dist/engines.js and are
+// loaded on first use, so activation parses only the adapter (see extension/vscode/engines.ts).
+const enginesExternal = {
+  name: "engines-external",
+  setup(build) {
+    build.onResolve({ filter: /\/core\/engines$/ }, () => ({ path: "./engines.js", external: true }));
+  },
+};
+
 /** @type {import("esbuild").BuildOptions[]} */
 const builds = [
   {
     ...common,
-    entryPoints: { extension: "extension/vscode/activate.ts", cli: "extension/cli.ts" },
+    entryPoints: { extension: "extension/vscode/activate.ts" },
     outdir: "dist",
     platform: "node",
     format: "cjs",
     target: "node20",
     external: ["vscode"],
+    plugins: [enginesExternal],
+  },
+  {
+    ...common,
+    entryPoints: { engines: "extension/core/engines.ts", cli: "extension/cli.ts" },
+    outdir: "dist",
+    platform: "node",
+    format: "cjs",
+    target: "node20",
   },
   {
     ...common,

@@ -19,23 +19,52 @@ function run(cmd, args) {
 run("npm", ["run", "--silent", "package"]);
 const vsix = join(repoRoot, "dist", "switchyard.vsix");
 
-const hasDesktopCode = spawnSync("sh", ["-c", "command -v code"], { encoding: "utf8" }).status === 0 && !process.env.SWITCHYARD_NO_DESKTOP;
+const hasDesktopCode =
+  spawnSync("sh", ["-c", "command -v code"], { encoding: "utf8" }).status === 0 && !process.env.SWITCHYARD_NO_DESKTOP;
 if (hasDesktopCode) {
   console.log("Launching desktop VS Code with the extension under development…");
   run("code", ["--extensionDevelopmentPath", repoRoot, workspace]);
 } else {
   const pkg = ensureCodeServer();
   const state = join(repoRoot, ".switchyard-dev");
-  const dirs = { userData: join(state, "user-data"), serverData: join(state, "server-data"), extensions: join(state, "extensions") };
+  const dirs = {
+    userData: join(state, "user-data"),
+    serverData: join(state, "server-data"),
+    extensions: join(state, "extensions"),
+  };
   mkdirSync(join(dirs.userData, "User"), { recursive: true });
-  writeFileSync(join(dirs.userData, "User", "settings.json"), JSON.stringify({ "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off" }, null, 2));
+  writeFileSync(
+    join(dirs.userData, "User", "settings.json"),
+    JSON.stringify({ "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off" }, null, 2),
+  );
   const server = join(pkg, "lib", "vscode", "out", "server-main.js");
-  const common = ["--user-data-dir", dirs.userData, "--server-data-dir", dirs.serverData, "--extensions-dir", dirs.extensions];
-  const install = spawnSync(node24, [server, ...common, "--accept-server-license-terms", "--install-extension", vsix, "--force"], { stdio: "inherit" });
+  const common = [
+    "--user-data-dir",
+    dirs.userData,
+    "--server-data-dir",
+    dirs.serverData,
+    "--extensions-dir",
+    dirs.extensions,
+  ];
+  const install = spawnSync(
+    node24,
+    [server, ...common, "--accept-server-license-terms", "--install-extension", vsix, "--force"],
+    { stdio: "inherit" },
+  );
   if (install.status !== 0) throw new Error(`installing ${vsix} into the VS Code server failed`);
   const child = spawn(
     node24,
-    [server, ...common, "--host", "127.0.0.1", "--port", String(port), "--without-connection-token", "--accept-server-license-terms", "--disable-telemetry"],
+    [
+      server,
+      ...common,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--without-connection-token",
+      "--accept-server-license-terms",
+      "--disable-telemetry",
+    ],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`;
@@ -44,7 +73,9 @@ if (hasDesktopCode) {
     if (process.env.SWITCHYARD_VERBOSE) process.stdout.write(chunk);
     if (!announced && /Extension host agent listening|Server bound to/.test(String(chunk))) {
       announced = true;
-      console.log(`\nSwitchyard is running in VS Code at:\n\n  ${url}\n\nOpen it in a browser (Ctrl+C stops the server).`);
+      console.log(
+        `\nSwitchyard is running in VS Code at:\n\n  ${url}\n\nOpen it in a browser (Ctrl+C stops the server).`,
+      );
     }
   });
   const stop = () => child.kill("SIGTERM");

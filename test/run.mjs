@@ -19,7 +19,11 @@ const started = Date.now();
 
 function run(cmd, args, { env = {}, capture = false } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: capture ? ["ignore", "pipe", "pipe"] : "inherit" });
+    const child = spawn(cmd, args, {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: capture ? ["ignore", "pipe", "pipe"] : "inherit",
+    });
     let out = "";
     if (capture) {
       child.stdout.on("data", (d) => (out += d));
@@ -65,11 +69,14 @@ async function nodeTests(label, files, extraEnv = {}) {
   const { code } = await run(
     process.execPath,
     [
-      "--import", "tsx",
+      "--import",
+      "tsx",
       "--test",
       "--test-concurrency=1",
-      "--test-reporter=spec", "--test-reporter-destination=stdout",
-      "--test-reporter=tap", `--test-reporter-destination=${tap}`,
+      "--test-reporter=spec",
+      "--test-reporter-destination=stdout",
+      "--test-reporter=tap",
+      `--test-reporter-destination=${tap}`,
       ...files.map((f) => relative(repoRoot, f)),
     ],
     { env: extraEnv },
@@ -100,8 +107,21 @@ if (selected.includes("static")) {
   for (const [name, args] of [
     ["typecheck extension, tests, bench", [tsc, "-p", "tsconfig.json", "--noEmit"]],
     ["typecheck webview", [tsc, "-p", "webview/tsconfig.json", "--noEmit"]],
-    ["eslint", [join(repoRoot, "node_modules", "eslint", "bin", "eslint.js"), "extension", "webview", "test", "bench", "scripts"]],
-    ["prettier --check", [join(repoRoot, "node_modules", "prettier", "bin", "prettier.cjs"), "--check", "--log-level=warn", "."]],
+    [
+      "eslint",
+      [
+        join(repoRoot, "node_modules", "eslint", "bin", "eslint.js"),
+        "extension",
+        "webview",
+        "test",
+        "bench",
+        "scripts",
+      ],
+    ],
+    [
+      "prettier --check",
+      [join(repoRoot, "node_modules", "prettier", "bin", "prettier.cjs"), "--check", "--log-level=warn", "."],
+    ],
   ]) {
     const { code, out } = await run(process.execPath, args, { capture: true });
     if (code !== 0) console.log(out);

@@ -47,7 +47,18 @@ export function parseCommandArgs<O extends OptionSpec>(
   command: string,
   argv: string[],
   options: O,
-): { values: { [K in keyof O]?: O[K] extends { multiple: true } ? (O[K] extends { type: "string" } ? string[] : boolean[]) : O[K] extends { type: "string" } ? string : boolean }; positionals: string[] } {
+): {
+  values: {
+    [K in keyof O]?: O[K] extends { multiple: true }
+      ? O[K] extends { type: "string" }
+        ? string[]
+        : boolean[]
+      : O[K] extends { type: "string" }
+        ? string
+        : boolean;
+  };
+  positionals: string[];
+} {
   try {
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
     return { values: values as never, positionals };

@@ -254,7 +254,13 @@ function flatten(input: unknown, prefix = ""): Raw {
   for (const [k, v] of Object.entries(input as Raw)) {
     const key = prefix ? `${prefix}.${k}` : k;
     const isLeafKey = /^switchyard\.(hosts|ca|proxy)\.[A-Za-z]+$/.test(key);
-    if (!isLeafKey && typeof v === "object" && v !== null && !Array.isArray(v) && (key === "switchyard" || key.split(".").length < 3)) {
+    if (
+      !isLeafKey &&
+      typeof v === "object" &&
+      v !== null &&
+      !Array.isArray(v) &&
+      (key === "switchyard" || key.split(".").length < 3)
+    ) {
       Object.assign(out, flatten(v, key));
     } else {
       out[key] = v;

@@ -7,10 +7,11 @@ import { join } from "node:path";
 import * as vscode from "vscode";
 import type { TrustOutcome } from "../core/ca";
 import { runElevated } from "./elevate";
+import { engines, type Engines } from "./engines";
 import type { SwitchyardSession } from "./session";
 
-async function caCore(): Promise<typeof import("../core/ca")> {
-  return import("../core/ca");
+async function caCore(): Promise<Engines["ca"]> {
+  return (await engines()).ca;
 }
 
 /** Untrusted workspaces may not change trust silently: ask first (the palette is the user's own act, the panel too). */
@@ -32,7 +33,11 @@ export async function createCa(session: SwitchyardSession, log: vscode.LogOutput
   if (s.unconstrained) {
     const ok = await vscode.window.showWarningMessage(
       "switchyard.ca.unconstrained is on: the new CA can sign certificates for ANY name, including real sites.",
-      { modal: true, detail: "If its key leaked, it could impersonate every site on machines that trust it. Use it only to test a production name." },
+      {
+        modal: true,
+        detail:
+          "If its key leaked, it could impersonate every site on machines that trust it. Use it only to test a production name.",
+      },
       "Create Unconstrained CA",
     );
     if (ok !== "Create Unconstrained CA") return;
@@ -41,7 +46,11 @@ export async function createCa(session: SwitchyardSession, log: vscode.LogOutput
   if (state === "complete") {
     const answer = await vscode.window.showWarningMessage(
       `A local CA already exists in ${dir}.`,
-      { modal: true, detail: "Replacing it moves the old one aside; clients that trusted it must trust the new root. Do this to widen or narrow the permitted names." },
+      {
+        modal: true,
+        detail:
+          "Replacing it moves the old one aside; clients that trusted it must trust the new root. Do this to widen or narrow the permitted names.",
+      },
       "Replace CA",
     );
     if (answer !== "Replace CA") return;
@@ -56,27 +65,38 @@ export async function createCa(session: SwitchyardSession, log: vscode.LogOutput
     force,
   });
   session.forgetCa();
-  log.info(`created the local CA in ${result.dir}: ${result.rootSubject}${result.movedAside ? ` (old one moved to ${result.movedAside})` : ""}`);
+  log.info(
+    `created the local CA in ${result.dir}: ${result.rootSubject}${result.movedAside ? ` (old one moved to ${result.movedAside})` : ""}`,
+  );
   // Not awaited: the command finishes when the CA exists, whether or not the user answers.
-  void vscode.window.showInformationMessage(`Switchyard created the local CA "${result.rootSubject}".`, "Trust Local CA").then((next) => {
-    if (next === "Trust Local CA") void vscode.commands.executeCommand("switchyard.trustCa");
-  });
+  void vscode.window
+    .showInformationMessage(`Switchyard created the local CA "${result.rootSubject}".`, "Trust Local CA")
+    .then((next) => {
+      if (next === "Trust Local CA") void vscode.commands.executeCommand("switchyard.trustCa");
+    });
 }
 
 function summarize(outcomes: TrustOutcome[]): string {
   return outcomes
     .filter((o) => o.available)
-    .map((o) => `${o.description || o.store}: ${o.trusted ? "trusted" : `not trusted${o.error ? ` (${o.error})` : ""}`}`)
+    .map(
+      (o) => `${o.description || o.store}: ${o.trusted ? "trusted" : `not trusted${o.error ? ` (${o.error})` : ""}`}`,
+    )
     .join("\n");
 }
 
-async function changeTrust(session: SwitchyardSession, log: vscode.LogOutputChannel, install: boolean): Promise<TrustOutcome[]> {
+async function changeTrust(
+  session: SwitchyardSession,
+  log: vscode.LogOutputChannel,
+  install: boolean,
+): Promise<TrustOutcome[]> {
   const core = await caCore();
   const { ca } = await session.openCa();
   const root = core.rootCertificate(ca.rootPem(), join(session.caDirectory(), core.CA_FILES.root));
   const stores = core.trustStoresFor(core.defaultTrustContext());
   let outcomes = await (install ? core.installRoot(stores, root) : core.uninstallRoot(stores, root));
-  for (const o of outcomes) log.info(`trust: ${o.store}: ${o.trusted ? "trusted" : "not trusted"}${o.error ? ` (${o.error})` : ""}`);
+  for (const o of outcomes)
+    log.info(`trust: ${o.store}: ${o.trusted ? "trusted" : "not trusted"}${o.error ? ` (${o.error})` : ""}`);
   const needsRoot = outcomes.filter((o) => o.elevation);
   if (needsRoot.length > 0) {
     const verb = install ? "Trust" : "Untrust";
@@ -87,7 +107,10 @@ async function changeTrust(session: SwitchyardSession, log: vscode.LogOutputChan
     );
     if (answer) {
       const cli = vscode.Uri.joinPath(vscode.Uri.file(__dirname), "cli.js").fsPath;
-      await runElevated([process.execPath, cli, "ca", install ? "trust" : "untrust", "--ca-dir", session.caDirectory()], { ELECTRON_RUN_AS_NODE: "1" });
+      await runElevated(
+        [process.execPath, cli, "ca", install ? "trust" : "untrust", "--ca-dir", session.caDirectory()],
+        { ELECTRON_RUN_AS_NODE: "1" },
+      );
       outcomes = await core.trustStatus(stores, root);
     }
   }
@@ -95,24 +118,36 @@ async function changeTrust(session: SwitchyardSession, log: vscode.LogOutputChan
   return outcomes;
 }
 
-export async function trustCa(session: SwitchyardSession, log: vscode.LogOutputChannel): Promise<TrustOutcome[] | undefined> {
-  if (!(await confirmIfUntrusted("Install Switchyard's root certificate into this machine's trust stores"))) return undefined;
+export async function trustCa(
+  session: SwitchyardSession,
+  log: vscode.LogOutputChannel,
+): Promise<TrustOutcome[] | undefined> {
+  if (!(await confirmIfUntrusted("Install Switchyard's root certificate into this machine's trust stores")))
+    return undefined;
   const outcomes = await changeTrust(session, log, true);
   const failed = outcomes.filter((o) => o.available && !o.trusted);
   const text = summarize(outcomes);
-  if (failed.length > 0) void vscode.window.showWarningMessage(`Switchyard: some stores do not trust the CA yet.\n${text}`);
+  if (failed.length > 0)
+    void vscode.window.showWarningMessage(`Switchyard: some stores do not trust the CA yet.\n${text}`);
   else void vscode.window.showInformationMessage(`Switchyard: the local CA is trusted.\n${text}`);
   return outcomes;
 }
 
 export async function untrustCa(session: SwitchyardSession, log: vscode.LogOutputChannel): Promise<TrustOutcome[]> {
   const outcomes = await changeTrust(session, log, false);
-  void vscode.window.showInformationMessage(`Switchyard: removed the local CA from the trust stores.\n${summarize(outcomes)}`);
+  void vscode.window.showInformationMessage(
+    `Switchyard: removed the local CA from the trust stores.\n${summarize(outcomes)}`,
+  );
   return outcomes;
 }
 
 /** Issues a certificate and writes NAME.pem / NAME-key.pem (and optionally a .p12) into the workspace. */
-export async function exportCertificate(session: SwitchyardSession, log: vscode.LogOutputChannel, names?: string[], withP12 = false): Promise<string | undefined> {
+export async function exportCertificate(
+  session: SwitchyardSession,
+  log: vscode.LogOutputChannel,
+  names?: string[],
+  withP12 = false,
+): Promise<string | undefined> {
   const core = await caCore();
   const input =
     names ??
@@ -134,10 +169,23 @@ export async function exportCertificate(session: SwitchyardSession, log: vscode.
   const files = core.writeLeafPem(leaf, outDir);
   let p12: string | undefined;
   if (withP12) {
-    const password = await vscode.window.showInputBox({ title: "PKCS#12 password", password: true, prompt: "Kestrel and Java ask for it" });
+    const password = await vscode.window.showInputBox({
+      title: "PKCS#12 password",
+      password: true,
+      prompt: "Kestrel and Java ask for it",
+    });
     if (password) {
       p12 = join(outDir, `${core.leafFileBase(input[0] ?? "cert")}.p12`);
-      writeFileSync(p12, await core.exportPkcs12({ chainPem: leaf.chainPem, keyPem: leaf.keyPem, password, friendlyName: input[0] ?? "switchyard" }), { mode: 0o600 });
+      writeFileSync(
+        p12,
+        await core.exportPkcs12({
+          chainPem: leaf.chainPem,
+          keyPem: leaf.keyPem,
+          password,
+          friendlyName: input[0] ?? "switchyard",
+        }),
+        { mode: 0o600 },
+      );
     }
   }
   log.info(`issued ${input.join(", ")} into ${outDir}`);
@@ -153,7 +201,10 @@ export async function exportCertificate(session: SwitchyardSession, log: vscode.
 export async function showCaStatus(session: SwitchyardSession): Promise<void> {
   const view = await session.caSnapshot();
   if (!view.exists) {
-    const answer = await vscode.window.showInformationMessage(view.error ?? `There is no local CA in ${view.directory} yet.`, "Create Local CA");
+    const answer = await vscode.window.showInformationMessage(
+      view.error ?? `There is no local CA in ${view.directory} yet.`,
+      "Create Local CA",
+    );
     if (answer) await vscode.commands.executeCommand("switchyard.createCa");
     return;
   }
@@ -167,10 +218,15 @@ export async function showCaStatus(session: SwitchyardSession): Promise<void> {
     `- Name constraints: ${view.constrained ? (view.permitted ?? []).join(", ") : "none (unconstrained)"}`,
     ``,
     `## Trust`,
-    ...view.trust.map((t) => `- ${t.store}: ${!t.available ? "not on this machine" : t.trusted ? "trusted" : "not trusted"}${t.detail ? ` (${t.detail})` : ""}`),
+    ...view.trust.map(
+      (t) =>
+        `- ${t.store}: ${!t.available ? "not on this machine" : t.trusted ? "trusted" : "not trusted"}${t.detail ? ` (${t.detail})` : ""}`,
+    ),
     ``,
     `## Issued certificates`,
-    ...(view.leaves.length === 0 ? ["(none yet)"] : view.leaves.map((l) => `- ${l.names.join(", ")} until ${l.notAfter}`)),
+    ...(view.leaves.length === 0
+      ? ["(none yet)"]
+      : view.leaves.map((l) => `- ${l.names.join(", ")} until ${l.notAfter}`)),
   ];
   const doc = await vscode.workspace.openTextDocument({ language: "markdown", content: lines.join("\n") });
   await vscode.window.showTextDocument(doc, { preview: true });

@@ -5,6 +5,7 @@
 import * as vscode from "vscode";
 import type { WebviewMessage } from "../../webview/protocol";
 import { createCa, exportCertificate, showCaStatus, trustCa, untrustCa } from "./caActions";
+import { engines } from "./engines";
 import { addHostMapping, removeHostMapping, showHostsFile, syncHosts } from "./hostsActions";
 import type { PanelHost } from "./panelHost";
 import type { SwitchyardSession } from "./session";
@@ -19,7 +20,8 @@ export interface CommandContext {
 type Command = (ctx: CommandContext, ...args: unknown[]) => unknown;
 
 const asString = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
-const asStrings = (v: unknown): string[] | undefined => (Array.isArray(v) && v.every((x) => typeof x === "string") ? v : undefined);
+const asStrings = (v: unknown): string[] | undefined =>
+  Array.isArray(v) && v.every((x) => typeof x === "string") ? v : undefined;
 
 async function pickRouteUrl(ctx: CommandContext): Promise<string | undefined> {
   const routes = ctx.session.statusBarState().routes;
@@ -28,13 +30,20 @@ async function pickRouteUrl(ctx: CommandContext): Promise<string | undefined> {
     return undefined;
   }
   if (routes.length === 1) return routes[0]?.url;
-  return (await vscode.window.showQuickPick(routes.map((r) => ({ label: r.url, description: `→ ${r.upstream}` }))))?.label;
+  return (await vscode.window.showQuickPick(routes.map((r) => ({ label: r.url, description: `→ ${r.upstream}` }))))
+    ?.label;
 }
 
 async function probe(ctx: CommandContext, url?: string): Promise<string | undefined> {
-  const target = url ?? (await vscode.window.showInputBox({ title: "Probe URL", prompt: "What does the port behind this URL speak?", value: ctx.session.statusBarState().routes[0]?.url ?? "https://my-awesome-service.test:8443/" }));
+  const target =
+    url ??
+    (await vscode.window.showInputBox({
+      title: "Probe URL",
+      prompt: "What does the port behind this URL speak?",
+      value: ctx.session.statusBarState().routes[0]?.url ?? "https://my-awesome-service.test:8443/",
+    }));
   if (!target) return undefined;
-  const [{ probeUrl }, { formatProbeReport }] = await Promise.all([import("../core/net/probe"), import("../cli/probe")]);
+  const { probeUrl, formatProbeReport } = await engines();
   const extraCaPem = await ctx.session
     .openCa()
     .then(({ ca }) => ca.rootPem())
@@ -55,8 +64,10 @@ const COMMANDS: Record<string, Command> = {
   "switchyard.startProxy": (ctx) => ctx.session.startProxy(),
   "switchyard.stopProxy": (ctx) => ctx.session.stopProxy(),
   "switchyard.toggleProxy": (ctx) => ctx.session.toggleProxy(),
-  "switchyard.addHostMapping": (ctx, name, addresses) => addHostMapping(ctx.session.currentSettings, ctx.log, asString(name), asStrings(addresses)),
-  "switchyard.removeHostMapping": (ctx, name) => removeHostMapping(ctx.session.currentSettings, ctx.log, asString(name)),
+  "switchyard.addHostMapping": (ctx, name, addresses) =>
+    addHostMapping(ctx.session.currentSettings, ctx.log, asString(name), asStrings(addresses)),
+  "switchyard.removeHostMapping": (ctx, name) =>
+    removeHostMapping(ctx.session.currentSettings, ctx.log, asString(name)),
   "switchyard.showHostsFile": (ctx) => showHostsFile(ctx.session.currentSettings),
   "switchyard.syncHosts": (ctx) => syncHosts(ctx.session.currentSettings, ctx.log),
   "switchyard.createCa": (ctx) => createCa(ctx.session, ctx.log),
@@ -93,7 +104,8 @@ export async function runPanelAction(message: WebviewMessage): Promise<void> {
       await vscode.commands.executeCommand("switchyard.probeUrl", message.url);
       return;
     case "action":
-      if (message.action === "openSettings") await vscode.commands.executeCommand("workbench.action.openSettings", "switchyard");
+      if (message.action === "openSettings")
+        await vscode.commands.executeCommand("workbench.action.openSettings", "switchyard");
       else await vscode.commands.executeCommand(`switchyard.${message.action}`);
       return;
   }

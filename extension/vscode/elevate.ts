@@ -7,7 +7,8 @@ const SAFE_ARG = /^[A-Za-z0-9 /\\._:=@+-]+$/;
 
 export async function runElevated(argv: string[], env?: Record<string, string>, name = "Switchyard"): Promise<void> {
   for (const a of argv) {
-    if (!SAFE_ARG.test(a)) throw new Error(`refusing to run an elevated command with the argument ${JSON.stringify(a)}`);
+    if (!SAFE_ARG.test(a))
+      throw new Error(`refusing to run an elevated command with the argument ${JSON.stringify(a)}`);
   }
   const sudo = await import("@vscode/sudo-prompt");
   const command = argv.map((a) => (a.includes(" ") ? `"${a}"` : a)).join(" ");

@@ -8,9 +8,10 @@ import type { HostsEdit, HostsState } from "../core/hosts";
 import type { SwitchyardSettings } from "../core/settings";
 import type { HostsView } from "../../webview/protocol";
 import { runElevated } from "./elevate";
+import { engines, type Engines } from "./engines";
 
-async function hostsCore(): Promise<typeof import("../core/hosts")> {
-  return import("../core/hosts");
+async function hostsCore(): Promise<Engines["hosts"]> {
+  return (await engines()).hosts;
 }
 
 /** Reads the hosts file into the panel's view model; never throws (errors go into the view). */
@@ -34,7 +35,11 @@ export async function hostsView(settings: SwitchyardSettings): Promise<HostsView
  * Plans `edit`, shows the diff in a modal and applies it when the user agrees. Returns false when
  * nothing was written (no change, or the user said no).
  */
-export async function editHosts(edit: HostsEdit, settings: SwitchyardSettings, log: vscode.LogOutputChannel): Promise<boolean> {
+export async function editHosts(
+  edit: HostsEdit,
+  settings: SwitchyardSettings,
+  log: vscode.LogOutputChannel,
+): Promise<boolean> {
   const core = await hostsCore();
   const options = { path: settings.hosts.file };
   const plan = await core.planHostsEdit(edit, options);
@@ -43,7 +48,9 @@ export async function editHosts(edit: HostsEdit, settings: SwitchyardSettings, l
     void vscode.window.showInformationMessage(`Switchyard: ${plan.path} already has that; nothing to change.`);
     return false;
   }
-  const trustNote = vscode.workspace.isTrusted ? "" : "\n\nThis workspace is not trusted: check the change before you allow it.";
+  const trustNote = vscode.workspace.isTrusted
+    ? ""
+    : "\n\nThis workspace is not trusted: check the change before you allow it.";
   const answer = await vscode.window.showWarningMessage(
     `Switchyard will change ${plan.path}`,
     { modal: true, detail: `${core.formatDiff(plan.diff)}${trustNote}` },
@@ -52,7 +59,9 @@ export async function editHosts(edit: HostsEdit, settings: SwitchyardSettings, l
   if (answer !== "Write Hosts File") return false;
   try {
     const result = await core.applyHostsPlan(plan, options);
-    log.info(`hosts: wrote ${result.path} (${result.method}${result.reapplied ? ", re-applied over a newer file" : ""})`);
+    log.info(
+      `hosts: wrote ${result.path} (${result.method}${result.reapplied ? ", re-applied over a newer file" : ""})`,
+    );
   } catch (e) {
     if (!(e instanceof core.HostsFileNotWritableError)) throw e;
     const copy = await core.prepareElevatedCopy(plan, options);
@@ -73,7 +82,12 @@ export async function editHosts(edit: HostsEdit, settings: SwitchyardSettings, l
 }
 
 /** Asks for a hostname (and optionally addresses) and adds the mapping. */
-export async function addHostMapping(settings: SwitchyardSettings, log: vscode.LogOutputChannel, name?: string, addresses?: string[]): Promise<boolean> {
+export async function addHostMapping(
+  settings: SwitchyardSettings,
+  log: vscode.LogOutputChannel,
+  name?: string,
+  addresses?: string[],
+): Promise<boolean> {
   const core = await hostsCore();
   const picked =
     name ??
@@ -107,7 +121,11 @@ export async function addHostMapping(settings: SwitchyardSettings, log: vscode.L
 }
 
 /** Lets the user pick one of Switchyard's mappings and removes it. */
-export async function removeHostMapping(settings: SwitchyardSettings, log: vscode.LogOutputChannel, name?: string): Promise<boolean> {
+export async function removeHostMapping(
+  settings: SwitchyardSettings,
+  log: vscode.LogOutputChannel,
+  name?: string,
+): Promise<boolean> {
   let picked = name;
   if (!picked) {
     const view = await hostsView(settings);
@@ -134,6 +152,8 @@ export async function syncHosts(settings: SwitchyardSettings, log: vscode.LogOut
 /** Opens the hosts file read-only in an editor. */
 export async function showHostsFile(settings: SwitchyardSettings): Promise<void> {
   const core = await hostsCore();
-  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(core.resolveHostsPath({ path: settings.hosts.file })));
+  const doc = await vscode.workspace.openTextDocument(
+    vscode.Uri.file(core.resolveHostsPath({ path: settings.hosts.file })),
+  );
   await vscode.window.showTextDocument(doc, { preview: true });
 }

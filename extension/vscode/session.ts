@@ -10,6 +10,7 @@ import type { BindingRecord, HandshakeRecord } from "../core/proxy/records";
 import type { SwitchyardSettings } from "../core/settings";
 import type { CaView, PanelSnapshot, ProxyState, RecordView, WebviewMessage } from "../../webview/protocol";
 import type { StatusBarState } from "./statusBar";
+import { engines } from "./engines";
 import { bindingView, caView, interfaceView, mismatchView, recordView, resolutionView, routeView } from "./views";
 
 export interface SessionHooks {
@@ -82,7 +83,7 @@ export class SwitchyardSession implements vscode.Disposable {
   /** Opens the CA, creating it on first use. */
   async openCa(): Promise<{ ca: LocalCa; created: boolean }> {
     if (this.ca) return { ca: this.ca, created: false };
-    const { LocalCa } = await import("../core/ca/authority");
+    const { LocalCa } = (await engines()).ca;
     const s = this.settings.ca;
     const { ca, created } = await LocalCa.openOrCreate({
       dir: this.caDirectory(),
@@ -110,7 +111,7 @@ export class SwitchyardSession implements vscode.Disposable {
     this.hooks.onChange();
     try {
       const { ca } = await this.openCa();
-      const { DevProxy } = await import("../core/proxy/devProxy");
+      const { DevProxy } = await engines();
       const proxy = new DevProxy({ settings: this.settings, leaves: ca, recordCapacity: 1000 });
       proxy.on("record", (r) => this.addRecord(r));
       proxy.on("binding", (b) => {
@@ -120,7 +121,8 @@ export class SwitchyardSession implements vscode.Disposable {
       });
       this.proxy = proxy;
       const bindings = await proxy.start();
-      for (const b of bindings) this.hooks.log.info(`proxy: ${b.spec} → ${b.address}:${b.port} ${b.state}${b.reason ? ` (${b.reason})` : ""}`);
+      for (const b of bindings)
+        this.hooks.log.info(`proxy: ${b.spec} → ${b.address}:${b.port} ${b.state}${b.reason ? ` (${b.reason})` : ""}`);
       this.refreshProxyState();
       void this.checkTrust();
       return bindings;
@@ -148,7 +150,11 @@ export class SwitchyardSession implements vscode.Disposable {
 
   statusBarState(): StatusBarState {
     const tlsPort = this.tlsPort();
-    const problem = this.proxyError ?? (this.proxy && this.caTrusted === false ? "The local CA is not trusted yet: run Switchyard: Trust Local CA" : undefined);
+    const problem =
+      this.proxyError ??
+      (this.proxy && this.caTrusted === false
+        ? "The local CA is not trusted yet: run Switchyard: Trust Local CA"
+        : undefined);
     return {
       proxy: this.proxyState,
       ports: tlsPort === undefined ? [] : [tlsPort],
@@ -185,7 +191,7 @@ export class SwitchyardSession implements vscode.Disposable {
   async caSnapshot(): Promise<CaView> {
     const directory = this.caDirectory();
     try {
-      const ca = await import("../core/ca");
+      const { ca } = await engines();
       const state = ca.inspectCaDir(directory);
       if (state !== "complete") return { exists: false, directory, trust: [], leaves: [] };
       const material = ca.loadCa(directory);
@@ -203,14 +209,12 @@ export class SwitchyardSession implements vscode.Disposable {
   }
 
   private async networkSnapshot(): Promise<Pick<PanelSnapshot, "resolutions" | "mismatches" | "interfaces">> {
-    const [{ listInterfaces }, { resolveName }, { findMismatches }] = await Promise.all([
-      import("../core/net/interfaces"),
-      import("../core/net/resolution"),
-      import("../core/net/mismatches"),
-    ]);
+    const { listInterfaces, resolveName, findMismatches } = await engines();
     const interfaces = listInterfaces();
     const names = [...new Set(this.settings.proxy.routes.map((r) => r.host.replace(/^\*\./, "www.")))];
-    const resolutions = await Promise.all(names.map((n) => resolveName(n, { hostsPath: this.settings.hosts.file, dnsTimeoutMs: 1000 })));
+    const resolutions = await Promise.all(
+      names.map((n) => resolveName(n, { hostsPath: this.settings.hosts.file, dnsTimeoutMs: 1000 })),
+    );
     const bindings = this.bindings()
       .filter((b) => b.state !== "closed" && b.role === "tls+http")
       .map((b) => ({
@@ -242,7 +246,8 @@ export class SwitchyardSession implements vscode.Disposable {
     const failed = bindings.filter((b) => b.state === "failed");
     const listening = bindings.filter((b) => b.state === "listening");
     this.proxyState = listening.length === 0 ? "error" : "on";
-    this.proxyError = failed.length > 0 ? failed.map((b) => `${b.address || b.spec}:${b.port}: ${b.reason}`).join("; ") : undefined;
+    this.proxyError =
+      failed.length > 0 ? failed.map((b) => `${b.address || b.spec}:${b.port}: ${b.reason}`).join("; ") : undefined;
   }
 
   private fail(e: unknown): void {

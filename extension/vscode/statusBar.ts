@@ -41,9 +41,13 @@ export class StatusBar implements vscode.Disposable {
     tooltip.isTrusted = { enabledCommands: ["switchyard.openPanel", "switchyard.toggleProxy"] };
     tooltip.appendMarkdown(`**Switchyard** proxy is **${proxy}**${portText ? ` on port ${portText}` : ""}\n\n`);
     if (problem) tooltip.appendMarkdown(`$(warning) ${escapeMarkdown(problem)}\n\n`);
-    if (routes.length === 0) tooltip.appendMarkdown("No routes yet: add `switchyard.proxy.routes` to your settings.\n\n");
-    for (const r of routes) tooltip.appendMarkdown(`- [${escapeMarkdown(r.url)}](${r.url}) → \`${escapeMarkdown(r.upstream)}\`\n`);
-    tooltip.appendMarkdown(`\n[Open panel](command:switchyard.openPanel) · [${proxy === "on" ? "Stop" : "Start"} proxy](command:switchyard.toggleProxy)`);
+    if (routes.length === 0)
+      tooltip.appendMarkdown("No routes yet: add `switchyard.proxy.routes` to your settings.\n\n");
+    for (const r of routes)
+      tooltip.appendMarkdown(`- [${escapeMarkdown(r.url)}](${r.url}) → \`${escapeMarkdown(r.upstream)}\`\n`);
+    tooltip.appendMarkdown(
+      `\n[Open panel](command:switchyard.openPanel) · [${proxy === "on" ? "Stop" : "Start"} proxy](command:switchyard.toggleProxy)`,
+    );
     this.item.tooltip = tooltip;
   }
 

@@ -8,7 +8,16 @@ import type { Mismatch } from "../core/net/mismatches";
 import type { NameResolution } from "../core/net/resolution";
 import type { BindingRecord, HandshakeRecord } from "../core/proxy/records";
 import type { RouteSetting } from "../core/settings";
-import type { BindingView, CaView, FixAction, InterfaceView, MismatchView, RecordView, ResolutionView, RouteView } from "../../webview/protocol";
+import type {
+  BindingView,
+  CaView,
+  FixAction,
+  InterfaceView,
+  MismatchView,
+  RecordView,
+  ResolutionView,
+  RouteView,
+} from "../../webview/protocol";
 
 /** A binding as the Bindings view shows it. */
 export function bindingView(b: BindingRecord): BindingView {
@@ -28,7 +37,12 @@ export function bindingView(b: BindingRecord): BindingView {
 export function routeView(route: RouteSetting, tlsPort: number | undefined): RouteView {
   const host = route.host.startsWith("*.") ? `www.${route.host.slice(2)}` : route.host;
   const port = tlsPort === undefined || tlsPort === 443 ? "" : `:${tlsPort}`;
-  return { host: route.host, upstream: route.upstream, pathPrefix: route.pathPrefix, url: `https://${host}${port}${route.pathPrefix ?? "/"}` };
+  return {
+    host: route.host,
+    upstream: route.upstream,
+    pathPrefix: route.pathPrefix,
+    url: `https://${host}${port}${route.pathPrefix ?? "/"}`,
+  };
 }
 
 export function resolutionView(r: NameResolution): ResolutionView {
@@ -47,7 +61,11 @@ export function mismatchView(m: Mismatch): MismatchView {
 }
 
 export function interfaceView(i: LocalInterface): InterfaceView {
-  return { name: i.name, kind: i.kind, addresses: i.addresses.map((a) => ({ address: a.address, family: a.family, cidr: a.cidr })) };
+  return {
+    name: i.name,
+    kind: i.kind,
+    addresses: i.addresses.map((a) => ({ address: a.address, family: a.family, cidr: a.cidr })),
+  };
 }
 
 export function caView(status: CaStatus): CaView {
@@ -60,8 +78,18 @@ export function caView(status: CaStatus): CaView {
     constrained: status.constraints !== null,
     permitted: status.constraints ? [...status.constraints.dns, ...status.constraints.ip] : undefined,
     trust: [
-      ...status.trust.map((t) => ({ store: t.description || t.store, available: t.available, trusted: t.trusted, detail: t.error ?? t.elevation })),
-      { store: "node (NODE_EXTRA_CA_CERTS)", available: true, trusted: status.node.trusted, detail: status.node.trusted ? undefined : status.node.guidance },
+      ...status.trust.map((t) => ({
+        store: t.description || t.store,
+        available: t.available,
+        trusted: t.trusted,
+        detail: t.error ?? t.elevation,
+      })),
+      {
+        store: "node (NODE_EXTRA_CA_CERTS)",
+        available: true,
+        trusted: status.node.trusted,
+        detail: status.node.trusted ? undefined : status.node.guidance,
+      },
     ],
     leaves: status.leaves.map((l) => ({ names: l.names, notAfter: l.notAfter, fingerprint: l.file })),
   };
@@ -78,13 +106,20 @@ function outcomeText(r: HandshakeRecord): { text: string; ok: boolean; explanati
   const o = r.outcome;
   switch (o.kind) {
     case "proxied":
-      return { text: `proxied${o.status ? ` ${o.status}` : ""} (${o.requests} request${o.requests === 1 ? "" : "s"})`, ok: true };
+      return {
+        text: `proxied${o.status ? ` ${o.status}` : ""} (${o.requests} request${o.requests === 1 ? "" : "s"})`,
+        ok: true,
+      };
     case "redirected":
       return { text: `redirected ${o.status} → ${o.location}`, ok: true };
     case "passed-through":
       return { text: `passed through to ${o.upstream}`, ok: true };
     case "no-route":
-      return { text: `no route${o.host ? ` for ${o.host}` : ""}`, ok: false, explanation: "No route matches this host: add one under switchyard.proxy.routes in the settings." };
+      return {
+        text: `no route${o.host ? ` for ${o.host}` : ""}`,
+        ok: false,
+        explanation: "No route matches this host: add one under switchyard.proxy.routes in the settings.",
+      };
     case "failed":
       return { text: `failed at ${o.stage}: ${o.error}`, ok: false, explanation: o.explanation };
   }

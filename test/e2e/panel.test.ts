@@ -13,10 +13,14 @@ const HOST = "my-awesome-service.test";
 /** curl, asynchronously: the dev server answering it lives in this same process. */
 function curl(port: number, ...args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile("curl", ["-sS", "--max-time", "10", "--resolve", `${HOST}:${port}:127.0.0.1`, ...args], (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-      resolve({ code, out: stdout + stderr });
-    });
+    execFile(
+      "curl",
+      ["-sS", "--max-time", "10", "--resolve", `${HOST}:${port}:127.0.0.1`, ...args],
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, out: stdout + stderr });
+      },
+    );
   });
 }
 
@@ -91,9 +95,19 @@ describe("the Switchyard panel in the real workbench", () => {
   });
 
   it("redirects plain HTTP on the same port, and the panel shows it", async () => {
-    const r = await curl(port, "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", `http://${HOST}:${port}/plain?q=1`);
+    const r = await curl(
+      port,
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code} %{redirect_url}",
+      `http://${HOST}:${port}/plain?q=1`,
+    );
     assert.equal(r.out.trim(), `307 https://${HOST}:${port}/plain?q=1`);
-    await panelFrame(wb.page).locator('[data-testid="handshake-row"]', { hasText: /redirect/i }).first().waitFor({ timeout: 15_000 });
+    await panelFrame(wb.page)
+      .locator('[data-testid="handshake-row"]', { hasText: /redirect/i })
+      .first()
+      .waitFor({ timeout: 15_000 });
   });
 
   it("adds a host mapping from the panel after the user confirms the diff", async () => {
@@ -103,11 +117,17 @@ describe("the Switchyard panel in the real workbench", () => {
     await frame.locator('[data-testid="mapping-add"]').click();
     const dialog = wb.page.locator(".monaco-dialog-box");
     await dialog.waitFor({ timeout: 15_000 });
-    assert.match((await dialog.textContent()) ?? "", new RegExp(`\\+ ?127\\.0\\.0\\.1\\s+${HOST.replace(/\./g, "\\.")}`));
+    assert.match(
+      (await dialog.textContent()) ?? "",
+      new RegExp(`\\+ ?127\\.0\\.0\\.1\\s+${HOST.replace(/\./g, "\\.")}`),
+    );
     await dialog.locator("a.monaco-button, button", { hasText: "Write Hosts File" }).click();
     await frame.locator('[data-testid="mapping-remove"]').first().waitFor({ timeout: 15_000 });
     const text = readFileSync(hostsFile, "utf8");
-    assert.ok(text.startsWith("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n"), "the lines outside the block are untouched");
+    assert.ok(
+      text.startsWith("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n"),
+      "the lines outside the block are untouched",
+    );
     assert.match(text, new RegExp(`127\\.0\\.0\\.1 ${HOST}`));
     assert.match(text, new RegExp(`::1 ${HOST}`));
     await screenshot(wb.page, "panel-hosts-light.png");

@@ -22,7 +22,13 @@ export interface Workbench {
 }
 
 /** Opens a workspace with the given settings in a fresh VS Code server and browser. */
-export async function openWorkbench(options: { settings?: Record<string, unknown>; userSettings?: Record<string, unknown>; env?: Record<string, string> } = {}): Promise<Workbench> {
+export async function openWorkbench(
+  options: {
+    settings?: Record<string, unknown>;
+    userSettings?: Record<string, unknown>;
+    env?: Record<string, string>;
+  } = {},
+): Promise<Workbench> {
   const work = mkdtempSync(join(tmpdir(), "switchyard-e2e-"));
   const workspace = join(work, "workspace");
   mkdirSync(join(workspace, ".vscode"), { recursive: true });

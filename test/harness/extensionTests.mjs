@@ -20,7 +20,10 @@ export async function runExtensionTests({ timeoutMs = 300_000, artifacts } = {})
   mkdirSync(join(workspace, ".vscode"), { recursive: true });
   // A free port for the proxy, so the suite never collides with anything else on the machine.
   const proxyPort = await freePort();
-  writeFileSync(join(workspace, ".vscode", "settings.json"), JSON.stringify({ "switchyard.proxy.listen": [`127.0.0.1:${proxyPort}`] }, null, 2));
+  writeFileSync(
+    join(workspace, ".vscode", "settings.json"),
+    JSON.stringify({ "switchyard.proxy.listen": [`127.0.0.1:${proxyPort}`] }, null, 2),
+  );
   const resultsFile = join(work, "results.json");
   const server = await startVsCodeServer({
     env: {
@@ -46,10 +49,16 @@ export async function runExtensionTests({ timeoutMs = 300_000, artifacts } = {})
     if (existsSync(resultsFile)) results = JSON.parse(readFileSync(resultsFile, "utf8"));
     if (exitCode === "timeout") {
       results.failed += 1;
-      results.failures.push({ title: "integration suite", error: `did not finish within ${timeoutMs} ms\n${server.output().slice(-4000)}` });
+      results.failures.push({
+        title: "integration suite",
+        error: `did not finish within ${timeoutMs} ms\n${server.output().slice(-4000)}`,
+      });
     } else if (exitCode !== 0 && results.failed === 0) {
       results.failed += 1;
-      results.failures.push({ title: "integration suite", error: `the extension host reported exit code ${exitCode}\n${server.output().slice(-4000)}` });
+      results.failures.push({
+        title: "integration suite",
+        error: `the extension host reported exit code ${exitCode}\n${server.output().slice(-4000)}`,
+      });
     }
     return { ...results, exitCode };
   } finally {

@@ -8,7 +8,12 @@ describe("activation and commands", () => {
     notes.push(`activation took ${api.activationMs.toFixed(2)} ms`);
     assert.ok(api.activationMs < 200, `activation took ${api.activationMs} ms`);
     const all = await vscode.commands.getCommands(true);
-    for (const id of ["switchyard.openPanel", "switchyard.startProxy", "switchyard.createCa", "switchyard.addHostMapping"]) {
+    for (const id of [
+      "switchyard.openPanel",
+      "switchyard.startProxy",
+      "switchyard.createCa",
+      "switchyard.addHostMapping",
+    ]) {
       assert.ok(all.includes(id), `${id} is registered`);
     }
   });

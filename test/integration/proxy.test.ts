@@ -13,9 +13,18 @@ const caDir = process.env.SWITCHYARD_CAROOT ?? "";
 /** A GET over TLS with only the Switchyard root trusted; resolves with status and body. */
 function httpsGet(host: string, path = "/"): Promise<{ status: number; body: string; alpn: string | false }> {
   return new Promise((resolve, reject) => {
-    const socket = tlsConnect({ host: "127.0.0.1", port, servername: host, ca: readFileSync(join(caDir, "root.pem")), ALPNProtocols: ["http/1.1"] }, () => {
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
-    });
+    const socket = tlsConnect(
+      {
+        host: "127.0.0.1",
+        port,
+        servername: host,
+        ca: readFileSync(join(caDir, "root.pem")),
+        ALPNProtocols: ["http/1.1"],
+      },
+      () => {
+        socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+      },
+    );
     let data = "";
     socket.setEncoding("utf8");
     socket.on("data", (d) => (data += d));
@@ -63,7 +72,11 @@ describe("the proxy, driven from VS Code", () => {
     const appPort = (app.address() as { port: number }).port;
     await vscode.workspace
       .getConfiguration("switchyard")
-      .update("proxy.routes", [{ host: "my-awesome-service.test", upstream: `http://127.0.0.1:${appPort}` }], vscode.ConfigurationTarget.Workspace);
+      .update(
+        "proxy.routes",
+        [{ host: "my-awesome-service.test", upstream: `http://127.0.0.1:${appPort}` }],
+        vscode.ConfigurationTarget.Workspace,
+      );
   });
   after(async () => {
     await vscode.commands.executeCommand("switchyard.stopProxy");
@@ -83,7 +96,9 @@ describe("the proxy, driven from VS Code", () => {
 
   it("records the handshake with its SNI and ALPN for the panel", async () => {
     const api = await getApi();
-    await until(() => api.session.records().some((r) => r.sni === "my-awesome-service.test" && r.alpn === "http/1.1" && r.ok));
+    await until(() =>
+      api.session.records().some((r) => r.sni === "my-awesome-service.test" && r.alpn === "http/1.1" && r.ok),
+    );
   });
 
   it("applies a route added to the settings without a restart", async () => {
@@ -91,8 +106,14 @@ describe("the proxy, driven from VS Code", () => {
     const routes = vscode.workspace.getConfiguration("switchyard").get<unknown[]>("proxy.routes") ?? [];
     await vscode.workspace
       .getConfiguration("switchyard")
-      .update("proxy.routes", [...routes, { host: "second.test", upstream: `http://127.0.0.1:${appPort}` }], vscode.ConfigurationTarget.Workspace);
-    await until(async () => (await httpsGet("second.test").catch(() => ({ status: 0, body: "" }))).body.startsWith("second-app"));
+      .update(
+        "proxy.routes",
+        [...routes, { host: "second.test", upstream: `http://127.0.0.1:${appPort}` }],
+        vscode.ConfigurationTarget.Workspace,
+      );
+    await until(async () =>
+      (await httpsGet("second.test").catch(() => ({ status: 0, body: "" }))).body.startsWith("second-app"),
+    );
     assert.equal((await httpsGet("my-awesome-service.test")).status, 200, "the first route still works");
   });
 
@@ -110,7 +131,8 @@ describe("the proxy, driven from VS Code", () => {
     const api = await getApi();
     await vscode.commands.executeCommand("switchyard.openPanel");
     const before = api.panel.rejectedMessages;
-    for (const bad of [null, 42, "ready", { type: "action", action: "rm -rf /" }, { type: "addMapping", name: 1 }]) await api.panel.receive(bad);
+    for (const bad of [null, 42, "ready", { type: "action", action: "rm -rf /" }, { type: "addMapping", name: 1 }])
+      await api.panel.receive(bad);
     assert.equal(api.panel.rejectedMessages, before + 5);
   });
 });

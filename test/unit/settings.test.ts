@@ -39,13 +39,24 @@ describe("settings", () => {
     const { settings, problems } = parseSettings({
       "switchyard.proxy.redirectStatus": 303,
       "switchyard.proxy.httpPort": 70000,
-      "switchyard.proxy.routes": [{ host: "x.test", upstream: "ftp://x" }, { host: "y.test", upstream: "http://localhost:1" }],
+      "switchyard.proxy.routes": [
+        { host: "x.test", upstream: "ftp://x" },
+        { host: "y.test", upstream: "http://localhost:1" },
+      ],
       "switchyard.nonsense": 1,
     });
     assert.equal(settings.proxy.redirectStatus, 307);
     assert.equal(settings.proxy.httpPort, undefined);
-    assert.deepEqual(settings.proxy.routes.map((r) => r.host), ["y.test"]);
-    assert.deepEqual(problems.map((p) => p.key).sort(), ["switchyard.nonsense", "switchyard.proxy.httpPort", "switchyard.proxy.redirectStatus", "switchyard.proxy.routes"]);
+    assert.deepEqual(
+      settings.proxy.routes.map((r) => r.host),
+      ["y.test"],
+    );
+    assert.deepEqual(problems.map((p) => p.key).sort(), [
+      "switchyard.nonsense",
+      "switchyard.proxy.httpPort",
+      "switchyard.proxy.redirectStatus",
+      "switchyard.proxy.routes",
+    ]);
   });
 
   it("parses --route HOST=URL and explains a malformed one", () => {
@@ -59,7 +70,9 @@ describe("settings", () => {
     const restricted: string[] = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations;
     assert.deepEqual([...restricted].sort(), [...RESTRICTED_KEYS].sort());
     for (const key of restricted) assert.ok(declared.includes(key), `${key} is declared`);
-    const { problems } = parseSettings(Object.fromEntries(declared.map((k) => [k, manifest.contributes.configuration.properties[k].default])));
+    const { problems } = parseSettings(
+      Object.fromEntries(declared.map((k) => [k, manifest.contributes.configuration.properties[k].default])),
+    );
     assert.deepEqual(problems, [], "the declared defaults are all valid");
   });
 });

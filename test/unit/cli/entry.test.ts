@@ -7,7 +7,11 @@ const root = join(__dirname, "..", "..", "..");
 const bin = join(root, "bin", "switchyard.js");
 
 function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: "utf8", env: { ...process.env, SWITCHYARD_CAROOT: "/nonexistent/switchyard-test-ca" } });
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, SWITCHYARD_CAROOT: "/nonexistent/switchyard-test-ca" },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

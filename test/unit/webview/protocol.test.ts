@@ -12,7 +12,10 @@ describe("messages from the panel webview", () => {
       name: "a.test",
       addresses: ["127.0.0.1"],
     });
-    assert.deepEqual(parseWebviewMessage({ type: "probe", url: "https://a.test" }), { type: "probe", url: "https://a.test" });
+    assert.deepEqual(parseWebviewMessage({ type: "probe", url: "https://a.test" }), {
+      type: "probe",
+      url: "https://a.test",
+    });
   });
 
   it("rejects unknown types, unknown actions, wrong field types and oversized fields", () => {
