@@ -142,7 +142,7 @@ describe("parseClientHello fuzz", () => {
         const started = performance.now();
         const p = parseClientHello(b);
         assert.ok(["complete", "need-more", "error"].includes(p.kind));
-        assert.ok(performance.now() - started < 50);
+        assert.ok(performance.now() - started < 250, "no input makes the parser spin");
       }),
       { numRuns: 3000 },
     );
@@ -157,7 +157,7 @@ describe("parseClientHello fuzz", () => {
     });
     fc.assert(
       fc.property(mutation, (m) => {
-        let b = Buffer.from(real[m.which]!);
+        let b: Buffer = Buffer.from(real[m.which]!);
         if (m.refrag !== null) b = refragment(b, m.refrag);
         for (const [at, v] of m.flips) b[at % b.length] = v;
         if (m.cut !== null) b = b.subarray(0, m.cut % (b.length + 1));

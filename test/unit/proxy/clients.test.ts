@@ -160,11 +160,9 @@ describe("DevProxy with real clients", () => {
   });
 
   it("carries a WebSocket upgrade both ways", async () => {
-    const ws = new WebSocket(`wss://127.0.0.1:${f.port}/socket`, {
-      ca: f.leaves.rootPem(),
-      servername: "app.test",
-      headers: { host: `app.test:${f.port}` },
-    });
+    // servername is passed through to tls.connect; ws's types do not list it.
+    const options = { ca: f.leaves.rootPem(), servername: "app.test", headers: { host: `app.test:${f.port}` } };
+    const ws = new WebSocket(`wss://127.0.0.1:${f.port}/socket`, options);
     await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
     const reply = new Promise<string>((resolve) => ws.once("message", (m) => resolve(String(m))));
     ws.send("ping");

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
-import { curl, echoUpstream, startProxy, testLeaves, type ProxyFixture } from "./harness";
+import { curl, echoUpstream, nextRecord, startProxy, testLeaves, type ProxyFixture } from "./harness";
 
 async function freePort(): Promise<number> {
   const s = net.createServer();
@@ -83,11 +83,8 @@ describe("upstream failures and live updates", () => {
     );
     const r = await curl(f, "dying.test", ["--http1.1", `https://dying.test:${f.port}/`]);
     assert.notEqual(r.code, 0, "curl sees a short body, not a clean end");
-    const rec = f.proxy.records
-      .list()
-      .reverse()
-      .find((x) => x.requests.some((q) => q.host?.startsWith("dying.test")));
-    assert.match(rec?.outcome.kind === "failed" ? rec.outcome.explanation : "", /in the middle of its response/);
+    const rec = await nextRecord(f, (x) => x.requests.some((q) => q.host?.startsWith("dying.test") === true));
+    assert.match(rec.outcome.kind === "failed" ? rec.outcome.explanation : "", /in the middle of its response/);
     dying.close();
   });
 
