@@ -73,6 +73,8 @@ async function nodeTests(label, files, extraEnv = {}) {
       "tsx",
       "--test",
       "--test-concurrency=1",
+      // A hung test fails instead of hanging CI (whole-file budgets are well under this).
+      "--test-timeout=300000",
       "--test-reporter=spec",
       "--test-reporter-destination=stdout",
       "--test-reporter=tap",

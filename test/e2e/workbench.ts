@@ -27,6 +27,8 @@ export async function openWorkbench(
     settings?: Record<string, unknown>;
     userSettings?: Record<string, unknown>;
     env?: Record<string, string>;
+    /** With workspace trust enabled in userSettings: expect the folder to open in Restricted Mode. */
+    trust?: "deny";
   } = {},
 ): Promise<Workbench> {
   const work = mkdtempSync(join(tmpdir(), "switchyard-e2e-"));
@@ -41,6 +43,10 @@ export async function openWorkbench(
   const page: Page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   await page.goto(workbenchUrl(server, { folder: workspace }));
   await page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
+  if (options.trust === "deny") {
+    // A development host opens an unknown folder in Restricted Mode (with a banner, no prompt).
+    await page.locator(".statusbar-item", { hasText: "Restricted Mode" }).first().waitFor({ timeout: 60_000 });
+  }
   // The Switchyard status bar item appears once the extension has activated (onStartupFinished).
   await page.locator(".statusbar-item", { hasText: "Switchyard" }).first().waitFor({ timeout: 90_000 });
   return {
