@@ -9,4 +9,4 @@ export { listInterfaces } from "./net/interfaces";
 export { resolveName } from "./net/resolution";
 export { findMismatches } from "./net/mismatches";
 export { probeUrl } from "./net/probe";
-export { formatProbeReport } from "../cli/probe";
+export { formatProbeReport } from "./net/probeText";

@@ -91,7 +91,7 @@ export function caView(status: CaStatus): CaView {
         detail: status.node.trusted ? undefined : status.node.guidance,
       },
     ],
-    leaves: status.leaves.map((l) => ({ names: l.names, notAfter: l.notAfter, fingerprint: l.file })),
+    leaves: status.leaves.map((l) => ({ names: l.names, notAfter: l.notAfter, fingerprint: l.fingerprint256 })),
   };
 }
 

@@ -114,7 +114,7 @@ export class HostsView {
         h(
           "div",
           { class: "section-actions" },
-          button("Sync with routes", () => this.actions.onAction("syncHosts"), { "data-testid": "hosts-sync" }, true),
+          button("Sync with settings", () => this.actions.onAction("syncHosts"), { "data-testid": "hosts-sync" }, true),
         ),
       ),
     );

@@ -20,6 +20,8 @@ export interface LeafSummary {
   names: string[];
   notAfter: string;
   keyType: "ecdsa" | "rsa";
+  /** SHA-256 of the leaf's DER, colon-separated hex. */
+  fingerprint256: string;
 }
 
 /** Everything about a CA a user may want to see. */
@@ -52,7 +54,13 @@ export function listIssuedLeaves(dir: string): LeafSummary[] {
       const cert = new X509Certificate(readFileSync(join(leavesDir, entry)));
       const names = (cert.subjectAltName ?? "").split(", ").map((s) => s.replace(/^(DNS|IP Address):/, ""));
       const keyType = cert.publicKey.asymmetricKeyType === "rsa" ? "rsa" : "ecdsa";
-      out.push({ file: join(leavesDir, entry), names, notAfter: new Date(cert.validTo).toISOString(), keyType });
+      out.push({
+        file: join(leavesDir, entry),
+        names,
+        notAfter: new Date(cert.validTo).toISOString(),
+        keyType,
+        fingerprint256: cert.fingerprint256,
+      });
     } catch {
       // a torn cache entry: not worth reporting
     }

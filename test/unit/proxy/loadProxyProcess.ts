@@ -1,0 +1,64 @@
+/**
+ * The proxy side of load.test.ts, run in its own process (forked with --expose-gc) so its RSS is
+ * the proxy's alone, not the load generator's, and the two share the machine's cores. Talks over
+ * IPC: sends { port, rootPem } once listening; answers "rss" with its RSS after full GCs; exits on
+ * "stop". Loopback only.
+ */
+import http from "node:http";
+import type net from "node:net";
+import { startRealProxy } from "./realProxy";
+
+/** Messages the test sends. */
+export type LoadCommand = { cmd: "rss" } | { cmd: "stop" };
+/** Messages this process sends. */
+export type LoadReply =
+  | { kind: "ready"; port: number; rootPem: string }
+  | {
+      kind: "rss";
+      rss: number;
+      heapUsed: number;
+      external: number;
+      gc: boolean;
+      records: number;
+      connectionsOpen: number;
+    };
+
+async function main(): Promise<void> {
+  const send = (m: LoadReply): void => void process.send?.(m);
+  const upstream = http.createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+    res.writeHead(200, { "content-type": "text/plain" });
+    res.end(`ok ${req.url}`);
+  });
+  await new Promise<void>((r) => upstream.listen({ port: 0, host: "127.0.0.1", backlog: 2048 }, r));
+  const port = (upstream.address() as net.AddressInfo).port;
+  const name = process.argv[2] ?? "load.test";
+  const f = await startRealProxy([{ host: name, upstream: `http://127.0.0.1:${port}` }], {}, { clientIdleMs: 30_000 });
+  let open = 0;
+  let records = 0;
+  f.proxy.on("record", () => records++);
+  upstream.on("connection", (s: net.Socket) => {
+    open++;
+    s.once("close", () => open--);
+  });
+  const gc = (globalThis as { gc?: () => void }).gc;
+  process.on("message", (m: LoadCommand) => {
+    if (m.cmd === "stop") {
+      void f.close().then(() => {
+        upstream.close();
+        process.exit(0);
+      });
+      return;
+    }
+    void (async () => {
+      for (let i = 0; i < 3; i++) {
+        gc?.();
+        await new Promise((r) => setTimeout(r, gc ? 200 : 1500));
+      }
+      const { rss, heapUsed, external } = process.memoryUsage();
+      send({ kind: "rss", rss, heapUsed, external, gc: gc !== undefined, records, connectionsOpen: open });
+    })();
+  });
+  send({ kind: "ready", port: f.port, rootPem: f.rootPem });
+}
+
+void main();

@@ -1,0 +1,124 @@
+/**
+ * Shared setup for the proxy tests that use the real local CA (LocalCa in a temp directory, with
+ * its name constraints) instead of the openssl test root, and real external clients. Loopback only.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { TestContext } from "node:test";
+import { LocalCa } from "../../../extension/core/ca/index";
+import { resolveListenSpec } from "../../../extension/core/net/listenSpec";
+import type { ProxyTimeouts } from "../../../extension/core/proxy/context";
+import { DevProxy } from "../../../extension/core/proxy/devProxy";
+import type { HandshakeRecord } from "../../../extension/core/proxy/records";
+import { parseSettings, type SwitchyardSettings } from "../../../extension/core/settings";
+
+/** A proxy in front of the real CA, on an OS-picked loopback port. */
+export interface RealProxy {
+  proxy: DevProxy;
+  port: number;
+  ca: LocalCa;
+  rootPem: string;
+  /** The root as a PEM file, for curl --cacert, openssl -CAfile and certutil -i. */
+  rootFile: string;
+  /** The temp directory holding the CA (and anything else the test puts there). */
+  dir: string;
+  close(): Promise<void>;
+}
+
+/** The proxy settings for `routes`, failing loudly on a settings problem. */
+export function proxySettings(
+  routes: unknown[],
+  extra: Record<string, unknown> = {},
+  listen: string[] = ["127.0.0.1:0"],
+): SwitchyardSettings {
+  const { settings, problems } = parseSettings({
+    "switchyard.proxy.listen": listen,
+    "switchyard.proxy.routes": routes,
+    ...extra,
+  });
+  if (problems.length > 0) throw new Error(`bad test settings: ${JSON.stringify(problems)}`);
+  return settings;
+}
+
+/** Creates a name-constrained CA in a fresh temp dir and starts a proxy with it on 127.0.0.1:0. */
+export async function startRealProxy(
+  routes: unknown[],
+  extra: Record<string, unknown> = {},
+  timeouts: Partial<ProxyTimeouts> = {},
+): Promise<RealProxy> {
+  const dir = mkdtempSync(path.join(tmpdir(), "switchyard-realca-"));
+  const { ca } = await LocalCa.openOrCreate({ dir: path.join(dir, "ca"), diskCache: false });
+  const proxy = new DevProxy({
+    settings: proxySettings(routes, extra),
+    leaves: ca,
+    timeouts,
+    // The real listen-spec engine; port 0 is allowed only here so parallel test files never collide.
+    resolveListen: (spec) => resolveListenSpec(spec, { allowEphemeralPort: true }),
+  });
+  const bindings = await proxy.start();
+  const listening = bindings.find((b) => b.state === "listening");
+  if (!listening) throw new Error(`proxy did not bind: ${JSON.stringify(bindings)}`);
+  const rootPem = ca.rootPem();
+  const rootFile = path.join(dir, "root.pem");
+  writeFileSync(rootFile, rootPem);
+  return {
+    proxy,
+    port: listening.port,
+    ca,
+    rootPem,
+    rootFile,
+    dir,
+    close: async () => {
+      await proxy.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * True when every tool is installed. A missing tool fails the test under CI=true (a CI image
+ * without chromium or openssl must not pass by testing less) and skips it, saying why, elsewhere.
+ */
+export function needTools(t: TestContext, ...tools: string[]): boolean {
+  const missing = tools.filter((tool) => spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0);
+  if (missing.length === 0) return true;
+  const message = `${missing.join(", ")} required for this test but not installed`;
+  if (process.env.CI === "true") throw new Error(`${message} (CI=true)`);
+  t.skip(message);
+  return false;
+}
+
+/** Resolves with the first record (already stored or yet to come) that matches. */
+export function waitForRecord(
+  proxy: DevProxy,
+  match: (r: HandshakeRecord) => boolean,
+  timeoutMs = 5000,
+): Promise<HandshakeRecord> {
+  return new Promise((resolve, reject) => {
+    const existing = proxy.records.list().find(match);
+    if (existing) return resolve(existing);
+    const timer = setTimeout(() => {
+      proxy.off("record", on);
+      reject(new Error("no matching handshake record"));
+    }, timeoutMs);
+    const on = (r: HandshakeRecord): void => {
+      if (!match(r)) return;
+      clearTimeout(timer);
+      proxy.off("record", on);
+      resolve(r);
+    };
+    proxy.on("record", on);
+  });
+}
+
+/** A temp NSS database at `$home/.pki/nssdb`, where Chromium on Linux looks, optionally trusting `rootFile`. */
+export function nssHome(rootFile?: string): string {
+  const home = mkdtempSync(path.join(tmpdir(), "switchyard-nss-"));
+  const db = `sql:${path.join(home, ".pki", "nssdb")}`;
+  mkdirSync(path.join(home, ".pki", "nssdb"), { recursive: true });
+  execFileSync("certutil", ["-N", "-d", db, "--empty-password"], { stdio: "ignore" });
+  if (rootFile) execFileSync("certutil", ["-A", "-d", db, "-t", "C,,", "-n", "switchyard-test", "-i", rootFile]);
+  return home;
+}

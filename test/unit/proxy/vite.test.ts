@@ -1,0 +1,142 @@
+/**
+ * A real Vite dev server (the `vite` devDependency, started programmatically in a temp root)
+ * behind the proxy: the page loads over https, Vite's HMR WebSocket connects through the proxy
+ * the way the browser client does (subprotocol `vite-hmr`, Origin and the page's token), and
+ * editing a file pushes an update over that socket. Loopback only.
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import https from "node:https";
+import type net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createServer, type ViteDevServer } from "vite";
+import { WebSocket } from "ws";
+import { proxySettings, startRealProxy, waitForRecord, type RealProxy } from "./realProxy";
+
+const NAME = "my-awesome-service.test";
+
+describe("a real Vite dev server behind the proxy", () => {
+  let f: RealProxy;
+  let vite: ViteDevServer;
+  let root = "";
+  let socket: WebSocket | undefined;
+  const messages: { type: string; [k: string]: unknown }[] = [];
+
+  /** GET through the proxy, trusting only the CA's root. */
+  const get = (p: string): Promise<{ status?: number; body: string }> =>
+    new Promise((resolve, reject) => {
+      https
+        .get(
+          {
+            host: "127.0.0.1",
+            port: f.port,
+            servername: NAME,
+            headers: { host: `${NAME}:${f.port}` },
+            path: p,
+            ca: f.rootPem,
+            agent: false,
+          },
+          (res) => {
+            let s = "";
+            res.on("data", (c: Buffer) => (s += c));
+            res.on("end", () => resolve({ status: res.statusCode, body: s }));
+          },
+        )
+        .on("error", reject);
+    });
+
+  before(async () => {
+    root = mkdtempSync(path.join(tmpdir(), "switchyard-vite-"));
+    writeFileSync(
+      path.join(root, "index.html"),
+      `<!doctype html><html><head><title>vite app</title></head><body><h1>Hello Vite</h1><script type="module" src="/main.js"></script></body></html>\n`,
+    );
+    writeFileSync(path.join(root, "main.js"), `document.querySelector("h1").dataset.version = "1";\n`);
+    // The proxy's port is needed in Vite's hmr.clientPort, so the proxy starts first with no routes.
+    f = await startRealProxy([]);
+    vite = await createServer({
+      root,
+      configFile: false,
+      logLevel: "silent",
+      server: {
+        host: "127.0.0.1",
+        port: 0,
+        strictPort: false,
+        // What a user adds for a custom dev name: Vite rejects unknown Host headers (DNS rebinding).
+        allowedHosts: [NAME],
+        hmr: { clientPort: f.port, protocol: "wss" },
+        watch: { usePolling: false },
+      },
+    });
+    await vite.listen();
+    const port = (vite.httpServer!.address() as net.AddressInfo).port;
+    await f.proxy.update(proxySettings([{ host: NAME, upstream: `http://127.0.0.1:${port}` }]));
+  });
+  after(async () => {
+    socket?.terminate();
+    await vite?.close();
+    await f?.close();
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it("serves Vite's page through the proxy, with the HMR client pointed at the proxy port", async () => {
+    const page = await get("/");
+    assert.equal(page.status, 200);
+    assert.match(page.body, /<h1>Hello Vite<\/h1>/);
+    assert.match(page.body, /\/@vite\/client/, "Vite injected its HMR client");
+    const client = await get("/@vite/client");
+    assert.equal(client.status, 200);
+    assert.match(client.body, new RegExp(`"wss"`));
+    assert.match(client.body, new RegExp(`${f.port}`), "the client dials the proxy's port (hmr.clientPort)");
+  });
+
+  it("connects Vite's HMR WebSocket through the proxy and receives {type: connected}", async () => {
+    const client = await get("/@vite/client");
+    const token = client.body.match(/const wsToken = "([^"]+)"/)?.[1];
+    assert.ok(token, "Vite's client carries the WebSocket token");
+    // servername is passed through to tls.connect; ws's types do not list it.
+    // The name is dialled at 127.0.0.1 with its Host header, as a browser with a hosts entry does.
+    const options = {
+      ca: f.rootPem,
+      servername: NAME,
+      origin: `https://${NAME}:${f.port}`,
+      headers: { host: `${NAME}:${f.port}` },
+    };
+    socket = new WebSocket(`wss://127.0.0.1:${f.port}/?token=${token}`, "vite-hmr", options);
+    socket.on("message", (m) => messages.push(JSON.parse(String(m)) as { type: string }));
+    await new Promise((resolve, reject) => socket!.once("open", resolve).once("error", reject));
+    assert.equal(socket.protocol, "vite-hmr");
+    await until(() => messages.some((m) => m.type === "connected"), 5000, "Vite's connected message");
+  });
+
+  it("pushes a reload over the proxied socket when a file in the root changes", async () => {
+    assert.ok(socket && socket.readyState === WebSocket.OPEN, "the HMR socket from the previous test is open");
+    // Load main.js so it is in Vite's module graph, as the browser would.
+    assert.equal((await get("/main.js")).status, 200);
+    await new Promise((r) => setTimeout(r, 300)); // let the watcher settle
+    writeFileSync(path.join(root, "main.js"), `document.querySelector("h1").dataset.version = "2";\n`);
+    await until(
+      () => messages.some((m) => m.type === "full-reload" || m.type === "update"),
+      10_000,
+      "an update or full-reload message",
+    );
+    const got = messages.find((m) => m.type === "full-reload" || m.type === "update")!;
+    console.log(`Vite pushed ${JSON.stringify(got)}`);
+    assert.ok(["full-reload", "update"].includes(got.type));
+    socket.close();
+    const rec = await waitForRecord(f.proxy, (r) => r.requests.some((q) => q.status === 101));
+    assert.equal(rec.clientHello?.serverName, NAME);
+    assert.equal(rec.tls?.version, "TLSv1.3");
+    assert.equal(rec.tls?.alpn, undefined, "ws offers no ALPN, so the proxy speaks HTTP/1.1 on it");
+  });
+});
+
+async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
