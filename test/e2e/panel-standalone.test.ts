@@ -1,6 +1,7 @@
 // The panel's browser code on its own: built with esbuild, served from 127.0.0.1 with the same CSP
 // the extension uses, and driven by Chromium through playwright-core. A fake acquireVsCodeApi stands
 // in for the VS Code webview host (the lead's code-server test covers the real one).
+import CHROMIUM_FLAGS from "../harness/chromium-flags.json";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -186,15 +187,7 @@ describe("Switchyard panel in a browser (standalone webview)", () => {
     browser = await chromium.launch({
       executablePath: process.env.SWITCHYARD_CHROMIUM ?? "/usr/bin/chromium",
       headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      args: CHROMIUM_FLAGS,
     });
     mkdirSync(SHOTS, { recursive: true });
   });

@@ -1,18 +1,11 @@
 // Debian's Chromium driven by playwright-core (Playwright's own browser download cannot run here).
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export const CHROMIUM = process.env.SWITCHYARD_CHROMIUM ?? "/usr/bin/chromium";
-export const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
+/** Flags for a headless Chromium on a machine without internet (shared with the TS tests). */
+export const CHROMIUM_ARGS = JSON.parse(readFileSync(new URL("./chromium-flags.json", import.meta.url), "utf8"));
 
 /** Throws (never skips) when Chromium is missing: browser tests are part of the suite. */
 export function requireChromium() {

@@ -2,6 +2,7 @@
  * Test support: temp dirs, required tools (fail under CI=true, skip with a reason otherwise), a
  * loopback TLS server, and the real clients (curl, openssl, headless Chromium with a temp NSS db).
  */
+import CHROMIUM_FLAGS from "../../harness/chromium-flags.json";
 import { execFile, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
@@ -103,13 +104,7 @@ export async function chromiumDumpDom(home: string, url: string, mapHost?: strin
   const profile = tempDir("chromium-profile");
   const args = [
     "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+    ...CHROMIUM_FLAGS,
     `--user-data-dir=${profile}`,
     ...(mapHost ? [`--host-resolver-rules=MAP ${mapHost} 127.0.0.1`] : []),
     "--dump-dom",

@@ -3,6 +3,7 @@
  * the real local CA's root trusted in a temp NSS database ($HOME/.pki/nssdb), and without it.
  * The name is mapped to 127.0.0.1 by --host-resolver-rules, so nothing leaves loopback.
  */
+import CHROMIUM_FLAGS from "../../harness/chromium-flags.json";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, rmSync } from "node:fs";
@@ -28,16 +29,7 @@ function launch(home: string): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     env: { ...process.env, HOME: home },
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      `--host-resolver-rules=MAP ${NAME} 127.0.0.1`,
-    ],
+    args: [...CHROMIUM_FLAGS, `--host-resolver-rules=MAP ${NAME} 127.0.0.1`],
     timeout: 30_000,
   });
 }
