@@ -19,6 +19,7 @@ import { bind, bindingKey, unbind, type Binding } from "./listen";
 import { RecordLog, type BindingRecord, type RecordLogEvents } from "./records";
 import { RouteTable } from "./routes";
 import { isLocalhostName, UpstreamAgents, type UpstreamOrigin } from "./upstream";
+import { UpstreamPool } from "./upstreamLink";
 
 /** What a DevProxy needs. */
 export interface DevProxyOptions {
@@ -64,6 +65,7 @@ export class DevProxy extends EventEmitter<RecordLogEvents> {
       leaves: options.leaves,
       log: this.records,
       agents: new UpstreamAgents(options.leaves.rootPem()),
+      pool: new UpstreamPool(),
       timeouts: { ...DEFAULT_TIMEOUTS, ...options.timeouts },
       via: `1.1 switchyard-${id}`,
       isSelf: (origin) => this.isSelf(origin),
@@ -80,6 +82,7 @@ export class DevProxy extends EventEmitter<RecordLogEvents> {
   /** Binds every listen address; resolves with the binding records (failures included, never rejects for a bind error). */
   async start(): Promise<BindingRecord[]> {
     this.started = true;
+    this.ctx.pool.reopen();
     await this.rebind();
     return this.bindings;
   }
@@ -109,6 +112,7 @@ export class DevProxy extends EventEmitter<RecordLogEvents> {
       }),
     );
     this.ctx.agents.destroy();
+    this.ctx.pool.destroy();
   }
 
   private async wanted(): Promise<{ address: ListenAddress; role: BindingRecord["role"] }[]> {

@@ -73,6 +73,13 @@ export function requestHeadBytes(method: string, target: string, version: string
   return Buffer.from(`${s}\r\n`, "latin1");
 }
 
+/** Serialises a response head for the client: always `HTTP/1.1` (the proxy's own version, RFC 9110 6.2). */
+export function responseHeadBytes(status: number, reason: string, headers: HeaderLine[]): Buffer {
+  let s = `HTTP/1.1 ${status} ${reason}\r\n`;
+  for (const [n, v] of headers) s += `${n}: ${v}\r\n`;
+  return Buffer.from(`${s}\r\n`, "latin1");
+}
+
 /**
  * Where plain HTTP is redirected: https, the Host's name, the TLS port (omitted when 443), and
  * the path and query unchanged. Undefined when the Host header is unusable.

@@ -10,12 +10,17 @@ import { bodyCursor, type BodyCursor } from "./bodyFraming";
 import type { ConnectionRecorder } from "./connectionRecord";
 import type { ProxyContext } from "./context";
 import { explainUpstreamFailure, type Explained } from "./explain";
+import { Deadline } from "./deadline";
 import { forwardedHeaders, hasLooped, httpsLocation, requestHeadBytes, upstreamHostHeader } from "./forwarding";
+import { stripHopByHop } from "./hopByHop";
 import { findHeadEnd, HttpHeadError, MAX_HEAD_BYTES, parseRequestHead, type RequestHead } from "./httpHead";
 import { renderPage, type PageContent } from "./pages";
-import { originOf, dialledAddresses } from "./upstream";
+import { originOf, dialledAddresses, type UpstreamOrigin } from "./upstream";
 import { UpstreamExchange, type ExchangeResult } from "./upstreamExchange";
-import { UpstreamLink } from "./upstreamLink";
+import { UpstreamLink, type UpstreamConnection } from "./upstreamLink";
+
+/** Methods a stale pooled socket may be retried for (RFC 9110 9.2.2), when there is no body. */
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 
 /** How the session treats requests. */
 export interface Http1Mode {
@@ -35,7 +40,12 @@ export class Http1Session {
   private sink: net.Socket | undefined;
   private exchange: UpstreamExchange | undefined;
   private readonly link: UpstreamLink;
-  private idleTimer: NodeJS.Timeout | undefined;
+  /** A keep-alive client with no request in flight is closed after clientIdleMs. */
+  private readonly idle: Deadline;
+  /** The upstream must send its response head within upstreamResponseMs. */
+  private readonly responseDeadline: Deadline;
+  /** The request in flight was already re-sent once after a stale pooled socket. */
+  private retried = false;
 
   constructor(
     private readonly client: net.Socket,
@@ -45,6 +55,10 @@ export class Http1Session {
     initial: Buffer,
   ) {
     this.link = new UpstreamLink(ctx, rec);
+    this.idle = new Deadline(ctx.timeouts.clientIdleMs, () => this.endClient());
+    this.responseDeadline = new Deadline(ctx.timeouts.upstreamResponseMs, () =>
+      this.exchange?.timedOut(ctx.timeouts.upstreamResponseMs),
+    );
     client.on("data", this.onData);
     client.on("error", () => this.close());
     client.on("close", () => this.close());
@@ -74,7 +88,7 @@ export class Http1Session {
         }
         const raw = this.buf.subarray(0, end);
         this.buf = this.buf.subarray(end);
-        this.disarmIdle();
+        this.idle.disarm();
         let head: RequestHead;
         try {
           head = parseRequestHead(raw);
@@ -165,7 +179,8 @@ export class Http1Session {
         `the route for ${route.host} points at ${route.upstream}, which is this proxy itself; point it at the dev server instead`,
       );
     }
-    const headers = forwardedHeaders(head.headers, {
+    const upgrade = head.upgrade;
+    const headers = forwardedHeaders(stripHopByHop(head.headers, { upgrade, teTrailers: true }), {
       clientAddress: this.client.remoteAddress ?? "",
       proto: this.mode.scheme,
       host,
@@ -173,33 +188,74 @@ export class Http1Session {
       ...(route.rewriteHost ? { rewriteHostTo: upstreamHostHeader(origin) } : {}),
     });
     const bytes = requestHeadBytes(head.method, head.target, head.version, headers);
+    const retryable = !upgrade && head.framing.kind === "none" && IDEMPOTENT.has(head.method);
     this.state = "waiting";
-    this.client.pause();
-    const exchange = new UpstreamExchange(this.client, this.rec, head, origin, ctx.timeouts.upstreamResponseMs, (r) =>
-      this.exchangeDone(exchange, r),
+    this.forward(head, origin, bytes, retryable, false);
+  }
+
+  /** Sends one request head upstream: on an idle pooled socket at once, else after a dial. */
+  private forward(head: RequestHead, origin: UpstreamOrigin, bytes: Buffer, retryable: boolean, fresh: boolean): void {
+    const exchange = new UpstreamExchange(
+      this.client,
+      this.rec,
+      head,
+      origin,
+      (r) => this.exchangeDone(exchange, r, head, origin, bytes),
+      retryable,
     );
     this.exchange = exchange;
-    this.link.acquire(origin).then(
-      (upstream) => {
-        if (this.state === "closed") return;
-        exchange.start(upstream, bytes);
-        this.sink = upstream;
-        this.cursor = bodyCursor(head.framing);
-        this.state = this.cursor.done ? "head" : "body";
-        if (this.cursor.done) this.cursor = undefined;
+    this.responseDeadline.arm();
+    const idle = fresh ? undefined : this.link.takeIdle(origin);
+    if (idle) {
+      // Called from pump(), which goes on to forward the body bytes already buffered.
+      this.begin(exchange, idle, head, bytes);
+      process.nextTick(uncork, idle.socket);
+      return;
+    }
+    this.client.pause();
+    this.link.dial(origin).then(
+      (conn) => {
+        if (this.state === "closed" || this.exchange !== exchange) return this.link.close();
+        this.begin(exchange, conn, head, bytes);
         this.client.resume();
         this.pump();
+        conn.socket.uncork();
       },
       (e: unknown) =>
         exchange.failBeforeResponse(explainUpstreamFailure(e, { url: origin.url, dialled: dialledAddresses(origin) })),
     );
   }
 
-  private exchangeDone(exchange: UpstreamExchange, result: ExchangeResult): void {
+  /** Writes the head (corked: the first body bytes join it in one write) and switches to the body. */
+  private begin(exchange: UpstreamExchange, conn: UpstreamConnection, head: RequestHead, bytes: Buffer): void {
+    conn.socket.cork();
+    exchange.start(conn, bytes);
+    this.sink = conn.socket;
+    this.cursor = bodyCursor(head.framing);
+    this.state = this.cursor.done ? "head" : "body";
+    if (this.cursor.done) this.cursor = undefined;
+  }
+
+  private exchangeDone(
+    exchange: UpstreamExchange,
+    result: ExchangeResult,
+    head: RequestHead,
+    origin: UpstreamOrigin,
+    bytes: Buffer,
+  ): void {
     if (this.exchange !== exchange) return;
     this.exchange = undefined;
+    this.responseDeadline.disarm();
     if (result.tunnel) this.link.handOff();
     else this.link.release(result.reusable);
+    if (result.retry && !this.retried && this.state !== "closed") {
+      // A pooled socket the upstream had closed while idle: the request never reached it.
+      this.retried = true;
+      this.state = "waiting";
+      this.forward(head, origin, bytes, false, true);
+      return;
+    }
+    this.retried = false;
     if (result.tunnel) {
       this.state = "tunnel";
       this.client.off("data", this.onData);
@@ -216,7 +272,7 @@ export class Http1Session {
       return this.endClient();
     }
     this.sink = undefined;
-    this.client.resume();
+    if (this.client.isPaused()) this.client.resume();
     this.armIdle();
     this.pump();
   }
@@ -279,20 +335,14 @@ export class Http1Session {
   }
 
   private armIdle(): void {
-    this.disarmIdle();
-    this.idleTimer = setTimeout(() => this.endClient(), this.ctx.timeouts.clientIdleMs);
-    this.idleTimer.unref();
-  }
-
-  private disarmIdle(): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
+    this.idle.arm();
   }
 
   private endClient(): void {
     if (this.state === "closed") return;
     this.state = "closed";
-    this.disarmIdle();
+    this.idle.dispose();
+    this.responseDeadline.dispose();
     this.client.off("data", this.onData);
     this.client.end();
     // A client that never reads its last response must not pin the socket forever.
@@ -301,9 +351,14 @@ export class Http1Session {
   }
 
   private close(): void {
-    this.disarmIdle();
+    this.idle.dispose();
+    this.responseDeadline.dispose();
     if (this.state !== "tunnel") this.exchange?.clientGone();
     this.state = "closed";
     this.link.close();
   }
+}
+
+function uncork(socket: net.Socket): void {
+  socket.uncork();
 }

@@ -154,8 +154,9 @@ export class Http2Front {
       rec?.mark("firstResponse");
       status = res.statusCode ?? 502;
       const respHeaders: http2.OutgoingHttpHeaders = { ":status": status };
+      const named = connectionNamed(res.headers.connection);
       for (const [n, v] of Object.entries(res.headers))
-        if (!CONNECTION_SPECIFIC.has(n) && v !== undefined) respHeaders[n] = v;
+        if (!CONNECTION_SPECIFIC.has(n) && !named?.has(n) && v !== undefined) respHeaders[n] = v;
       if (stream.destroyed) return res.destroy();
       stream.respond(respHeaders, { endStream: method === "HEAD" || status === 204 || status === 304 });
       res.on("data", (chunk: Buffer) => (bytes += chunk.length));
@@ -230,6 +231,16 @@ function headerLines(headers: http2.IncomingHttpHeaders): HeaderLine[] {
     else lines.push([name, value]);
   }
   return lines;
+}
+
+/** Fields an HTTP/1.1 upstream named in Connection: hop-by-hop, never forwarded (RFC 9110 7.6.1). */
+function connectionNamed(connection: string | undefined): Set<string> | undefined {
+  if (!connection) return undefined;
+  const names = connection
+    .split(",")
+    .map((t) => t.trim().toLowerCase())
+    .filter((t) => t !== "" && t !== "content-length");
+  return names.length > 0 ? new Set(names) : undefined;
 }
 
 function elapsed(started: number): number {

@@ -33,6 +33,8 @@ export interface RequestHead {
 export interface ResponseHead {
   version: "1.0" | "1.1";
   status: number;
+  /** The reason phrase as sent (may be empty). */
+  reason: string;
   headers: HeaderLine[];
   keepAlive: boolean;
 }
@@ -52,6 +54,8 @@ export class HttpHeadError extends Error {
 export const MAX_HEAD_BYTES = 64 * 1024;
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Control characters are exactly what this pattern is for (a request target may not carry them).
+// eslint-disable-next-line no-control-regex
 const CTL = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 /** The offset just past the blank line that ends a head, or -1 while it has not arrived. */
@@ -106,10 +110,16 @@ export function parseRequestHead(head: Buffer): RequestHead {
 /** Parses a response head (the bytes up to and including the blank line). */
 export function parseResponseHead(head: Buffer): ResponseHead {
   const [statusLine, headers] = splitHead(head, 502);
-  const m = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/.exec(statusLine);
+  const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(statusLine);
   if (!m) throw new HttpHeadError(502, `the upstream's status line "${clip(statusLine)}" is not HTTP/1.x`);
   const version = m[1] === "1" ? "1.1" : "1.0";
-  return { version, status: Number(m[2]), headers, keepAlive: keepAlive(version, tokens(headers, "connection")) };
+  return {
+    version,
+    status: Number(m[2]),
+    reason: m[3] ?? "",
+    headers,
+    keepAlive: keepAlive(version, tokens(headers, "connection")),
+  };
 }
 
 /** How the body of a response to `requestMethod` is delimited (RFC 9112 6.3). */

@@ -13,6 +13,14 @@ import { plainAddress } from "./forwarding";
 import { Http1Session } from "./http1Proxy";
 import type { Http2Front } from "./http2Proxy";
 import { passThrough } from "./passthrough";
+import type { HandshakeRecord } from "./records";
+
+type CertificateSummary = NonNullable<NonNullable<HandshakeRecord["tls"]>["certificate"]>;
+
+/** The record's certificate fields per secure context, so a cached leaf is not looked up per connection. */
+const certificates = new WeakMap<tls.SecureContext, CertificateSummary>();
+
+function ignore(): void {}
 
 /** Which name's certificate to present, and why when it is not the name the client asked for. */
 export function certificateNameFor(
@@ -65,6 +73,7 @@ export async function continueTls(
     () => tlsSocket.destroy(Object.assign(new Error("handshake timeout"), { code: "HANDSHAKE_TIMEOUT" })),
     ctx.timeouts.handshakeMs,
   );
+  timer.unref();
   let secure = false;
   const failed = (e: unknown): void => {
     clearTimeout(timer);
@@ -74,13 +83,18 @@ export async function continueTls(
     rec.setOutcome({ kind: "failed", stage: "handshake", error: explained.code, explanation: explained.explanation });
     tlsSocket.destroy();
   };
+  // Built only when the handshake did not finish, never on the happy path.
+  const closedEarly = (): void => {
+    if (!secure) failed(Object.assign(new Error("closed"), { code: "CLOSED" }));
+  };
   tlsSocket.on("error", failed);
-  tlsSocket.once("close", () => failed(Object.assign(new Error("closed"), { code: "CLOSED" })));
+  tlsSocket.once("close", closedEarly);
   tlsSocket.once("secure", () => {
     clearTimeout(timer);
     secure = true;
     tlsSocket.off("error", failed);
-    tlsSocket.on("error", () => {});
+    tlsSocket.off("close", closedEarly);
+    tlsSocket.on("error", ignore);
     rec.mark("handshakeDone");
     const alpn = tlsSocket.alpnProtocol || undefined;
     rec.record.tls = {
@@ -89,20 +103,23 @@ export async function continueTls(
       cipher: tlsSocket.getCipher().name,
       ...(alpn ? { alpn } : {}),
     };
-    ctx.leaves.leafFor(name).then(
-      (leaf) => {
-        rec.record.tls = {
-          ...rec.record.tls,
-          certificate: {
+    const known = certificates.get(secureContext);
+    if (known) rec.record.tls = { ...rec.record.tls, certificate: known };
+    else
+      ctx.leaves.leafFor(name).then(
+        (leaf) => {
+          const certificate = {
             subject: leaf.subject,
             sans: leaf.names,
             fingerprint256: leaf.fingerprint256,
             issuer: leaf.issuer,
-          },
-        };
-      },
-      () => {},
-    );
+          };
+          // Keyed by the context: a renewed leaf comes with a new context, so this never goes stale.
+          certificates.set(secureContext, certificate);
+          rec.record.tls = { ...rec.record.tls, certificate };
+        },
+        () => {},
+      );
     if (alpn === "h2") h2.accept(tlsSocket, rec);
     else new Http1Session(tlsSocket, ctx, rec, { scheme: "https", redirectOnly: false }, Buffer.alloc(0));
   });

@@ -1,7 +1,8 @@
 /**
  * The response side of one HTTP/1.x request: reads the upstream's head (1xx, 101 upgrade, final),
- * frames its body so the socket can carry the next request, pipes the bytes to the client with
- * backpressure, and turns every way it can fail into a page or a record.
+ * rewrites it for the client (hop-by-hop fields dropped, the proxy's own connection management),
+ * frames its body so the upstream socket can carry the next request, relays the bytes to the
+ * client with backpressure, and turns every way it can fail into a page or a record.
  */
 import type net from "node:net";
 import { STATUS_CODES } from "node:http";
@@ -9,9 +10,20 @@ import { performance } from "node:perf_hooks";
 import { bodyCursor, type BodyCursor } from "./bodyFraming";
 import type { ConnectionRecorder } from "./connectionRecord";
 import { explainUpstreamFailure, type Explained } from "./explain";
-import { findHeadEnd, MAX_HEAD_BYTES, parseResponseHead, responseFraming, type RequestHead } from "./httpHead";
+import { responseHeadBytes } from "./forwarding";
+import { stripHopByHop } from "./hopByHop";
+import {
+  findHeadEnd,
+  MAX_HEAD_BYTES,
+  parseResponseHead,
+  responseFraming,
+  type HeaderLine,
+  type RequestHead,
+  type ResponseHead,
+} from "./httpHead";
 import { renderPage } from "./pages";
-import { dialledAddresses, type UpstreamOrigin } from "./upstream";
+import { dialledAddresses, UpstreamError, type UpstreamOrigin } from "./upstream";
+import type { UpstreamConnection, UpstreamUser } from "./upstreamLink";
 
 /** How an exchange ended, for the session. */
 export interface ExchangeResult {
@@ -21,21 +33,30 @@ export interface ExchangeResult {
   reusable: boolean;
   /** Set after a 101: the upstream socket to splice to the client. */
   tunnel?: net.Socket;
+  /** A reused upstream socket closed before answering a retryable request: send it again on a new one. */
+  retry?: boolean;
 }
 
+/**
+ * Bytes queued towards the client before the upstream is paused. Larger than the socket's 16 KiB
+ * high-water mark so a big download is not paused and resumed for every 64 KiB read.
+ */
+const CLIENT_BUFFER_LIMIT = 1024 * 1024;
+
 /** One request in flight on an upstream socket. */
-export class UpstreamExchange {
-  private upstream: net.Socket | undefined;
+export class UpstreamExchange implements UpstreamUser {
+  private conn: UpstreamConnection | undefined;
   private buf: Buffer = Buffer.alloc(0);
   private phase: "connecting" | "head" | "body" | "done" = "connecting";
   private cursor: BodyCursor | undefined;
   /** The response has no length: its end is the upstream closing. */
   private untilClose = false;
   private status: number | undefined;
-  private keepAlive = true;
+  private keepClient = true;
+  private reusable = true;
   private sentBytes = 0;
-  private lastError: Error | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private receivedBytes = 0;
+  private paused = false;
   private readonly started = performance.now();
 
   constructor(
@@ -43,44 +64,53 @@ export class UpstreamExchange {
     private readonly rec: ConnectionRecorder,
     private readonly request: RequestHead,
     private readonly origin: UpstreamOrigin,
-    private readonly responseTimeoutMs: number,
     private readonly onDone: (result: ExchangeResult) => void,
+    /** A stale reused socket may be replaced and the request sent again (idempotent, no body, not retried yet). */
+    private readonly retryable: boolean,
   ) {}
 
   /** Sends the request head and starts reading the response. */
-  start(upstream: net.Socket, head: Buffer): void {
-    this.upstream = upstream;
+  start(conn: UpstreamConnection, head: Buffer): void {
+    this.conn = conn;
     this.phase = "head";
-    upstream.on("data", this.onData);
-    upstream.on("error", this.onError);
-    upstream.on("close", this.onClose);
-    this.timer = setTimeout(
-      () =>
-        this.failBeforeResponse(
-          explainUpstreamFailure(
-            Object.assign(new Error(`no response head within ${this.responseTimeoutMs} ms`), {
-              code: "UPSTREAM_TIMEOUT",
-            }),
-            this.target(),
-          ),
-        ),
-      this.responseTimeoutMs,
+    conn.user = this;
+    conn.socket.write(head);
+  }
+
+  /** Still waiting for the response head: what the session's response deadline checks. */
+  get awaitingHead(): boolean {
+    return this.phase === "head" || this.phase === "connecting";
+  }
+
+  /** The response head did not come in time. */
+  timedOut(timeoutMs: number): void {
+    if (!this.awaitingHead) return;
+    this.failBeforeResponse(
+      explainUpstreamFailure(
+        new UpstreamError("UPSTREAM_TIMEOUT", `no response head within ${timeoutMs} ms`),
+        this.target(),
+      ),
     );
-    upstream.write(head);
-    upstream.resume();
   }
 
   private target(): { url: string; dialled: string[] } {
     return { url: this.origin.url, dialled: dialledAddresses(this.origin) };
   }
 
-  private readonly onData = (chunk: Buffer): void => {
-    this.rec.mark("firstResponse");
+  onUpstreamData(chunk: Buffer): void {
+    this.receivedBytes += chunk.length;
     if (this.phase === "body") return this.forwardBody(chunk);
     if (this.phase !== "head") return;
+    this.rec.mark("firstResponse");
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-    this.readHeads();
-  };
+    // Head and the first body bytes leave in one write (one TLS record) instead of two.
+    this.client.cork();
+    try {
+      this.readHeads();
+    } finally {
+      this.client.uncork();
+    }
+  }
 
   private readHeads(): void {
     while (this.phase === "head") {
@@ -92,10 +122,7 @@ export class UpstreamExchange {
         !this.origin.secure
       ) {
         return this.failBeforeResponse(
-          explainUpstreamFailure(
-            Object.assign(new Error("TLS record"), { code: "TLS_FROM_PLAIN_UPSTREAM" }),
-            this.target(),
-          ),
+          explainUpstreamFailure(new UpstreamError("TLS_FROM_PLAIN_UPSTREAM", "TLS record"), this.target()),
         );
       }
       const end = findHeadEnd(this.buf);
@@ -109,7 +136,7 @@ export class UpstreamExchange {
       }
       const raw = this.buf.subarray(0, end);
       this.buf = this.buf.subarray(end);
-      let response;
+      let response: ResponseHead;
       try {
         response = parseResponseHead(raw);
       } catch (e) {
@@ -118,15 +145,16 @@ export class UpstreamExchange {
           explanation: `${this.origin.url} answered something that is not HTTP/1.x: ${(e as Error).message}`,
         });
       }
-      this.send(raw);
       if (response.status === 101 && this.request.upgrade) {
+        this.send(this.headFor(response, stripHopByHop(response.headers, { upgrade: true, teTrailers: false })));
         this.status = 101;
-        return this.finish({ keepClient: false, reusable: false, tunnel: this.detach(true) });
+        return this.finish({ keepClient: false, reusable: false, tunnel: this.detachForTunnel() });
       }
-      if (response.status < 200) continue;
-      clearTimeout(this.timer);
+      if (response.status < 200) {
+        this.send(this.headFor(response, stripHopByHop(response.headers, { upgrade: false, teTrailers: false })));
+        continue;
+      }
       this.status = response.status;
-      this.keepAlive = response.keepAlive && this.request.keepAlive;
       try {
         const framing = responseFraming(response, this.request.method);
         this.untilClose = framing.kind === "until-close";
@@ -137,13 +165,26 @@ export class UpstreamExchange {
           explanation: `${this.origin.url} sent a response with unusable framing: ${(e as Error).message}`,
         });
       }
+      // The two hops are managed separately: the upstream's Connection: close ends the upstream
+      // socket only, the client's ends the client connection only.
+      this.keepClient = this.request.keepAlive && !this.untilClose;
+      this.reusable = response.keepAlive && this.request.version === "1.1";
+      const headers = stripHopByHop(response.headers, { upgrade: false, teTrailers: false });
+      const own: HeaderLine[] = headers === response.headers ? [...headers] : headers;
+      if (!this.keepClient) own.push(["Connection", "close"]);
+      else if (this.request.version === "1.0") own.push(["Connection", "keep-alive"]);
+      this.send(this.headFor(response, own));
       this.phase = "body";
       if (this.cursor.done)
-        return this.finish({ keepClient: this.keepAlive, reusable: this.buf.length === 0 && response.keepAlive });
+        return this.finish({ keepClient: this.keepClient, reusable: this.buf.length === 0 && this.reusable });
       const rest = this.buf;
       this.buf = Buffer.alloc(0);
       if (rest.length > 0) this.forwardBody(rest);
     }
+  }
+
+  private headFor(response: ResponseHead, headers: HeaderLine[]): Buffer {
+    return responseHeadBytes(response.status, response.reason, headers);
   }
 
   private forwardBody(chunk: Buffer): void {
@@ -157,33 +198,36 @@ export class UpstreamExchange {
         explanation: `${this.origin.url} broke its chunked framing: ${(e as Error).message}`,
       });
     }
-    if (step.take > 0) this.send(chunk.subarray(0, step.take));
-    if (step.done) this.finish({ keepClient: this.keepAlive, reusable: step.take === chunk.length && this.keepAlive });
+    if (step.take > 0) this.send(step.take === chunk.length ? chunk : chunk.subarray(0, step.take));
+    if (step.done) this.finish({ keepClient: this.keepClient, reusable: step.take === chunk.length && this.reusable });
   }
 
   private send(bytes: Buffer): void {
     this.sentBytes += bytes.length;
-    if (!this.client.write(bytes) && this.upstream) {
-      const upstream = this.upstream;
+    this.client.write(bytes);
+    if (!this.paused && this.client.writableLength > CLIENT_BUFFER_LIMIT && this.conn) {
+      this.paused = true;
+      const upstream = this.conn.socket;
       upstream.pause();
-      this.client.once("drain", () => upstream.resume());
+      this.client.once("drain", () => {
+        this.paused = false;
+        upstream.resume();
+      });
     }
   }
 
-  private readonly onError = (e: Error): void => {
-    this.lastError = e;
-  };
-
-  private readonly onClose = (): void => {
+  onUpstreamClose(error: Error | undefined): void {
     if (this.phase === "head") {
-      const err = this.lastError ?? Object.assign(new Error("closed"), { code: "UPSTREAM_CLOSED" });
+      if (this.retryable && this.conn?.reused && this.receivedBytes === 0 && this.sentBytes === 0)
+        return this.finish({ keepClient: true, reusable: false, retry: true });
+      const err = error ?? new UpstreamError("UPSTREAM_CLOSED", "closed");
       return this.failBeforeResponse(explainUpstreamFailure(err, this.target()));
     }
     if (this.phase !== "body") return;
     if (this.untilClose) return this.finish({ keepClient: false, reusable: false });
-    const err = this.lastError ?? Object.assign(new Error("closed"), { code: "ECONNRESET" });
+    const err = error ?? new UpstreamError("ECONNRESET", "closed");
     this.midResponse(explainUpstreamFailure(err, this.target(), true));
-  };
+  }
 
   /** No byte of the response reached the client yet: answer with an error page, then close. */
   failBeforeResponse(explained: Explained): void {
@@ -223,42 +267,42 @@ export class UpstreamExchange {
   /** The client went away: stop reading the upstream (the link destroys it). */
   clientGone(): void {
     if (this.phase === "done") return;
-    clearTimeout(this.timer);
     this.phase = "done";
-    this.detach(false);
+    if (this.conn && this.conn.user === this) this.conn.user = undefined;
   }
 
-  private detach(keepFlowing: boolean): net.Socket | undefined {
-    const upstream = this.upstream;
-    if (!upstream) return undefined;
-    upstream.off("data", this.onData);
-    upstream.off("error", this.onError);
-    upstream.off("close", this.onClose);
-    if (keepFlowing) {
-      upstream.on("error", () => this.client.destroy());
-      upstream.on("close", () => this.client.destroy());
-      this.client.on("close", () => upstream.destroy());
-      if (this.buf.length > 0) this.client.write(this.buf);
-      this.buf = Buffer.alloc(0);
-    }
+  private detachForTunnel(): net.Socket | undefined {
+    const conn = this.conn;
+    if (!conn) return undefined;
+    const upstream = conn.detach();
+    upstream.on("error", () => this.client.destroy());
+    upstream.on("close", () => this.client.destroy());
+    this.client.on("close", () => upstream.destroy());
+    if (this.buf.length > 0) this.client.write(this.buf);
+    this.buf = Buffer.alloc(0);
     return upstream;
   }
 
   private finish(result: ExchangeResult, error?: string): void {
     if (this.phase === "done") return;
-    clearTimeout(this.timer);
-    if (!result.tunnel) this.detach(false);
+    if (!result.tunnel && this.conn && this.conn.user === this) this.conn.user = undefined;
+    if (this.paused && this.conn) {
+      // The socket goes back to the pool (or is destroyed): it must not stay paused.
+      this.paused = false;
+      this.conn.socket.resume();
+    }
     this.phase = "done";
-    this.rec.addRequest({
-      method: this.request.method,
-      ...(this.request.host ? { host: this.request.host } : {}),
-      path: this.request.target,
-      ...(this.status !== undefined ? { status: this.status } : {}),
-      upstream: this.origin.url,
-      bytes: this.sentBytes,
-      durationMs: Math.round((performance.now() - this.started) * 1000) / 1000,
-      ...(error ? { error } : {}),
-    });
+    if (!result.retry)
+      this.rec.addRequest({
+        method: this.request.method,
+        ...(this.request.host ? { host: this.request.host } : {}),
+        path: this.request.target,
+        ...(this.status !== undefined ? { status: this.status } : {}),
+        upstream: this.origin.url,
+        bytes: this.sentBytes,
+        durationMs: Math.round((performance.now() - this.started) * 1000) / 1000,
+        ...(error ? { error } : {}),
+      });
     this.onDone(result);
   }
 }

@@ -1,74 +1,182 @@
 /**
- * The one upstream socket behind one HTTP/1.x client connection. Reused for the client's next
- * request when it goes to the same upstream and the last response left it clean; replaced when
- * a request goes elsewhere (another route) or the upstream closed it while idle.
+ * Upstream sockets for HTTP/1.x clients. One pool per proxy keeps idle keep-alive sockets per
+ * upstream origin, shared by every client connection: a browser's (or a load generator's) new
+ * connection takes an idle upstream socket instead of dialling, and a client's own
+ * `Connection: close` no longer costs the upstream its connection (hop-by-hop headers are not
+ * forwarded, hopByHop.ts). Each client connection leases at most one socket at a time through its
+ * {@link UpstreamLink}.
  */
 import type net from "node:net";
 import type { ConnectionRecorder } from "./connectionRecord";
 import type { ProxyContext } from "./context";
 import { dialUpstream, type UpstreamOrigin } from "./upstream";
 
-/** Holds at most one upstream socket for a client connection. */
+/** What receives an upstream connection's bytes and its close while it carries a request. */
+export interface UpstreamUser {
+  onUpstreamData(chunk: Buffer): void;
+  onUpstreamClose(error: Error | undefined): void;
+}
+
+/** Idle sockets kept per origin; more are closed when released. */
+const MAX_IDLE_PER_ORIGIN = 64;
+
+/** One upstream socket with its listeners installed once, dispatching to whoever leases it. */
+export class UpstreamConnection {
+  user: UpstreamUser | undefined;
+  /** True once it has carried a request: a failure before any response byte may be a stale keep-alive. */
+  reused = false;
+  private lastError: Error | undefined;
+
+  constructor(
+    readonly socket: net.Socket,
+    readonly key: string,
+    private readonly pool: UpstreamPool,
+  ) {
+    socket.on("data", this.onData);
+    socket.on("error", this.onError);
+    socket.on("end", this.onEnd);
+    socket.on("close", this.onClose);
+  }
+
+  /** Open both ways and not ended by the upstream. */
+  get usable(): boolean {
+    return !this.socket.destroyed && this.socket.writable && this.socket.readable;
+  }
+
+  /** Removes the pool's listeners and gives the raw socket away (a WebSocket tunnel after 101). */
+  detach(): net.Socket {
+    this.socket.off("data", this.onData);
+    this.socket.off("error", this.onError);
+    this.socket.off("end", this.onEnd);
+    this.socket.off("close", this.onClose);
+    this.user = undefined;
+    this.pool.forget(this);
+    return this.socket;
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    // Bytes on an idle socket belong to no request (a broken upstream): never hand them to the next one.
+    if (this.user) this.user.onUpstreamData(chunk);
+    else this.socket.destroy();
+  };
+
+  private readonly onError = (e: Error): void => {
+    // Errors while idle are normal (dev server restarted); the next request dials again.
+    this.lastError = e;
+  };
+
+  private readonly onEnd = (): void => {
+    if (!this.user) this.pool.forget(this);
+  };
+
+  private readonly onClose = (): void => {
+    const user = this.user;
+    this.user = undefined;
+    this.pool.forget(this);
+    user?.onUpstreamClose(this.lastError);
+  };
+}
+
+/** Idle keep-alive sockets per upstream origin, shared by all client connections of one proxy. */
+export class UpstreamPool {
+  private readonly idle = new Map<string, UpstreamConnection[]>();
+  private closed = false;
+
+  /** The most recently used idle socket to `origin` that is still open, or undefined. */
+  take(origin: UpstreamOrigin): UpstreamConnection | undefined {
+    const list = this.idle.get(origin.key);
+    while (list !== undefined && list.length > 0) {
+      const conn = list.pop()!;
+      if (conn.usable) return conn;
+      conn.socket.destroy();
+    }
+    return undefined;
+  }
+
+  /** Opens a new connection to `origin` (TLS included for https). */
+  async dial(origin: UpstreamOrigin, timeoutMs: number, extraCaPem?: string): Promise<UpstreamConnection> {
+    const socket = await dialUpstream(origin, timeoutMs, extraCaPem);
+    return new UpstreamConnection(socket, origin.key, this);
+  }
+
+  /** A request is over: keep the socket for the next one only if its framing ended cleanly. */
+  release(conn: UpstreamConnection, reusable: boolean): void {
+    conn.user = undefined;
+    if (!reusable || this.closed || !conn.usable) {
+      conn.socket.destroy();
+      return;
+    }
+    conn.reused = true;
+    let list = this.idle.get(conn.key);
+    if (!list) this.idle.set(conn.key, (list = []));
+    list.push(conn);
+    if (list.length > MAX_IDLE_PER_ORIGIN) list.shift()!.socket.destroy();
+  }
+
+  /** Drops an idle socket that closed or ended. */
+  forget(conn: UpstreamConnection): void {
+    const list = this.idle.get(conn.key);
+    if (!list) return;
+    const i = list.indexOf(conn);
+    if (i >= 0) list.splice(i, 1);
+  }
+
+  /** Accepts released sockets again after {@link destroy} (the proxy was restarted). */
+  reopen(): void {
+    this.closed = false;
+  }
+
+  /** Closes every idle socket; sockets in use close when their request ends. */
+  destroy(): void {
+    this.closed = true;
+    for (const list of this.idle.values()) for (const conn of list) conn.socket.destroy();
+    this.idle.clear();
+  }
+}
+
+/** The upstream socket one client connection is using, if any. */
 export class UpstreamLink {
-  private socket: net.Socket | undefined;
-  private key: string | undefined;
-  private busy = false;
+  private leased: UpstreamConnection | undefined;
 
   constructor(
     private readonly ctx: ProxyContext,
     private readonly rec: ConnectionRecorder,
   ) {}
 
-  /** A socket to `origin` ready for one request: the idle one if it fits, else a new one. */
-  async acquire(origin: UpstreamOrigin): Promise<net.Socket> {
-    const current = this.socket;
-    if (
-      current &&
-      !this.busy &&
-      this.key === origin.key &&
-      !current.destroyed &&
-      current.writable &&
-      current.readable
-    ) {
-      this.busy = true;
-      return current;
-    }
-    this.drop();
-    const socket = await dialUpstream(origin, this.ctx.timeouts.upstreamConnectMs, this.ctx.leaves.rootPem());
-    this.rec.mark("upstreamConnected");
-    // Errors while idle are normal (dev server restarted); the next acquire dials again.
-    socket.on("error", () => {});
-    socket.on("close", () => {
-      if (this.socket === socket) this.socket = undefined;
-    });
-    this.socket = socket;
-    this.key = origin.key;
-    this.busy = true;
-    return socket;
+  /** An idle pooled socket to `origin`, synchronously, or undefined when a dial is needed. */
+  takeIdle(origin: UpstreamOrigin): UpstreamConnection | undefined {
+    const conn = this.ctx.pool.take(origin);
+    if (conn) this.leased = conn;
+    return conn;
   }
 
-  /** The request is over; keep the socket for the next one only if its framing ended cleanly. */
+  /** Dials a new socket to `origin`. */
+  async dial(origin: UpstreamOrigin): Promise<UpstreamConnection> {
+    const conn = await this.ctx.pool.dial(origin, this.ctx.timeouts.upstreamConnectMs, this.ctx.leaves.rootPem());
+    this.rec.mark("upstreamConnected");
+    this.leased = conn;
+    return conn;
+  }
+
+  /** The request is over; the socket goes back to the pool when `reusable`. */
   release(reusable: boolean): void {
-    this.busy = false;
-    if (!reusable) this.drop();
+    const conn = this.leased;
+    this.leased = undefined;
+    if (conn) this.ctx.pool.release(conn, reusable);
   }
 
   /** Gives up the socket without closing it: after a 101 it belongs to the WebSocket tunnel. */
   handOff(): void {
-    this.socket = undefined;
-    this.key = undefined;
-    this.busy = false;
+    this.leased = undefined;
   }
 
-  /** Closes the upstream socket: the client is gone. */
+  /** The client is gone: a socket in the middle of a request cannot be reused. */
   close(): void {
-    this.drop();
-  }
-
-  private drop(): void {
-    this.socket?.destroy();
-    this.socket = undefined;
-    this.key = undefined;
-    this.busy = false;
+    const conn = this.leased;
+    this.leased = undefined;
+    if (conn) {
+      conn.user = undefined;
+      conn.socket.destroy();
+    }
   }
 }

@@ -129,6 +129,7 @@ describe("the proxy manages each hop's connection itself", () => {
         }
       });
       s.on("error", reject);
+      s.on("close", () => resolve(got.split("\r\n\r\n")[0]!));
       s.setTimeout(5000, () => reject(new Error(`no response; got ${JSON.stringify(got)}`)));
     });
 
