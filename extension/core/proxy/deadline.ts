@@ -24,6 +24,11 @@ export class Deadline {
     }
   }
 
+  /** Starts the countdown unless it is already running (a deadline from the first byte, not the last). */
+  armOnce(): void {
+    if (!this.armed) this.arm();
+  }
+
   /** Stops the countdown; the timer object stays for the next arm (a stale expiry is ignored). */
   disarm(): void {
     this.armed = false;

@@ -13,7 +13,14 @@ import { explainUpstreamFailure, type Explained } from "./explain";
 import { Deadline } from "./deadline";
 import { forwardedHeaders, hasLooped, httpsLocation, requestHeadBytes, upstreamHostHeader } from "./forwarding";
 import { stripHopByHop } from "./hopByHop";
-import { findHeadEnd, HttpHeadError, MAX_HEAD_BYTES, parseRequestHead, type RequestHead } from "./httpHead";
+import {
+  findHeadEnd,
+  HttpHeadError,
+  incompleteHeadProblem,
+  MAX_HEAD_BYTES,
+  parseRequestHead,
+  type RequestHead,
+} from "./httpHead";
 import { renderPage, type PageContent } from "./pages";
 import { originOf, dialledAddresses, type UpstreamOrigin } from "./upstream";
 import { UpstreamExchange, type ExchangeResult } from "./upstreamExchange";
@@ -42,6 +49,8 @@ export class Http1Session {
   private readonly link: UpstreamLink;
   /** A keep-alive client with no request in flight is closed after clientIdleMs. */
   private readonly idle: Deadline;
+  /** Once a request head has started, it must end within sniffTimeoutMs (no slowloris heads). */
+  private readonly headDeadline: Deadline;
   /** The upstream must send its response head within upstreamResponseMs. */
   private readonly responseDeadline: Deadline;
   /** The request in flight was already re-sent once after a stale pooled socket. */
@@ -56,6 +65,10 @@ export class Http1Session {
   ) {
     this.link = new UpstreamLink(ctx, rec);
     this.idle = new Deadline(ctx.timeouts.clientIdleMs, () => this.endClient());
+    const headMs = ctx.settings().sniffTimeoutMs;
+    this.headDeadline = new Deadline(headMs, () =>
+      this.refuse(408, "Request timeout", `the request head did not end within ${headMs} ms`),
+    );
     this.responseDeadline = new Deadline(ctx.timeouts.upstreamResponseMs, () =>
       this.exchange?.timedOut(ctx.timeouts.upstreamResponseMs),
     );
@@ -82,13 +95,17 @@ export class Http1Session {
         if (this.exchange) return this.holdWhileBusy();
         const end = findHeadEnd(this.buf);
         if (end < 0 || end > MAX_HEAD_BYTES) {
+          const problem = this.buf.length > MAX_HEAD_BYTES ? undefined : incompleteHeadProblem(this.buf);
           if (this.buf.length > MAX_HEAD_BYTES)
             this.refuse(431, "Request header too large", `the request head is over ${MAX_HEAD_BYTES / 1024} KB`);
+          else if (problem) this.refuse(400, "Bad request", `Switchyard could not read this request: ${problem}`);
+          else if (this.buf.length > 0) this.headDeadline.armOnce();
           return;
         }
         const raw = this.buf.subarray(0, end);
         this.buf = this.buf.subarray(end);
         this.idle.disarm();
+        this.headDeadline.disarm();
         let head: RequestHead;
         try {
           head = parseRequestHead(raw);
@@ -342,6 +359,7 @@ export class Http1Session {
     if (this.state === "closed") return;
     this.state = "closed";
     this.idle.dispose();
+    this.headDeadline.dispose();
     this.responseDeadline.dispose();
     this.client.off("data", this.onData);
     this.client.end();
@@ -352,6 +370,7 @@ export class Http1Session {
 
   private close(): void {
     this.idle.dispose();
+    this.headDeadline.dispose();
     this.responseDeadline.dispose();
     if (this.state !== "tunnel") this.exchange?.clientGone();
     this.state = "closed";

@@ -203,3 +203,19 @@ export function tokens(headers: HeaderLine[], name: string): string[] {
 function clip(s: string): string {
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
+
+const REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ \S+ HTTP\/\d\.\d\r?$/;
+
+/**
+ * For a request head that has not ended yet: why it can never become a valid request, or
+ * undefined while it still may. Lets the proxy answer a client whose first line is already wrong
+ * (`HELO example.test`, a line that merely looked like a method to the sniffer) instead of
+ * waiting for a blank line that will never come.
+ */
+export function incompleteHeadProblem(buf: Buffer): string | undefined {
+  const nl = buf.indexOf(0x0a);
+  if (nl < 0) return undefined;
+  const line = buf.subarray(0, nl).toString("latin1");
+  if (REQUEST_LINE.test(line)) return undefined;
+  return `the first line ${JSON.stringify(line.replace(/\r$/, "").slice(0, 80))} is not an HTTP request line (METHOD TARGET HTTP/1.1)`;
+}

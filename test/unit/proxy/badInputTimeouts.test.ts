@@ -110,14 +110,20 @@ describe("bad input: timeouts, big headers, garbage bursts", () => {
     await ok(["--http1.1"]);
   });
 
-  it(
-    "closes a client whose first line is complete but not an HTTP request line (HELO x) within the sniff timeout",
-    {
-      todo: "bug: http1Proxy.ts Http1Session.pump waits for a blank line before parsing the request line, so 'HELO example.test\\r\\n' (sniffed as HTTP because HELO is a method-shaped token) is held open until clientIdleMs (120 s by default) instead of being answered 400 or closed as unknown protocol",
-    },
-    async () => {
-      const [r] = await Promise.all([raw(plain, "HELO example.test\r\n", SNIFF_TIMEOUT_MS + 1500), ok()]);
-      assert.ok(r.closed, `still open after ${r.afterMs} ms`);
-    },
-  );
+  it("closes a client whose first line is complete but not an HTTP request line (HELO x) within the sniff timeout", async () => {
+    const [r] = await Promise.all([raw(plain, "HELO example.test\r\n", SNIFF_TIMEOUT_MS + 1500), ok()]);
+    assert.ok(r.closed, `still open after ${r.afterMs} ms`);
+  });
+  it("answers 400 at once to a first line that is not an HTTP request line", async () => {
+    const r = await raw(plain, "HELO example.test\r\n", SNIFF_TIMEOUT_MS + 1500);
+    assert.ok(r.closed);
+    assert.match(r.data.toString("latin1"), /^HTTP\/1\.1 400 /);
+    assert.ok(r.afterMs < SNIFF_TIMEOUT_MS, `answered after ${r.afterMs} ms`);
+  });
+
+  it("closes a request head that never ends (408) within the sniff timeout, counted from its first byte", async () => {
+    const r = await raw(plain, "GET / HTTP/1.1\r\nHost: my-awesome-service.test\r\n", SNIFF_TIMEOUT_MS + 1500);
+    assert.ok(r.closed, `still open after ${r.afterMs} ms`);
+    assert.match(r.data.toString("latin1"), /^HTTP\/1\.1 408 /);
+  });
 });
