@@ -32,6 +32,14 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     },
     onRecords: (records) => panel.pushRecords(records),
     runAction: runPanelAction,
+    onConstraintsChanged: () => {
+      void vscode.window
+        .showWarningMessage(
+          "Switchyard: the CA's permitted names changed. They are signed into the CA, so it takes a new CA (clients must trust the new root).",
+          "Create New CA",
+        )
+        .then((answer) => answer && vscode.commands.executeCommand("switchyard.createCa"));
+    },
   });
   const panel = new PanelHost(context.extensionUri, session, log);
   context.subscriptions.push(

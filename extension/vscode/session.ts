@@ -18,8 +18,14 @@ export interface SessionHooks {
   globalStorage: string;
   onChange(): void;
   onRecords(records: RecordView[]): void;
+  /** The permitted names changed in the settings: the existing CA no longer matches them. */
+  onConstraintsChanged(): void;
   /** Carries out an action the panel asked for (the palette command of the same name). */
   runAction(message: WebviewMessage): Promise<void>;
+}
+
+function constraintsOf(s: SwitchyardSettings): string {
+  return JSON.stringify([s.ca.permittedNames, s.ca.permittedIpRanges, s.ca.unconstrained]);
 }
 
 /** Records kept for the panel; the proxy's own ring buffer is bounded the same way. */
@@ -66,8 +72,11 @@ export class SwitchyardSession implements vscode.Disposable {
 
   async updateSettings(next: SwitchyardSettings): Promise<void> {
     const caChanged = JSON.stringify(next.ca) !== JSON.stringify(this.settings.ca);
+    const constraintsChanged = constraintsOf(next) !== constraintsOf(this.settings);
     this.settings = next;
     if (caChanged) this.ca = undefined;
+    // Name constraints are signed into the CA: widening them means a new CA, and the user is told so.
+    if (constraintsChanged) this.hooks.onConstraintsChanged();
     this.hooks.log.info("settings changed; applying them live");
     if (this.proxy) {
       try {

@@ -12,7 +12,7 @@ describe("the panel in the real VS Code workbench", () => {
   it("opens from the command palette and shows the proxy state in the webview", async () => {
     await runCommand(wb.page, "Switchyard: Open Panel");
     const frame = panelFrame(wb.page);
-    const state = frame.locator('[data-testid="proxy-state"]');
+    const state = frame.locator('[data-testid="proxy-state"]', { hasText: /off|stopped/i });
     await state.waitFor({ timeout: 30_000 });
     await assert.doesNotReject(() => frame.locator('[data-testid="tab-bindings"]').waitFor());
     assert.match((await state.textContent()) ?? "", /off|stopped/i);

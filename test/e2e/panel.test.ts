@@ -149,4 +149,22 @@ describe("the Switchyard panel in the real workbench", () => {
       await screenshot(wb.page, `panel-${view}-dark.png`);
     }
   });
+
+  it("the status bar item toggles the proxy (checked with a real connection)", async () => {
+    const item = wb.page.locator(".statusbar-item", { hasText: "Switchyard" }).first();
+    await item.click();
+    await wb.page
+      .locator(".statusbar-item", { hasText: /Switchyard$/ })
+      .first()
+      .waitFor({ timeout: 15_000 });
+    const off = await curl(port, "-o", "/dev/null", `http://${HOST}:${port}/`);
+    assert.equal(off.code, 7, `nothing listens after the click: ${off.out}`);
+    await item.click();
+    await wb.page
+      .locator(".statusbar-item", { hasText: `:${port}` })
+      .first()
+      .waitFor({ timeout: 15_000 });
+    const on = await curl(port, "-o", "/dev/null", "-w", "%{http_code}", `http://${HOST}:${port}/`);
+    assert.equal(on.out.trim(), "307");
+  });
 });
