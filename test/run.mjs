@@ -169,4 +169,5 @@ const seconds = ((Date.now() - started) / 1000).toFixed(0);
 if (failures.length > 0) console.log(`\nFailures:\n${failures.map((f) => `  - ${f}`).join("\n")}`);
 console.log(`\n(${selected.join(", ")} in ${seconds} s)`);
 console.log(`${totals.passed} passed, ${totals.failed} failed`);
-process.exitCode = totals.failed > 0 || totals.passed === 0 ? 1 : 0;
+// Exit explicitly: a stray handle (a browser helper, a timer) must never keep CI waiting.
+process.exit(totals.failed > 0 || totals.passed === 0 ? 1 : 0);

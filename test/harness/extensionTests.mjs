@@ -39,8 +39,10 @@ export async function runExtensionTests({ timeoutMs = 300_000, artifacts } = {})
     const page = await browser.newPage();
     const exited = new Promise((resolve) => page.exposeFunction("codeAutomationExit", (code) => resolve(code)));
     await page.goto(workbenchUrl(server, { folder: workspace, testsPath }));
-    const timeout = new Promise((resolve) => setTimeout(() => resolve("timeout"), timeoutMs));
+    let timer;
+    const timeout = new Promise((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
     const exitCode = await Promise.race([exited, timeout]);
+    clearTimeout(timer);
     if (artifacts) {
       mkdirSync(artifacts, { recursive: true });
       await page.screenshot({ path: join(artifacts, "integration-workbench.png") }).catch(() => {});
