@@ -102,9 +102,15 @@ export class UpstreamError extends Error {
  * Opens one connection to `origin` (TLS included for https), resolving once it can carry a
  * request. Rejects with the socket error, or an UpstreamError with code UPSTREAM_TIMEOUT.
  */
-export function dialUpstream(origin: UpstreamOrigin, timeoutMs: number, extraCaPem?: string): Promise<net.Socket> {
+export function dialUpstream(
+  origin: UpstreamOrigin,
+  timeoutMs: number,
+  extraCaPem?: string,
+  /** For plain origins: read into this buffer and call back instead of emitting 'data' (net.OnReadOpts). */
+  onread?: net.OnReadOpts,
+): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const raw = net.connect(connectOptions(origin));
+    const raw = net.connect(onread && !origin.secure ? { ...connectOptions(origin), onread } : connectOptions(origin));
     const socket: net.Socket = origin.secure ? tls.connect({ ...tlsOptions(origin, extraCaPem), socket: raw }) : raw;
     const timer = setTimeout(
       () => fail(new UpstreamError("UPSTREAM_TIMEOUT", `no connection to ${origin.url} after ${timeoutMs} ms`)),

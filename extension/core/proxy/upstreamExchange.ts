@@ -5,6 +5,7 @@
  * client with backpressure, and turns every way it can fail into a page or a record.
  */
 import type net from "node:net";
+import type tls from "node:tls";
 import { STATUS_CODES } from "node:http";
 import { performance } from "node:perf_hooks";
 import { bodyCursor, type BodyCursor } from "./bodyFraming";
@@ -38,10 +39,27 @@ export interface ExchangeResult {
 }
 
 /**
- * Bytes queued towards the client before the upstream is paused. Larger than the socket's 16 KiB
- * high-water mark so a big download is not paused and resumed for every 64 KiB read.
+ * Owned bytes queued towards the client before the upstream is paused. Larger than the socket's
+ * 16 KiB high-water mark so a big download from an https upstream (16 KiB TLS records) is not
+ * paused and resumed for every read.
  */
 const CLIENT_BUFFER_LIMIT = 1024 * 1024;
+
+/**
+ * True when a write now goes straight into the client's TLS layer: nothing queued or corked, so
+ * node's TLSWrap encrypts it (or, if it cannot, copies it) before write() returns, and a view of
+ * the shared upstream read buffer may be written without a copy. A plain socket's write may stay
+ * pending in libuv pointing at the buffer, and a queued write is read later: both need a copy.
+ */
+function encryptsNow(client: net.Socket): boolean {
+  return (
+    (client as tls.TLSSocket).encrypted === true &&
+    client.writableLength === 0 &&
+    client.writableCorked === 0 &&
+    !client.connecting &&
+    !client.destroyed
+  );
+}
 
 /** One request in flight on an upstream socket. */
 export class UpstreamExchange implements UpstreamUser {
@@ -97,12 +115,14 @@ export class UpstreamExchange implements UpstreamUser {
     return { url: this.origin.url, dialled: dialledAddresses(this.origin) };
   }
 
+  /** `chunk` may be a view of the shared read buffer (upstreamLink.ts): it is copied unless written at once. */
   onUpstreamData(chunk: Buffer): void {
     this.receivedBytes += chunk.length;
-    if (this.phase === "body") return this.forwardBody(chunk);
+    // Plain upstreams read into the shared buffer; an https upstream's chunks are its own.
+    if (this.phase === "body") return this.forwardBody(chunk, !this.origin.secure);
     if (this.phase !== "head") return;
     this.rec.mark("firstResponse");
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    this.buf = this.buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buf, chunk]);
     // Head and the first body bytes leave in one write (one TLS record) instead of two.
     this.client.cork();
     try {
@@ -179,7 +199,7 @@ export class UpstreamExchange implements UpstreamUser {
         return this.finish({ keepClient: this.keepClient, reusable: this.buf.length === 0 && this.reusable });
       const rest = this.buf;
       this.buf = Buffer.alloc(0);
-      if (rest.length > 0) this.forwardBody(rest);
+      if (rest.length > 0) this.forwardBody(rest, false);
     }
   }
 
@@ -187,7 +207,8 @@ export class UpstreamExchange implements UpstreamUser {
     return responseHeadBytes(response.status, response.reason, headers);
   }
 
-  private forwardBody(chunk: Buffer): void {
+  /** `transient`: `chunk` is only valid during this call. */
+  private forwardBody(chunk: Buffer, transient: boolean): void {
     const cursor = this.cursor!;
     let step;
     try {
@@ -198,14 +219,19 @@ export class UpstreamExchange implements UpstreamUser {
         explanation: `${this.origin.url} broke its chunked framing: ${(e as Error).message}`,
       });
     }
-    if (step.take > 0) this.send(step.take === chunk.length ? chunk : chunk.subarray(0, step.take));
+    if (step.take > 0) this.send(step.take === chunk.length ? chunk : chunk.subarray(0, step.take), transient);
     if (step.done) this.finish({ keepClient: this.keepClient, reusable: step.take === chunk.length && this.reusable });
   }
 
-  private send(bytes: Buffer): void {
+  private send(bytes: Buffer, transient = false): void {
     this.sentBytes += bytes.length;
-    this.client.write(bytes);
-    if (!this.paused && this.client.writableLength > CLIENT_BUFFER_LIMIT && this.conn) {
+    const client = this.client;
+    const direct = !transient || encryptsNow(client);
+    client.write(direct ? bytes : Buffer.from(bytes));
+    // A big transient write pauses the upstream until it is flushed, so the next read is again
+    // encrypted straight from the read buffer instead of being copied into the queue.
+    const full = transient ? client.writableNeedDrain : client.writableLength > CLIENT_BUFFER_LIMIT;
+    if (!this.paused && full && this.conn) {
       this.paused = true;
       const upstream = this.conn.socket;
       upstream.pause();

@@ -13,6 +13,10 @@ import { dialUpstream, type UpstreamOrigin } from "./upstream";
 
 /** What receives an upstream connection's bytes and its close while it carries a request. */
 export interface UpstreamUser {
+  /**
+   * For plain upstreams `chunk` is a view of the shared read buffer, valid only during this
+   * call: copy what is kept or written asynchronously.
+   */
   onUpstreamData(chunk: Buffer): void;
   onUpstreamClose(error: Error | undefined): void;
 }
@@ -20,18 +24,30 @@ export interface UpstreamUser {
 /** Idle sockets kept per origin; more are closed when released. */
 const MAX_IDLE_PER_ORIGIN = 64;
 
+/**
+ * One read buffer for every plain upstream socket (net's `onread`). A default read is at most
+ * 64 KiB into a new buffer; reading up to 1 MiB at once cut a 100 MiB download from ~1600
+ * reads and TLS writes to ~100 when the client keeps up, and the bytes can be encrypted straight out of this buffer
+ * (upstreamExchange.ts). Sharing is safe because each read is handled synchronously before the
+ * next one overwrites it.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(1024 * 1024);
+
 /** One upstream socket with its listeners installed once, dispatching to whoever leases it. */
 export class UpstreamConnection {
   user: UpstreamUser | undefined;
   /** True once it has carried a request: a failure before any response byte may be a stale keep-alive. */
   reused = false;
   private lastError: Error | undefined;
+  /** Handed to a WebSocket tunnel: bytes read through `onread` are pushed as owned 'data' chunks. */
+  private detached = false;
 
   constructor(
     readonly socket: net.Socket,
     readonly key: string,
     private readonly pool: UpstreamPool,
   ) {
+    // Sockets dialled with `onread` get their bytes through onRead; the others emit 'data'.
     socket.on("data", this.onData);
     socket.on("error", this.onError);
     socket.on("end", this.onEnd);
@@ -50,9 +66,18 @@ export class UpstreamConnection {
     this.socket.off("end", this.onEnd);
     this.socket.off("close", this.onClose);
     this.user = undefined;
+    this.detached = true;
     this.pool.forget(this);
     return this.socket;
   }
+
+  /** `onread` callback: `buf` is the shared READ_BUFFER. False stops reading (a tunnel's backpressure). */
+  readonly onRead = (n: number, buf: Uint8Array): boolean => {
+    const chunk = (buf as Buffer).subarray(0, n);
+    if (this.detached) return this.socket.push(Buffer.from(chunk));
+    this.onData(chunk);
+    return true;
+  };
 
   private readonly onData = (chunk: Buffer): void => {
     // Bytes on an idle socket belong to no request (a broken upstream): never hand them to the next one.
@@ -95,8 +120,18 @@ export class UpstreamPool {
 
   /** Opens a new connection to `origin` (TLS included for https). */
   async dial(origin: UpstreamOrigin, timeoutMs: number, extraCaPem?: string): Promise<UpstreamConnection> {
-    const socket = await dialUpstream(origin, timeoutMs, extraCaPem);
-    return new UpstreamConnection(socket, origin.key, this);
+    // The socket exists before its UpstreamConnection: reads reach it through this slot.
+    const slot: { conn?: UpstreamConnection; early?: boolean } = {};
+    const callback = (n: number, buf: Uint8Array): boolean => {
+      if (slot.conn) return slot.conn.onRead(n, buf);
+      slot.early = true;
+      return false;
+    };
+    const socket = await dialUpstream(origin, timeoutMs, extraCaPem, { buffer: READ_BUFFER, callback });
+    // Bytes before any request was sent belong to nothing (as on an idle socket).
+    if (slot.early) socket.destroy();
+    const conn = (slot.conn = new UpstreamConnection(socket, origin.key, this));
+    return conn;
   }
 
   /** A request is over: keep the socket for the next one only if its framing ended cleanly. */
