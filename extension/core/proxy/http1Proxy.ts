@@ -5,7 +5,6 @@
  * requests are forwarded one at a time and never bleed into each other.
  */
 import type net from "node:net";
-import { STATUS_CODES } from "node:http";
 import { bodyCursor, type BodyCursor } from "./bodyFraming";
 import type { ConnectionRecorder } from "./connectionRecord";
 import type { ProxyContext } from "./context";
@@ -21,7 +20,7 @@ import {
   parseRequestHead,
   type RequestHead,
 } from "./httpHead";
-import { renderPage, type PageContent } from "./pages";
+import { closingPageBytes, http1ResponseBytes, renderPage, type PageContent } from "./pages";
 import { originOf, dialledAddresses, type UpstreamOrigin } from "./upstream";
 import { UpstreamExchange, type ExchangeResult } from "./upstreamExchange";
 import { UpstreamLink, type UpstreamConnection } from "./upstreamLink";
@@ -303,17 +302,15 @@ export class Http1Session {
     forceClose = false,
   ): void {
     const close = forceClose || !head.keepAlive;
-    let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\n`;
-    for (const [n, v] of Object.entries(headers)) text += `${n}: ${v}\r\n`;
-    if (close) text += "connection: close\r\n";
     const payload = head.method === "HEAD" ? Buffer.alloc(0) : body;
-    this.client.write(Buffer.concat([Buffer.from(`${text}\r\n`, "latin1"), payload]));
+    const response = http1ResponseBytes(status, headers, payload, close);
+    this.client.write(response.bytes);
     this.rec.addRequest({
       method: head.method,
       ...(head.host ? { host: head.host } : {}),
       path: head.target,
       status,
-      bytes: text.length + payload.length,
+      bytes: response.bytes.length,
       durationMs: 0,
     });
     if (close) return this.endClient();
@@ -337,10 +334,7 @@ export class Http1Session {
   private refuse(status: number, title: string, message: string): void {
     const explained: Explained = { code: `HTTP_${status}`, explanation: message };
     this.rec.setOutcome({ kind: "failed", stage: "http", error: explained.code, explanation: explained.explanation });
-    const r = renderPage({ status, title, message });
-    let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\n`;
-    for (const [n, v] of Object.entries(r.headers)) text += `${n}: ${v}\r\n`;
-    this.client.write(Buffer.concat([Buffer.from(`${text}connection: close\r\n\r\n`, "latin1"), r.body]));
+    this.client.write(closingPageBytes({ status, title, message }));
     this.endClient();
   }
 

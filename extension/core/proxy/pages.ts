@@ -2,6 +2,7 @@
  * The HTML pages Switchyard answers with itself: no route, upstream failures, bad requests.
  * A browser user sees what happened in words, the route list, and what to do next.
  */
+import { STATUS_CODES } from "node:http";
 import type { RouteSetting } from "../settings";
 
 /** What a page says. */
@@ -57,4 +58,24 @@ ${page.routes ? `<h2>Configured routes</h2>${routeRows(page.routes)}` : ""}
     },
     body,
   };
+}
+
+/** An HTTP/1.1 response as bytes: status line, headers, optional `connection: close`, body. */
+export function http1ResponseBytes(
+  status: number,
+  headers: Record<string, string>,
+  body: Buffer,
+  close: boolean,
+): { bytes: Buffer; headLength: number } {
+  let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\n`;
+  for (const [n, v] of Object.entries(headers)) text += `${n}: ${v}\r\n`;
+  if (close) text += "connection: close\r\n";
+  text += "\r\n";
+  return { bytes: Buffer.concat([Buffer.from(text, "latin1"), body]), headLength: text.length };
+}
+
+/** A page sent as the last response on a connection (the proxy closes it afterwards). */
+export function closingPageBytes(page: PageContent): Buffer {
+  const r = renderPage(page);
+  return http1ResponseBytes(r.status, r.headers, r.body, true).bytes;
 }

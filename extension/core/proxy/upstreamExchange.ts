@@ -6,7 +6,6 @@
  */
 import type net from "node:net";
 import type tls from "node:tls";
-import { STATUS_CODES } from "node:http";
 import { performance } from "node:perf_hooks";
 import { bodyCursor, type BodyCursor } from "./bodyFraming";
 import type { ConnectionRecorder } from "./connectionRecord";
@@ -22,7 +21,7 @@ import {
   type RequestHead,
   type ResponseHead,
 } from "./httpHead";
-import { renderPage } from "./pages";
+import { closingPageBytes } from "./pages";
 import { dialledAddresses, UpstreamError, type UpstreamOrigin } from "./upstream";
 import type { UpstreamConnection, UpstreamUser } from "./upstreamLink";
 
@@ -261,14 +260,8 @@ export class UpstreamExchange implements UpstreamUser {
     if (this.sentBytes > 0) return this.midResponse(explained);
     const status = explained.code === "UPSTREAM_TIMEOUT" ? 504 : 502;
     this.status = status;
-    const page = renderPage({
-      status,
-      title: status === 504 ? "Upstream timed out" : "Upstream unavailable",
-      message: explained.explanation,
-    });
-    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n`;
-    for (const [n, v] of Object.entries(page.headers)) head += `${n}: ${v}\r\n`;
-    this.send(Buffer.concat([Buffer.from(`${head}connection: close\r\n\r\n`, "latin1"), page.body]));
+    const title = status === 504 ? "Upstream timed out" : "Upstream unavailable";
+    this.send(closingPageBytes({ status, title, message: explained.explanation }));
     this.rec.setOutcome({
       kind: "failed",
       stage: "upstream",
