@@ -138,6 +138,11 @@ describe("the proxy under load", { timeout: 90_000 }, () => {
   before(async () => {
     child = fork(path.join(__dirname, "loadProxyProcess.ts"), [NAME], {
       execArgv: ["--expose-gc", "--import", "tsx"],
+      // glibc keeps freed small blocks in its arenas, so with its defaults the RSS after 1,000
+      // concurrent TLS connections depends on allocation order (identical runs gave +4% to +47%
+      // while the JS heap stayed flat). These tunables make freed memory go back to the OS, so the
+      // RSS measured is what the proxy holds, not what the allocator caches.
+      env: { ...process.env, MALLOC_ARENA_MAX: "2", MALLOC_TRIM_THRESHOLD_: "131072", MALLOC_MMAP_THRESHOLD_: "65536" },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     const [ready] = (await once(child, "message")) as [LoadReply];
@@ -200,9 +205,9 @@ describe("the proxy under load", { timeout: 90_000 }, () => {
 
   it("settles back to within 20% of the proxy's RSS before the load (no growth with more load)", async () => {
     // Let the keep-alive pool to the upstream drain (its idle sockets close) and the allocator give
-    // memory back: the lowest of a few readings over three seconds is the settled value.
+    // memory back: the lowest of a few readings over five seconds is the settled value.
     let m = await proxyRss();
-    for (let i = 0; i < 6 && m.rss / rssBefore > 1.2; i++) {
+    for (let i = 0; i < 10 && m.rss / rssBefore > 1.2; i++) {
       await new Promise((r) => setTimeout(r, 500));
       const next = await proxyRss();
       if (next.rss < m.rss) m = next;
