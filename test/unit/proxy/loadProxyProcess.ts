@@ -4,6 +4,7 @@
  * IPC: sends { port, rootPem } once listening; answers "rss" with its RSS after full GCs; exits on
  * "stop". Loopback only.
  */
+import { readFileSync } from "node:fs";
 import http from "node:http";
 import type net from "node:net";
 import { startRealProxy } from "./realProxy";
@@ -16,6 +17,8 @@ export type LoadReply =
   | {
       kind: "rss";
       rss: number;
+      /** Anonymous resident memory (RssAnon): what the process allocated, without mapped files. */
+      rssAnon: number;
       heapUsed: number;
       external: number;
       gc: boolean;
@@ -55,10 +58,21 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, gc ? 200 : 1500));
       }
       const { rss, heapUsed, external } = process.memoryUsage();
-      send({ kind: "rss", rss, heapUsed, external, gc: gc !== undefined, records, connectionsOpen: open });
+      const rssAnon = anonymousRss() ?? rss;
+      send({ kind: "rss", rss, rssAnon, heapUsed, external, gc: gc !== undefined, records, connectionsOpen: open });
     })();
   });
   send({ kind: "ready", port: f.port, rootPem: f.rootPem });
 }
 
 void main();
+
+/** RssAnon from /proc/self/status in bytes (Linux), or undefined elsewhere. */
+function anonymousRss(): number | undefined {
+  try {
+    const kb = /^RssAnon:\s+(\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
+    return kb ? Number(kb) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
