@@ -100,7 +100,12 @@ async function nodeTests(label, files, extraEnv = {}) {
   totals.failed += fail;
   for (const m of text.matchAll(/^\s*not ok \d+ - (.*)$/gm)) failures.push(`${label}: ${m[1]}`);
   if (code !== 0 && fail === 0) record(`${label}: test runner exit code`, false, `exit code ${code}`);
-  console.log(`${label}: ${pass} passed, ${fail} failed`);
+  const todo = Number(/^# todo (\d+)/m.exec(text)?.[1] ?? 0);
+  for (const m of text.matchAll(/^\s*(?:not )?ok \d+ - (.*) # TODO (.*)$/gm))
+    console.log(`known open problem (todo): ${m[1]}: ${m[2]}`);
+  console.log(
+    `${label}: ${pass} passed, ${fail} failed${todo ? `, ${todo} todo (known open problems, listed above)` : ""}`,
+  );
 }
 
 if (selected.includes("static")) {
