@@ -18,6 +18,8 @@ export const PANEL_VIEW_TYPE = "switchyard.panel";
 /** What the panel needs from the rest of the adapter. */
 export interface PanelDataSource {
   snapshot(): Promise<PanelSnapshot>;
+  /** The panel (re)opened: state that is cached because it is costly to read should be read again. */
+  invalidateCaView(): void;
   records(): RecordView[];
   handle(message: WebviewMessage): Promise<void>;
 }
@@ -101,6 +103,7 @@ export class PanelHost implements vscode.Disposable {
     }
     try {
       if (message.type === "ready") {
+        this.data.invalidateCaView();
         await this.post({ type: "records", records: this.data.records(), reset: true });
         await this.refresh();
         return;

@@ -38,6 +38,7 @@ export class SwitchyardSession implements vscode.Disposable {
   private proxy: DevProxy | undefined;
   private ca: LocalCa | undefined;
   private caTrusted: boolean | undefined;
+  private caView: Promise<CaView> | undefined;
   private recordViews: RecordView[] = [];
   private pending: RecordView[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
@@ -74,7 +75,7 @@ export class SwitchyardSession implements vscode.Disposable {
     const caChanged = JSON.stringify(next.ca) !== JSON.stringify(this.settings.ca);
     const constraintsChanged = constraintsOf(next) !== constraintsOf(this.settings);
     this.settings = next;
-    if (caChanged) this.ca = undefined;
+    if (caChanged) this.forgetCa();
     // Name constraints are signed into the CA: widening them means a new CA, and the user is told so.
     if (constraintsChanged) this.hooks.onConstraintsChanged();
     this.hooks.log.info("settings changed; applying them live");
@@ -102,7 +103,10 @@ export class SwitchyardSession implements vscode.Disposable {
       unconstrained: s.unconstrained,
       keepRootKey: s.keepRootKey,
     });
-    if (created) this.hooks.log.info(`created the local CA in ${created.dir}: ${created.rootSubject}`);
+    if (created) {
+      this.hooks.log.info(`created the local CA in ${created.dir}: ${created.rootSubject}`);
+      this.caView = undefined;
+    }
     this.ca = ca;
     return { ca, created: created !== undefined };
   }
@@ -110,6 +114,7 @@ export class SwitchyardSession implements vscode.Disposable {
   /** Forgets the loaded CA (after it was recreated on disk). */
   forgetCa(): void {
     this.ca = undefined;
+    this.caView = undefined;
     this.caTrusted = undefined;
   }
 
@@ -197,7 +202,22 @@ export class SwitchyardSession implements vscode.Disposable {
     return this.hooks.runAction(message);
   }
 
-  async caSnapshot(): Promise<CaView> {
+  /**
+   * The CA and its trust per store. Checking trust runs certutil, keytool and friends, so the
+   * answer is kept until something that can change it happens (create, trust, untrust, a CA
+   * setting) or the panel is opened again, instead of being recomputed on every refresh.
+   */
+  caSnapshot(): Promise<CaView> {
+    this.caView ??= this.readCaView();
+    return this.caView;
+  }
+
+  /** Forgets the cached CA view, e.g. when the panel opens (trust may have changed from a terminal). */
+  invalidateCaView(): void {
+    this.caView = undefined;
+  }
+
+  private async readCaView(): Promise<CaView> {
     const directory = this.caDirectory();
     try {
       const { ca } = await engines();
@@ -224,18 +244,10 @@ export class SwitchyardSession implements vscode.Disposable {
     const resolutions = await Promise.all(
       names.map((n) => resolveName(n, { hostsPath: this.settings.hosts.file, dnsTimeoutMs: 1000 })),
     );
+    // The panel's binding view has the shape the mismatch rules read (ListenAddress + state).
     const bindings = this.bindings()
       .filter((b) => b.state !== "closed" && b.role === "tls+http")
-      .map((b) => ({
-        spec: b.spec,
-        address: b.address,
-        family: b.family,
-        port: b.port,
-        interfaceName: b.interfaceName,
-        wildcard: b.address === "0.0.0.0" || b.address === "::",
-        state: b.state === "listening" ? ("listening" as const) : ("failed" as const),
-        reason: b.reason,
-      }));
+      .map(bindingView);
     const mismatches = this.proxy ? findMismatches({ bindings, resolutions, interfaces }) : [];
     return {
       resolutions: resolutions.map(resolutionView),

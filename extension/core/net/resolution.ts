@@ -9,7 +9,8 @@
 import dns from "node:dns";
 import net from "node:net";
 import { readFile } from "node:fs/promises";
-import path from "node:path";
+import { parseHostsFile as parseHostsBytes } from "../hosts/parse";
+import { osHostsFilePath } from "../hosts/paths";
 import { canonicalAddress, splitZone } from "./interfaces";
 import { isLocalhostName, type LookupAnswer } from "./listenSpec";
 
@@ -69,23 +70,16 @@ export interface ResolutionDeps {
   platform?: NodeJS.Platform;
 }
 
-/** The OS hosts file path. */
+/** The OS hosts file path (the hosts editor's own answer, so both agree on it). */
 export function defaultHostsPath(platform: NodeJS.Platform = process.platform): string {
-  if (platform === "win32")
-    return path.win32.join(process.env.SystemRoot ?? "C:\\Windows", "System32", "drivers", "etc", "hosts");
-  return "/etc/hosts";
+  return osHostsFilePath(platform);
 }
 
-/** Parses a hosts file into its mapping lines; comments, blank and malformed lines are skipped as resolvers do. */
+/** A hosts file's mapping lines, read with the hosts editor's parser (comments and malformed lines skipped, as resolvers do). */
 export function parseHostsFile(text: string): HostsLine[] {
-  const out: HostsLine[] = [];
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const fields = raw.replace(/#.*/, "").trim().split(/\s+/);
-    const address = fields[0];
-    if (!address || fields.length < 2 || net.isIP(splitZone(address).address) === 0) return;
-    out.push({ line: i + 1, address, names: fields.slice(1).map((n) => n.toLowerCase()) });
-  });
-  return out;
+  return parseHostsBytes(Buffer.from(text)).lines.flatMap((l) =>
+    l.entry ? [{ line: l.number, address: l.entry.address, names: l.entry.names }] : [],
+  );
 }
 
 /** The hosts file's addresses for `name` (case-insensitive, trailing dot ignored), in file order. */

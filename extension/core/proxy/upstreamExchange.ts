@@ -262,6 +262,11 @@ export class UpstreamExchange implements UpstreamUser {
     this.status = status;
     const title = status === 504 ? "Upstream timed out" : "Upstream unavailable";
     this.send(closingPageBytes({ status, title, message: explained.explanation }));
+    this.failed(explained);
+  }
+
+  /** Records the upstream failure and ends the exchange; neither side of it can be reused. */
+  private failed(explained: Explained): void {
     this.rec.setOutcome({
       kind: "failed",
       stage: "upstream",
@@ -273,13 +278,7 @@ export class UpstreamExchange implements UpstreamUser {
 
   /** Part of the response is already with the client: the only honest signal left is a reset. */
   private midResponse(explained: Explained): void {
-    this.rec.setOutcome({
-      kind: "failed",
-      stage: "upstream",
-      error: explained.code,
-      explanation: explained.explanation,
-    });
-    this.finish({ keepClient: false, reusable: false }, explained.explanation);
+    this.failed(explained);
     this.client.destroy();
   }
 
