@@ -18,9 +18,13 @@ export interface BodyStep {
   done: boolean;
 }
 
+/** Receives the body's content (framing removed) as ranges of the bytes fed, in order. */
+export type ContentSink = (start: number, end: number) => void;
+
 /** Tracks one body across any number of chunks of input. */
 export interface BodyCursor {
-  feed(bytes: Buffer): BodyStep;
+  /** `content`, when given, receives the content ranges: for a chunked body, the chunk data without size lines. */
+  feed(bytes: Buffer, content?: ContentSink): BodyStep;
   readonly done: boolean;
 }
 
@@ -34,7 +38,13 @@ export function bodyCursor(framing: BodyFraming): BodyCursor {
     case "chunked":
       return new ChunkedCursor();
     case "until-close":
-      return { feed: (bytes) => ({ take: bytes.length, done: false }), done: false };
+      return {
+        feed: (bytes, content) => {
+          if (content && bytes.length > 0) content(0, bytes.length);
+          return { take: bytes.length, done: false };
+        },
+        done: false,
+      };
   }
 }
 
@@ -43,9 +53,10 @@ class LengthCursor implements BodyCursor {
   get done(): boolean {
     return this.left === 0;
   }
-  feed(bytes: Buffer): BodyStep {
+  feed(bytes: Buffer, content?: ContentSink): BodyStep {
     const take = Math.min(this.left, bytes.length);
     this.left -= take;
+    if (content && take > 0) content(0, take);
     return { take, done: this.left === 0 };
   }
 }
@@ -59,11 +70,12 @@ class ChunkedCursor implements BodyCursor {
   private left = 0;
   done = false;
 
-  feed(bytes: Buffer): BodyStep {
+  feed(bytes: Buffer, content?: ContentSink): BodyStep {
     let i = 0;
     while (i < bytes.length && !this.done) {
       if (this.state === "data") {
         const n = Math.min(this.left, bytes.length - i);
+        content?.(i, i + n);
         i += n;
         this.left -= n;
         if (this.left === 0) this.state = "data-cr";

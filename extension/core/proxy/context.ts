@@ -1,13 +1,13 @@
 /**
  * What every stage of a connection reads from the running proxy: the current routes and proxy
  * settings (swapped atomically by `DevProxy.update`, so in-flight requests keep what they had),
- * the leaves, the upstream agents and pool and the proxy's identity for loop detection.
+ * the leaves, the upstream pool and the proxy's identity for loop detection.
  */
 import type { LeafSource } from "../ca/types";
 import type { SwitchyardSettings } from "../settings";
 import type { RecordLog } from "./records";
 import type { RouteTable } from "./routes";
-import type { UpstreamAgents, UpstreamOrigin } from "./upstream";
+import type { UpstreamOrigin } from "./upstream";
 import type { UpstreamPool } from "./upstreamLink";
 
 /** Tunables that are not user settings (tests shorten them). */
@@ -28,7 +28,6 @@ export interface ProxyContext {
   settings(): SwitchyardSettings["proxy"];
   readonly leaves: LeafSource;
   readonly log: RecordLog;
-  readonly agents: UpstreamAgents;
   /** Idle upstream sockets shared by HTTP/1.x client connections. */
   readonly pool: UpstreamPool;
   readonly timeouts: ProxyTimeouts;

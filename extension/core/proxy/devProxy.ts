@@ -18,7 +18,7 @@ import { Http2Front } from "./http2Proxy";
 import { bind, bindingKey, unbind, type Binding } from "./listen";
 import { RecordLog, type BindingRecord, type RecordLogEvents } from "./records";
 import { RouteTable } from "./routes";
-import { isLocalhostName, UpstreamAgents, type UpstreamOrigin } from "./upstream";
+import { isLocalhostName, type UpstreamOrigin } from "./upstream";
 import { UpstreamPool } from "./upstreamLink";
 
 /** What a DevProxy needs. */
@@ -64,7 +64,6 @@ export class DevProxy extends EventEmitter<RecordLogEvents> {
       settings: () => this.settings.proxy,
       leaves: options.leaves,
       log: this.records,
-      agents: new UpstreamAgents(options.leaves.rootPem()),
       pool: new UpstreamPool(),
       timeouts: { ...DEFAULT_TIMEOUTS, ...options.timeouts },
       via: `1.1 switchyard-${id}`,
@@ -111,7 +110,6 @@ export class DevProxy extends EventEmitter<RecordLogEvents> {
         this.emit("binding", b.record);
       }),
     );
-    this.ctx.agents.destroy();
     this.ctx.pool.destroy();
   }
 

@@ -1,31 +1,18 @@
 /**
  * Step 4-5 for clients that chose h2 in ALPN: nghttp2 (Node's http2) speaks to the client, and
- * each stream becomes one HTTP/1.1 request on a keep-alive pool to the upstream, bodies streamed
- * both ways. Dev servers speak HTTP/1.1, so this is where h2 is translated.
+ * each stream becomes one HTTP/1.1 exchange on the proxy's upstream pool (http2Upstream.ts),
+ * bodies streamed both ways. Dev servers speak HTTP/1.1, so this is where h2 is translated.
  */
-import http from "node:http";
 import http2 from "node:http2";
-import https from "node:https";
 import type tls from "node:tls";
 import { performance } from "node:perf_hooks";
 import type { ConnectionRecorder } from "./connectionRecord";
 import type { ProxyContext } from "./context";
-import { explainUpstreamFailure, type Explained } from "./explain";
 import { forwardedHeaders, hasLooped, upstreamHostHeader } from "./forwarding";
 import type { HeaderLine } from "./httpHead";
 import { renderPage, type PageContent } from "./pages";
-import { dialledAddresses, originOf, UpstreamError, type UpstreamOrigin } from "./upstream";
-
-/** Headers that describe one HTTP/1.1 connection and may not appear in HTTP/2 (RFC 9113 8.2.2). */
-const CONNECTION_SPECIFIC = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "transfer-encoding",
-  "upgrade",
-  "http2-settings",
-  "te",
-]);
+import { CONNECTION_SPECIFIC, H2UpstreamExchange } from "./http2Upstream";
+import { originOf } from "./upstream";
 
 /** Serves h2 connections handed over after the TLS handshake. */
 export class Http2Front {
@@ -120,106 +107,14 @@ export class Http2Front {
       via: this.ctx.via,
       ...(route.rewriteHost ? { rewriteHostTo: upstreamHostHeader(origin) } : {}),
     });
-    this.forward(stream, { method, host: authority, path }, forwarded, origin, rec, started, answer);
-  }
-
-  private forward(
-    stream: http2.ServerHttp2Stream,
-    request: { method: string; host: string; path: string },
-    headers: HeaderLine[],
-    origin: UpstreamOrigin,
-    rec: ConnectionRecorder | undefined,
-    started: number,
-    answer: (page: PageContent, error?: string) => void,
-  ): void {
-    const { method, path } = request;
-    const out: http.OutgoingHttpHeaders = {};
-    for (const [n, v] of headers) {
-      const prev = out[n];
-      out[n] = prev === undefined ? v : `${String(prev)}, ${v}`;
-    }
-    const agent = this.ctx.agents.agentFor(origin);
-    const options: http.RequestOptions = { method, path, headers: out, agent, host: origin.host, port: origin.port };
-    const req = origin.secure ? https.request(options) : http.request(options);
-    const target = { url: origin.url, dialled: dialledAddresses(origin) };
-    let bytes = 0;
-    let status: number | undefined;
-    req.setTimeout(this.ctx.timeouts.upstreamResponseMs, () =>
-      req.destroy(
-        new UpstreamError("UPSTREAM_TIMEOUT", `no response within ${this.ctx.timeouts.upstreamResponseMs} ms`),
-      ),
-    );
-    req.on("socket", () => rec?.mark("upstreamConnected"));
-    req.on("response", (res) => {
-      rec?.mark("firstResponse");
-      status = res.statusCode ?? 502;
-      const respHeaders: http2.OutgoingHttpHeaders = { ":status": status };
-      const named = connectionNamed(res.headers.connection);
-      for (const [n, v] of Object.entries(res.headers))
-        if (!CONNECTION_SPECIFIC.has(n) && !named?.has(n) && v !== undefined) respHeaders[n] = v;
-      if (stream.destroyed) return res.destroy();
-      stream.respond(respHeaders, { endStream: method === "HEAD" || status === 204 || status === 304 });
-      res.on("data", (chunk: Buffer) => (bytes += chunk.length));
-      res.on("error", () => {});
-      res.on("aborted", () => fail(new UpstreamError("ECONNRESET", "the upstream reset the response"), true));
-      res.pipe(stream);
-      res.on("end", () =>
-        rec?.addRequest({ ...request, status, upstream: origin.url, bytes, durationMs: elapsed(started) }),
-      );
-    });
-    let failed = false;
-    const fail = (e: unknown, midResponse: boolean): void => {
-      if (failed) return;
-      failed = true;
-      const explained = explainH1ClientError(e, target, midResponse || status !== undefined);
-      rec?.setOutcome({ kind: "failed", stage: "upstream", error: explained.code, explanation: explained.explanation });
-      if (status === undefined) {
-        answer(
-          {
-            status: explained.code === "UPSTREAM_TIMEOUT" ? 504 : 502,
-            title: "Upstream unavailable",
-            message: explained.explanation,
-          },
-          explained.explanation,
-        );
-      } else {
-        rec?.addRequest({
-          ...request,
-          status,
-          upstream: origin.url,
-          bytes,
-          durationMs: elapsed(started),
-          error: explained.explanation,
-        });
-        stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
-      }
-    };
-    req.on("error", (e) => fail(e, false));
-    stream.on("close", () => {
-      if (!req.writableFinished || status === undefined) req.destroy();
-    });
-    stream.pipe(req);
+    const request = { method, host: authority, path, headers: forwarded };
+    new H2UpstreamExchange(this.ctx, stream, rec, request, origin, answer).start();
   }
 
   /** Stops accepting new streams on every session; streams in flight finish. */
   close(): void {
     this.server.close();
   }
-}
-
-/** Node's HTTP/1 parser errors carry the bytes it choked on: TLS bytes mean the route wants https://. */
-function explainH1ClientError(e: unknown, target: { url: string; dialled: string[] }, midResponse: boolean): Explained {
-  const raw = (e as { rawPacket?: Buffer }).rawPacket;
-  if (
-    !target.url.startsWith("https:") &&
-    raw &&
-    raw.length >= 2 &&
-    (raw[0] === 0x15 || raw[0] === 0x16) &&
-    raw[1] === 0x03
-  ) {
-    return explainUpstreamFailure(new UpstreamError("TLS_FROM_PLAIN_UPSTREAM", "TLS record"), target);
-  }
-  return explainUpstreamFailure(e, target, midResponse);
 }
 
 /** HTTP/2 headers as ordered lines: pseudo-headers dropped (except :authority, which becomes Host upstream). */
@@ -231,16 +126,6 @@ function headerLines(headers: http2.IncomingHttpHeaders): HeaderLine[] {
     else lines.push([name, value]);
   }
   return lines;
-}
-
-/** Fields an HTTP/1.1 upstream named in Connection: hop-by-hop, never forwarded (RFC 9110 7.6.1). */
-function connectionNamed(connection: string | undefined): Set<string> | undefined {
-  if (!connection) return undefined;
-  const names = connection
-    .split(",")
-    .map((t) => t.trim().toLowerCase())
-    .filter((t) => t !== "" && t !== "content-length");
-  return names.length > 0 ? new Set(names) : undefined;
 }
 
 function elapsed(started: number): number {

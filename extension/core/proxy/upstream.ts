@@ -3,8 +3,6 @@
  * server bound to only one of them must still work), https upstreams get TLS with the route's
  * trust options, and every failure becomes an error whose code {@link explainUpstreamFailure} reads.
  */
-import http from "node:http";
-import https from "node:https";
 import net from "node:net";
 import tls from "node:tls";
 import type { LookupAddress } from "node:dns";
@@ -111,24 +109,32 @@ export function dialUpstream(
 ): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const raw = net.connect(onread && !origin.secure ? { ...connectOptions(origin), onread } : connectOptions(origin));
-    const socket: net.Socket = origin.secure ? tls.connect({ ...tlsOptions(origin, extraCaPem), socket: raw }) : raw;
+    let secure: tls.TLSSocket | undefined;
     const timer = setTimeout(
       () => fail(new UpstreamError("UPSTREAM_TIMEOUT", `no connection to ${origin.url} after ${timeoutMs} ms`)),
       timeoutMs,
     );
     const fail = (e: Error): void => {
       clearTimeout(timer);
-      socket.destroy();
+      secure?.destroy();
       raw.destroy();
       reject(firstError(e));
     };
-    socket.once("error", fail);
-    raw.once("error", fail);
-    socket.once(origin.secure ? "secureConnect" : "connect", () => {
+    const done = (socket: net.Socket): void => {
       clearTimeout(timer);
-      socket.removeListener("error", fail);
+      secure?.removeListener("error", fail);
       raw.removeListener("error", fail);
       resolve(socket);
+    };
+    raw.once("error", fail);
+    // TLS starts once TCP is up: with autoSelectFamily the socket's handle is replaced when the
+    // first address fails, and a TLS layer wrapped around the old handle would write into a freed
+    // stream (a crash in node's TLSWrap).
+    raw.once("connect", () => {
+      if (!origin.secure) return done(raw);
+      const tlsSocket = (secure = tls.connect({ ...tlsOptions(origin, extraCaPem), socket: raw }));
+      tlsSocket.once("error", fail);
+      tlsSocket.once("secureConnect", () => done(tlsSocket));
     });
   });
 }
@@ -142,31 +148,4 @@ function firstError(e: Error): Error {
     return (refused as Error | undefined) ?? (e.errors[0] as Error);
   }
   return e;
-}
-
-/**
- * Keep-alive agents per upstream origin, for the HTTP/2 front end (each h2 stream becomes one
- * pooled HTTP/1.1 request). HTTP/1.1 clients get their own upstream socket instead (http1Proxy.ts).
- */
-export class UpstreamAgents {
-  private readonly agents = new Map<string, http.Agent>();
-  constructor(private readonly extraCaPem?: string) {}
-
-  agentFor(origin: UpstreamOrigin): http.Agent {
-    let agent = this.agents.get(origin.key);
-    if (!agent) {
-      const options = { keepAlive: true, maxSockets: 256, ...connectOptions(origin) };
-      agent = origin.secure
-        ? new https.Agent({ ...options, ...tlsOptions(origin, this.extraCaPem) })
-        : new http.Agent(options);
-      this.agents.set(origin.key, agent);
-    }
-    return agent;
-  }
-
-  /** Closes idle pooled sockets; in-flight requests finish. */
-  destroy(): void {
-    for (const agent of this.agents.values()) agent.destroy();
-    this.agents.clear();
-  }
 }

@@ -12,17 +12,10 @@ import type { ConnectionRecorder } from "./connectionRecord";
 import { explainUpstreamFailure, type Explained } from "./explain";
 import { responseHeadBytes } from "./forwarding";
 import { stripHopByHop } from "./hopByHop";
-import {
-  findHeadEnd,
-  MAX_HEAD_BYTES,
-  parseResponseHead,
-  responseFraming,
-  type HeaderLine,
-  type RequestHead,
-  type ResponseHead,
-} from "./httpHead";
+import { responseFraming, type HeaderLine, type RequestHead, type ResponseHead } from "./httpHead";
 import { closingPageBytes } from "./pages";
-import { dialledAddresses, UpstreamError, type UpstreamOrigin } from "./upstream";
+import { takeResponseHead, upstreamTarget } from "./responseHead";
+import { UpstreamError, type UpstreamOrigin } from "./upstream";
 import type { UpstreamConnection, UpstreamUser } from "./upstreamLink";
 
 /** How an exchange ended, for the session. */
@@ -105,13 +98,9 @@ export class UpstreamExchange implements UpstreamUser {
     this.failBeforeResponse(
       explainUpstreamFailure(
         new UpstreamError("UPSTREAM_TIMEOUT", `no response head within ${timeoutMs} ms`),
-        this.target(),
+        upstreamTarget(this.origin),
       ),
     );
-  }
-
-  private target(): { url: string; dialled: string[] } {
-    return { url: this.origin.url, dialled: dialledAddresses(this.origin) };
   }
 
   /** `chunk` may be a view of the shared read buffer (upstreamLink.ts): it is copied unless written at once. */
@@ -133,37 +122,11 @@ export class UpstreamExchange implements UpstreamUser {
 
   private readHeads(): void {
     while (this.phase === "head") {
-      if (
-        this.sentBytes === 0 &&
-        this.buf.length >= 2 &&
-        (this.buf[0] === 0x16 || this.buf[0] === 0x15) &&
-        this.buf[1] === 0x03 &&
-        !this.origin.secure
-      ) {
-        return this.failBeforeResponse(
-          explainUpstreamFailure(new UpstreamError("TLS_FROM_PLAIN_UPSTREAM", "TLS record"), this.target()),
-        );
-      }
-      const end = findHeadEnd(this.buf);
-      if (end < 0) {
-        if (this.buf.length > MAX_HEAD_BYTES)
-          this.failBeforeResponse({
-            code: "UPSTREAM_HEAD_TOO_LARGE",
-            explanation: `${this.origin.url} sent a response head over ${MAX_HEAD_BYTES / 1024} KB`,
-          });
-        return;
-      }
-      const raw = this.buf.subarray(0, end);
-      this.buf = this.buf.subarray(end);
-      let response: ResponseHead;
-      try {
-        response = parseResponseHead(raw);
-      } catch (e) {
-        return this.failBeforeResponse({
-          code: "UPSTREAM_BAD_RESPONSE",
-          explanation: `${this.origin.url} answered something that is not HTTP/1.x: ${(e as Error).message}`,
-        });
-      }
+      const read = takeResponseHead(this.buf, this.origin, this.sentBytes === 0);
+      if (read.kind === "need-more") return;
+      if (read.kind === "failed") return this.failBeforeResponse(read.explained);
+      const response = read.response;
+      this.buf = read.rest;
       if (response.status === 101 && this.request.upgrade) {
         this.send(this.headFor(response, stripHopByHop(response.headers, { upgrade: true, teTrailers: false })));
         this.status = 101;
@@ -246,12 +209,12 @@ export class UpstreamExchange implements UpstreamUser {
       if (this.retryable && this.conn?.reused && this.receivedBytes === 0 && this.sentBytes === 0)
         return this.finish({ keepClient: true, reusable: false, retry: true });
       const err = error ?? new UpstreamError("UPSTREAM_CLOSED", "closed");
-      return this.failBeforeResponse(explainUpstreamFailure(err, this.target()));
+      return this.failBeforeResponse(explainUpstreamFailure(err, upstreamTarget(this.origin)));
     }
     if (this.phase !== "body") return;
     if (this.untilClose) return this.finish({ keepClient: false, reusable: false });
     const err = error ?? new UpstreamError("ECONNRESET", "closed");
-    this.midResponse(explainUpstreamFailure(err, this.target(), true));
+    this.midResponse(explainUpstreamFailure(err, upstreamTarget(this.origin), true));
   }
 
   /** No byte of the response reached the client yet: answer with an error page, then close. */

@@ -48,6 +48,9 @@ describe("upstream failures and live updates", () => {
     assert.match(r.stdout, /should say https:\/\/|closed the connection without answering/);
     const ok = await curl(f, "fixed.test", [`https://fixed.test:${f.port}/`]);
     assert.equal(ok.stdout, "secret", "the Switchyard root is trusted for https upstreams");
+    // localhost is dialled on ::1 first, which refuses: TLS must start on the socket that connected.
+    const h1 = await curl(f, "fixed.test", ["--http1.1", `https://fixed.test:${f.port}/`]);
+    assert.equal(h1.stdout, "secret", "HTTP/1.1 to the https upstream via localhost");
     tlsUp.close();
   });
 

@@ -1,0 +1,326 @@
+/**
+ * One h2 stream forwarded as one HTTP/1.1 exchange on the proxy's own upstream pool (the pool the
+ * HTTP/1.1 sessions use): the request head is written by us, the request body is framed for
+ * HTTP/1.1 (Content-Length as sent, else chunked), and the response is read with our own head
+ * parser and body framing, so the upstream socket can carry the next request and large bodies
+ * move in 1 MiB reads instead of through http.request's 64 KiB stream chunks.
+ */
+import http2 from "node:http2";
+import { performance } from "node:perf_hooks";
+import { bodyCursor, type BodyCursor } from "./bodyFraming";
+import type { ConnectionRecorder } from "./connectionRecord";
+import type { ProxyContext } from "./context";
+import { explainUpstreamFailure, type Explained } from "./explain";
+import { stripHopByHop } from "./hopByHop";
+import { responseFraming, type HeaderLine, type ResponseHead } from "./httpHead";
+import type { PageContent } from "./pages";
+import { takeResponseHead, upstreamTarget } from "./responseHead";
+import { UpstreamError, type UpstreamOrigin } from "./upstream";
+import type { UpstreamConnection, UpstreamUser } from "./upstreamLink";
+
+/** Headers that describe one HTTP/1.1 connection and may not appear in HTTP/2 (RFC 9113 8.2.2). */
+export const CONNECTION_SPECIFIC = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+  "http2-settings",
+  "te",
+]);
+
+/** What the h2 front end knows about the request. */
+export interface H2Request {
+  method: string;
+  host: string;
+  path: string;
+  /** The upstream request head without its framing header (added here). */
+  headers: HeaderLine[];
+}
+
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
+const LAST_CHUNK = Buffer.from("0\r\n\r\n");
+
+/** Forwards one h2 stream; `answer` sends a local page when nothing of the response was relayed yet. */
+export class H2UpstreamExchange implements UpstreamUser {
+  private conn: UpstreamConnection | undefined;
+  private phase: "connecting" | "head" | "body" | "done" = "connecting";
+  private buf: Buffer = Buffer.alloc(0);
+  private cursor: BodyCursor | undefined;
+  private untilClose = false;
+  private status: number | undefined;
+  private reusable = true;
+  private requestSent: boolean;
+  private readonly chunked: boolean;
+  private bytes = 0;
+  private received = 0;
+  private retried = false;
+  /** The response ended cleanly before the request body did: the socket goes back once it has. */
+  private releaseWhenSent = false;
+  private paused = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly ctx: ProxyContext,
+    private readonly stream: http2.ServerHttp2Stream,
+    private readonly rec: ConnectionRecorder | undefined,
+    private readonly request: H2Request,
+    private readonly origin: UpstreamOrigin,
+    private readonly answer: (page: PageContent, error?: string) => void,
+  ) {
+    const hasBody = !stream.endAfterHeaders;
+    const length = request.headers.some(([n]) => n.toLowerCase() === "content-length");
+    this.chunked = hasBody && !length;
+    this.requestSent = !hasBody;
+    stream.on("close", () => this.streamClosed());
+  }
+
+  /** Sends the request on an idle pooled socket, or on a new one. */
+  start(fresh = false): void {
+    this.timer ??= setTimeout(() => this.timedOut(), this.ctx.timeouts.upstreamResponseMs);
+    const idle = fresh ? undefined : this.ctx.pool.take(this.origin);
+    if (idle) return this.begin(idle);
+    this.ctx.pool.dial(this.origin, this.ctx.timeouts.upstreamConnectMs, this.ctx.leaves.rootPem()).then(
+      (conn) => {
+        this.rec?.mark("upstreamConnected");
+        if (this.phase === "done") return this.ctx.pool.release(conn, false);
+        this.begin(conn);
+      },
+      (e: unknown) => this.failBeforeResponse(explainUpstreamFailure(e, upstreamTarget(this.origin))),
+    );
+  }
+
+  private begin(conn: UpstreamConnection): void {
+    this.conn = conn;
+    conn.user = this;
+    this.phase = "head";
+    const { method, path, headers } = this.request;
+    const lines = this.chunked ? [...headers, ["Transfer-Encoding", "chunked"] as HeaderLine] : headers;
+    let head = `${method} ${path} HTTP/1.1\r\n`;
+    for (const [n, v] of lines) head += `${n}: ${v}\r\n`;
+    conn.socket.write(`${head}\r\n`, "latin1");
+    if (!this.requestSent) this.sendBody(conn);
+  }
+
+  /** Request body: DATA frames become the HTTP/1.1 body, with backpressure from the upstream socket. */
+  private sendBody(conn: UpstreamConnection): void {
+    const socket = conn.socket;
+    const stream = this.stream;
+    stream.on("data", (chunk: Buffer) => {
+      if (this.conn !== conn || chunk.length === 0) return;
+      if (this.chunked) {
+        socket.write(`${chunk.length.toString(16)}\r\n`, "latin1");
+        socket.write(chunk);
+        socket.write("\r\n", "latin1");
+      } else socket.write(chunk);
+      if (socket.writableNeedDrain) {
+        stream.pause();
+        socket.once("drain", () => stream.resume());
+      }
+    });
+    stream.once("end", () => {
+      if (this.conn !== conn) return;
+      if (this.chunked) socket.write(LAST_CHUNK);
+      this.requestSent = true;
+      if (this.releaseWhenSent) {
+        this.conn = undefined;
+        this.ctx.pool.release(conn, true);
+      }
+    });
+  }
+
+  /** `chunk` from a plain upstream is a view of the shared read buffer: copied before it is queued. */
+  onUpstreamData(chunk: Buffer): void {
+    this.received += chunk.length;
+    if (this.phase === "body") return this.relay(this.origin.secure ? chunk : Buffer.from(chunk));
+    if (this.phase !== "head") return;
+    this.rec?.mark("firstResponse");
+    this.buf = this.buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buf, chunk]);
+    while (this.phase === "head") {
+      const read = takeResponseHead(this.buf, this.origin, this.status === undefined);
+      if (read.kind === "need-more") return;
+      if (read.kind === "failed") return this.failBeforeResponse(read.explained);
+      this.buf = read.rest;
+      if (read.response.status < 200) continue; // 1xx (100 Continue, 103): h2 has no use for them here
+      this.respond(read.response);
+    }
+  }
+
+  private respond(response: ResponseHead): void {
+    clearTimeout(this.timer);
+    this.status = response.status;
+    try {
+      const framing = responseFraming(response, this.request.method);
+      this.untilClose = framing.kind === "until-close";
+      this.cursor = bodyCursor(framing);
+    } catch (e) {
+      const explanation = `${this.origin.url} sent a response with unusable framing: ${(e as Error).message}`;
+      return this.failBeforeResponse({ code: "UPSTREAM_BAD_FRAMING", explanation });
+    }
+    this.reusable = response.keepAlive;
+    if (this.stream.destroyed || this.stream.closed) return this.finish(false);
+    this.stream.respond(h2Headers(response), { endStream: this.cursor.done });
+    this.phase = "body";
+    if (this.cursor.done) return this.finish(this.buf.length === 0 && this.reusable);
+    const rest = this.buf;
+    this.buf = Buffer.alloc(0);
+    if (rest.length > 0) this.relay(rest);
+  }
+
+  /** Relays the body's content (a chunked body is decoded: h2 frames the data itself). */
+  private relay(chunk: Buffer): void {
+    let step;
+    try {
+      step = this.cursor!.feed(chunk, this.writeContent(chunk));
+    } catch (e) {
+      const explanation = `${this.origin.url} broke its chunked framing: ${(e as Error).message}`;
+      return this.midResponse({ code: "UPSTREAM_BAD_FRAMING", explanation });
+    }
+    if (step.done) {
+      this.stream.end();
+      this.finish(step.take === chunk.length && this.reusable);
+    }
+  }
+
+  private writeContent(chunk: Buffer): (start: number, end: number) => void {
+    return (start, end) => {
+      this.bytes += end - start;
+      const full = !this.stream.write(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
+      const socket = this.conn?.socket;
+      if (!full || !socket || this.paused) return;
+      this.paused = true;
+      socket.pause();
+      this.stream.once("drain", () => {
+        if (!this.paused) return;
+        this.paused = false;
+        socket.resume();
+      });
+    };
+  }
+
+  onUpstreamClose(error: Error | undefined): void {
+    if (this.phase === "head") {
+      const stale = this.conn?.reused && this.received === 0 && !this.retried;
+      if (stale && this.stream.endAfterHeaders && IDEMPOTENT.has(this.request.method)) {
+        // A pooled socket the upstream had closed while idle: the request never reached it.
+        this.retried = true;
+        this.conn = undefined;
+        return this.start(true);
+      }
+      return this.failBeforeResponse(
+        explainUpstreamFailure(error ?? new UpstreamError("UPSTREAM_CLOSED", "closed"), upstreamTarget(this.origin)),
+      );
+    }
+    if (this.phase !== "body") return;
+    if (this.untilClose) {
+      this.stream.end();
+      return this.finish(false);
+    }
+    this.midResponse(
+      explainUpstreamFailure(error ?? new UpstreamError("ECONNRESET", "closed"), upstreamTarget(this.origin), true),
+    );
+  }
+
+  private timedOut(): void {
+    if (this.phase !== "head" && this.phase !== "connecting") return;
+    const ms = this.ctx.timeouts.upstreamResponseMs;
+    const e = new UpstreamError("UPSTREAM_TIMEOUT", `no response head within ${ms} ms`);
+    this.failBeforeResponse(explainUpstreamFailure(e, upstreamTarget(this.origin)));
+  }
+
+  private failBeforeResponse(explained: Explained): void {
+    if (this.phase === "done") return;
+    if (this.status !== undefined) return this.midResponse(explained);
+    this.rec?.setOutcome({
+      kind: "failed",
+      stage: "upstream",
+      error: explained.code,
+      explanation: explained.explanation,
+    });
+    this.phase = "done";
+    this.dropConnection();
+    const status = explained.code === "UPSTREAM_TIMEOUT" ? 504 : 502;
+    this.answer({ status, title: "Upstream unavailable", message: explained.explanation }, explained.explanation);
+  }
+
+  /** Part of the response is with the client: the honest signal left is resetting the stream. */
+  private midResponse(explained: Explained): void {
+    this.rec?.setOutcome({
+      kind: "failed",
+      stage: "upstream",
+      error: explained.code,
+      explanation: explained.explanation,
+    });
+    this.record(explained.explanation);
+    this.phase = "done";
+    this.dropConnection();
+    this.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+  }
+
+  /** The client reset or closed the stream: a socket in the middle of an exchange cannot be reused. */
+  private streamClosed(): void {
+    if (this.phase === "done") {
+      if (this.conn && this.releaseWhenSent && !this.requestSent) this.dropConnection();
+      return;
+    }
+    this.phase = "done";
+    clearTimeout(this.timer);
+    this.dropConnection();
+  }
+
+  private finish(reusable: boolean): void {
+    if (this.phase === "done") return;
+    this.phase = "done";
+    clearTimeout(this.timer);
+    this.record();
+    const conn = this.conn;
+    if (!conn) return;
+    conn.user = undefined;
+    if (this.paused) {
+      this.paused = false;
+      conn.socket.resume();
+    }
+    if (!reusable) return this.dropConnection();
+    if (!this.requestSent) {
+      this.releaseWhenSent = true; // the request body's end releases it (sendBody)
+      return;
+    }
+    this.conn = undefined;
+    this.ctx.pool.release(conn, true);
+  }
+
+  private dropConnection(): void {
+    clearTimeout(this.timer);
+    const conn = this.conn;
+    this.conn = undefined;
+    if (!conn) return;
+    if (conn.user === this) conn.user = undefined;
+    this.ctx.pool.release(conn, false);
+  }
+
+  private record(error?: string): void {
+    this.rec?.addRequest({
+      ...{ method: this.request.method, host: this.request.host, path: this.request.path },
+      ...(this.status !== undefined ? { status: this.status } : {}),
+      upstream: this.origin.url,
+      bytes: this.bytes,
+      durationMs: Math.round((performance.now() - this.started) * 1000) / 1000,
+      ...(error ? { error } : {}),
+    });
+  }
+}
+
+/** The response head as h2 headers: hop-by-hop and connection-specific fields dropped, repeats joined. */
+function h2Headers(response: ResponseHead): http2.OutgoingHttpHeaders {
+  const out: http2.OutgoingHttpHeaders = { ":status": response.status };
+  for (const [name, value] of stripHopByHop(response.headers, { upgrade: false, teTrailers: false })) {
+    const n = name.toLowerCase();
+    if (CONNECTION_SPECIFIC.has(n)) continue;
+    const prev = out[n];
+    if (prev === undefined) out[n] = value;
+    else if (n === "set-cookie") out[n] = [...(Array.isArray(prev) ? prev : [String(prev)]), value];
+    else out[n] = `${String(prev)}, ${value}`;
+  }
+  return out;
+}

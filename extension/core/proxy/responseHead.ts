@@ -1,0 +1,39 @@
+/**
+ * Reading an upstream's response head off the bytes received so far, for both front ends (the
+ * HTTP/1.1 session and the h2 streams): the head, or "need more", or what went wrong in words,
+ * including the mismatch this product exists to explain, TLS bytes from an http:// upstream.
+ */
+import { explainUpstreamFailure, type Explained } from "./explain";
+import { findHeadEnd, MAX_HEAD_BYTES, parseResponseHead, type ResponseHead } from "./httpHead";
+import { dialledAddresses, UpstreamError, type UpstreamOrigin } from "./upstream";
+
+/** What {@link takeResponseHead} found. `rest` is what follows the head (body bytes, or another head after a 1xx). */
+export type HeadRead =
+  | { kind: "need-more" }
+  | { kind: "failed"; explained: Explained }
+  | { kind: "head"; response: ResponseHead; rest: Buffer };
+
+/** The upstream as the explanations name it. */
+export function upstreamTarget(origin: UpstreamOrigin): { url: string; dialled: string[] } {
+  return { url: origin.url, dialled: dialledAddresses(origin) };
+}
+
+/** `atStart`: nothing of this response has been relayed yet (where TLS bytes from a plain upstream show). */
+export function takeResponseHead(buf: Buffer, origin: UpstreamOrigin, atStart: boolean): HeadRead {
+  if (atStart && !origin.secure && buf.length >= 2 && (buf[0] === 0x16 || buf[0] === 0x15) && buf[1] === 0x03) {
+    const e = new UpstreamError("TLS_FROM_PLAIN_UPSTREAM", "TLS record");
+    return { kind: "failed", explained: explainUpstreamFailure(e, upstreamTarget(origin)) };
+  }
+  const end = findHeadEnd(buf);
+  if (end < 0) {
+    if (buf.length <= MAX_HEAD_BYTES) return { kind: "need-more" };
+    const explanation = `${origin.url} sent a response head over ${MAX_HEAD_BYTES / 1024} KB`;
+    return { kind: "failed", explained: { code: "UPSTREAM_HEAD_TOO_LARGE", explanation } };
+  }
+  try {
+    return { kind: "head", response: parseResponseHead(buf.subarray(0, end)), rest: buf.subarray(end) };
+  } catch (e) {
+    const explanation = `${origin.url} answered something that is not HTTP/1.x: ${(e as Error).message}`;
+    return { kind: "failed", explained: { code: "UPSTREAM_BAD_RESPONSE", explanation } };
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * h2 streams on the proxy's own upstream pool (http2Upstream.ts), with Node's http2 client and
+ * curl --http2 against real Node upstreams: every response framing decoded (h2 frames the data
+ * itself), request bodies with and without a length, upstream sockets reused across streams,
+ * repeated headers, HEAD, backpressure from a slow h2 reader, and the failure pages.
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import http from "node:http";
+import http2 from "node:http2";
+import type net from "node:net";
+import { curl, startProxy, type ProxyFixture } from "./harness";
+
+const BIG = randomBytes(8 * 1024 * 1024 + 77);
+const sha = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
+
+interface H2Response {
+  status: number;
+  headers: http2.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** One request on `client`; `stallMs` stops reading the body for a while (flow control pushes back). */
+function h2request(
+  client: http2.ClientHttp2Session,
+  headers: http2.OutgoingHttpHeaders,
+  body?: Buffer[],
+  stallMs = 0,
+): Promise<H2Response> {
+  return new Promise((resolve, reject) => {
+    const req = client.request(headers, { endStream: body === undefined });
+    const chunks: Buffer[] = [];
+    let status = 0;
+    let responseHeaders: http2.IncomingHttpHeaders = {};
+    req.on("response", (h) => {
+      status = Number(h[":status"]);
+      responseHeaders = h;
+      if (stallMs > 0) {
+        req.pause();
+        setTimeout(() => req.resume(), stallMs);
+      }
+    });
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve({ status, headers: responseHeaders, body: Buffer.concat(chunks) }));
+    req.on("error", reject);
+    if (body) {
+      for (const piece of body) req.write(piece);
+      req.end();
+    }
+  });
+}
+
+describe("h2 streams on the upstream pool", () => {
+  let f: ProxyFixture;
+  let upstream: http.Server;
+  let connections = 0;
+  let client: http2.ClientHttp2Session;
+  const authority = (): string => `h2.test:${f.port}`;
+
+  before(async () => {
+    upstream = http.createServer((req, res) => {
+      const parts: Buffer[] = [];
+      req.on("data", (c: Buffer) => parts.push(c));
+      req.on("end", () => {
+        const got = Buffer.concat(parts);
+        if (req.url === "/chunked") {
+          res.writeHead(200, { "content-type": "text/plain" }); // no length: chunked on the wire
+          for (let i = 0; i < 50; i++) res.write(`line ${i}\n`);
+          return res.end("end\n");
+        }
+        if (req.url === "/big") {
+          res.writeHead(200, { "content-length": BIG.length });
+          return res.end(BIG);
+        }
+        if (req.url === "/cookies") {
+          res.setHeader("set-cookie", ["a=1; Path=/", "b=2; Path=/"]);
+          res.setHeader("x-multi", ["one", "two"]);
+          res.setHeader("connection", "keep-alive, x-hop");
+          res.setHeader("x-hop", "must not pass");
+          return res.end("ok");
+        }
+        if (req.url === "/close") {
+          res.setHeader("connection", "close");
+          return res.end("closing");
+        }
+        const summary = {
+          method: req.method,
+          length: req.headers["content-length"] ?? null,
+          te: req.headers["transfer-encoding"] ?? null,
+          sha: sha(got),
+          xfp: req.headers["x-forwarded-proto"],
+        };
+        res.writeHead(200, { "content-type": "application/json", "content-length": 1234 });
+        res.end(req.method === "HEAD" ? undefined : JSON.stringify(summary).padEnd(1234));
+      });
+    });
+    upstream.on("connection", () => connections++);
+    await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+    const port = (upstream.address() as net.AddressInfo).port;
+    f = await startProxy([{ host: "h2.test", upstream: `http://127.0.0.1:${port}` }], {}, { upstreamConnectMs: 1000 });
+    client = http2.connect(`https://127.0.0.1:${f.port}`, { ca: f.leaves.rootPem(), servername: "h2.test" });
+  });
+  after(async () => {
+    client.close();
+    upstream.closeAllConnections();
+    upstream.close();
+    await f.close();
+  });
+
+  it("decodes a chunked upstream response into h2 DATA (no chunk-size lines reach the client)", async () => {
+    const r = await h2request(client, { ":path": "/chunked", ":authority": authority() });
+    assert.equal(r.status, 200);
+    const expected = Array.from({ length: 50 }, (_, i) => `line ${i}\n`).join("") + "end\n";
+    assert.equal(r.body.toString(), expected);
+    assert.equal(r.headers["transfer-encoding"], undefined);
+  });
+
+  it("frames request bodies for HTTP/1.1: Content-Length as sent, chunked when the h2 client sent none", async () => {
+    const body = [randomBytes(70_000), randomBytes(5), randomBytes(300_000)];
+    const all = Buffer.concat(body);
+    const withLength = await h2request(
+      client,
+      { ":path": "/echo", ":method": "POST", ":authority": authority(), "content-length": String(all.length) },
+      body,
+    );
+    const sized = JSON.parse(withLength.body.toString()) as Record<string, unknown>;
+    assert.deepEqual([sized.length, sized.te, sized.sha, sized.xfp], [String(all.length), null, sha(all), "https"]);
+    const noLength = await h2request(client, { ":path": "/echo", ":method": "POST", ":authority": authority() }, body);
+    const chunked = JSON.parse(noLength.body.toString()) as Record<string, unknown>;
+    assert.deepEqual([chunked.length, chunked.te, chunked.sha], [null, "chunked", sha(all)]);
+  });
+
+  it("reuses upstream sockets across streams and connections, and drops one the upstream closes", async () => {
+    await h2request(client, { ":path": "/warm", ":authority": authority() });
+    const before = connections;
+    for (let i = 0; i < 5; i++) await h2request(client, { ":path": `/seq${i}`, ":authority": authority() });
+    const other = http2.connect(`https://127.0.0.1:${f.port}`, { ca: f.leaves.rootPem(), servername: "h2.test" });
+    await h2request(other, { ":path": "/other", ":authority": authority() });
+    other.close();
+    assert.equal(connections, before, "six requests, no new upstream connection");
+    const closing = await h2request(client, { ":path": "/close", ":authority": authority() });
+    assert.equal(closing.body.toString(), "closing");
+    const after = await h2request(client, { ":path": "/after", ":authority": authority() });
+    assert.equal(after.status, 200, "the next stream gets a working socket");
+  });
+
+  it("keeps repeated headers (set-cookie as a list) and drops the upstream's hop-by-hop ones", async () => {
+    const r = await h2request(client, { ":path": "/cookies", ":authority": authority() });
+    assert.deepEqual(r.headers["set-cookie"], ["a=1; Path=/", "b=2; Path=/"]);
+    assert.equal(r.headers["x-multi"], "one, two");
+    assert.equal(r.headers["x-hop"], undefined);
+    assert.equal(r.headers.connection, undefined);
+  });
+
+  it("answers HEAD with the upstream's length and no body", async () => {
+    const r = await h2request(client, { ":path": "/head", ":method": "HEAD", ":authority": authority() });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers["content-length"], "1234");
+    assert.equal(r.body.length, 0);
+  });
+
+  it("delivers a large body byte for byte to a reader that stalls (h2 flow control backs up to the upstream)", async () => {
+    const [slow, fast] = await Promise.all([
+      h2request(client, { ":path": "/big", ":authority": authority() }, undefined, 300),
+      h2request(client, { ":path": "/big", ":authority": authority() }),
+    ]);
+    assert.equal(sha(slow.body), sha(BIG));
+    assert.equal(sha(fast.body), sha(BIG));
+    const viaCurl = await curl(f, "h2.test", [
+      "--http2",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{size_download} %{http_version}",
+      `https://h2.test:${f.port}/big`,
+    ]);
+    assert.equal(viaCurl.stdout, `${BIG.length} 2`);
+  });
+
+  it("answers 502 with the reason in words when the upstream is down", async () => {
+    const dead = http.createServer();
+    await new Promise<void>((r) => dead.listen(0, "127.0.0.1", r));
+    const port = (dead.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => dead.close(() => r()));
+    await f.proxy.update(f.settings([{ host: "gone.test", upstream: `http://127.0.0.1:${port}` }]));
+    const r = await h2request(client, { ":path": "/", ":authority": `gone.test:${f.port}` });
+    assert.equal(r.status, 502);
+    assert.match(r.body.toString(), /nothing is listening on 127\.0\.0\.1:\d+/);
+  });
+});
