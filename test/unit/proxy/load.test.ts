@@ -18,12 +18,10 @@ import type { LoadCommand, LoadReply } from "./loadProxyProcess";
 const NAME = "load.test";
 const WANTED_CONCURRENT = 1000;
 const REQUESTS_PER_CONNECTION = 3;
-/**
- * Sequential new TLS connections per phase. The issue asks for 10,000; on this project's 2-core
- * machines that takes about a minute per phase (~170 handshakes/s with the load generator on the
- * same cores), so the test runs 2,000 and `npm run bench` measures the handshake rate itself.
- */
-const SEQUENTIAL = 2_000;
+/** Sequential new TLS connections in the test: each a full handshake from a client with no session to resume. */
+const SEQUENTIAL = 10_000;
+/** Sequential connections in the warm-up that sets the baseline: the test then runs five times as many. */
+const SEQUENTIAL_WARM = 2_000;
 
 /** The soft open-files limit of this process, from /proc/self/limits (Infinity when unknown). */
 function openFilesLimit(): number {
@@ -40,10 +38,11 @@ function openFilesLimit(): number {
 
 const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MB`;
 
-describe("the proxy under load", { timeout: 90_000 }, () => {
+describe("the proxy under load", { timeout: 240_000 }, () => {
   let child: ChildProcess;
   let proxy = { port: 0, rootPem: "" };
   let rssBefore = 0;
+  let baseline: Extract<LoadReply, { kind: "rss" }> | undefined;
   const exited = (): boolean => child.exitCode !== null || child.signalCode !== null;
 
   /** The proxy process's RSS after three full GCs. */
@@ -166,12 +165,12 @@ describe("the proxy under load", { timeout: 90_000 }, () => {
     // from 1,000 to 6,000 connections), so growth beyond this baseline would be a leak.
     const warm = await concurrentRound(clients, REQUESTS_PER_CONNECTION, "warm");
     assert.deepEqual(warm.failures.slice(0, 5), []);
-    for (let i = 0; i < SEQUENTIAL; i++) assert.equal((await request(false, `/warm-seq/${i}`)).status, 200);
+    for (let i = 0; i < SEQUENTIAL_WARM; i++) assert.equal((await request(false, `/warm-seq/${i}`)).status, 200);
     await new Promise((r) => setTimeout(r, 500));
-    const m = await proxyRss();
+    const m = (baseline = await proxyRss());
     rssBefore = m.rssAnon;
     console.log(
-      `proxy anonymous RSS idle after 50 connections ${mb(idle.rssAnon)}; after a warm-up identical to the load (${clients} concurrent x ${REQUESTS_PER_CONNECTION}, ${SEQUENTIAL} sequential) ${mb(rssBefore)} (total RSS ${mb(m.rss)}) ` +
+      `proxy anonymous RSS idle after 50 connections ${mb(idle.rssAnon)}; after a warm-up (${clients} concurrent x ${REQUESTS_PER_CONNECTION}, ${SEQUENTIAL_WARM} sequential) ${mb(rssBefore)} (total RSS ${mb(m.rss)}) ` +
         `(the baseline; ${m.gc ? "after gc(), --expose-gc" : "settle time only"}; JS heap ${mb(idle.heapUsed)} -> ${mb(m.heapUsed)})`,
     );
   });
@@ -216,10 +215,13 @@ describe("the proxy under load", { timeout: 90_000 }, () => {
   it(
     "settles back to within 20% of the proxy's RSS before the load (no growth with more load)",
     {
-      // Open problem, reported rather than hidden: run alone (or in `node test/run.mjs unit`) this
-      // stays within -1%..+3%, but inside the full `npm test` of a fresh clone the proxy's anonymous
-      // RSS grew 24-29% while its JS heap stayed flat. The numbers are still printed on every run.
-      todo: "anonymous RSS grows 24-29% inside the full npm test run (JS heap flat); cause not found yet",
+      // Open problem, reported rather than hidden. What is known: the JS heap stays flat and no
+      // socket or handle is left open; what grows is V8's young generation (new space), which V8
+      // enlarges from ~4 MB to ~50 MB under sustained connection churn and whose pages stay
+      // resident after it shrinks it again (new_space back to ~1 MB, RSS unchanged). A bare Node
+      // TLS server doing the same handshakes stays flat (~40 MB after 8,000 connections), so the
+      // cause is how much garbage each proxied connection makes. The numbers are printed every run.
+      todo: "RSS grows 25-55% under 10,000 sequential connections: V8's young generation grows under the per-connection garbage and its pages stay resident",
     },
     async () => {
       // Let the keep-alive pool to the upstream drain (its idle sockets close) and the allocator give
@@ -233,7 +235,8 @@ describe("the proxy under load", { timeout: 90_000 }, () => {
       const ratio = m.rssAnon / rssBefore;
       console.log(
         `proxy anonymous RSS before ${mb(rssBefore)}, after ${mb(m.rssAnon)}: ${((ratio - 1) * 100).toFixed(1)}% (total RSS ${mb(m.rss)}); JS heap ${mb(m.heapUsed)} ` +
-          `(${m.gc ? "after gc(), --expose-gc" : "settle time only"}; ${m.records} connection records; ${m.connectionsOpen} upstream sockets open)`,
+          `(${m.gc ? "after gc(), --expose-gc" : "settle time only"}; ${m.records} connection records; ${m.connectionsOpen} upstream sockets open; ` +
+          `handles ${JSON.stringify(m.resources)}; before: ${JSON.stringify(baseline?.resources)})`,
       );
       assert.ok(ratio <= 1.2, `the proxy's RSS grew by ${((ratio - 1) * 100).toFixed(1)}%`);
     },

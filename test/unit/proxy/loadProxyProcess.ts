@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import type net from "node:net";
+import { getHeapSpaceStatistics } from "node:v8";
 import { startRealProxy } from "./realProxy";
 
 /** Messages the test sends. */
@@ -24,6 +25,8 @@ export type LoadReply =
       gc: boolean;
       records: number;
       connectionsOpen: number;
+      /** Live libuv resources by type (sockets, timers), and newSpaceMB: V8's young generation as committed now. */
+      resources: Record<string, number>;
     };
 
 async function main(): Promise<void> {
@@ -59,7 +62,22 @@ async function main(): Promise<void> {
       }
       const { rss, heapUsed, external } = process.memoryUsage();
       const rssAnon = anonymousRss() ?? rss;
-      send({ kind: "rss", rss, rssAnon, heapUsed, external, gc: gc !== undefined, records, connectionsOpen: open });
+      const resources: Record<string, number> = {};
+      for (const type of process.getActiveResourcesInfo()) resources[type] = (resources[type] ?? 0) + 1;
+      // V8's young generation: its committed size is part of RSS but not of heapUsed.
+      const young = getHeapSpaceStatistics().find((s) => s.space_name === "new_space");
+      if (young) resources.newSpaceMB = Math.round(young.physical_space_size / 1048576);
+      send({
+        kind: "rss",
+        rss,
+        rssAnon,
+        heapUsed,
+        external,
+        gc: gc !== undefined,
+        records,
+        connectionsOpen: open,
+        resources,
+      });
     })();
   });
   send({ kind: "ready", port: f.port, rootPem: f.rootPem });
