@@ -107,6 +107,9 @@ http {
   server {
     listen 127.0.0.1:${port} ssl http2;
     server_name ${ctx.name};
+    # Debian's nginx 1.22 defaults to TLS 1.0-1.2; every other peer negotiates TLS 1.3, so nginx
+    # does too (nginx's own default since 1.23.4): the handshake rates compare the same protocol.
+    ssl_protocols TLSv1.2 TLSv1.3;
     ssl_certificate ${ctx.certPath};
     ssl_certificate_key ${ctx.keyPath};
     location / {
@@ -125,6 +128,15 @@ http {
   const p = ctx.group.start("nginx", "nginx", ["-p", dir, "-c", conf, "-e", join(dir, "logs", "error.log")]);
   await waitForPort(port, p);
   return { label: "nginx", port, process: p };
+}
+
+/** Node's bare tls.Server with the same certificate, answering itself (bench/nodeTlsFloor.ts): a reference row. */
+export async function startNodeTlsFloor(ctx: PeerContext): Promise<RunningPeer> {
+  const port = await freePort();
+  const args = ["--import", "tsx", "bench/nodeTlsFloor.ts", String(port), ctx.certPath, ctx.keyPath];
+  const p = ctx.group.start("node-tls-floor", process.execPath, args, { cwd: ctx.repoRoot });
+  await waitForPort(port, p);
+  return { label: "node TLS floor (no proxy)", port, process: p };
 }
 
 /** local-ssl-proxy (npm): http-proxy over https.createServer, bound to loopback by a preload. */

@@ -162,6 +162,23 @@ export async function runProxyBench(repoRoot = process.cwd()): Promise<ProxyBenc
       },
       true,
     );
+    await attempt(notes, "node TLS floor", async () => {
+      const floor = await peers.startNodeTlsFloor(ctx);
+      try {
+        const url = `https://${NAME}:${floor.port}/`;
+        await wrk(url, false, 2);
+        await measure(loads, floor.label, "keep-alive", floor.process.child.pid, async () => ({
+          result: await wrk(url),
+          forwardHeaders: null,
+        }));
+        await measure(loads, floor.label, "new TLS conn/request", floor.process.child.pid, async () => ({
+          result: await wrk(url, true),
+          forwardHeaders: null,
+        }));
+      } finally {
+        await group.stop(floor.process);
+      }
+    });
     await tlsPeer("caddy", () => peers.startCaddy(ctx));
     await tlsPeer("local-ssl-proxy", () => peers.startLocalSslProxy(ctx));
     await tlsPeer("portless", () => peers.startPortless(ctx));

@@ -176,6 +176,13 @@ function checkTargets(
     },
     atLeast("new-connection req/s >= 0.8x nginx", syClose, nginxClose, 0.8),
   ];
+  // Context for the new-connection target, not a target: Node's own TLS server answering by itself.
+  const floorClose = rps("node TLS floor (no proxy)", "new TLS conn/request");
+  if (floorClose !== undefined && nginxClose !== undefined && syClose !== undefined)
+    m.notes.push(
+      `new connections: Node's bare tls.Server (no proxy hop) reached ${floorClose.toFixed(0)} req/s = ${ratio(floorClose, nginxClose)} nginx; ` +
+        `Switchyard reached ${ratio(syClose, floorClose)} of that floor`,
+    );
   for (const suffix of ["", " (curl default ALPN)"]) {
     const s = dl(`switchyard${suffix}`);
     const n = dl(`nginx${suffix}`);

@@ -84,7 +84,8 @@ export class H2UpstreamExchange implements UpstreamUser {
     this.ctx.pool.dial(this.origin, this.ctx.timeouts.upstreamConnectMs, this.ctx.leaves.rootPem()).then(
       (conn) => {
         this.rec?.mark("upstreamConnected");
-        if (this.phase === "done") return this.ctx.pool.release(conn, false);
+        // The stream was reset while dialling: the new socket never carried a request, so it is pooled.
+        if (this.phase === "done") return this.ctx.pool.release(conn, true);
         this.begin(conn);
       },
       (e: unknown) => this.failBeforeResponse(explainUpstreamFailure(e, upstreamTarget(this.origin))),
