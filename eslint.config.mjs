@@ -28,7 +28,17 @@ const nodeGlobals = {
 };
 
 export default tseslint.config(
-  { ignores: ["dist/**", "out/**", "node_modules/**", ".test-artifacts/**", ".bench/**", "test/fixtures/**"] },
+  {
+    ignores: [
+      "dist/**",
+      "out/**",
+      ".scratch/**",
+      "node_modules/**",
+      ".test-artifacts/**",
+      ".bench/**",
+      "test/fixtures/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -7,14 +7,14 @@
  */
 import http2 from "node:http2";
 import { performance } from "node:perf_hooks";
-import { bodyCursor, type BodyCursor } from "./bodyFraming";
+import type { BodyCursor } from "./bodyFraming";
 import type { ConnectionRecorder } from "./connectionRecord";
 import type { ProxyContext } from "./context";
 import { explainUpstreamFailure, type Explained } from "./explain";
 import { stripHopByHop } from "./hopByHop";
-import { responseFraming, type HeaderLine, type ResponseHead } from "./httpHead";
+import type { HeaderLine, ResponseHead } from "./httpHead";
 import type { PageContent } from "./pages";
-import { takeResponseHead, upstreamTarget } from "./responseHead";
+import { responseBody, takeResponseHead, upstreamTarget } from "./responseHead";
 import { UpstreamError, type UpstreamOrigin } from "./upstream";
 import type { UpstreamConnection, UpstreamUser } from "./upstreamLink";
 
@@ -151,14 +151,10 @@ export class H2UpstreamExchange implements UpstreamUser {
   private respond(response: ResponseHead): void {
     clearTimeout(this.timer);
     this.status = response.status;
-    try {
-      const framing = responseFraming(response, this.request.method);
-      this.untilClose = framing.kind === "until-close";
-      this.cursor = bodyCursor(framing);
-    } catch (e) {
-      const explanation = `${this.origin.url} sent a response with unusable framing: ${(e as Error).message}`;
-      return this.failBeforeResponse({ code: "UPSTREAM_BAD_FRAMING", explanation });
-    }
+    const body = responseBody(response, this.request.method, this.origin);
+    if (body.kind === "failed") return this.failBeforeResponse(body.explained);
+    this.cursor = body.cursor;
+    this.untilClose = body.untilClose;
     this.reusable = response.keepAlive;
     if (this.stream.destroyed || this.stream.closed) return this.finish(false);
     this.stream.respond(h2Headers(response), { endStream: this.cursor.done });

@@ -3,8 +3,9 @@
  * HTTP/1.1 session and the h2 streams): the head, or "need more", or what went wrong in words,
  * including the mismatch this product exists to explain, TLS bytes from an http:// upstream.
  */
+import { bodyCursor, type BodyCursor } from "./bodyFraming";
 import { explainUpstreamFailure, type Explained } from "./explain";
-import { findHeadEnd, MAX_HEAD_BYTES, parseResponseHead, type ResponseHead } from "./httpHead";
+import { findHeadEnd, MAX_HEAD_BYTES, parseResponseHead, responseFraming, type ResponseHead } from "./httpHead";
 import { dialledAddresses, UpstreamError, type UpstreamOrigin } from "./upstream";
 
 /** What {@link takeResponseHead} found. `rest` is what follows the head (body bytes, or another head after a 1xx). */
@@ -35,5 +36,20 @@ export function takeResponseHead(buf: Buffer, origin: UpstreamOrigin, atStart: b
   } catch (e) {
     const explanation = `${origin.url} answered something that is not HTTP/1.x: ${(e as Error).message}`;
     return { kind: "failed", explained: { code: "UPSTREAM_BAD_RESPONSE", explanation } };
+  }
+}
+
+/** Where the response's body ends (`untilClose`: at the upstream's close), or why its framing is unusable. */
+export function responseBody(
+  response: ResponseHead,
+  requestMethod: string,
+  origin: UpstreamOrigin,
+): { kind: "body"; cursor: BodyCursor; untilClose: boolean } | { kind: "failed"; explained: Explained } {
+  try {
+    const framing = responseFraming(response, requestMethod);
+    return { kind: "body", cursor: bodyCursor(framing), untilClose: framing.kind === "until-close" };
+  } catch (e) {
+    const explanation = `${origin.url} sent a response with unusable framing: ${(e as Error).message}`;
+    return { kind: "failed", explained: { code: "UPSTREAM_BAD_FRAMING", explanation } };
   }
 }

@@ -7,14 +7,14 @@
 import type net from "node:net";
 import type tls from "node:tls";
 import { performance } from "node:perf_hooks";
-import { bodyCursor, type BodyCursor } from "./bodyFraming";
+import type { BodyCursor } from "./bodyFraming";
 import type { ConnectionRecorder } from "./connectionRecord";
 import { explainUpstreamFailure, type Explained } from "./explain";
 import { responseHeadBytes } from "./forwarding";
 import { stripHopByHop } from "./hopByHop";
-import { responseFraming, type HeaderLine, type RequestHead, type ResponseHead } from "./httpHead";
+import type { HeaderLine, RequestHead, ResponseHead } from "./httpHead";
 import { closingPageBytes } from "./pages";
-import { takeResponseHead, upstreamTarget } from "./responseHead";
+import { responseBody, takeResponseHead, upstreamTarget } from "./responseHead";
 import { UpstreamError, type UpstreamOrigin } from "./upstream";
 import type { UpstreamConnection, UpstreamUser } from "./upstreamLink";
 
@@ -137,16 +137,10 @@ export class UpstreamExchange implements UpstreamUser {
         continue;
       }
       this.status = response.status;
-      try {
-        const framing = responseFraming(response, this.request.method);
-        this.untilClose = framing.kind === "until-close";
-        this.cursor = bodyCursor(framing);
-      } catch (e) {
-        return this.midResponse({
-          code: "UPSTREAM_BAD_FRAMING",
-          explanation: `${this.origin.url} sent a response with unusable framing: ${(e as Error).message}`,
-        });
-      }
+      const body = responseBody(response, this.request.method, this.origin);
+      if (body.kind === "failed") return this.midResponse(body.explained);
+      this.cursor = body.cursor;
+      this.untilClose = body.untilClose;
       // The two hops are managed separately: the upstream's Connection: close ends the upstream
       // socket only, the client's ends the client connection only.
       this.keepClient = this.request.keepAlive && !this.untilClose;
