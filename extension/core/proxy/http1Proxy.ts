@@ -357,8 +357,12 @@ export class Http1Session {
     this.responseDeadline.dispose();
     this.client.off("data", this.onData);
     this.client.end();
-    // A client that never reads its last response must not pin the socket forever.
-    setTimeout(() => this.client.destroy(), 5000).unref();
+    // A client that never reads its last response must not pin the socket forever. The timer goes
+    // when the socket closes, so a closed connection's objects are not kept alive for 5 s.
+    const client = this.client;
+    const timer = setTimeout(() => client.destroy(), 5000);
+    timer.unref();
+    client.once("close", () => clearTimeout(timer));
     this.link.close();
   }
 
