@@ -45,7 +45,11 @@ const builds = [
   },
   {
     ...common,
-    entryPoints: { engines: "extension/core/engines.ts", cli: "extension/cli.ts" },
+    entryPoints: {
+      engines: "extension/core/engines.ts",
+      cli: "extension/cli.ts",
+      proxyWorker: "extension/core/proxy/proxyWorker.ts",
+    },
     outdir: "dist",
     platform: "node",
     format: "cjs",

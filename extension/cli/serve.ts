@@ -1,7 +1,7 @@
 /** `switchyard serve`: the sniffing dev proxy in the foreground. */
 import { homedir } from "node:os";
 import { LocalCa, resolveCaDir } from "../core/ca/index";
-import { DevProxy } from "../core/proxy/devProxy";
+import { WorkerProxy } from "../core/proxy/workerProxy";
 import type { BindingRecord, HandshakeRecord } from "../core/proxy/records";
 import { parseRouteFlag, type SwitchyardSettings } from "../core/settings";
 import { loadSettings, parseCommandArgs, UsageError, type CliCommand, type CliIO } from "./command";
@@ -107,7 +107,8 @@ export const serveCommand: CliCommand = {
       io.stderr(`created a local CA in ${dir}; run "switchyard ca trust" so browsers accept its certificates\n`);
     if (io.signal.aborted) return 0;
 
-    const proxy = new DevProxy({ settings, leaves: ca });
+    // The proxy runs on its own thread (workerProxy.ts); the CA was created above if it was missing.
+    const proxy = new WorkerProxy({ settings, ca: { dir: ca.material.dir, keyType: settings.ca.keyType } });
     proxy.on("binding", (b) => io.stdout(formatBinding(b, ndjson)));
     proxy.on("record", (r) => io.stdout(formatRecord(r, ndjson)));
     const bindings = await proxy.start();

@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import type * as vscode from "vscode";
 import type { LocalCa } from "../core/ca/authority";
-import type { DevProxy } from "../core/proxy/devProxy";
+import type { WorkerProxy } from "../core/proxy/workerProxy";
 import type { BindingRecord, HandshakeRecord } from "../core/proxy/records";
 import type { SwitchyardSettings } from "../core/settings";
 import type { CaView, PanelSnapshot, ProxyState, RecordView, WebviewMessage } from "../../webview/protocol";
@@ -35,7 +35,7 @@ const RECORD_CAPACITY = 10_000;
 export class SwitchyardSession implements vscode.Disposable {
   private proxyState: ProxyState = "off";
   private proxyError: string | undefined;
-  private proxy: DevProxy | undefined;
+  private proxy: WorkerProxy | undefined;
   private ca: LocalCa | undefined;
   private caTrusted: boolean | undefined;
   private caView: Promise<CaView> | undefined;
@@ -125,8 +125,9 @@ export class SwitchyardSession implements vscode.Disposable {
     this.hooks.onChange();
     try {
       const { ca } = await this.openCa();
-      const { DevProxy } = await engines();
-      const proxy = new DevProxy({ settings: this.settings, leaves: ca, recordCapacity: 1000 });
+      const { WorkerProxy } = await engines();
+      const caFiles = { dir: ca.material.dir, keyType: this.settings.ca.keyType };
+      const proxy = new WorkerProxy({ settings: this.settings, ca: caFiles, recordCapacity: 1000 });
       proxy.on("record", (r) => this.addRecord(r));
       proxy.on("binding", (b) => {
         if (b.state === "failed") this.hooks.log.warn(`proxy: ${b.spec} ${b.address}:${b.port} failed: ${b.reason}`);

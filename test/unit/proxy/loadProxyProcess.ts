@@ -1,12 +1,10 @@
 /**
  * The proxy side of load.test.ts, run in its own process (forked with --expose-gc) so its RSS is
- * the proxy's alone, not the load generator's, and the two share the machine's cores. Talks over
+ * the proxy's alone, not the load generator's or the upstream's, and they share the machine's cores. Talks over
  * IPC: sends { port, rootPem } once listening; answers "rss" with its RSS after full GCs; exits on
  * "stop". Loopback only.
  */
 import { readFileSync } from "node:fs";
-import http from "node:http";
-import type net from "node:net";
 import { getHeapSpaceStatistics } from "node:v8";
 import { startRealProxy } from "./realProxy";
 
@@ -24,35 +22,27 @@ export type LoadReply =
       external: number;
       gc: boolean;
       records: number;
-      connectionsOpen: number;
       /** Live libuv resources by type (sockets, timers), and newSpaceMB: V8's young generation as committed now. */
       resources: Record<string, number>;
     };
 
 async function main(): Promise<void> {
   const send = (m: LoadReply): void => void process.send?.(m);
-  const upstream = http.createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
-    res.writeHead(200, { "content-type": "text/plain" });
-    res.end(`ok ${req.url}`);
-  });
-  await new Promise<void>((r) => upstream.listen({ port: 0, host: "127.0.0.1", backlog: 2048 }, r));
-  const port = (upstream.address() as net.AddressInfo).port;
-  const name = process.argv[2] ?? "load.test";
-  const f = await startRealProxy([{ host: name, upstream: `http://127.0.0.1:${port}` }], {}, { clientIdleMs: 30_000 });
-  let open = 0;
+  const [name = "load.test", upstreamPort = ""] = process.argv.slice(2);
+  // On its worker thread, as the extension and the CLI run it. The upstream lives in the test's
+  // process, so this process's memory is the proxy's alone.
+  const f = await startRealProxy(
+    [{ host: name, upstream: `http://127.0.0.1:${upstreamPort}` }],
+    {},
+    { clientIdleMs: 30_000 },
+    "worker",
+  );
   let records = 0;
   f.proxy.on("record", () => records++);
-  upstream.on("connection", (s: net.Socket) => {
-    open++;
-    s.once("close", () => open--);
-  });
   const gc = (globalThis as { gc?: () => void }).gc;
   process.on("message", (m: LoadCommand) => {
     if (m.cmd === "stop") {
-      void f.close().then(() => {
-        upstream.close();
-        process.exit(0);
-      });
+      void f.close().then(() => process.exit(0));
       return;
     }
     void (async () => {
@@ -75,7 +65,6 @@ async function main(): Promise<void> {
         external,
         gc: gc !== undefined,
         records,
-        connectionsOpen: open,
         resources,
       });
     })();

@@ -11,12 +11,24 @@ import { LocalCa } from "../../../extension/core/ca/index";
 import { resolveListenSpec } from "../../../extension/core/net/listenSpec";
 import type { ProxyTimeouts } from "../../../extension/core/proxy/context";
 import { DevProxy } from "../../../extension/core/proxy/devProxy";
-import type { HandshakeRecord } from "../../../extension/core/proxy/records";
+import { WorkerProxy } from "../../../extension/core/proxy/workerProxy";
+import type { BindingRecord, HandshakeRecord, RecordLog } from "../../../extension/core/proxy/records";
 import { parseSettings, type SwitchyardSettings } from "../../../extension/core/settings";
+
+/** What the tests use of a proxy, in-process or on its worker thread. */
+export interface AnyProxy {
+  start(): Promise<BindingRecord[]>;
+  update(settings: SwitchyardSettings): Promise<BindingRecord[]>;
+  stop(): Promise<void>;
+  readonly bindings: BindingRecord[];
+  readonly records: RecordLog;
+  on(event: "record", listener: (r: HandshakeRecord) => void): unknown;
+  off(event: "record", listener: (r: HandshakeRecord) => void): unknown;
+}
 
 /** A proxy in front of the real CA, on an OS-picked loopback port. */
 export interface RealProxy {
-  proxy: DevProxy;
+  proxy: AnyProxy;
   port: number;
   ca: LocalCa;
   rootPem: string;
@@ -47,16 +59,22 @@ export async function startRealProxy(
   routes: unknown[],
   extra: Record<string, unknown> = {},
   timeouts: Partial<ProxyTimeouts> = {},
+  /** "worker": on its own thread, as the extension and the CLI run it (workerProxy.ts). */
+  host: "in-process" | "worker" = "in-process",
 ): Promise<RealProxy> {
   const dir = mkdtempSync(path.join(tmpdir(), "switchyard-realca-"));
   const { ca } = await LocalCa.openOrCreate({ dir: path.join(dir, "ca"), diskCache: false });
-  const proxy = new DevProxy({
-    settings: proxySettings(routes, extra),
-    leaves: ca,
-    timeouts,
-    // The real listen-spec engine; port 0 is allowed only here so parallel test files never collide.
-    resolveListen: (spec) => resolveListenSpec(spec, { allowEphemeralPort: true }),
-  });
+  const settings = proxySettings(routes, extra);
+  const proxy: AnyProxy =
+    host === "worker"
+      ? new WorkerProxy({ settings, ca: { dir: ca.material.dir, diskCache: false }, timeouts, ephemeralPorts: true })
+      : new DevProxy({
+          settings,
+          leaves: ca,
+          timeouts,
+          // The real listen-spec engine; port 0 is allowed only here so parallel test files never collide.
+          resolveListen: (spec) => resolveListenSpec(spec, { allowEphemeralPort: true }),
+        });
   const bindings = await proxy.start();
   const listening = bindings.find((b) => b.state === "listening");
   if (!listening) throw new Error(`proxy did not bind: ${JSON.stringify(bindings)}`);
@@ -92,7 +110,7 @@ export function needTools(t: TestContext, ...tools: string[]): boolean {
 
 /** Resolves with the first record (already stored or yet to come) that matches. */
 export function waitForRecord(
-  proxy: DevProxy,
+  proxy: AnyProxy,
   match: (r: HandshakeRecord) => boolean,
   timeoutMs = 5000,
 ): Promise<HandshakeRecord> {

@@ -1,0 +1,57 @@
+/**
+ * The proxy's own thread (started by {@link WorkerProxy}): opens the local CA read-only from its
+ * directory, runs one {@link DevProxy}, answers the host's commands and sends records (batched
+ * per turn of the event loop) and binding changes back. TLS handshakes and proxied bytes never
+ * touch the extension host's event loop, and the worker's young generation is capped by the
+ * host, so memory settles after a burst of connections.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { LocalCa } from "../ca/authority";
+import { resolveListenSpec } from "../net/listenSpec";
+import { DevProxy } from "./devProxy";
+import type { HandshakeRecord } from "./records";
+import type { ProxyCommand, ProxyWorkerData, ProxyWorkerMessage } from "./workerProtocol";
+
+const port = parentPort;
+if (!port) throw new Error("proxyWorker.ts runs as a worker thread (see workerProxy.ts)");
+const data = workerData as ProxyWorkerData;
+const send = (m: ProxyWorkerMessage): void => port.postMessage(m);
+
+let pending: HandshakeRecord[] = [];
+const flush = (): void => {
+  const records = pending;
+  pending = [];
+  send({ kind: "records", records });
+};
+
+const proxyReady = LocalCa.open({ dir: data.ca.dir, keyType: data.ca.keyType, diskCache: data.ca.diskCache }).then(
+  (ca) => {
+    const proxy = new DevProxy({
+      settings: data.settings,
+      leaves: ca,
+      recordCapacity: data.recordCapacity,
+      ...(data.timeouts ? { timeouts: data.timeouts } : {}),
+      ...(data.ephemeralPorts
+        ? { resolveListen: (spec: string) => resolveListenSpec(spec, { allowEphemeralPort: true }) }
+        : {}),
+    });
+    proxy.on("record", (r) => {
+      if (pending.length === 0) setImmediate(flush);
+      pending.push(r);
+    });
+    proxy.on("binding", (b) => send({ kind: "binding", binding: b }));
+    return proxy;
+  },
+);
+
+port.on("message", (m: ProxyCommand) => {
+  const run = async (): Promise<ProxyWorkerMessage> => {
+    const proxy = await proxyReady;
+    if (m.cmd === "start") return { kind: "reply", id: m.id, bindings: await proxy.start() };
+    if (m.cmd === "update") return { kind: "reply", id: m.id, bindings: await proxy.update(m.settings) };
+    await proxy.stop();
+    if (pending.length > 0) flush();
+    return { kind: "reply", id: m.id, bindings: proxy.bindings };
+  };
+  run().then(send, (e: unknown) => send({ kind: "reply", id: m.id, error: (e as Error).message ?? String(e) }));
+});

@@ -1,0 +1,29 @@
+/**
+ * Messages between {@link WorkerProxy} (the extension host or CLI thread) and the proxy worker
+ * (proxyWorker.ts). Everything here is structured-clone data.
+ */
+import type { KeyType, SwitchyardSettings } from "../settings";
+import type { ProxyTimeouts } from "./context";
+import type { BindingRecord, HandshakeRecord } from "./records";
+
+/** What the worker needs to open the CA (already created by the host) and run the proxy. */
+export interface ProxyWorkerData {
+  settings: SwitchyardSettings;
+  ca: { dir: string; keyType?: KeyType; diskCache?: boolean };
+  recordCapacity: number;
+  timeouts?: Partial<ProxyTimeouts>;
+  /** Tests only: listen specs may ask for port 0 (the OS picks). */
+  ephemeralPorts?: boolean;
+}
+
+/** Host -> worker: a command with an id the reply carries. */
+export type ProxyCommand =
+  | { id: number; cmd: "start" }
+  | { id: number; cmd: "update"; settings: SwitchyardSettings }
+  | { id: number; cmd: "stop" };
+
+/** Worker -> host. */
+export type ProxyWorkerMessage =
+  | { kind: "reply"; id: number; bindings?: BindingRecord[]; error?: string }
+  | { kind: "records"; records: HandshakeRecord[] }
+  | { kind: "binding"; binding: BindingRecord };

@@ -1,0 +1,148 @@
+/**
+ * The dev proxy on a worker thread, with the same surface as {@link DevProxy} (start, update,
+ * stop, bindings, records, 'record' and 'binding' events). What the extension and the CLI run:
+ * - the extension host's event loop (shared with every other extension) never runs a TLS
+ *   handshake or moves a proxied byte;
+ * - the worker's young generation is capped: under sustained connection churn V8 otherwise grows
+ *   it to ~100 MB and keeps the pages resident (measured in test/unit/proxy/load.test.ts).
+ * If the worker dies, every binding is reported failed with the reason.
+ */
+import { EventEmitter } from "node:events";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { Worker } from "node:worker_threads";
+import type { SwitchyardSettings } from "../settings";
+import type { ProxyTimeouts } from "./context";
+import { RecordLog, type BindingRecord, type RecordLogEvents } from "./records";
+import type { ProxyCommand, ProxyWorkerData, ProxyWorkerMessage } from "./workerProtocol";
+
+/** What a WorkerProxy needs: the CA is opened in the worker from its directory (create it first). */
+export interface WorkerProxyOptions {
+  settings: SwitchyardSettings;
+  ca: ProxyWorkerData["ca"];
+  recordCapacity?: number;
+  timeouts?: Partial<ProxyTimeouts>;
+  /** The worker's young-generation cap in MB; default 16. */
+  youngGenerationMb?: number;
+  /** Tests only: listen specs may ask for port 0. */
+  ephemeralPorts?: boolean;
+}
+
+/**
+ * dist/proxyWorker.js next to the bundle, run with no inherited node options (the extension host's
+ * own flags are not all valid in a worker); or, from source, the TypeScript file with the parent's
+ * options (which load tsx).
+ */
+function workerScript(): { file: string; execArgv?: string[] } {
+  const built = path.join(__dirname, "proxyWorker.js");
+  return existsSync(built) ? { file: built, execArgv: [] } : { file: path.join(__dirname, "proxyWorker.ts") };
+}
+
+type Command = { cmd: "start" } | { cmd: "update"; settings: SwitchyardSettings } | { cmd: "stop" };
+
+/** The running proxy's handle on the host side. */
+export class WorkerProxy extends EventEmitter<RecordLogEvents> {
+  /** The latest handshake records (a mirror of the worker's ring buffer); also emits 'record'. */
+  readonly records: RecordLog;
+  private readonly worker: Worker;
+  private readonly live = new Map<string, BindingRecord>();
+  private readonly waiting = new Map<number, { resolve: (b: BindingRecord[]) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+  private exited: Error | undefined;
+
+  constructor(options: WorkerProxyOptions) {
+    super();
+    const recordCapacity = options.recordCapacity ?? 1000;
+    this.records = new RecordLog(recordCapacity);
+    this.records.on("record", (r) => this.emit("record", r));
+    const workerData: ProxyWorkerData = {
+      settings: options.settings,
+      ca: options.ca,
+      recordCapacity,
+      ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+      ...(options.ephemeralPorts ? { ephemeralPorts: true } : {}),
+    };
+    const script = workerScript();
+    this.worker = new Worker(script.file, {
+      workerData,
+      ...(script.execArgv ? { execArgv: script.execArgv } : {}),
+      resourceLimits: { maxYoungGenerationSizeMb: options.youngGenerationMb ?? 16 },
+    });
+    this.worker.on("message", (m: ProxyWorkerMessage) => this.onMessage(m));
+    this.worker.on("error", (e) => this.died(e));
+    this.worker.on("exit", (code) => this.died(new Error(`the proxy worker exited with code ${code}`)));
+  }
+
+  /** Every binding: listening, failed (with the reason), or closed. */
+  get bindings(): BindingRecord[] {
+    return [...this.live.values()];
+  }
+
+  /** Binds every listen address; resolves with the binding records (a bind failure is a failed record). */
+  start(): Promise<BindingRecord[]> {
+    return this.command({ cmd: "start" });
+  }
+
+  /** Applies new settings live (see DevProxy.update). */
+  update(settings: SwitchyardSettings): Promise<BindingRecord[]> {
+    return this.command({ cmd: "update", settings });
+  }
+
+  /** Stops listening, ends open connections, and ends the worker. */
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    try {
+      await this.command({ cmd: "stop" });
+    } finally {
+      this.exited ??= new Error("the proxy was stopped");
+      await this.worker.terminate();
+    }
+  }
+
+  private command(c: Command): Promise<BindingRecord[]> {
+    if (this.exited) return Promise.reject(this.exited);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ ...c, id } as ProxyCommand);
+    });
+  }
+
+  private onMessage(m: ProxyWorkerMessage): void {
+    if (m.kind === "records") {
+      for (const r of m.records) this.records.add(r);
+      return;
+    }
+    if (m.kind === "binding") {
+      this.track(m.binding);
+      this.emit("binding", m.binding);
+      return;
+    }
+    const waiter = this.waiting.get(m.id);
+    this.waiting.delete(m.id);
+    if (m.bindings) {
+      this.live.clear();
+      for (const b of m.bindings) this.track(b);
+    }
+    if (m.error !== undefined) waiter?.reject(new Error(m.error));
+    else waiter?.resolve(m.bindings ?? []);
+  }
+
+  private track(b: BindingRecord): void {
+    const key = `${b.role}|${b.spec}|${b.address}|${b.port}`;
+    if (b.state === "closed") this.live.delete(key);
+    else this.live.set(key, b);
+  }
+
+  private died(e: Error): void {
+    if (this.exited) return;
+    this.exited = e;
+    for (const { reject } of this.waiting.values()) reject(e);
+    this.waiting.clear();
+    for (const b of this.live.values()) {
+      const failed: BindingRecord = { ...b, state: "failed", reason: `the proxy stopped unexpectedly: ${e.message}` };
+      this.live.set(`${b.role}|${b.spec}|${b.address}|${b.port}`, failed);
+      this.emit("binding", failed);
+    }
+  }
+}
