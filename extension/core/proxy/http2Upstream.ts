@@ -117,7 +117,14 @@ export class H2UpstreamExchange implements UpstreamUser {
       } else socket.write(chunk);
       if (socket.writableNeedDrain) {
         stream.pause();
-        socket.once("drain", () => stream.resume());
+        // A socket destroyed while full never drains: the body is then read and dropped.
+        const resume = (): void => {
+          socket.off("drain", resume);
+          socket.off("close", resume);
+          stream.resume();
+        };
+        socket.once("drain", resume);
+        socket.once("close", resume);
       }
     });
     stream.once("end", () => {
@@ -143,21 +150,32 @@ export class H2UpstreamExchange implements UpstreamUser {
       if (read.kind === "need-more") return;
       if (read.kind === "failed") return this.failBeforeResponse(read.explained);
       this.buf = read.rest;
-      if (read.response.status < 200) continue; // 1xx (100 Continue, 103): h2 has no use for them here
+      const status = read.response.status;
+      if (status >= 100 && status < 200) continue; // 1xx (100 Continue, 103): h2 has no use for them here
+      if (status < 100 || status > 599) {
+        const explanation = `${this.origin.url} answered with status ${status}, which HTTP/2 cannot carry (100-599)`;
+        return this.failBeforeResponse({ code: "UPSTREAM_BAD_RESPONSE", explanation });
+      }
       this.respond(read.response);
     }
   }
 
   private respond(response: ResponseHead): void {
     clearTimeout(this.timer);
-    this.status = response.status;
     const body = responseBody(response, this.request.method, this.origin);
     if (body.kind === "failed") return this.failBeforeResponse(body.explained);
     this.cursor = body.cursor;
     this.untilClose = body.untilClose;
     this.reusable = response.keepAlive;
     if (this.stream.destroyed || this.stream.closed) return this.finish(false);
-    this.stream.respond(h2Headers(response), { endStream: this.cursor.done });
+    try {
+      this.stream.respond(h2Headers(response), { endStream: this.cursor.done });
+    } catch (e) {
+      // Headers HTTP/2 refuses (invalid characters, a pseudo-header name): nothing was sent yet.
+      const explanation = `${this.origin.url} sent response headers HTTP/2 cannot carry: ${(e as Error).message}`;
+      return this.failBeforeResponse({ code: "UPSTREAM_BAD_RESPONSE", explanation });
+    }
+    this.status = response.status;
     this.phase = "body";
     if (this.cursor.done) return this.finish(this.buf.length === 0 && this.reusable);
     const rest = this.buf;
@@ -294,6 +312,8 @@ export class H2UpstreamExchange implements UpstreamUser {
     if (!conn) return;
     if (conn.user === this) conn.user = undefined;
     this.ctx.pool.release(conn, false);
+    // The rest of a request body has nowhere to go: read and drop it so the stream can end.
+    if (!this.requestSent && this.stream.isPaused()) this.stream.resume();
   }
 
   private record(error?: string): void {

@@ -44,6 +44,15 @@ const proxyReady = LocalCa.open({ dir: data.ca.dir, keyType: data.ca.keyType, di
   },
 );
 
+// A CA that cannot be opened is reported to each command, not as an unhandled rejection.
+proxyReady.catch(() => {});
+
+// A bug on one connection must not take every binding down with the thread: it is reported and
+// the proxy goes on (in-process, the extension host would have caught it the same way).
+process.on("uncaughtException", (e) => console.error(`switchyard proxy: internal error: ${e.stack ?? String(e)}`));
+
+// Commands run one after another, in the order sent: a stop never overtakes a start or an update.
+let queue: Promise<unknown> = Promise.resolve();
 port.on("message", (m: ProxyCommand) => {
   const run = async (): Promise<ProxyWorkerMessage> => {
     const proxy = await proxyReady;
@@ -53,5 +62,7 @@ port.on("message", (m: ProxyCommand) => {
     if (pending.length > 0) flush();
     return { kind: "reply", id: m.id, bindings: proxy.bindings };
   };
-  run().then(send, (e: unknown) => send({ kind: "reply", id: m.id, error: (e as Error).message ?? String(e) }));
+  queue = queue
+    .then(run)
+    .then(send, (e: unknown) => send({ kind: "reply", id: m.id, error: (e as Error).message ?? String(e) }));
 });

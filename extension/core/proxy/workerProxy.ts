@@ -94,6 +94,9 @@ export class WorkerProxy extends EventEmitter<RecordLogEvents> {
     await this.command({ cmd: "stop" }).catch(() => {});
     this.exited ??= new Error("the proxy was stopped");
     await this.worker.terminate();
+    // Commands sent after the stop get no reply from a terminated worker.
+    for (const { reject } of this.waiting.values()) reject(this.exited);
+    this.waiting.clear();
   }
 
   private command(c: Command): Promise<BindingRecord[]> {

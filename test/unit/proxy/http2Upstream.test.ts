@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import http from "node:http";
 import http2 from "node:http2";
-import type net from "node:net";
+import net from "node:net";
 import { curl, startProxy, type ProxyFixture } from "./harness";
 
 const BIG = randomBytes(8 * 1024 * 1024 + 77);
@@ -56,6 +56,7 @@ describe("h2 streams on the upstream pool", () => {
   let upstream: http.Server;
   let connections = 0;
   let client: http2.ClientHttp2Session;
+  let upstreamUrl = "";
   const authority = (): string => `h2.test:${f.port}`;
 
   before(async () => {
@@ -98,7 +99,8 @@ describe("h2 streams on the upstream pool", () => {
     upstream.on("connection", () => connections++);
     await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
     const port = (upstream.address() as net.AddressInfo).port;
-    f = await startProxy([{ host: "h2.test", upstream: `http://127.0.0.1:${port}` }], {}, { upstreamConnectMs: 1000 });
+    upstreamUrl = `http://127.0.0.1:${port}`;
+    f = await startProxy([{ host: "h2.test", upstream: upstreamUrl }], {}, { upstreamConnectMs: 1000 });
     client = http2.connect(`https://127.0.0.1:${f.port}`, { ca: f.leaves.rootPem(), servername: "h2.test" });
   });
   after(async () => {
@@ -176,6 +178,69 @@ describe("h2 streams on the upstream pool", () => {
       `https://h2.test:${f.port}/big`,
     ]);
     assert.equal(viaCurl.stdout, `${BIG.length} 2`);
+  });
+
+  it("answers 502 for a status HTTP/2 cannot carry, and the proxy goes on serving", async () => {
+    const odd = net.createServer((s) => {
+      s.once("data", () => s.end("HTTP/1.1 600 Weird\r\ncontent-length: 2\r\n\r\nok"));
+      s.on("error", () => {});
+    });
+    await new Promise<void>((r) => odd.listen(0, "127.0.0.1", r));
+    const port = (odd.address() as net.AddressInfo).port;
+    await f.proxy.update(
+      f.settings([
+        { host: "odd.test", upstream: `http://127.0.0.1:${port}` },
+        { host: "h2.test", upstream: upstreamUrl },
+      ]),
+    );
+    const r = await h2request(client, { ":path": "/", ":authority": `odd.test:${f.port}` });
+    assert.equal(r.status, 502);
+    assert.match(r.body.toString(), /status 600, which HTTP\/2 cannot carry/);
+    const after = await h2request(client, { ":path": "/still", ":authority": authority() });
+    assert.equal(after.status, 200);
+    odd.close();
+  });
+
+  it("ends an upload the upstream refused early (413, connection closed) instead of leaving it hanging", async () => {
+    const refusing = net.createServer((s) => {
+      // Reads nothing more, lets the proxy fill the socket, then refuses and closes.
+      s.once("data", () => {
+        s.pause();
+        const refusal = "HTTP/1.1 413 Payload Too Large\r\nconnection: close\r\ncontent-length: 8\r\n\r\ntoo big\n";
+        setTimeout(() => s.end(refusal), 400);
+      });
+      s.on("error", () => {});
+    });
+    await new Promise<void>((r) => refusing.listen(0, "127.0.0.1", r));
+    const port = (refusing.address() as net.AddressInfo).port;
+    await f.proxy.update(
+      f.settings([
+        { host: "refuse.test", upstream: `http://127.0.0.1:${port}` },
+        { host: "h2.test", upstream: upstreamUrl },
+      ]),
+    );
+    const req = client.request({ ":path": "/upload", ":method": "POST", ":authority": `refuse.test:${f.port}` });
+    let status = 0;
+    req.on("response", (h) => (status = Number(h[":status"])));
+    req.on("error", () => {});
+    req.resume();
+    const body = randomBytes(1024 * 1024);
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < 64 && !req.destroyed) {
+        sent++;
+        if (!req.write(body)) return void req.once("drain", pump);
+      }
+      req.end();
+    };
+    pump();
+    const closed = await Promise.race([
+      new Promise<boolean>((r) => req.once("close", () => r(true))),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 8000)),
+    ]);
+    assert.equal(status, 413);
+    assert.ok(closed, "the stream ended within 8 s");
+    refusing.close();
   });
 
   it("answers 502 with the reason in words when the upstream is down", async () => {

@@ -74,6 +74,20 @@ describe("the proxy on its worker thread", () => {
     }
   });
 
+  it("runs commands in order: a stop sent during an update waits for it, and every promise settles", async () => {
+    const g = await startRealProxy([], {}, {}, "worker");
+    const again = g.proxy.update(proxySettings([{ host: "late.test", upstream: upstreamUrl }]));
+    const stopping = g.proxy.stop();
+    const late = g.proxy.update(proxySettings([]));
+    const settled = await Promise.allSettled([again, stopping, late]);
+    assert.equal(settled[0]!.status, "fulfilled", "the update sent before the stop completed");
+    assert.equal(settled[1]!.status, "fulfilled");
+    assert.ok(
+      settled[2]!.status === "fulfilled" || /stopped/.test(String((settled[2] as PromiseRejectedResult).reason)),
+    );
+    await g.close();
+  });
+
   it("stops: the port is closed and the worker gone", async () => {
     const g = await startRealProxy([], {}, {}, "worker");
     await g.close();
