@@ -9,9 +9,9 @@ import { performance } from "node:perf_hooks";
 import type { ConnectionRecorder } from "./connectionRecord";
 import type { ProxyContext } from "./context";
 import { forwardedHeaders, hasLooped, upstreamHostHeader } from "./forwarding";
-import type { HeaderLine } from "./httpHead";
 import { renderPage, type PageContent } from "./pages";
-import { CONNECTION_SPECIFIC, H2UpstreamExchange } from "./http2Upstream";
+import { requestHeaderLines } from "./h2Headers";
+import { H2UpstreamExchange } from "./http2Upstream";
 import { originOf } from "./upstream";
 
 /** Serves h2 connections handed over after the TLS handshake. */
@@ -92,7 +92,7 @@ export class Http2Front {
         upstream: route.upstream,
         ...(route.pathPrefix ? { pathPrefix: route.pathPrefix } : {}),
       };
-    const lines = headerLines(headers);
+    const lines = requestHeaderLines(headers);
     if (hasLooped(lines, this.ctx.via) || this.ctx.isSelf(origin)) {
       return answer({
         status: 508,
@@ -115,17 +115,6 @@ export class Http2Front {
   close(): void {
     this.server.close();
   }
-}
-
-/** HTTP/2 headers as ordered lines: pseudo-headers dropped (except :authority, which becomes Host upstream). */
-function headerLines(headers: http2.IncomingHttpHeaders): HeaderLine[] {
-  const lines: HeaderLine[] = [];
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.startsWith(":") || CONNECTION_SPECIFIC.has(name) || name === "host" || value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) lines.push([name, v]);
-    else lines.push([name, value]);
-  }
-  return lines;
 }
 
 function elapsed(started: number): number {

@@ -11,23 +11,12 @@ import type { BodyCursor } from "./bodyFraming";
 import type { ConnectionRecorder } from "./connectionRecord";
 import type { ProxyContext } from "./context";
 import { explainUpstreamFailure, type Explained } from "./explain";
-import { stripHopByHop } from "./hopByHop";
+import { h2Headers } from "./h2Headers";
 import type { HeaderLine, ResponseHead } from "./httpHead";
 import type { PageContent } from "./pages";
 import { responseBody, takeResponseHead, upstreamTarget } from "./responseHead";
 import { UpstreamError, type UpstreamOrigin } from "./upstream";
 import type { UpstreamConnection, UpstreamUser } from "./upstreamLink";
-
-/** Headers that describe one HTTP/1.1 connection and may not appear in HTTP/2 (RFC 9113 8.2.2). */
-export const CONNECTION_SPECIFIC = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "transfer-encoding",
-  "upgrade",
-  "http2-settings",
-  "te",
-]);
 
 /** What the h2 front end knows about the request. */
 export interface H2Request {
@@ -326,18 +315,4 @@ export class H2UpstreamExchange implements UpstreamUser {
       ...(error ? { error } : {}),
     });
   }
-}
-
-/** The response head as h2 headers: hop-by-hop and connection-specific fields dropped, repeats joined. */
-function h2Headers(response: ResponseHead): http2.OutgoingHttpHeaders {
-  const out: http2.OutgoingHttpHeaders = { ":status": response.status };
-  for (const [name, value] of stripHopByHop(response.headers, { upgrade: false, teTrailers: false })) {
-    const n = name.toLowerCase();
-    if (CONNECTION_SPECIFIC.has(n)) continue;
-    const prev = out[n];
-    if (prev === undefined) out[n] = value;
-    else if (n === "set-cookie") out[n] = [...(Array.isArray(prev) ? prev : [String(prev)]), value];
-    else out[n] = `${String(prev)}, ${value}`;
-  }
-  return out;
 }
