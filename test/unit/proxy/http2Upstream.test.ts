@@ -58,6 +58,16 @@ describe("h2 streams on the upstream pool", () => {
   let client: http2.ClientHttp2Session;
   let upstreamUrl = "";
   const authority = (): string => `h2.test:${f.port}`;
+  /** Starts `raw` on loopback and routes `host` to it, next to h2.test. */
+  const routeAlongside = async (host: string, raw: net.Server): Promise<void> => {
+    await new Promise<void>((r) => raw.listen(0, "127.0.0.1", r));
+    const port = (raw.address() as net.AddressInfo).port;
+    const routes = [
+      { host, upstream: `http://127.0.0.1:${port}` },
+      { host: "h2.test", upstream: upstreamUrl },
+    ];
+    await f.proxy.update(f.settings(routes));
+  };
 
   before(async () => {
     upstream = http.createServer((req, res) => {
@@ -185,14 +195,7 @@ describe("h2 streams on the upstream pool", () => {
       s.once("data", () => s.end("HTTP/1.1 600 Weird\r\ncontent-length: 2\r\n\r\nok"));
       s.on("error", () => {});
     });
-    await new Promise<void>((r) => odd.listen(0, "127.0.0.1", r));
-    const port = (odd.address() as net.AddressInfo).port;
-    await f.proxy.update(
-      f.settings([
-        { host: "odd.test", upstream: `http://127.0.0.1:${port}` },
-        { host: "h2.test", upstream: upstreamUrl },
-      ]),
-    );
+    await routeAlongside("odd.test", odd);
     const r = await h2request(client, { ":path": "/", ":authority": `odd.test:${f.port}` });
     assert.equal(r.status, 502);
     assert.match(r.body.toString(), /status 600, which HTTP\/2 cannot carry/);
@@ -211,14 +214,7 @@ describe("h2 streams on the upstream pool", () => {
       });
       s.on("error", () => {});
     });
-    await new Promise<void>((r) => refusing.listen(0, "127.0.0.1", r));
-    const port = (refusing.address() as net.AddressInfo).port;
-    await f.proxy.update(
-      f.settings([
-        { host: "refuse.test", upstream: `http://127.0.0.1:${port}` },
-        { host: "h2.test", upstream: upstreamUrl },
-      ]),
-    );
+    await routeAlongside("refuse.test", refusing);
     const req = client.request({ ":path": "/upload", ":method": "POST", ":authority": `refuse.test:${f.port}` });
     let status = 0;
     req.on("response", (h) => (status = Number(h[":status"])));
