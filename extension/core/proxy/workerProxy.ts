@@ -78,6 +78,14 @@ export class WorkerProxy extends EventEmitter<RecordLogEvents> {
     return [...this.live.values()];
   }
 
+  /** The worker's V8 heap (used and resident bytes), for diagnostics; undefined where node lacks worker.getHeapStatistics. */
+  async heapStatistics(): Promise<{ usedBytes: number; physicalBytes: number } | undefined> {
+    const worker = this.worker as Worker & { getHeapStatistics?: () => Promise<Record<string, number>> };
+    const stats = await worker.getHeapStatistics?.();
+    if (!stats) return undefined;
+    return { usedBytes: stats.used_heap_size ?? 0, physicalBytes: stats.total_physical_size ?? 0 };
+  }
+
   /** Binds every listen address; resolves with the binding records (a bind failure is a failed record). */
   start(): Promise<BindingRecord[]> {
     return this.command({ cmd: "start" });

@@ -22,7 +22,7 @@ export type LoadReply =
       external: number;
       gc: boolean;
       records: number;
-      /** Live libuv resources by type (sockets, timers), and newSpaceMB: V8's young generation as committed now. */
+      /** Live libuv resources by type (sockets, timers); newSpaceMB: this thread's V8 young generation; workerHeap*: the proxy thread's V8 heap. */
       resources: Record<string, number>;
     };
 
@@ -57,6 +57,12 @@ async function main(): Promise<void> {
       // V8's young generation: its committed size is part of RSS but not of heapUsed.
       const young = getHeapSpaceStatistics().find((s) => s.space_name === "new_space");
       if (young) resources.newSpaceMB = Math.round(young.physical_space_size / 1048576);
+      // The proxy's own thread: its V8 heap is part of this RSS too.
+      const worker = await f.proxy.heapStatistics?.();
+      if (worker) {
+        resources.workerHeapUsedMB = Math.round(worker.usedBytes / 1048576);
+        resources.workerHeapResidentMB = Math.round(worker.physicalBytes / 1048576);
+      }
       send({
         kind: "rss",
         rss,

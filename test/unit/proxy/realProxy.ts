@@ -22,6 +22,8 @@ export interface AnyProxy {
   stop(): Promise<void>;
   readonly bindings: BindingRecord[];
   readonly records: RecordLog;
+  /** Only on the worker thread: its V8 heap. */
+  heapStatistics?(): Promise<{ usedBytes: number; physicalBytes: number } | undefined>;
   on(event: "record", listener: (r: HandshakeRecord) => void): unknown;
   off(event: "record", listener: (r: HandshakeRecord) => void): unknown;
 }

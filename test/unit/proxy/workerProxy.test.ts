@@ -41,6 +41,8 @@ describe("the proxy on its worker thread", () => {
     assert.equal(rec.tls?.alpn, "h2");
     assert.equal(rec.clientHello?.serverName, "app.test");
     assert.match(rec.tls?.certificate?.issuer ?? "", /Switchyard/);
+    const heap = await f.proxy.heapStatistics?.();
+    assert.ok(heap && heap.usedBytes > 0 && heap.physicalBytes > 0, "the worker's own heap is readable");
   });
 
   it("applies new routes live and reports the new bindings", async () => {
