@@ -16,6 +16,7 @@ import {
   findHeadEnd,
   HttpHeadError,
   incompleteHeadProblem,
+  isIdempotent,
   MAX_HEAD_BYTES,
   parseRequestHead,
   type RequestHead,
@@ -26,7 +27,6 @@ import { UpstreamExchange, type ExchangeResult } from "./upstreamExchange";
 import { UpstreamLink, type UpstreamConnection } from "./upstreamLink";
 
 /** Methods a stale pooled socket may be retried for (RFC 9110 9.2.2), when there is no body. */
-const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 
 /** How the session treats requests. */
 export interface Http1Mode {
@@ -204,7 +204,7 @@ export class Http1Session {
       ...(route.rewriteHost ? { rewriteHostTo: upstreamHostHeader(origin) } : {}),
     });
     const bytes = requestHeadBytes(head.method, head.target, head.version, headers);
-    const retryable = !upgrade && head.framing.kind === "none" && IDEMPOTENT.has(head.method);
+    const retryable = !upgrade && head.framing.kind === "none" && isIdempotent(head.method);
     this.state = "waiting";
     this.forward(head, origin, bytes, retryable, false);
   }

@@ -12,7 +12,7 @@ import type { ConnectionRecorder } from "./connectionRecord";
 import type { ProxyContext } from "./context";
 import { explainUpstreamFailure, type Explained } from "./explain";
 import { h2Headers } from "./h2Headers";
-import type { HeaderLine, ResponseHead } from "./httpHead";
+import { isIdempotent, type HeaderLine, type ResponseHead } from "./httpHead";
 import type { PageContent } from "./pages";
 import { responseBody, takeResponseHead, upstreamTarget } from "./responseHead";
 import { UpstreamError, type UpstreamOrigin } from "./upstream";
@@ -27,7 +27,6 @@ export interface H2Request {
   headers: HeaderLine[];
 }
 
-const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 const LAST_CHUNK = Buffer.from("0\r\n\r\n");
 
 /** Forwards one h2 stream; `answer` sends a local page when nothing of the response was relayed yet. */
@@ -206,7 +205,7 @@ export class H2UpstreamExchange implements UpstreamUser {
   onUpstreamClose(error: Error | undefined): void {
     if (this.phase === "head") {
       const stale = this.conn?.reused && this.received === 0 && !this.retried;
-      if (stale && this.stream.endAfterHeaders && IDEMPOTENT.has(this.request.method)) {
+      if (stale && this.stream.endAfterHeaders && isIdempotent(this.request.method)) {
         // A pooled socket the upstream had closed while idle: the request never reached it.
         this.retried = true;
         this.conn = undefined;

@@ -219,3 +219,10 @@ export function incompleteHeadProblem(buf: Buffer): string | undefined {
   if (REQUEST_LINE.test(line)) return undefined;
   return `the first line ${JSON.stringify(line.replace(/\r$/, "").slice(0, 80))} is not an HTTP request line (METHOD TARGET HTTP/1.1)`;
 }
+
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
+
+/** RFC 9110 9.2.2: sending it twice means the same as once, so a request lost on a stale pooled socket may be resent. */
+export function isIdempotent(method: string): boolean {
+  return IDEMPOTENT.has(method);
+}

@@ -137,9 +137,8 @@ export class WorkerProxy extends EventEmitter<RecordLogEvents> {
   }
 
   private track(b: BindingRecord): void {
-    const key = `${b.role}|${b.spec}|${b.address}|${b.port}`;
-    if (b.state === "closed") this.live.delete(key);
-    else this.live.set(key, b);
+    if (b.state === "closed") this.live.delete(liveKey(b));
+    else this.live.set(liveKey(b), b);
   }
 
   private died(e: Error): void {
@@ -149,8 +148,13 @@ export class WorkerProxy extends EventEmitter<RecordLogEvents> {
     this.waiting.clear();
     for (const b of this.live.values()) {
       const failed: BindingRecord = { ...b, state: "failed", reason: `the proxy stopped unexpectedly: ${e.message}` };
-      this.live.set(`${b.role}|${b.spec}|${b.address}|${b.port}`, failed);
+      this.live.set(liveKey(b), failed);
       this.emit("binding", failed);
     }
   }
+}
+
+/** One binding across the records the worker sends about it (the port is the bound one). */
+function liveKey(b: BindingRecord): string {
+  return `${b.role}|${b.spec}|${b.address}|${b.port}`;
 }

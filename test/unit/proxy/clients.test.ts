@@ -4,7 +4,7 @@ import http2 from "node:http2";
 import https from "node:https";
 import type http from "node:http";
 import { WebSocket, WebSocketServer } from "ws";
-import { curl, echoUpstream, nextRecord, run, startProxy, type ProxyFixture } from "./harness";
+import { curl, echoUpstream, nextRecord, run, sClient, startProxy, type ProxyFixture } from "./harness";
 
 describe("DevProxy with real clients", () => {
   let f: ProxyFixture;
@@ -88,39 +88,10 @@ describe("DevProxy with real clients", () => {
   });
 
   it("handshakes with openssl s_client with SNI and -alpn h2, and without SNI (dialled address)", async () => {
-    const withSni = await run(
-      "openssl",
-      [
-        "s_client",
-        "-connect",
-        `127.0.0.1:${f.port}`,
-        "-servername",
-        "app.test",
-        "-alpn",
-        "h2",
-        "-CAfile",
-        f.rootFile,
-        "-verify_return_error",
-      ],
-      { input: "" },
-    );
+    const withSni = await sClient(f, ["-servername", "app.test", "-alpn", "h2"]);
     assert.match(withSni.stdout, /ALPN protocol: h2/);
     assert.match(withSni.stdout, /Verify return code: 0/);
-    const noSni = await run(
-      "openssl",
-      [
-        "s_client",
-        "-connect",
-        `127.0.0.1:${f.port}`,
-        "-noservername",
-        "-CAfile",
-        f.rootFile,
-        "-verify_ip",
-        "127.0.0.1",
-        "-verify_return_error",
-      ],
-      { input: "" },
-    );
+    const noSni = await sClient(f, ["-noservername", "-verify_ip", "127.0.0.1"]);
     assert.match(noSni.stdout, /Verify return code: 0/);
     assert.match(noSni.stdout, /subject=CN ?= ?127\.0\.0\.1/);
   });

@@ -5,7 +5,9 @@
 import { execFile, type ExecFileOptions } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import type net from "node:net";
+import type tls from "node:tls";
 import path from "node:path";
 import { DevProxy } from "../../../extension/core/proxy/devProxy";
 import type { ProxyTimeouts } from "../../../extension/core/proxy/context";
@@ -103,9 +105,12 @@ export function run(
   });
 }
 
+/** A running proxy as the clients below need it: its port and the root its leaves chain to. */
+export type ProxyTarget = Pick<ProxyFixture, "port" | "rootFile">;
+
 /** curl against the proxy with the test root trusted and `name` resolved to loopback. */
 export function curl(
-  f: ProxyFixture,
+  f: ProxyTarget,
   name: string,
   args: string[],
 ): Promise<{ stdout: string; stderr: string; code: number }> {
@@ -129,5 +134,27 @@ export function nextRecord(
       resolve(r);
     };
     f.proxy.records.on("record", on);
+  });
+}
+
+/** openssl s_client to the proxy on 127.0.0.1, trusting only its root and failing on any verify error. */
+export function sClient(f: ProxyTarget, args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  const base = ["s_client", "-connect", `127.0.0.1:${f.port}`, "-CAfile", f.rootFile, "-verify_return_error"];
+  return run("openssl", [...base, ...args], { input: "" });
+}
+
+/** One GET with Node's https client; resolves with the status, body and the certificate the proxy served. */
+export function getWithPeer(
+  options: https.RequestOptions,
+): Promise<{ status?: number; body: string; peer: tls.PeerCertificate }> {
+  return new Promise((resolve, reject) => {
+    https
+      .get({ host: "127.0.0.1", agent: false, ...options }, (res) => {
+        const peer = (res.socket as tls.TLSSocket).getPeerCertificate();
+        let body = "";
+        res.on("data", (c: Buffer) => (body += c));
+        res.on("end", () => resolve({ status: res.statusCode, body, peer }));
+      })
+      .on("error", reject);
   });
 }

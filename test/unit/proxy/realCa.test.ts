@@ -5,18 +5,15 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import https from "node:https";
 import type http from "node:http";
-import tls from "node:tls";
 import { X509Certificate } from "node:crypto";
-import { echoUpstream, run } from "./harness";
+import { curl as curlVia, echoUpstream, getWithPeer, sClient, type run } from "./harness";
 import { needTools, startRealProxy, waitForRecord, type RealProxy } from "./realProxy";
 
 describe("DevProxy with the real local CA", () => {
   let f: RealProxy;
   let up: { server: http.Server; url: string };
-  const curl = (name: string, args: string[]): ReturnType<typeof run> =>
-    run("curl", ["-sS", "--cacert", f.rootFile, "--resolve", `${name}:${f.port}:127.0.0.1`, ...args]);
+  const curl = (name: string, args: string[]): ReturnType<typeof run> => curlVia(f, name, args);
   const json = (s: string): { url: string; headers: Record<string, string> } =>
     JSON.parse(s.slice(s.indexOf("{"), s.lastIndexOf("}") + 1));
 
@@ -33,29 +30,13 @@ describe("DevProxy with the real local CA", () => {
   });
 
   it("serves Node's https client that trusts only the root", async () => {
-    const { status, body, peer } = await new Promise<{ status?: number; body: string; peer: tls.PeerCertificate }>(
-      (resolve, reject) => {
-        https
-          .get(
-            {
-              host: "127.0.0.1",
-              port: f.port,
-              servername: "my-awesome-service.test",
-              headers: { host: `my-awesome-service.test:${f.port}` },
-              path: "/node?x=1",
-              ca: f.rootPem,
-              agent: false,
-            },
-            (res) => {
-              const peer = (res.socket as tls.TLSSocket).getPeerCertificate();
-              let s = "";
-              res.on("data", (c: Buffer) => (s += c));
-              res.on("end", () => resolve({ status: res.statusCode, body: s, peer }));
-            },
-          )
-          .on("error", reject);
-      },
-    );
+    const { status, body, peer } = await getWithPeer({
+      port: f.port,
+      servername: "my-awesome-service.test",
+      headers: { host: `my-awesome-service.test:${f.port}` },
+      path: "/node?x=1",
+      ca: f.rootPem,
+    });
     assert.equal(status, 200);
     assert.equal(json(body).url, "/node?x=1");
     assert.equal(peer.subjectaltname, "DNS:my-awesome-service.test");
@@ -90,39 +71,15 @@ describe("DevProxy with the real local CA", () => {
 
   it("verifies with openssl s_client -verify_return_error, with SNI and without (the dialled 127.0.0.1)", async (t) => {
     if (!needTools(t, "openssl")) return;
-    const withSni = await run(
-      "openssl",
-      [
-        "s_client",
-        "-connect",
-        `127.0.0.1:${f.port}`,
-        "-servername",
-        "my-awesome-service.test",
-        "-verify_hostname",
-        "my-awesome-service.test",
-        "-CAfile",
-        f.rootFile,
-        "-verify_return_error",
-      ],
-      { input: "" },
-    );
+    const withSni = await sClient(f, [
+      "-servername",
+      "my-awesome-service.test",
+      "-verify_hostname",
+      "my-awesome-service.test",
+    ]);
     assert.match(withSni.stdout, /Verify return code: 0 \(ok\)/, withSni.stdout + withSni.stderr);
     assert.match(withSni.stdout, /subject=.*CN ?= ?my-awesome-service\.test/);
-    const noSni = await run(
-      "openssl",
-      [
-        "s_client",
-        "-connect",
-        `127.0.0.1:${f.port}`,
-        "-noservername",
-        "-verify_ip",
-        "127.0.0.1",
-        "-CAfile",
-        f.rootFile,
-        "-verify_return_error",
-      ],
-      { input: "" },
-    );
+    const noSni = await sClient(f, ["-noservername", "-verify_ip", "127.0.0.1"]);
     assert.match(noSni.stdout, /Verify return code: 0 \(ok\)/, noSni.stdout + noSni.stderr);
     // An IP leaf carries no CN; -verify_ip passing already proves the SAN, this names it.
     const served = new X509Certificate(
@@ -148,30 +105,14 @@ describe("DevProxy with the real local CA", () => {
   });
 
   it("answers SNI outside the CA's constraints (example.com) with the no-route page, noting why, without crashing", async () => {
-    const { status, body, peer } = await new Promise<{ status?: number; body: string; peer: tls.PeerCertificate }>(
-      (resolve, reject) => {
-        https
-          .get(
-            {
-              host: "127.0.0.1",
-              port: f.port,
-              servername: "example.com",
-              headers: { host: "example.com" },
-              path: "/",
-              // The certificate cannot name example.com: the point is what the proxy does, not trust.
-              rejectUnauthorized: false,
-              agent: false,
-            },
-            (res) => {
-              const peer = (res.socket as tls.TLSSocket).getPeerCertificate();
-              let s = "";
-              res.on("data", (c: Buffer) => (s += c));
-              res.on("end", () => resolve({ status: res.statusCode, body: s, peer }));
-            },
-          )
-          .on("error", reject);
-      },
-    );
+    const { status, body, peer } = await getWithPeer({
+      port: f.port,
+      servername: "example.com",
+      headers: { host: "example.com" },
+      path: "/",
+      // The certificate cannot name example.com: the point is what the proxy does, not trust.
+      rejectUnauthorized: false,
+    });
     assert.equal(status, 404);
     assert.match(body, /No route for example\.com/);
     assert.match(body, /my-awesome-service\.test/, "the page lists the configured routes");

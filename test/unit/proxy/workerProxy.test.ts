@@ -11,15 +11,14 @@ import type net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { WorkerProxy } from "../../../extension/core/proxy/workerProxy";
-import { run } from "./harness";
+import { curl as curlVia, run } from "./harness";
 import { proxySettings, startRealProxy, waitForRecord, type RealProxy } from "./realProxy";
 
 describe("the proxy on its worker thread", () => {
   let f: RealProxy;
   let upstream: http.Server;
   let upstreamUrl = "";
-  const curl = (name: string, args: string[]) =>
-    run("curl", ["-sS", "--cacert", f.rootFile, "--resolve", `${name}:${f.port}:127.0.0.1`, ...args]);
+  const curl = (name: string, args: string[]): ReturnType<typeof run> => curlVia(f, name, args);
 
   before(async () => {
     upstream = http.createServer((req, res) => res.end(`from the dev server: ${req.url}`));
@@ -76,13 +75,19 @@ describe("the proxy on its worker thread", () => {
     }
   });
 
-  it("runs commands in order: a stop sent during an update waits for it, and every promise settles", async () => {
+  it("every command sent around a stop settles, and an update sent before the stop is applied", async () => {
     const g = await startRealProxy([], {}, {}, "worker");
     const again = g.proxy.update(proxySettings([{ host: "late.test", upstream: upstreamUrl }]));
     const stopping = g.proxy.stop();
     const late = g.proxy.update(proxySettings([]));
     const settled = await Promise.allSettled([again, stopping, late]);
     assert.equal(settled[0]!.status, "fulfilled", "the update sent before the stop completed");
+    const updated = (settled[0] as PromiseFulfilledResult<{ state: string }[]>).value;
+    // Had the stop overtaken it, the update would have found a stopped proxy and no bindings.
+    assert.ok(
+      updated.some((b) => b.state === "listening"),
+      "the update ran on the running proxy",
+    );
     assert.equal(settled[1]!.status, "fulfilled");
     assert.ok(
       settled[2]!.status === "fulfilled" || /stopped/.test(String((settled[2] as PromiseRejectedResult).reason)),
