@@ -4,7 +4,6 @@
  */
 export * as ca from "./ca";
 export * as hosts from "./hosts";
-export { DevProxy } from "./proxy/devProxy";
 export { WorkerProxy } from "./proxy/workerProxy";
 export { listInterfaces } from "./net/interfaces";
 export { resolveName } from "./net/resolution";
