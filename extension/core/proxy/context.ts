@@ -14,7 +14,7 @@ import type { UpstreamPool } from "./upstreamLink";
 export interface ProxyTimeouts {
   /** Dialling an upstream (TCP + TLS). Default 5 s. */
   upstreamConnectMs: number;
-  /** Waiting for the upstream's response head. Default 60 s. */
+  /** Waiting for the upstream's response head, from the last request byte sent. Default 60 s. */
   upstreamResponseMs: number;
   /** A TLS handshake, from ClientHello to Finished. Default 10 s. */
   handshakeMs: number;

@@ -16,7 +16,7 @@ import { handleConnection } from "./connection";
 import type { ProxyContext, ProxyTimeouts } from "./context";
 import { Http2Front } from "./http2Proxy";
 import { bind, bindingKey, unbind, type Binding } from "./listen";
-import { RecordLog, type BindingRecord, type RecordLogEvents } from "./records";
+import { RecordLog, type BindingRecord, type HandshakeRecord, type RecordLogEvents } from "./records";
 import { RouteTable } from "./routes";
 import { isLocalhostName, type UpstreamOrigin } from "./upstream";
 import { UpstreamPool } from "./upstreamLink";
@@ -28,6 +28,8 @@ export interface DevProxyOptions {
   /** Handshake records kept in the ring buffer; default 1000. */
   recordCapacity?: number;
   timeouts?: Partial<ProxyTimeouts>;
+  /** Upstream connections per origin beyond which h2 streams wait; default DEFAULT_CONNECTIONS_PER_ORIGIN (64). */
+  upstreamConnectionsPerOrigin?: number;
   /** Turns a listen spec into addresses; default resolveListenSpec from core/net. */
   resolveListen?: (spec: string) => Promise<ListenAddress[]>;
 }
@@ -64,7 +66,7 @@ export class DevProxy extends EventEmitter<RecordLogEvents> {
       settings: () => this.settings.proxy,
       leaves: options.leaves,
       log: this.records,
-      pool: new UpstreamPool(),
+      pool: new UpstreamPool(options.upstreamConnectionsPerOrigin),
       timeouts: { ...DEFAULT_TIMEOUTS, ...options.timeouts },
       via: `1.1 switchyard-${id}`,
       isSelf: (origin) => this.isSelf(origin),
@@ -76,6 +78,11 @@ export class DevProxy extends EventEmitter<RecordLogEvents> {
   /** Every binding: listening, failed (with the reason), or closed. */
   get bindings(): BindingRecord[] {
     return [...this.live.values()].map((b) => b.record);
+  }
+
+  /** The latest handshake records, oldest first (the same call as on WorkerProxy). */
+  async recentRecords(): Promise<HandshakeRecord[]> {
+    return this.records.list();
   }
 
   /** Binds every listen address; resolves with the binding records (failures included, never rejects for a bind error). */

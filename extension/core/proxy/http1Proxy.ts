@@ -10,7 +10,7 @@ import type { ConnectionRecorder } from "./connectionRecord";
 import type { ProxyContext } from "./context";
 import { explainUpstreamFailure, type Explained } from "./explain";
 import { Deadline } from "./deadline";
-import { forwardedHeaders, hasLooped, httpsLocation, requestHeadBytes, upstreamHostHeader } from "./forwarding";
+import { forwardedHeaders, requestHeadBytes, upstreamHostHeader } from "./forwarding";
 import { stripHopByHop } from "./hopByHop";
 import {
   findHeadEnd,
@@ -22,11 +22,10 @@ import {
   type RequestHead,
 } from "./httpHead";
 import { closingPageBytes, http1ResponseBytes, renderPage, type PageContent } from "./pages";
-import { originOf, dialledAddresses, type UpstreamOrigin } from "./upstream";
+import { decideRequest, noteDecision } from "./requestDecision";
+import { dialledAddresses, type UpstreamOrigin } from "./upstream";
 import { UpstreamExchange, type ExchangeResult } from "./upstreamExchange";
 import { UpstreamLink, type UpstreamConnection } from "./upstreamLink";
-
-/** Methods a stale pooled socket may be retried for (RFC 9110 9.2.2), when there is no body. */
 
 /** How the session treats requests. */
 export interface Http1Mode {
@@ -129,7 +128,12 @@ export class Http1Session {
         }
         const part = this.buf.subarray(0, step.take);
         this.buf = this.buf.subarray(step.take);
-        if (this.sink && part.length > 0 && !this.sink.write(part)) this.backpressure(this.client, this.sink);
+        if (this.sink && part.length > 0) {
+          // The response deadline counts from the last request byte sent: a long upload that keeps
+          // moving is not cut off, and the upstream still gets the full time once it has it all.
+          if (this.exchange?.awaitingHead) this.responseDeadline.arm();
+          if (!this.sink.write(part)) this.backpressure(this.client, this.sink);
+        }
         if (!step.done) return;
         this.cursor = undefined;
         this.state = "head";
@@ -147,54 +151,21 @@ export class Http1Session {
 
   private startRequest(head: RequestHead): void {
     const ctx = this.ctx;
-    const path = head.target;
-    const settings = ctx.settings();
-    const host = head.host;
-    const route = host === undefined ? undefined : ctx.routes().match(host, path);
-    if (this.mode.scheme === "http" && (this.mode.redirectOnly || !route || route.redirect)) {
-      if (host === undefined)
-        return this.answer(
-          head,
-          400,
-          "No Host header",
-          "the request has no Host header, so Switchyard cannot tell which https:// address to redirect to; send Host: my-awesome-service.test",
-        );
-      const location = httpsLocation(host, head.target, ctx.tlsPortFor(this.client.localPort ?? 443));
-      if (!location) return this.answer(head, 400, "Bad Host header", `the Host header "${host}" is not a host name`);
-      this.rec.setOutcome({ kind: "redirected", status: settings.redirectStatus, location });
-      return this.answerRaw(head, settings.redirectStatus, { location, "content-length": "0" }, Buffer.alloc(0));
+    const decision = decideRequest(ctx, {
+      scheme: this.mode.scheme,
+      redirectOnly: this.mode.redirectOnly,
+      host: head.host,
+      path: head.target,
+      headers: head.headers,
+      localPort: this.client.localPort ?? 443,
+    });
+    noteDecision(this.rec, decision);
+    if (decision.kind === "redirect") {
+      const headers = { location: decision.location, "content-length": "0" };
+      return this.answerRaw(head, decision.status, headers, Buffer.alloc(0));
     }
-    if (host === undefined)
-      return this.answer(
-        head,
-        400,
-        "No Host header",
-        "the request has no Host header, so Switchyard cannot tell which route it is for",
-      );
-    if (!route) {
-      this.rec.setOutcome({ kind: "no-route", host });
-      const page: PageContent = {
-        status: 404,
-        title: `No route for ${host}`,
-        message: `Switchyard has no route for ${host}${path}. Add one in the switchyard.proxy.routes setting.`,
-        routes: ctx.routes().routes,
-      };
-      return this.answerPage(head, page);
-    }
-    const origin = originOf(route);
-    this.rec.record.route = {
-      host: route.host,
-      upstream: route.upstream,
-      ...(route.pathPrefix ? { pathPrefix: route.pathPrefix } : {}),
-    };
-    if (hasLooped(head.headers, ctx.via) || ctx.isSelf(origin)) {
-      return this.answer(
-        head,
-        508,
-        "Loop detected",
-        `the route for ${route.host} points at ${route.upstream}, which is this proxy itself; point it at the dev server instead`,
-      );
-    }
+    if (decision.kind === "page") return this.answerPage(head, decision.page);
+    const { route, origin, host } = decision;
     const upgrade = head.upgrade;
     const headers = forwardedHeaders(stripHopByHop(head.headers, { upgrade, teTrailers: true }), {
       clientAddress: this.client.remoteAddress ?? "",
@@ -324,10 +295,6 @@ export class Http1Session {
   private answerPage(head: RequestHead, page: PageContent): void {
     const r = renderPage(page);
     this.answerRaw(head, r.status, r.headers, r.body);
-  }
-
-  private answer(head: RequestHead, status: number, title: string, message: string): void {
-    this.answerPage(head, { status, title, message });
   }
 
   /** Answers a request that cannot be parsed, then closes: its framing is unknown. */

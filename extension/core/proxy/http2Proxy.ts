@@ -8,11 +8,11 @@ import type tls from "node:tls";
 import { performance } from "node:perf_hooks";
 import type { ConnectionRecorder } from "./connectionRecord";
 import type { ProxyContext } from "./context";
-import { forwardedHeaders, hasLooped, upstreamHostHeader } from "./forwarding";
+import { forwardedHeaders, upstreamHostHeader } from "./forwarding";
 import { renderPage, type PageContent } from "./pages";
 import { requestHeaderLines } from "./h2Headers";
 import { H2UpstreamExchange } from "./http2Upstream";
-import { originOf } from "./upstream";
+import { decideRequest, noteDecision } from "./requestDecision";
 
 /** Serves h2 connections handed over after the TLS handshake. */
 export class Http2Front {
@@ -75,31 +75,24 @@ export class Http2Front {
         title: "CONNECT not supported",
         message: "Switchyard is a reverse proxy; CONNECT tunnels are not supported",
       });
-    const route = this.ctx.routes().match(authority, path);
-    if (!route) {
-      rec?.setOutcome({ kind: "no-route", host: authority });
-      return answer({
-        status: 404,
-        title: `No route for ${authority}`,
-        message: `Switchyard has no route for ${authority}${path}. Add one in the switchyard.proxy.routes setting.`,
-        routes: this.ctx.routes().routes,
-      });
-    }
-    const origin = originOf(route);
-    if (rec)
-      rec.record.route = {
-        host: route.host,
-        upstream: route.upstream,
-        ...(route.pathPrefix ? { pathPrefix: route.pathPrefix } : {}),
-      };
     const lines = requestHeaderLines(headers);
-    if (hasLooped(lines, this.ctx.via) || this.ctx.isSelf(origin)) {
-      return answer({
-        status: 508,
-        title: "Loop detected",
-        message: `the route for ${route.host} points at ${route.upstream}, which is this proxy itself; point it at the dev server instead`,
-      });
+    const decision = decideRequest(this.ctx, {
+      scheme: "https",
+      redirectOnly: false,
+      host: authority,
+      path,
+      headers: lines,
+      localPort: stream.session?.socket?.localPort ?? 443,
+    });
+    noteDecision(rec, decision);
+    if (decision.kind === "page") return answer(decision.page);
+    if (decision.kind === "redirect") {
+      // Not reached today (h2 comes over TLS, and only plain HTTP is redirected); kept total.
+      stream.respond({ ":status": decision.status, location: decision.location, "content-length": "0" });
+      stream.end();
+      return;
     }
+    const { route, origin } = decision;
     const forwarded = forwardedHeaders(lines, {
       clientAddress: stream.session?.socket?.remoteAddress ?? "",
       proto: "https",

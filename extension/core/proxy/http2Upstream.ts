@@ -47,6 +47,8 @@ export class H2UpstreamExchange implements UpstreamUser {
   private releaseWhenSent = false;
   private paused = false;
   private timer: NodeJS.Timeout | undefined;
+  /** Set while waiting for a connection the origin's limit lets it have (UpstreamPool.wait). */
+  private leaveQueue: (() => void) | undefined;
   private readonly started = performance.now();
 
   constructor(
@@ -69,6 +71,24 @@ export class H2UpstreamExchange implements UpstreamUser {
     this.timer ??= setTimeout(() => this.timedOut(), this.ctx.timeouts.upstreamResponseMs);
     const idle = fresh ? undefined : this.ctx.pool.take(this.origin);
     if (idle) return this.begin(idle);
+    if (!this.ctx.pool.hasRoom(this.origin)) {
+      // As many upstream connections as the origin may have: wait for one of them to be released.
+      this.leaveQueue = this.ctx.pool.wait(this.origin, (conn) => {
+        this.leaveQueue = undefined;
+        if (this.phase === "done") {
+          if (conn) this.ctx.pool.release(conn, true);
+          else this.ctx.pool.offerSlot(this.origin.key);
+          return;
+        }
+        if (conn) this.begin(conn);
+        else this.dial();
+      });
+      return;
+    }
+    this.dial();
+  }
+
+  private dial(): void {
     this.ctx.pool.dial(this.origin, this.ctx.timeouts.upstreamConnectMs, this.ctx.leaves.rootPem()).then(
       (conn) => {
         this.rec?.mark("upstreamConnected");
@@ -98,6 +118,8 @@ export class H2UpstreamExchange implements UpstreamUser {
     const stream = this.stream;
     stream.on("data", (chunk: Buffer) => {
       if (this.conn !== conn || chunk.length === 0) return;
+      // The head deadline counts from the last request byte sent (as for HTTP/1.1).
+      if (this.phase === "head") this.timer?.refresh();
       if (this.chunked) {
         socket.write(`${chunk.length.toString(16)}\r\n`, "latin1");
         socket.write(chunk);
@@ -295,6 +317,8 @@ export class H2UpstreamExchange implements UpstreamUser {
 
   private dropConnection(): void {
     clearTimeout(this.timer);
+    this.leaveQueue?.();
+    this.leaveQueue = undefined;
     const conn = this.conn;
     this.conn = undefined;
     if (!conn) return;

@@ -55,7 +55,15 @@ process.on("uncaughtException", (e) => console.error(`switchyard proxy: internal
 let queue: Promise<unknown> = Promise.resolve();
 port.on("message", (m: ProxyCommand) => {
   const run = async (): Promise<ProxyWorkerMessage> => {
+    if (m.cmd === "gc") {
+      // The most V8 can give back: repeated full GCs that also shrink the young generation and
+      // release pooled pages ("last-resort"), as before an out-of-memory error.
+      const gc = (globalThis as { gc?: (options?: object) => void }).gc;
+      gc?.({ type: "major", execution: "sync", flavor: "last-resort" });
+      return { kind: "reply", id: m.id, collected: gc !== undefined };
+    }
     const proxy = await proxyReady;
+    if (m.cmd === "records") return { kind: "reply", id: m.id, records: proxy.records.list() };
     if (m.cmd === "start") return { kind: "reply", id: m.id, bindings: await proxy.start() };
     if (m.cmd === "update") return { kind: "reply", id: m.id, bindings: await proxy.update(m.settings) };
     await proxy.stop();

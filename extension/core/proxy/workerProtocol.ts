@@ -20,10 +20,21 @@ export interface ProxyWorkerData {
 export type ProxyCommand =
   | { id: number; cmd: "start" }
   | { id: number; cmd: "update"; settings: SwitchyardSettings }
-  | { id: number; cmd: "stop" };
+  | { id: number; cmd: "stop" }
+  /** The worker's ring buffer of records, oldest first. */
+  | { id: number; cmd: "records" }
+  /** A full GC on the proxy thread, when the process runs with --expose-gc (diagnostics, the load test). */
+  | { id: number; cmd: "gc" };
 
 /** Worker -> host. */
 export type ProxyWorkerMessage =
-  | { kind: "reply"; id: number; bindings?: BindingRecord[]; error?: string }
+  | {
+      kind: "reply";
+      id: number;
+      bindings?: BindingRecord[];
+      records?: HandshakeRecord[];
+      collected?: boolean;
+      error?: string;
+    }
   | { kind: "records"; records: HandshakeRecord[] }
   | { kind: "binding"; binding: BindingRecord };

@@ -9,7 +9,7 @@ import https from "node:https";
 import type net from "node:net";
 import type tls from "node:tls";
 import path from "node:path";
-import { DevProxy } from "../../../extension/core/proxy/devProxy";
+import { DevProxy, type DevProxyOptions } from "../../../extension/core/proxy/devProxy";
 import type { ProxyTimeouts } from "../../../extension/core/proxy/context";
 import { parseSettings, type SwitchyardSettings } from "../../../extension/core/settings";
 import { OpensslLeafSource } from "./testLeafSource";
@@ -38,6 +38,7 @@ export async function startProxy(
   routes: unknown[],
   extra: Record<string, unknown> = {},
   timeouts: Partial<ProxyTimeouts> = {},
+  options: Pick<DevProxyOptions, "upstreamConnectionsPerOrigin"> = {},
 ): Promise<ProxyFixture> {
   const leaves = testLeaves();
   const settings = (r: unknown[], e: Record<string, unknown> = extra): SwitchyardSettings => {
@@ -53,6 +54,7 @@ export async function startProxy(
     settings: settings(routes),
     leaves,
     timeouts,
+    ...options,
     resolveListen: async (spec) => [{ spec, address: "127.0.0.1", family: 4, port: 0, wildcard: false }],
   });
   const bindings = await proxy.start();

@@ -250,3 +250,71 @@ describe("h2 streams on the upstream pool", () => {
     assert.match(r.body.toString(), /nothing is listening on 127\.0\.0\.1:\d+/);
   });
 });
+
+describe("an h2 page that opens many streams at once", () => {
+  const LIMIT = 8;
+  let f: ProxyFixture;
+  let upstream: http.Server;
+  let open = 0;
+  let most = 0;
+  let dialled = 0;
+  let client: http2.ClientHttp2Session;
+
+  before(async () => {
+    // Each answer takes 20 ms, so the streams overlap and would each dial without a limit.
+    upstream = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => setTimeout(() => res.end(`answer ${req.url}`), 20));
+    });
+    upstream.on("connection", (s: net.Socket) => {
+      dialled++;
+      most = Math.max(most, ++open);
+      s.once("close", () => open--);
+    });
+    await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+    const upstreamUrl = `http://127.0.0.1:${(upstream.address() as net.AddressInfo).port}`;
+    f = await startProxy(
+      [{ host: "many.test", upstream: upstreamUrl }],
+      {},
+      {},
+      { upstreamConnectionsPerOrigin: LIMIT },
+    );
+    client = http2.connect(`https://127.0.0.1:${f.port}`, { ca: f.leaves.rootPem(), servername: "many.test" });
+  });
+  after(async () => {
+    client.close();
+    upstream.closeAllConnections();
+    upstream.close();
+    await f.close();
+  });
+
+  it("holds the upstream to the per-origin connection limit; streams beyond it wait and all get their answer", async () => {
+    const authority = `many.test:${f.port}`;
+    const answers = await Promise.all(
+      Array.from({ length: 120 }, (_, i) => h2request(client, { ":path": `/${i}`, ":authority": authority })),
+    );
+    answers.forEach((r, i) => {
+      assert.equal(r.status, 200);
+      assert.equal(r.body.toString(), `answer /${i}`);
+    });
+    assert.ok(most <= LIMIT, `the upstream saw ${most} connections at once (limit ${LIMIT})`);
+    assert.ok(dialled <= LIMIT, `${dialled} upstream connections were dialled for 120 streams (limit ${LIMIT})`);
+  });
+
+  it("drops a waiting stream the client cancels, and later streams still get connections", async () => {
+    const authority = `many.test:${f.port}`;
+    const waiting = Array.from({ length: 40 }, (_, i) => {
+      const req = client.request({ ":path": `/cancel/${i}`, ":authority": authority });
+      req.on("error", () => {});
+      return req;
+    });
+    // Cancel the ones queued behind the limit before a connection frees up for them.
+    for (const req of waiting.slice(LIMIT)) req.close(http2.constants.NGHTTP2_CANCEL);
+    await Promise.all(waiting.slice(0, LIMIT).map((req) => new Promise((r) => req.on("close", r).resume())));
+    const again = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => h2request(client, { ":path": `/after/${i}`, ":authority": authority })),
+    );
+    for (const r of again) assert.equal(r.status, 200);
+    assert.ok(most <= LIMIT, `the upstream saw ${most} connections at once (limit ${LIMIT})`);
+  });
+});

@@ -1,8 +1,8 @@
 /**
  * The proxy side of load.test.ts, run in its own process (forked with --expose-gc) so its RSS is
- * the proxy's alone, not the load generator's or the upstream's, and they share the machine's cores. Talks over
- * IPC: sends { port, rootPem } once listening; answers "rss" with its RSS after full GCs; exits on
- * "stop". Loopback only.
+ * the proxy's alone, not the load generator's or the upstream's, and they share the machine's
+ * cores. Talks over IPC: sends { port, rootPem } once listening; answers "rss" with its RSS after
+ * full GCs of both threads; exits on "stop". Loopback only.
  */
 import { readFileSync } from "node:fs";
 import { getHeapSpaceStatistics } from "node:v8";
@@ -39,20 +39,23 @@ async function main(): Promise<void> {
   );
   let records = 0;
   f.proxy.on("record", () => records++);
-  const gc = (globalThis as { gc?: () => void }).gc;
+  const gc = (globalThis as { gc?: (options?: object) => void }).gc;
   process.on("message", (m: LoadCommand) => {
     if (m.cmd === "stop") {
       void f.close().then(() => process.exit(0));
       return;
     }
     void (async () => {
+      let workerGcs = 0;
       for (let i = 0; i < 3; i++) {
-        gc?.();
+        // Both heaps: this thread's (the record mirror) and the proxy thread's, where the connections live.
+        gc?.({ type: "major", execution: "sync", flavor: "last-resort" });
+        if (await f.proxy.collectGarbage?.()) workerGcs++;
         await new Promise((r) => setTimeout(r, gc ? 200 : 1500));
       }
       const { rss, heapUsed, external } = process.memoryUsage();
       const rssAnon = anonymousRss() ?? rss;
-      const resources: Record<string, number> = {};
+      const resources: Record<string, number> = { workerGcs };
       for (const type of process.getActiveResourcesInfo()) resources[type] = (resources[type] ?? 0) + 1;
       // V8's young generation: its committed size is part of RSS but not of heapUsed.
       const young = getHeapSpaceStatistics().find((s) => s.space_name === "new_space");

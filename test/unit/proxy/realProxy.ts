@@ -12,7 +12,7 @@ import { resolveListenSpec } from "../../../extension/core/net/listenSpec";
 import type { ProxyTimeouts } from "../../../extension/core/proxy/context";
 import { DevProxy } from "../../../extension/core/proxy/devProxy";
 import { WorkerProxy } from "../../../extension/core/proxy/workerProxy";
-import type { BindingRecord, HandshakeRecord, RecordLog } from "../../../extension/core/proxy/records";
+import type { BindingRecord, HandshakeRecord } from "../../../extension/core/proxy/records";
 import { parseSettings, type SwitchyardSettings } from "../../../extension/core/settings";
 
 /** What the tests use of a proxy, in-process or on its worker thread. */
@@ -21,9 +21,10 @@ export interface AnyProxy {
   update(settings: SwitchyardSettings): Promise<BindingRecord[]>;
   stop(): Promise<void>;
   readonly bindings: BindingRecord[];
-  readonly records: RecordLog;
+  recentRecords(): Promise<HandshakeRecord[]>;
   /** Only on the worker thread: its V8 heap. */
   heapStatistics?(): Promise<{ usedBytes: number; physicalBytes: number } | undefined>;
+  collectGarbage?(): Promise<boolean>;
   on(event: "record", listener: (r: HandshakeRecord) => void): unknown;
   off(event: "record", listener: (r: HandshakeRecord) => void): unknown;
 }
@@ -117,19 +118,24 @@ export function waitForRecord(
   timeoutMs = 5000,
 ): Promise<HandshakeRecord> {
   return new Promise((resolve, reject) => {
-    const existing = proxy.records.list().find(match);
-    if (existing) return resolve(existing);
+    const done = (r: HandshakeRecord): void => {
+      clearTimeout(timer);
+      proxy.off("record", on);
+      resolve(r);
+    };
     const timer = setTimeout(() => {
       proxy.off("record", on);
       reject(new Error("no matching handshake record"));
     }, timeoutMs);
     const on = (r: HandshakeRecord): void => {
-      if (!match(r)) return;
-      clearTimeout(timer);
-      proxy.off("record", on);
-      resolve(r);
+      if (match(r)) done(r);
     };
+    // Subscribed before asking for the stored ones, so a record arriving in between is not missed.
     proxy.on("record", on);
+    proxy.recentRecords().then((stored) => {
+      const existing = stored.find(match);
+      if (existing) done(existing);
+    }, reject);
   });
 }
 

@@ -1,6 +1,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import http from "node:http";
+import http2 from "node:http2";
 import https from "node:https";
 import net from "node:net";
 import { curl, echoUpstream, nextRecord, startProxy, testLeaves, type ProxyFixture } from "./harness";
@@ -72,6 +74,62 @@ describe("upstream failures and live updates", () => {
     assert.match(r.stdout, /^HTTP\/1\.1 504/);
     slow.closeAllConnections();
     slow.close();
+  });
+
+  it("does not cut off an upload that takes longer than the response deadline while it moves (HTTP/1.1 and h2)", async (t) => {
+    // The upstream answers once it has the whole body: with the proxy's 800 ms response deadline,
+    // a 1.6 s upload must still get its answer, over both front ends.
+    const reader = http.createServer((q, s) => {
+      let n = 0;
+      q.on("data", (c: Buffer) => (n += c.length));
+      q.on("end", () => s.end(`got ${n}`));
+    });
+    await new Promise<void>((r) => reader.listen(0, "127.0.0.1", r));
+    t.after(() => reader.close());
+    const upstream = `http://127.0.0.1:${(reader.address() as net.AddressInfo).port}`;
+    await f.proxy.update(f.settings([{ host: "upload.test", upstream }]));
+    const ca = readFileSync(f.rootFile);
+    const chunk = Buffer.alloc(1000, 120);
+    const dribble = async (write: (b: Buffer) => void): Promise<void> => {
+      for (let i = 0; i < 8; i++) {
+        write(chunk);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const h1 = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
+      const req = https.request(
+        {
+          host: "127.0.0.1",
+          port: f.port,
+          servername: "upload.test",
+          ca,
+          method: "POST",
+          path: "/",
+          headers: { host: "upload.test" },
+        },
+        (res) => {
+          let body = "";
+          res.on("data", (c: Buffer) => (body += c));
+          res.on("end", () => resolve({ status: res.statusCode, body }));
+        },
+      );
+      req.on("error", reject);
+      void dribble((b) => req.write(b)).then(() => req.end());
+    });
+    assert.deepEqual(h1, { status: 200, body: "got 8000" });
+    const session = http2.connect(`https://127.0.0.1:${f.port}`, { ca, servername: "upload.test" });
+    t.after(() => session.close());
+    const h2 = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
+      const stream = session.request({ ":method": "POST", ":path": "/", ":authority": `upload.test:${f.port}` });
+      let status: number | undefined;
+      let body = "";
+      stream.on("response", (h) => (status = Number(h[":status"])));
+      stream.on("data", (c: Buffer) => (body += c));
+      stream.on("end", () => resolve({ status, body }));
+      stream.on("error", reject);
+      void dribble((b) => stream.write(b)).then(() => stream.end());
+    });
+    assert.deepEqual(h2, { status: 200, body: "got 8000" });
   });
 
   it("resets the client when the upstream dies mid-response, and records why", async () => {

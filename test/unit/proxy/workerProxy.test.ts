@@ -40,6 +40,10 @@ describe("the proxy on its worker thread", () => {
     assert.equal(rec.tls?.alpn, "h2");
     assert.equal(rec.clientHello?.serverName, "app.test");
     assert.match(rec.tls?.certificate?.issuer ?? "", /Switchyard/);
+    // The ring buffer lives in the worker; the host asks for it (what a panel opened later shows).
+    const stored = await f.proxy.recentRecords();
+    const paths = stored.flatMap((r) => r.requests.map((q) => q.path));
+    assert.ok(paths.indexOf("/two") >= 0 && paths.indexOf("/two") < paths.indexOf("/one"), `oldest first: ${paths}`);
     const heap = await f.proxy.heapStatistics?.();
     assert.ok(heap && heap.usedBytes > 0 && heap.physicalBytes > 0, "the worker's own heap is readable");
   });

@@ -1,0 +1,95 @@
+/**
+ * Step 4 for one request, HTTP/1.1 and h2 alike: redirect it to https, answer it with a page, or
+ * forward it to a route's upstream. Decided over the live routes and settings; the front ends do
+ * the I/O, and {@link noteDecision} puts the decision into the connection's record.
+ */
+import type { RouteSetting } from "../settings";
+import type { ConnectionRecorder } from "./connectionRecord";
+import type { ProxyContext } from "./context";
+import { hasLooped, httpsLocation } from "./forwarding";
+import type { HeaderLine } from "./httpHead";
+import type { PageContent } from "./pages";
+import { originOf, type UpstreamOrigin } from "./upstream";
+
+/** What the front end knows of a request when it decides. */
+export interface RequestFacts {
+  scheme: "http" | "https";
+  /** The plain-HTTP redirect port: every request is redirected. */
+  redirectOnly: boolean;
+  /** The Host header or :authority; undefined when the request has none. */
+  host: string | undefined;
+  path: string;
+  headers: HeaderLine[];
+  /** The port the request arrived on (a redirect keeps it unless another TLS port is configured). */
+  localPort: number;
+}
+
+/** What to do with a request. */
+export type RequestDecision =
+  | { kind: "redirect"; status: number; location: string }
+  /** `route`: the route the request matched (a loop), for the record. */
+  | { kind: "page"; page: PageContent; noRouteFor?: string; route?: RouteSetting }
+  | { kind: "forward"; route: RouteSetting; origin: UpstreamOrigin; host: string };
+
+const page = (status: number, title: string, message: string, route?: RouteSetting): RequestDecision => ({
+  kind: "page",
+  page: { status, title, message },
+  ...(route ? { route } : {}),
+});
+
+/** Decides what happens to one request. */
+export function decideRequest(ctx: ProxyContext, req: RequestFacts): RequestDecision {
+  const { host, path } = req;
+  const route = host === undefined ? undefined : ctx.routes().match(host, path);
+  if (req.scheme === "http" && (req.redirectOnly || !route || route.redirect)) {
+    if (host === undefined)
+      return page(
+        400,
+        "No Host header",
+        "the request has no Host header, so Switchyard cannot tell which https:// address to redirect to; send Host: my-awesome-service.test",
+      );
+    const location = httpsLocation(host, path, ctx.tlsPortFor(req.localPort));
+    if (!location) return page(400, "Bad Host header", `the Host header "${host}" is not a host name`);
+    return { kind: "redirect", status: ctx.settings().redirectStatus, location };
+  }
+  if (host === undefined)
+    return page(
+      400,
+      "No Host header",
+      "the request has no Host header, so Switchyard cannot tell which route it is for",
+    );
+  if (!route)
+    return {
+      kind: "page",
+      noRouteFor: host,
+      page: {
+        status: 404,
+        title: `No route for ${host}`,
+        message: `Switchyard has no route for ${host}${path}. Add one in the switchyard.proxy.routes setting.`,
+        routes: ctx.routes().routes,
+      },
+    };
+  const origin = originOf(route);
+  if (hasLooped(req.headers, ctx.via) || ctx.isSelf(origin))
+    return page(
+      508,
+      "Loop detected",
+      `the route for ${route.host} points at ${route.upstream}, which is this proxy itself; point it at the dev server instead`,
+      route,
+    );
+  return { kind: "forward", route, origin, host };
+}
+
+/** Records the route, or the outcome a redirect or a missing route already settles. */
+export function noteDecision(rec: ConnectionRecorder | undefined, d: RequestDecision): void {
+  if (!rec) return;
+  if (d.kind === "redirect") rec.setOutcome({ kind: "redirected", status: d.status, location: d.location });
+  else if (d.kind === "page" && d.noRouteFor !== undefined) rec.setOutcome({ kind: "no-route", host: d.noRouteFor });
+  const route = d.kind === "forward" || d.kind === "page" ? d.route : undefined;
+  if (route)
+    rec.record.route = {
+      host: route.host,
+      upstream: route.upstream,
+      ...(route.pathPrefix ? { pathPrefix: route.pathPrefix } : {}),
+    };
+}
