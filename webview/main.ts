@@ -72,7 +72,7 @@ const handshakes = new HandshakesView({
     save();
   },
 });
-const certificates = new CertificatesView(onAction);
+const certificates = new CertificatesView(onAction, () => post({ type: "recheckTrust" }));
 const hosts = new HostsView({
   onAction,
   onAdd: (name, addresses) => post({ type: "addMapping", name, addresses }),

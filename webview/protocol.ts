@@ -141,6 +141,8 @@ export type HostMessage =
 /** Webview -> extension. */
 export type WebviewMessage =
   | { type: "ready" }
+  /** Check the trust stores again (trust may have changed outside VS Code). */
+  | { type: "recheckTrust" }
   | { type: "action"; action: FixAction }
   | { type: "addMapping"; name: string; addresses: string[] }
   | { type: "removeMapping"; name: string }
@@ -169,6 +171,8 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
   switch (m.type) {
     case "ready":
       return { type: "ready" };
+    case "recheckTrust":
+      return { type: "recheckTrust" };
     case "action":
       return typeof m.action === "string" && (FIX_ACTIONS as readonly string[]).includes(m.action)
         ? { type: "action", action: m.action as FixAction }

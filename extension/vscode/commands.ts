@@ -93,6 +93,7 @@ const COMMANDS: Record<string, Command> = {
 export async function runPanelAction(message: WebviewMessage): Promise<void> {
   switch (message.type) {
     case "ready":
+    case "recheckTrust": // handled by the panel host (it owns the cached CA view)
       return;
     case "addMapping":
       await vscode.commands.executeCommand("switchyard.addHostMapping", message.name, message.addresses);

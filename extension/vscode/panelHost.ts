@@ -108,6 +108,11 @@ export class PanelHost implements vscode.Disposable {
         await this.refresh();
         return;
       }
+      if (message.type === "recheckTrust") {
+        this.data.invalidateCaView();
+        await this.refresh();
+        return;
+      }
       await this.data.handle(message);
       await this.refresh();
     } catch (e) {

@@ -224,6 +224,10 @@ describe("Switchyard panel in a browser (standalone webview)", () => {
       assert.match(await p.locator('[data-testid="ca-facts"]').innerText(), /Switchyard Development CA/);
       assert.equal(await p.locator('[data-testid="ca-trust"]').count(), 1);
       assert.equal(await p.locator('[data-testid="ca-untrust"]').count(), 1);
+      await p.click('[data-testid="ca-recheck"]');
+      const recheck = (await posted(p)).at(-1);
+      assert.deepEqual(recheck, { type: "recheckTrust" });
+      assert.ok(parseWebviewMessage(recheck), "the extension accepts it");
       await shot(p, `certificates-${theme}`);
 
       await p.click('[data-testid="tab-hosts"]');

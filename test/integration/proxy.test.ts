@@ -135,4 +135,17 @@ describe("the proxy, driven from VS Code", () => {
       await api.panel.receive(bad);
     assert.equal(api.panel.rejectedMessages, before + 5);
   });
+
+  it("reads the trust stores again when the panel's Check again asks (trust changed outside VS Code)", async () => {
+    const api = await getApi();
+    await vscode.commands.executeCommand("switchyard.openPanel");
+    const before = api.panel.rejectedMessages;
+    const cached = api.session.caSnapshot();
+    assert.equal(api.session.caSnapshot(), cached, "the trust answer is cached between refreshes");
+    await api.panel.receive({ type: "recheckTrust" });
+    assert.equal(api.panel.rejectedMessages, before);
+    const fresh = api.session.caSnapshot();
+    assert.notEqual(fresh, cached, "a new read of every trust store");
+    assert.ok((await fresh).directory, "and it answers");
+  });
 });

@@ -1,6 +1,7 @@
 /**
  * Certificates: the local CA (subject, fingerprint, name constraints, expiry), whether each trust
- * store on this machine trusts it, with Trust / Untrust, and the leaf certificates it issued.
+ * store on this machine trusts it, with Trust / Untrust and Check again, and the leaf certificates
+ * it issued.
  */
 import { badge, button, emptyState, facts, h, mono, section, table } from "../dom";
 import type { CaView, FixAction } from "../protocol";
@@ -29,7 +30,11 @@ function expiry(notAfter: string | undefined): HTMLElement | undefined {
 export class CertificatesView {
   readonly element = h("div", { class: "view" });
 
-  constructor(private readonly onAction: (action: FixAction) => void) {}
+  constructor(
+    private readonly onAction: (action: FixAction) => void,
+    /** Asks the extension to read every trust store again (after a change made in a terminal). */
+    private readonly onRecheck: () => void,
+  ) {}
 
   update(ca: CaView | undefined): void {
     if (!ca) {
@@ -113,7 +118,12 @@ export class CertificatesView {
           )
         : "",
       section("Certificate authority", "ca", summary),
-      section("Trust", "ca-trust-section", trust),
+      section(
+        "Trust",
+        "ca-trust-section",
+        trust,
+        button("Check again", () => this.onRecheck(), { "data-testid": "ca-recheck" }, true),
+      ),
       section(`Issued certificates (${ca.leaves.length})`, "leaves", leaves),
     );
   }
