@@ -8,6 +8,7 @@
 import http2 from "node:http2";
 import { performance } from "node:perf_hooks";
 import type { BodyCursor } from "./bodyFraming";
+import { CopyPool, type Lease } from "./copyPool";
 import type { ConnectionRecorder } from "./connectionRecord";
 import type { ProxyContext } from "./context";
 import { explainUpstreamFailure, type Explained } from "./explain";
@@ -16,7 +17,7 @@ import { isIdempotent, type HeaderLine, type ResponseHead } from "./httpHead";
 import type { PageContent } from "./pages";
 import { responseBody, takeResponseHead, upstreamTarget } from "./responseHead";
 import { UpstreamError, type UpstreamOrigin } from "./upstream";
-import type { UpstreamConnection, UpstreamUser } from "./upstreamLink";
+import { READ_BUFFER_SIZE, type UpstreamConnection, type UpstreamUser } from "./upstreamLink";
 
 /** What the h2 front end knows about the request. */
 export interface H2Request {
@@ -28,6 +29,9 @@ export interface H2Request {
 }
 
 const LAST_CHUNK = Buffer.from("0\r\n\r\n");
+
+/** Copies of plain-upstream reads for h2 (one per read of up to 1 MiB); a few stay for reuse. */
+const COPIES = new CopyPool(READ_BUFFER_SIZE, 4);
 
 /** Forwards one h2 stream; `answer` sends a local page when nothing of the response was relayed yet. */
 export class H2UpstreamExchange implements UpstreamUser {
@@ -151,7 +155,12 @@ export class H2UpstreamExchange implements UpstreamUser {
   /** `chunk` from a plain upstream is a view of the shared read buffer: copied before it is queued. */
   onUpstreamData(chunk: Buffer): void {
     this.received += chunk.length;
-    if (this.phase === "body") return this.relay(this.origin.secure ? chunk : Buffer.from(chunk));
+    if (this.phase === "body") {
+      if (this.origin.secure) return this.relay(chunk);
+      const lease = COPIES.copy(chunk);
+      this.relay(lease.data, lease);
+      return lease.seal();
+    }
     if (this.phase !== "head") return;
     this.rec?.mark("firstResponse");
     this.buf = this.buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buf, chunk]);
@@ -194,10 +203,10 @@ export class H2UpstreamExchange implements UpstreamUser {
   }
 
   /** Relays the body's content (a chunked body is decoded: h2 frames the data itself). */
-  private relay(chunk: Buffer): void {
+  private relay(chunk: Buffer, lease?: Lease): void {
     let step;
     try {
-      step = this.cursor!.feed(chunk, this.writeContent(chunk));
+      step = this.cursor!.feed(chunk, this.writeContent(chunk, lease));
     } catch (e) {
       const explanation = `${this.origin.url} broke its chunked framing: ${(e as Error).message}`;
       return this.midResponse({ code: "UPSTREAM_BAD_FRAMING", explanation });
@@ -208,10 +217,13 @@ export class H2UpstreamExchange implements UpstreamUser {
     }
   }
 
-  private writeContent(chunk: Buffer): (start: number, end: number) => void {
+  /** `lease`: `chunk` is a pooled copy, reused once every write of it completed. */
+  private writeContent(chunk: Buffer, lease?: Lease): (start: number, end: number) => void {
     return (start, end) => {
       this.bytes += end - start;
-      const full = !this.stream.write(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
+      const part = start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end);
+      // http2 calls back once nghttp2 has passed the bytes on to the TLS socket (or the stream died).
+      const full = !(lease ? this.stream.write(part, lease.hold()) : this.stream.write(part));
       const socket = this.conn?.socket;
       if (!full || !socket || this.paused) return;
       this.paused = true;

@@ -44,6 +44,9 @@ export type PoolWaiter = (conn: UpstreamConnection | undefined) => void;
  */
 const READ_BUFFER = Buffer.allocUnsafe(1024 * 1024);
 
+/** The most one read of a plain upstream hands over. */
+export const READ_BUFFER_SIZE = READ_BUFFER.length;
+
 /** One upstream socket with its listeners installed once, dispatching to whoever leases it. */
 export class UpstreamConnection {
   user: UpstreamUser | undefined;
