@@ -8,7 +8,7 @@ import type { SwitchyardSettings } from "../settings";
 import type { RecordLog } from "./records";
 import type { RouteTable } from "./routes";
 import type { UpstreamOrigin } from "./upstream";
-import type { UpstreamPool } from "./upstreamLink";
+import type { UpstreamPool } from "./upstreamPool";
 
 /** Tunables that are not user settings (tests shorten them). */
 export interface ProxyTimeouts {

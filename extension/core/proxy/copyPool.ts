@@ -1,6 +1,6 @@
 /**
  * Reusable buffers for the bytes an h2 stream sends on from a plain upstream. Those arrive as
- * views of the pool's shared 1 MiB read buffer (upstreamLink.ts), which the next read overwrites,
+ * views of the pool's shared 1 MiB read buffer (upstreamConnection.ts), which the next read overwrites,
  * so they must be copied before Node's http2 queues them. A fresh Buffer per read cost a 100 MiB
  * download 100 new 1 MiB allocations: page faults on every one, and a full GC of the proxy thread
  * every ~30 MB for the external memory (3-6 per download, measured with --trace-gc). Copies into

@@ -19,7 +19,7 @@ import { bind, bindingKey, unbind, type Binding } from "./listen";
 import { RecordLog, type BindingRecord, type HandshakeRecord, type RecordLogEvents } from "./records";
 import { RouteTable } from "./routes";
 import { isLocalhostName, type UpstreamOrigin } from "./upstream";
-import { UpstreamPool } from "./upstreamLink";
+import { UpstreamPool } from "./upstreamPool";
 
 /** What a DevProxy needs. */
 export interface DevProxyOptions {

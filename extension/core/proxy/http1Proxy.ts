@@ -25,7 +25,8 @@ import { closingPageBytes, http1ResponseBytes, renderPage, type PageContent } fr
 import { decideRequest, noteDecision } from "./requestDecision";
 import { dialledAddresses, type UpstreamOrigin } from "./upstream";
 import { UpstreamExchange, type ExchangeResult } from "./upstreamExchange";
-import { UpstreamLink, type UpstreamConnection } from "./upstreamLink";
+import type { UpstreamConnection } from "./upstreamConnection";
+import { UpstreamLink } from "./upstreamLink";
 
 /** How the session treats requests. */
 export interface Http1Mode {

@@ -17,7 +17,7 @@ import { isIdempotent, type HeaderLine, type ResponseHead } from "./httpHead";
 import type { PageContent } from "./pages";
 import { responseBody, takeResponseHead, upstreamTarget } from "./responseHead";
 import { UpstreamError, type UpstreamOrigin } from "./upstream";
-import { READ_BUFFER_SIZE, type UpstreamConnection, type UpstreamUser } from "./upstreamLink";
+import { READ_BUFFER_SIZE, type UpstreamConnection, type UpstreamUser } from "./upstreamConnection";
 
 /** What the h2 front end knows about the request. */
 export interface H2Request {

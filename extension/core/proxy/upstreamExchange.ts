@@ -16,7 +16,7 @@ import type { HeaderLine, RequestHead, ResponseHead } from "./httpHead";
 import { closingPageBytes } from "./pages";
 import { responseBody, takeResponseHead, upstreamTarget } from "./responseHead";
 import { UpstreamError, type UpstreamOrigin } from "./upstream";
-import type { UpstreamConnection, UpstreamUser } from "./upstreamLink";
+import type { UpstreamConnection, UpstreamUser } from "./upstreamConnection";
 
 /** How an exchange ended, for the session. */
 export interface ExchangeResult {
@@ -103,7 +103,7 @@ export class UpstreamExchange implements UpstreamUser {
     );
   }
 
-  /** `chunk` may be a view of the shared read buffer (upstreamLink.ts): it is copied unless written at once. */
+  /** `chunk` may be a view of the shared read buffer (upstreamConnection.ts): it is copied unless written at once. */
   onUpstreamData(chunk: Buffer): void {
     this.receivedBytes += chunk.length;
     // Plain upstreams read into the shared buffer; an https upstream's chunks are its own.

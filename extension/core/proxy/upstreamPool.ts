@@ -1,0 +1,169 @@
+/**
+ * Upstream sockets for both front ends. One pool per proxy keeps idle keep-alive sockets per
+ * upstream origin, shared by every client connection: a browser's (or a load generator's) new
+ * connection takes an idle upstream socket instead of dialling, and a client's own
+ * `Connection: close` no longer costs the upstream its connection (hop-by-hop headers are not
+ * forwarded, hopByHop.ts). It also counts each origin's connections, so h2 streams wait for one
+ * instead of dialling past the limit.
+ */
+import type net from "node:net";
+import { dialUpstream, type UpstreamOrigin } from "./upstream";
+import { READ_BUFFER, UpstreamConnection } from "./upstreamConnection";
+
+/** Idle sockets kept per origin; more are closed when released. */
+const MAX_IDLE_PER_ORIGIN = 64;
+
+/**
+ * Upstream connections per origin (in use, idle or being dialled) beyond which h2 streams wait for
+ * one instead of dialling: one h2 connection may carry 250 streams at once, and a dev server
+ * should not see 250 new connections from one page load. HTTP/1.x clients never wait (each holds
+ * at most one upstream socket), but their sockets count.
+ */
+export const DEFAULT_CONNECTIONS_PER_ORIGIN = 64;
+
+/** Called with a released socket to use, or with undefined when a dial is allowed again. */
+export type PoolWaiter = (conn: UpstreamConnection | undefined) => void;
+
+/** Idle keep-alive sockets per upstream origin, shared by all client connections of one proxy. */
+export class UpstreamPool {
+  private readonly idle = new Map<string, UpstreamConnection[]>();
+  /** Connections per origin: open or being dialled. */
+  private readonly open = new Map<string, number>();
+  private readonly waiters = new Map<string, PoolWaiter[]>();
+  private closed = false;
+
+  constructor(readonly connectionsPerOrigin = DEFAULT_CONNECTIONS_PER_ORIGIN) {}
+
+  /** Whether a new connection to `origin` stays within the per-origin limit. */
+  hasRoom(origin: UpstreamOrigin): boolean {
+    return (this.open.get(origin.key) ?? 0) < this.connectionsPerOrigin;
+  }
+
+  /**
+   * Queues `waiter` for the next socket to `origin` released in reusable shape, or for the next
+   * free slot (then it dials); returns a function that leaves the queue.
+   */
+  wait(origin: UpstreamOrigin, waiter: PoolWaiter): () => void {
+    let list = this.waiters.get(origin.key);
+    if (!list) this.waiters.set(origin.key, (list = []));
+    list.push(waiter);
+    return () => {
+      const i = list.indexOf(waiter);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0 && this.waiters.get(origin.key) === list) this.waiters.delete(origin.key);
+    };
+  }
+
+  /** A connection closed or left the pool (a tunnel): its slot goes to the next waiter. */
+  gone(conn: UpstreamConnection): void {
+    if (!conn.counted) return;
+    conn.counted = false;
+    this.count(conn.key, -1);
+    this.offerSlot(conn.key);
+  }
+
+  private count(key: string, by: number): void {
+    const n = (this.open.get(key) ?? 0) + by;
+    if (n > 0) this.open.set(key, n);
+    else this.open.delete(key);
+  }
+
+  private nextWaiter(key: string): PoolWaiter | undefined {
+    const list = this.waiters.get(key);
+    const waiter = list?.shift();
+    if (list && list.length === 0) this.waiters.delete(key);
+    return waiter;
+  }
+
+  /** Lets the next waiter dial if the origin has room (also when a woken waiter no longer needs its turn). */
+  offerSlot(key: string): void {
+    if ((this.open.get(key) ?? 0) >= this.connectionsPerOrigin) return;
+    const waiter = this.nextWaiter(key);
+    if (waiter) process.nextTick(waiter, undefined);
+  }
+
+  /** The most recently used idle socket to `origin` that is still open, or undefined. */
+  take(origin: UpstreamOrigin): UpstreamConnection | undefined {
+    const list = this.idle.get(origin.key);
+    while (list !== undefined && list.length > 0) {
+      const conn = list.pop()!;
+      if (conn.usable) return conn;
+      conn.socket.destroy();
+    }
+    return undefined;
+  }
+
+  /** Opens a new connection to `origin` (TLS included for https). */
+  async dial(origin: UpstreamOrigin, timeoutMs: number, extraCaPem?: string): Promise<UpstreamConnection> {
+    // The socket exists before its UpstreamConnection: reads reach it through this slot.
+    const slot: { conn?: UpstreamConnection; early?: boolean } = {};
+    const callback = (n: number, buf: Uint8Array): boolean => {
+      if (slot.conn) return slot.conn.onRead(n, buf);
+      slot.early = true;
+      return false;
+    };
+    this.count(origin.key, 1);
+    let socket: net.Socket;
+    try {
+      socket = await dialUpstream(origin, timeoutMs, extraCaPem, { buffer: READ_BUFFER, callback });
+    } catch (e) {
+      this.count(origin.key, -1);
+      this.offerSlot(origin.key);
+      throw e;
+    }
+    // Bytes before any request was sent belong to nothing (as on an idle socket).
+    if (slot.early) socket.destroy();
+    const conn = (slot.conn = new UpstreamConnection(socket, origin.key, this));
+    return conn;
+  }
+
+  /** A request is over: keep the socket for the next one only if its framing ended cleanly. */
+  release(conn: UpstreamConnection, reusable: boolean): void {
+    conn.user = undefined;
+    if (!reusable || this.closed || !conn.usable) {
+      conn.socket.destroy();
+      return;
+    }
+    conn.reused = true;
+    const waiter = this.nextWaiter(conn.key);
+    if (waiter) {
+      // Straight to a waiting stream; on the next tick, so the releasing exchange unwinds first.
+      process.nextTick(() => {
+        if (conn.usable) return waiter(conn);
+        // Closed meanwhile: the waiter goes back to the head of the queue for the slot it frees.
+        this.waiters.set(conn.key, [waiter, ...(this.waiters.get(conn.key) ?? [])]);
+        conn.socket.destroy();
+        this.offerSlot(conn.key);
+      });
+      return;
+    }
+    let list = this.idle.get(conn.key);
+    if (!list) this.idle.set(conn.key, (list = []));
+    list.push(conn);
+    if (list.length > MAX_IDLE_PER_ORIGIN) list.shift()!.socket.destroy();
+  }
+
+  /** Drops an idle socket that closed or ended. */
+  forget(conn: UpstreamConnection): void {
+    const list = this.idle.get(conn.key);
+    if (!list) return;
+    const i = list.indexOf(conn);
+    if (i >= 0) list.splice(i, 1);
+  }
+
+  /** Accepts released sockets again after {@link destroy} (the proxy was restarted). */
+  reopen(): void {
+    this.closed = false;
+  }
+
+  /** Closes every idle socket; sockets in use close when their request ends. */
+  destroy(): void {
+    this.closed = true;
+    // Streams still waiting dial for themselves (a stopped proxy has ended their sessions anyway).
+    const waiting = [...this.waiters.values()].flat();
+    this.waiters.clear();
+    for (const waiter of waiting) process.nextTick(waiter, undefined);
+    for (const list of this.idle.values()) for (const conn of list) conn.socket.destroy();
+    this.idle.clear();
+  }
+}
