@@ -16,13 +16,19 @@ export interface Lease {
   seal(): void;
 }
 
-/** Buffers of `size` bytes, at most `keep` of them idle. */
+/**
+ * Buffers of `size` bytes, at most `keep` of them idle. Only chunks of at least `minPooled` bytes
+ * use one: a stream of small reads (server-sent events, a slow chunked response) to a client that
+ * has stopped reading queues many writes before backpressure stops the upstream, and each would
+ * otherwise hold a whole buffer.
+ */
 export class CopyPool {
   private readonly idle: Buffer[] = [];
 
   constructor(
     readonly size: number,
     private readonly keep: number,
+    private readonly minPooled: number,
   ) {}
 
   /** Buffers waiting for reuse (for tests). */
@@ -30,9 +36,10 @@ export class CopyPool {
     return this.idle.length;
   }
 
-  /** Copies `chunk`; a chunk larger than the pool's buffers gets a buffer of its own. */
+  /** Copies `chunk`; a chunk smaller than `minPooled` or larger than the buffers gets a buffer of its own size. */
   copy(chunk: Buffer): Lease {
-    const owned = chunk.length <= this.size ? (this.idle.pop() ?? Buffer.allocUnsafe(this.size)) : undefined;
+    const pooled = chunk.length >= this.minPooled && chunk.length <= this.size;
+    const owned = pooled ? (this.idle.pop() ?? Buffer.allocUnsafe(this.size)) : undefined;
     const data = owned ? owned.subarray(0, chunk.copy(owned)) : Buffer.from(chunk);
     let holds = 0;
     let sealed = false;

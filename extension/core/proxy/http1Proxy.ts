@@ -235,7 +235,9 @@ export class Http1Session {
     this.exchange = undefined;
     this.responseDeadline.disarm();
     if (result.tunnel) this.link.handOff();
-    else this.link.release(result.reusable);
+    // A response that came before the request body ended (413, an early 401) leaves the upstream
+    // reading the rest of that body: the socket cannot carry another request.
+    else this.link.release(result.reusable && this.state !== "body");
     if (result.retry && !this.retried && this.state !== "closed") {
       // A pooled socket the upstream had closed while idle: the request never reached it.
       this.retried = true;

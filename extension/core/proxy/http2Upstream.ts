@@ -30,8 +30,11 @@ export interface H2Request {
 
 const LAST_CHUNK = Buffer.from("0\r\n\r\n");
 
+/** How long an h2 stream waits for a connection when its origin is at the limit before it dials anyway. */
+export const QUEUE_PATIENCE_MS = 1000;
+
 /** Copies of plain-upstream reads for h2 (one per read of up to 1 MiB); a few stay for reuse. */
-const COPIES = new CopyPool(READ_BUFFER_SIZE, 4);
+const COPIES = new CopyPool(READ_BUFFER_SIZE, 4, 64 * 1024);
 
 /** Forwards one h2 stream; `answer` sends a local page when nothing of the response was relayed yet. */
 export class H2UpstreamExchange implements UpstreamUser {
@@ -51,7 +54,7 @@ export class H2UpstreamExchange implements UpstreamUser {
   private releaseWhenSent = false;
   private paused = false;
   private timer: NodeJS.Timeout | undefined;
-  /** Set while waiting for a connection the origin's limit lets it have (UpstreamPool.wait). */
+  /** Set while waiting for a connection the origin's limit lets it have (queue()). */
   private leaveQueue: (() => void) | undefined;
   private readonly started = performance.now();
 
@@ -75,21 +78,42 @@ export class H2UpstreamExchange implements UpstreamUser {
     this.timer ??= setTimeout(() => this.timedOut(), this.ctx.timeouts.upstreamResponseMs);
     const idle = fresh ? undefined : this.ctx.pool.take(this.origin);
     if (idle) return this.begin(idle);
-    if (!this.ctx.pool.hasRoom(this.origin)) {
-      // As many upstream connections as the origin may have: wait for one of them to be released.
-      this.leaveQueue = this.ctx.pool.wait(this.origin, (conn) => {
-        this.leaveQueue = undefined;
-        if (this.phase === "done") {
-          if (conn) this.ctx.pool.release(conn, true);
-          else this.ctx.pool.offerSlot(this.origin.key);
-          return;
-        }
-        if (conn) this.begin(conn);
-        else this.dial();
-      });
-      return;
-    }
+    if (!this.ctx.pool.hasRoom(this.origin)) return this.queue();
     this.dial();
+  }
+
+  /**
+   * Waits for one of the origin's connections to be released, but not for long: the limit smooths
+   * a burst (a page load's 250 streams finish well within the patience), and when the connections
+   * are held by long responses (server-sent events, long polls) the stream dials anyway instead of
+   * waiting for them to end.
+   */
+  private queue(): void {
+    const patience = setTimeout(() => {
+      this.stopWaiting();
+      this.dial();
+    }, QUEUE_PATIENCE_MS);
+    patience.unref();
+    const leave = this.ctx.pool.wait(this.origin, (conn) => {
+      clearTimeout(patience);
+      this.leaveQueue = undefined;
+      if (this.phase === "done") {
+        if (conn) this.ctx.pool.release(conn, true);
+        else this.ctx.pool.offerSlot(this.origin.key);
+        return;
+      }
+      if (conn) this.begin(conn);
+      else this.dial();
+    });
+    this.leaveQueue = () => {
+      clearTimeout(patience);
+      leave();
+    };
+  }
+
+  private stopWaiting(): void {
+    this.leaveQueue?.();
+    this.leaveQueue = undefined;
   }
 
   private dial(): void {
@@ -329,8 +353,7 @@ export class H2UpstreamExchange implements UpstreamUser {
 
   private dropConnection(): void {
     clearTimeout(this.timer);
-    this.leaveQueue?.();
-    this.leaveQueue = undefined;
+    this.stopWaiting();
     const conn = this.conn;
     this.conn = undefined;
     if (!conn) return;

@@ -63,7 +63,12 @@ port.on("message", (m: ProxyCommand) => {
       return { kind: "reply", id: m.id, collected: gc !== undefined };
     }
     const proxy = await proxyReady;
-    if (m.cmd === "records") return { kind: "reply", id: m.id, records: proxy.records.list() };
+    if (m.cmd === "records") {
+      // Records not yet sent go first, so every record in the reply has already reached the host
+      // as an event: nothing in the snapshot arrives again after it.
+      if (pending.length > 0) flush();
+      return { kind: "reply", id: m.id, records: proxy.records.list() };
+    }
     if (m.cmd === "start") return { kind: "reply", id: m.id, bindings: await proxy.start() };
     if (m.cmd === "update") return { kind: "reply", id: m.id, bindings: await proxy.update(m.settings) };
     await proxy.stop();

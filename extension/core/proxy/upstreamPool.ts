@@ -44,14 +44,21 @@ export class UpstreamPool {
    * free slot (then it dials); returns a function that leaves the queue.
    */
   wait(origin: UpstreamOrigin, waiter: PoolWaiter): () => void {
-    let list = this.waiters.get(origin.key);
-    if (!list) this.waiters.set(origin.key, (list = []));
-    list.push(waiter);
+    this.enqueue(origin.key, waiter, "back");
     return () => {
-      const i = list.indexOf(waiter);
-      if (i >= 0) list.splice(i, 1);
-      if (list.length === 0 && this.waiters.get(origin.key) === list) this.waiters.delete(origin.key);
+      // The queue's current list: a waiter put back at the front may sit in a newer one.
+      const list = this.waiters.get(origin.key);
+      const i = list ? list.indexOf(waiter) : -1;
+      if (i >= 0) list!.splice(i, 1);
+      if (list && list.length === 0) this.waiters.delete(origin.key);
     };
+  }
+
+  private enqueue(key: string, waiter: PoolWaiter, end: "front" | "back"): void {
+    let list = this.waiters.get(key);
+    if (!list) this.waiters.set(key, (list = []));
+    if (end === "front") list.unshift(waiter);
+    else list.push(waiter);
   }
 
   /** A connection closed or left the pool (a tunnel): its slot goes to the next waiter. */
@@ -131,7 +138,7 @@ export class UpstreamPool {
       process.nextTick(() => {
         if (conn.usable) return waiter(conn);
         // Closed meanwhile: the waiter goes back to the head of the queue for the slot it frees.
-        this.waiters.set(conn.key, [waiter, ...(this.waiters.get(conn.key) ?? [])]);
+        this.enqueue(conn.key, waiter, "front");
         conn.socket.destroy();
         this.offerSlot(conn.key);
       });

@@ -4,7 +4,9 @@ import { readFileSync } from "node:fs";
 import http from "node:http";
 import http2 from "node:http2";
 import https from "node:https";
+import { once } from "node:events";
 import net from "node:net";
+import tls from "node:tls";
 import { curl, echoUpstream, nextRecord, startProxy, testLeaves, type ProxyFixture } from "./harness";
 
 async function freePort(): Promise<number> {
@@ -130,6 +132,51 @@ describe("upstream failures and live updates", () => {
       void dribble((b) => stream.write(b)).then(() => stream.end());
     });
     assert.deepEqual(h2, { status: 200, body: "got 8000" });
+  });
+
+  it("does not pool an upstream socket that answered before the request body ended (the next request still gets through)", async (t) => {
+    // 413 after the head, with keep-alive: Node's server then reads the rest of the declared body
+    // before the next request, so that socket must not carry another request.
+    const early = http.createServer((q, s) => {
+      if (q.url === "/upload") return s.writeHead(413, { "content-length": "0" }).end();
+      s.end("fine");
+    });
+    await new Promise<void>((r) => early.listen(0, "127.0.0.1", r));
+    t.after(() => {
+      early.closeAllConnections();
+      early.close();
+    });
+    await f.proxy.update(
+      f.settings([{ host: "early.test", upstream: `http://127.0.0.1:${(early.address() as net.AddressInfo).port}` }]),
+    );
+    const client = tls.connect({
+      port: f.port,
+      host: "127.0.0.1",
+      servername: "early.test",
+      ca: readFileSync(f.rootFile),
+      ALPNProtocols: ["http/1.1"],
+    });
+    t.after(() => client.destroy());
+    await once(client, "secureConnect");
+    client.write("POST /upload HTTP/1.1\r\nHost: early.test\r\nContent-Length: 100000\r\n\r\n0123456789");
+    let got = "";
+    for await (const chunk of client) {
+      got += String(chunk);
+      if (got.includes("\r\n\r\n")) break;
+    }
+    assert.match(got, /^HTTP\/1\.1 413/);
+    for (const proto of ["--http1.1", "--http2"]) {
+      const r = await curl(f, "early.test", [
+        proto,
+        "-sS",
+        "-o",
+        "-",
+        "-w",
+        " %{http_code}",
+        `https://early.test:${f.port}/next`,
+      ]);
+      assert.equal(r.stdout, "fine 200", `${proto}: the next request reached a clean upstream socket`);
+    }
   });
 
   it("resets the client when the upstream dies mid-response, and records why", async () => {
