@@ -84,9 +84,9 @@ export class H2UpstreamExchange implements UpstreamUser {
 
   /**
    * Waits for one of the origin's connections to be released, but not for long: the limit smooths
-   * a burst (a page load's 250 streams finish well within the patience), and when the connections
-   * are held by long responses (server-sent events, long polls) the stream dials anyway instead of
-   * waiting for them to end.
+   * a burst of short requests (a page load's module requests take turns on the connections), and
+   * when the connections are held by long responses (server-sent events, long polls) the stream
+   * dials anyway instead of waiting for them to end.
    */
   private queue(): void {
     const patience = setTimeout(() => {
