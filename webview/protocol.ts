@@ -96,6 +96,8 @@ export interface RecordView {
   alpn?: string;
   tlsVersion?: string;
   cipher?: string;
+  /** A resumed TLS session: the certificate was sent on an earlier connection, not this one. */
+  resumed?: boolean;
   certificate?: string;
   route?: string;
   outcome: string;

@@ -46,7 +46,9 @@ export function formatRecord(r: HandshakeRecord, ndjson: boolean): string {
           : o.kind === "no-route"
             ? `no route for ${o.host ?? name}`
             : `${o.requests} request(s), last ${o.status ?? "-"}`;
-  const tls = r.tls?.version ? ` ${r.tls.version}${r.tls.alpn ? `/${r.tls.alpn}` : ""}` : "";
+  const tls = r.tls?.version
+    ? ` ${r.tls.version}${r.tls.alpn ? `/${r.tls.alpn}` : ""}${r.tls.resumed ? " (resumed)" : ""}`
+    : "";
   return `${r.time} ${who} ${r.protocol}${tls} ${name}: ${what} (${r.durationMs.toFixed(1)} ms)\n`;
 }
 

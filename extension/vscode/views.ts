@@ -141,6 +141,7 @@ export function recordView(r: HandshakeRecord): RecordView {
     alpn: r.tls?.alpn,
     tlsVersion: r.tls?.version,
     cipher: r.tls?.cipher,
+    ...(r.tls?.resumed ? { resumed: true } : {}),
     certificate: cert ? cert.sans.join(", ") || cert.subject : undefined,
     route: r.route ? `${r.route.host} → ${r.route.upstream}` : undefined,
     outcome: outcome.text,

@@ -346,6 +346,7 @@ describe("Switchyard panel in a browser (standalone webview)", () => {
     );
     assert.equal(await detail.locator('[data-testid="handshake-timeline"] li').count(), 6);
     assert.equal(await detail.locator('[data-testid="handshake-fix"]').count(), 0, "no fix for a good connection");
+    assert.match(await detail.innerText(), /full handshake/);
 
     await p.keyboard.press("ArrowUp"); // newest first: up is id 30
     assert.equal(await p.getAttribute('[data-testid="handshake-row"][data-id="30"]', "aria-selected"), "true");
@@ -356,6 +357,12 @@ describe("Switchyard panel in a browser (standalone webview)", () => {
     const last = (await posted(p)).at(-1);
     assert.deepEqual(last, { type: "action", action: "trustCa" });
     assert.ok(parseWebviewMessage(last), "the extension accepts it");
+
+    // A resumed session says so, and that its certificate was sent on an earlier connection.
+    await send(p, { type: "records", records: [{ ...makeRecords(32, 1)[0]!, resumed: true }] });
+    await p.click('[data-testid="handshake-row"][data-id="32"]');
+    assert.match(await detail.innerText(), /resumed from an earlier connection/);
+    assert.match(await detail.innerText(), /certificate \(sent on the earlier connection\)/i); // card titles are upper-cased by CSS
     await assertClean(p);
   });
 

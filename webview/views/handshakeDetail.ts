@@ -166,6 +166,7 @@ export function renderDetail(rec: RecordView | undefined, actions: DetailActions
     ["ALPN chosen", rec.alpn ?? "none"],
     ["TLS version", rec.tlsVersion],
     ["Cipher", rec.cipher],
+    ["Session", rec.tlsVersion ? (rec.resumed ? "resumed from an earlier connection" : "full handshake") : undefined],
   ]);
   const cert =
     objectFacts(certificate, "handshake-certificate") ??
@@ -185,7 +186,7 @@ export function renderDetail(rec: RecordView | undefined, actions: DetailActions
       card("Negotiated", negotiated),
       card("Timeline", timeline(rec)),
       card("ClientHello", hello),
-      card("Certificate served", cert),
+      card(rec.resumed ? "Certificate (sent on the earlier connection)" : "Certificate served", cert),
       extra ? card("More", extra) : undefined,
     ),
   );

@@ -42,6 +42,8 @@ export interface NegotiatedTls {
   version?: string;
   cipher?: string;
   alpn?: string;
+  /** The client resumed an earlier session (TLS 1.3 ticket): no certificate was sent on this connection. */
+  resumed?: boolean;
   certificate?: { subject: string; sans: string[]; fingerprint256: string; issuer: string };
   /** Set when SNI named something the CA may not issue for: the reason, and which name was used instead. */
   certificateNote?: string;

@@ -102,6 +102,7 @@ export async function continueTls(
       ...(tlsSocket.getProtocol() ? { version: tlsSocket.getProtocol() ?? undefined } : {}),
       cipher: tlsSocket.getCipher().name,
       ...(alpn ? { alpn } : {}),
+      ...(tlsSocket.isSessionReused() ? { resumed: true } : {}),
     };
     const known = certificates.get(secureContext);
     if (known) rec.record.tls = { ...rec.record.tls, certificate: known };
