@@ -4,12 +4,13 @@
  * onto the hosts file: the argv holds two paths Switchyard chose and checked, never a shell string
  * built from user input. The VS Code adapter runs the argv through `@vscode/sudo-prompt`.
  */
-import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, win32 } from "node:path";
 import { hostsBackupPaths, saveHostsBackups, type HostsBackupPaths } from "./backup";
 import { ElevationPathError } from "./errors";
-import { planHostsEditOn, type HostsFileOptions, type HostsPlan } from "./hostsFile";
+import { lockPathFor, planHostsEditOn, type HostsFileOptions, type HostsPlan } from "./hostsFile";
+import { acquireHostsLock } from "./lock";
 import { switchyardDataDir } from "./paths";
 
 /** A prepared privileged copy. */
@@ -23,7 +24,7 @@ export interface ElevatedCopy {
   /** The bytes the target will hold; compare with {@link verifyElevatedCopy}. */
   bytes: Buffer;
   backups: HostsBackupPaths;
-  /** Removes the prepared file; call after the copy ran (or was cancelled). */
+  /** Removes the prepared file and releases the hosts lock; call after the copy ran (or was cancelled). */
   cleanup(): Promise<void>;
 }
 
@@ -31,10 +32,27 @@ export interface ElevatedCopy {
 const SAFE_PATH = /^[A-Za-z0-9 /\\._:-]+$/;
 
 /**
- * Re-reads the hosts file (re-applying the edit if it changed since the plan), saves the backups as
- * the current user, writes the new content to a private temp file and returns the copy step.
+ * Takes the hosts lock (held until {@link ElevatedCopy.cleanup}, so no other Switchyard writer runs
+ * between this read and the privileged copy), re-reads the hosts file (re-applying the edit if it
+ * changed since the plan), saves the backups as the current user, writes the new content to a
+ * private temp file and returns the copy step.
  */
 export async function prepareElevatedCopy(plan: HostsPlan, options: HostsFileOptions = {}): Promise<ElevatedCopy> {
+  const target = await realpath(plan.path).catch(() => plan.path);
+  const release = await acquireHostsLock(await lockPathFor(target), options.lock);
+  try {
+    return await prepareLocked(plan, options, release);
+  } catch (e) {
+    await release();
+    throw e;
+  }
+}
+
+async function prepareLocked(
+  plan: HostsPlan,
+  options: HostsFileOptions,
+  release: () => Promise<void>,
+): Promise<ElevatedCopy> {
   const platform = options.platform ?? process.platform;
   const current = await readFile(plan.path);
   const next = current.equals(plan.before) ? plan : planHostsEditOn(plan.path, current, plan.edit, options);
@@ -44,14 +62,21 @@ export async function prepareElevatedCopy(plan: HostsPlan, options: HostsFileOpt
   const source = join(dir, "hosts");
   await writeFile(source, next.after, { mode: 0o644 });
   await chmod(source, 0o644);
-  for (const path of [source, plan.path]) if (!SAFE_PATH.test(path)) throw new ElevationPathError(path);
+  for (const path of [source, plan.path])
+    if (!SAFE_PATH.test(path)) {
+      await rm(dir, { recursive: true, force: true });
+      throw new ElevationPathError(path);
+    }
   return {
     target: plan.path,
     source,
     argv: copyArgv(platform, source, plan.path, options.env ?? process.env),
     bytes: next.after,
     backups,
-    cleanup: () => rm(dir, { recursive: true, force: true }),
+    cleanup: async () => {
+      await rm(dir, { recursive: true, force: true });
+      await release();
+    },
   };
 }
 

@@ -188,7 +188,7 @@ function unchangedSince(plan: HostsPlan, now: Stats): boolean {
 const RACY_MS = 2000;
 
 /** The lock sits next to the file (shared by every user); in the temp dir when that directory is read-only to us. */
-async function lockPathFor(target: string): Promise<string> {
+export async function lockPathFor(target: string): Promise<string> {
   const dir = join(target, "..");
   const writable = await access(dir, constants.W_OK).then(
     () => true,

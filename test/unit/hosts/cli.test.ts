@@ -4,7 +4,13 @@ import { readFileSync, statSync, writeFileSync, chmodSync, existsSync } from "no
 import { join } from "node:path";
 import { runCli } from "../../../extension/cli";
 import type { CliIO } from "../../../extension/cli/command";
-import { planHostsEdit, prepareElevatedCopy, verifyElevatedCopy } from "../../../extension/core/hosts";
+import {
+  applyHostsPlan,
+  HostsLockTimeoutError,
+  planHostsEdit,
+  prepareElevatedCopy,
+  verifyElevatedCopy,
+} from "../../../extension/core/hosts";
 import { execFileSync } from "node:child_process";
 import { FIXTURES_DIR, tempDir } from "./fixtures";
 
@@ -153,6 +159,23 @@ describe("elevated apply", () => {
     assert.equal(await verifyElevatedCopy(copy), true);
     await copy.cleanup();
     assert.ok(!existsSync(copy.source));
+    f.remove();
+  });
+
+  it("holds the hosts lock from preparing to cleanup, so no other writer runs between the read and the copy", async () => {
+    const f = withHostsFile("debian.hosts");
+    const options = { path: f.path, dataDir: f.env.SWITCHYARD_DATA_DIR, platform: "linux" as const };
+    const copy = await prepareElevatedCopy(await planHostsEdit({ kind: "add", name: "web.test" }, options), options);
+    const other = await planHostsEdit({ kind: "add", name: "api.test" }, options);
+    await assert.rejects(applyHostsPlan(other, { ...options, lock: { timeoutMs: 300 } }), HostsLockTimeoutError);
+    execFileSync(copy.argv[0] as string, copy.argv.slice(1));
+    await copy.cleanup();
+    // The other writer gets its turn now, and re-applies its edit over the copied file.
+    const result = await applyHostsPlan(other, options);
+    assert.equal(result.reapplied, true);
+    const text = readFileSync(f.path, "utf8");
+    assert.match(text, /web\.test/);
+    assert.match(text, /api\.test/);
     f.remove();
   });
 });
