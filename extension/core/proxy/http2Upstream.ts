@@ -13,6 +13,7 @@ import type { ConnectionRecorder } from "./connectionRecord";
 import type { ProxyContext } from "./context";
 import { explainUpstreamFailure, type Explained } from "./explain";
 import { h2Headers } from "./h2Headers";
+import { sendRequestBody } from "./h2RequestBody";
 import { isIdempotent, type HeaderLine, type ResponseHead } from "./httpHead";
 import type { PageContent } from "./pages";
 import { responseBody, takeResponseHead, upstreamTarget } from "./responseHead";
@@ -27,8 +28,6 @@ export interface H2Request {
   /** The upstream request head without its framing header (added here). */
   headers: HeaderLine[];
 }
-
-const LAST_CHUNK = Buffer.from("0\r\n\r\n");
 
 /** How long an h2 stream waits for a connection when its origin is at the limit before it dials anyway. */
 export const QUEUE_PATIENCE_MS = 1000;
@@ -142,37 +141,18 @@ export class H2UpstreamExchange implements UpstreamUser {
 
   /** Request body: DATA frames become the HTTP/1.1 body, with backpressure from the upstream socket. */
   private sendBody(conn: UpstreamConnection): void {
-    const socket = conn.socket;
-    const stream = this.stream;
-    stream.on("data", (chunk: Buffer) => {
-      if (this.conn !== conn || chunk.length === 0) return;
+    sendRequestBody(this.stream, conn.socket, this.chunked, {
+      current: () => this.conn === conn,
       // The head deadline counts from the last request byte sent (as for HTTP/1.1).
-      if (this.phase === "head") this.timer?.refresh();
-      if (this.chunked) {
-        socket.write(`${chunk.length.toString(16)}\r\n`, "latin1");
-        socket.write(chunk);
-        socket.write("\r\n", "latin1");
-      } else socket.write(chunk);
-      if (socket.writableNeedDrain) {
-        stream.pause();
-        // A socket destroyed while full never drains: the body is then read and dropped.
-        const resume = (): void => {
-          socket.off("drain", resume);
-          socket.off("close", resume);
-          stream.resume();
-        };
-        socket.once("drain", resume);
-        socket.once("close", resume);
-      }
-    });
-    stream.once("end", () => {
-      if (this.conn !== conn) return;
-      if (this.chunked) socket.write(LAST_CHUNK);
-      this.requestSent = true;
-      if (this.releaseWhenSent) {
+      onChunk: () => {
+        if (this.phase === "head") this.timer?.refresh();
+      },
+      onSent: () => {
+        this.requestSent = true;
+        if (!this.releaseWhenSent) return;
         this.conn = undefined;
         this.ctx.pool.release(conn, true);
-      }
+      },
     });
   }
 

@@ -1,0 +1,53 @@
+/**
+ * An h2 request body sent on as an HTTP/1.1 body: DATA frames are written to the upstream socket
+ * as they come (chunked when the client sent no length), and the h2 stream is paused while the
+ * socket's buffer is full, so a large upload moves at the upstream's pace.
+ */
+import type http2 from "node:http2";
+import type net from "node:net";
+
+const LAST_CHUNK = Buffer.from("0\r\n\r\n");
+
+/** What the exchange hears while the body is sent. */
+export interface RequestBodyEvents {
+  /** False once the exchange has given this socket up: later bytes are dropped. */
+  current(): boolean;
+  /** A chunk was written (the exchange restarts its response deadline). */
+  onChunk(): void;
+  /** The whole body was written. */
+  onSent(): void;
+}
+
+/** Writes `stream`'s body to `socket` in HTTP/1.1 framing (chunked when `chunked`). */
+export function sendRequestBody(
+  stream: http2.ServerHttp2Stream,
+  socket: net.Socket,
+  chunked: boolean,
+  events: RequestBodyEvents,
+): void {
+  stream.on("data", (chunk: Buffer) => {
+    if (!events.current() || chunk.length === 0) return;
+    events.onChunk();
+    if (chunked) {
+      socket.write(`${chunk.length.toString(16)}\r\n`, "latin1");
+      socket.write(chunk);
+      socket.write("\r\n", "latin1");
+    } else socket.write(chunk);
+    if (socket.writableNeedDrain) {
+      stream.pause();
+      // A socket destroyed while full never drains: the body is then read and dropped.
+      const resume = (): void => {
+        socket.off("drain", resume);
+        socket.off("close", resume);
+        stream.resume();
+      };
+      socket.once("drain", resume);
+      socket.once("close", resume);
+    }
+  });
+  stream.once("end", () => {
+    if (!events.current()) return;
+    if (chunked) socket.write(LAST_CHUNK);
+    events.onSent();
+  });
+}
