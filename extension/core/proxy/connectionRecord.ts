@@ -4,6 +4,7 @@
  */
 import type net from "node:net";
 import { performance } from "node:perf_hooks";
+import type { Explained } from "./explain";
 import { plainAddress } from "./forwarding";
 import {
   MAX_REQUESTS_PER_RECORD,
@@ -15,6 +16,8 @@ import {
 } from "./records";
 
 let nextId = 1;
+
+type FailedOutcome = Extract<ConnectionOutcome, { kind: "failed" }>;
 
 /** The record of one connection under construction. */
 export class ConnectionRecorder {
@@ -63,6 +66,11 @@ export class ConnectionRecorder {
     if (this.record.requests.length < MAX_REQUESTS_PER_RECORD) this.record.requests.push(summary);
     if (this.record.outcome.kind === "proxied")
       this.record.outcome = { kind: "proxied", status: this.lastStatus, requests: this.record.requestCount };
+  }
+
+  /** Records a failure at `stage`, with its code and plain-words explanation. */
+  fail(stage: FailedOutcome["stage"], explained: Explained): void {
+    this.setOutcome({ kind: "failed", stage, error: explained.code, explanation: explained.explanation });
   }
 
   /** Sets how the connection ended; a failure is never overwritten by a later, vaguer outcome. */

@@ -8,7 +8,7 @@ import type net from "node:net";
 import { bodyCursor, type BodyCursor } from "./bodyFraming";
 import type { ConnectionRecorder } from "./connectionRecord";
 import type { ProxyContext } from "./context";
-import { explainUpstreamFailure, type Explained } from "./explain";
+import { explainUpstreamFailure } from "./explain";
 import { Deadline } from "./deadline";
 import { forwardedHeaders, requestHeadBytes, upstreamHostHeader } from "./forwarding";
 import { stripHopByHop } from "./hopByHop";
@@ -302,8 +302,7 @@ export class Http1Session {
 
   /** Answers a request that cannot be parsed, then closes: its framing is unknown. */
   private refuse(status: number, title: string, message: string): void {
-    const explained: Explained = { code: `HTTP_${status}`, explanation: message };
-    this.rec.setOutcome({ kind: "failed", stage: "http", error: explained.code, explanation: explained.explanation });
+    this.rec.fail("http", { code: `HTTP_${status}`, explanation: message });
     this.client.write(closingPageBytes({ status, title, message }));
     this.endClient();
   }

@@ -86,12 +86,6 @@ export class Http2Front {
     });
     noteDecision(rec, decision);
     if (decision.kind === "page") return answer(decision.page);
-    if (decision.kind === "redirect") {
-      // Not reached today (h2 comes over TLS, and only plain HTTP is redirected); kept total.
-      stream.respond({ ":status": decision.status, location: decision.location, "content-length": "0" });
-      stream.end();
-      return;
-    }
     const { route, origin } = decision;
     const forwarded = forwardedHeaders(lines, {
       clientAddress: stream.session?.socket?.remoteAddress ?? "",

@@ -29,9 +29,6 @@ export interface H2Request {
   headers: HeaderLine[];
 }
 
-/** How long an h2 stream waits for a connection when its origin is at the limit before it dials anyway. */
-export const QUEUE_PATIENCE_MS = 1000;
-
 /** Copies of plain-upstream reads for h2 (one per read of up to 1 MiB); a few stay for reuse. */
 const COPIES = new CopyPool(READ_BUFFER_SIZE, 4, 64 * 1024);
 
@@ -53,7 +50,7 @@ export class H2UpstreamExchange implements UpstreamUser {
   private releaseWhenSent = false;
   private paused = false;
   private timer: NodeJS.Timeout | undefined;
-  /** Set while waiting for a connection the origin's limit lets it have (queue()). */
+  /** Set while waiting in the pool's queue for a connection to the origin (queue()). */
   private leaveQueue: (() => void) | undefined;
   private readonly started = performance.now();
 
@@ -81,20 +78,9 @@ export class H2UpstreamExchange implements UpstreamUser {
     this.dial();
   }
 
-  /**
-   * Waits for one of the origin's connections to be released, but not for long: the limit smooths
-   * a burst of short requests (a page load's module requests take turns on the connections), and
-   * when the connections are held by long responses (server-sent events, long polls) the stream
-   * dials anyway instead of waiting for them to end.
-   */
+  /** Waits for one of the origin's connections (or, after the pool's patience, dials anyway). */
   private queue(): void {
-    const patience = setTimeout(() => {
-      this.stopWaiting();
-      this.dial();
-    }, QUEUE_PATIENCE_MS);
-    patience.unref();
-    const leave = this.ctx.pool.wait(this.origin, (conn) => {
-      clearTimeout(patience);
+    this.leaveQueue = this.ctx.pool.wait(this.origin, (conn) => {
       this.leaveQueue = undefined;
       if (this.phase === "done") {
         if (conn) this.ctx.pool.release(conn, true);
@@ -104,10 +90,6 @@ export class H2UpstreamExchange implements UpstreamUser {
       if (conn) this.begin(conn);
       else this.dial();
     });
-    this.leaveQueue = () => {
-      clearTimeout(patience);
-      leave();
-    };
   }
 
   private stopWaiting(): void {
@@ -273,12 +255,7 @@ export class H2UpstreamExchange implements UpstreamUser {
   private failBeforeResponse(explained: Explained): void {
     if (this.phase === "done") return;
     if (this.status !== undefined) return this.midResponse(explained);
-    this.rec?.setOutcome({
-      kind: "failed",
-      stage: "upstream",
-      error: explained.code,
-      explanation: explained.explanation,
-    });
+    this.rec?.fail("upstream", explained);
     this.phase = "done";
     this.dropConnection();
     const status = explained.code === "UPSTREAM_TIMEOUT" ? 504 : 502;
@@ -287,12 +264,7 @@ export class H2UpstreamExchange implements UpstreamUser {
 
   /** Part of the response is with the client: the honest signal left is resetting the stream. */
   private midResponse(explained: Explained): void {
-    this.rec?.setOutcome({
-      kind: "failed",
-      stage: "upstream",
-      error: explained.code,
-      explanation: explained.explanation,
-    });
+    this.rec?.fail("upstream", explained);
     this.record(explained.explanation);
     this.phase = "done";
     this.dropConnection();

@@ -50,7 +50,7 @@ export function passThrough(
   upstream.on("error", (e) => {
     clearTimeout(timer);
     const explained = explainUpstreamFailure(e, target, connected);
-    rec.setOutcome({ kind: "failed", stage: "upstream", error: explained.code, explanation: explained.explanation });
+    rec.fail("upstream", explained);
     client.destroy();
   });
   upstream.on("close", () => client.destroy());

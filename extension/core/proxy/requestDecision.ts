@@ -37,7 +37,12 @@ const page = (status: number, title: string, message: string, route?: RouteSetti
   ...(route ? { route } : {}),
 });
 
-/** Decides what happens to one request. */
+/** Decides what happens to one request. Only plain HTTP is ever redirected, so an https request never is. */
+export function decideRequest(
+  ctx: ProxyContext,
+  req: RequestFacts & { scheme: "https" },
+): Exclude<RequestDecision, { kind: "redirect" }>;
+export function decideRequest(ctx: ProxyContext, req: RequestFacts): RequestDecision;
 export function decideRequest(ctx: ProxyContext, req: RequestFacts): RequestDecision {
   const { host, path } = req;
   const route = host === undefined ? undefined : ctx.routes().match(host, path);

@@ -80,7 +80,7 @@ export async function continueTls(
     if (secure) return;
     secure = true; // report once
     const explained = explainHandshakeFailure(e, socket.bytesWritten > 0);
-    rec.setOutcome({ kind: "failed", stage: "handshake", error: explained.code, explanation: explained.explanation });
+    rec.fail("handshake", explained);
     tlsSocket.destroy();
   };
   // Built only when the handshake did not finish, never on the happy path.

@@ -224,12 +224,7 @@ export class UpstreamExchange implements UpstreamUser {
 
   /** Records the upstream failure and ends the exchange; neither side of it can be reused. */
   private failed(explained: Explained): void {
-    this.rec.setOutcome({
-      kind: "failed",
-      stage: "upstream",
-      error: explained.code,
-      explanation: explained.explanation,
-    });
+    this.rec.fail("upstream", explained);
     this.finish({ keepClient: false, reusable: false }, explained.explanation);
   }
 

@@ -21,7 +21,15 @@ const MAX_IDLE_PER_ORIGIN = 64;
  */
 export const DEFAULT_CONNECTIONS_PER_ORIGIN = 64;
 
-/** Called with a released socket to use, or with undefined when a dial is allowed again. */
+/**
+ * How long a waiter waits before it may dial anyway. The limit smooths a burst of short requests
+ * (a page load's module requests take turns on the connections); when the origin's connections are
+ * held by long responses (server-sent events, long polls), waiting for them to end would starve
+ * every new request.
+ */
+export const QUEUE_PATIENCE_MS = 1000;
+
+/** Called with a released socket to use, or with undefined when a dial is allowed (a free slot, or patience ran out). */
 export type PoolWaiter = (conn: UpstreamConnection | undefined) => void;
 
 /** Idle keep-alive sockets per upstream origin, shared by all client connections of one proxy. */
@@ -41,17 +49,29 @@ export class UpstreamPool {
 
   /**
    * Queues `waiter` for the next socket to `origin` released in reusable shape, or for the next
-   * free slot (then it dials); returns a function that leaves the queue.
+   * free slot, or for {@link QUEUE_PATIENCE_MS} (then it dials); returns a function that leaves the
+   * queue. The waiter is called once.
    */
   wait(origin: UpstreamOrigin, waiter: PoolWaiter): () => void {
-    this.enqueue(origin.key, waiter, "back");
-    return () => {
+    const patience = setTimeout(() => {
+      leave();
+      waiter(undefined);
+    }, QUEUE_PATIENCE_MS);
+    patience.unref();
+    const queued: PoolWaiter = (conn) => {
+      clearTimeout(patience);
+      waiter(conn);
+    };
+    const leave = (): void => {
+      clearTimeout(patience);
       // The queue's current list: a waiter put back at the front may sit in a newer one.
       const list = this.waiters.get(origin.key);
-      const i = list ? list.indexOf(waiter) : -1;
+      const i = list ? list.indexOf(queued) : -1;
       if (i >= 0) list!.splice(i, 1);
       if (list && list.length === 0) this.waiters.delete(origin.key);
     };
+    this.enqueue(origin.key, queued, "back");
+    return leave;
   }
 
   private enqueue(key: string, waiter: PoolWaiter, end: "front" | "back"): void {

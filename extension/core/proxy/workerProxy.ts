@@ -41,12 +41,8 @@ function workerScript(): { file: string; execArgv?: string[] } {
   return existsSync(built) ? { file: built, execArgv: [] } : { file: path.join(__dirname, "proxyWorker.ts") };
 }
 
-type Command =
-  | { cmd: "start" }
-  | { cmd: "update"; settings: SwitchyardSettings }
-  | { cmd: "stop" }
-  | { cmd: "records" }
-  | { cmd: "gc" };
+/** A command before it gets its id (the protocol's commands, one by one, without `id`). */
+type Command = ProxyCommand extends infer C ? (C extends ProxyCommand ? Omit<C, "id"> : never) : never;
 type Reply = Extract<ProxyWorkerMessage, { kind: "reply" }>;
 
 /** The running proxy's handle on the host side. */

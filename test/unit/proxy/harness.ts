@@ -11,7 +11,9 @@ import type tls from "node:tls";
 import path from "node:path";
 import { DevProxy, type DevProxyOptions } from "../../../extension/core/proxy/devProxy";
 import type { ProxyTimeouts } from "../../../extension/core/proxy/context";
+import type { HandshakeRecord } from "../../../extension/core/proxy/records";
 import { parseSettings, type SwitchyardSettings } from "../../../extension/core/settings";
+import { waitForRecord } from "./realProxy";
 import { OpensslLeafSource } from "./testLeafSource";
 
 /** A running proxy for one test file. */
@@ -119,24 +121,13 @@ export function curl(
   return run("curl", ["-sS", "--cacert", f.rootFile, "--resolve", `${name}:${f.port}:127.0.0.1`, ...args]);
 }
 
-/** Resolves when the proxy has emitted a record that matches. */
+/** Resolves with the first record (already stored or yet to come) that matches. */
 export function nextRecord(
   f: ProxyFixture,
-  match: (r: import("../../../extension/core/proxy/records").HandshakeRecord) => boolean,
+  match: (r: HandshakeRecord) => boolean,
   timeoutMs = 5000,
-): Promise<import("../../../extension/core/proxy/records").HandshakeRecord> {
-  return new Promise((resolve, reject) => {
-    const existing = f.proxy.records.list().find(match);
-    if (existing) return resolve(existing);
-    const timer = setTimeout(() => reject(new Error("no matching record")), timeoutMs);
-    const on = (r: import("../../../extension/core/proxy/records").HandshakeRecord): void => {
-      if (!match(r)) return;
-      clearTimeout(timer);
-      f.proxy.records.off("record", on);
-      resolve(r);
-    };
-    f.proxy.records.on("record", on);
-  });
+): Promise<HandshakeRecord> {
+  return waitForRecord(f.proxy, match, timeoutMs);
 }
 
 /** openssl s_client to the proxy on 127.0.0.1, trusting only its root and failing on any verify error. */
@@ -145,17 +136,23 @@ export function sClient(f: ProxyTarget, args: string[]): Promise<{ stdout: strin
   return run("openssl", [...base, ...args], { input: "" });
 }
 
-/** One GET with Node's https client; resolves with the status, body and the certificate the proxy served. */
+/**
+ * One GET with Node's https client (a new connection unless `options.agent` says otherwise);
+ * resolves with the status, body, the certificate the proxy served and whether the TLS session
+ * was resumed.
+ */
 export function getWithPeer(
   options: https.RequestOptions,
-): Promise<{ status?: number; body: string; peer: tls.PeerCertificate }> {
+): Promise<{ status?: number; body: string; peer: tls.PeerCertificate; reused: boolean }> {
   return new Promise((resolve, reject) => {
     https
       .get({ host: "127.0.0.1", agent: false, ...options }, (res) => {
-        const peer = (res.socket as tls.TLSSocket).getPeerCertificate();
+        const socket = res.socket as tls.TLSSocket;
+        const peer = socket.getPeerCertificate();
+        const reused = socket.isSessionReused();
         let body = "";
         res.on("data", (c: Buffer) => (body += c));
-        res.on("end", () => resolve({ status: res.statusCode, body, peer }));
+        res.on("end", () => resolve({ status: res.statusCode, body, peer, reused }));
       })
       .on("error", reject);
   });

@@ -11,6 +11,8 @@ import { once } from "node:events";
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
+import type { ProxyTimeouts } from "../../../extension/core/proxy/context";
+import type { DevProxyOptions } from "../../../extension/core/proxy/devProxy";
 import { curl, startProxy, type ProxyFixture } from "./harness";
 
 const BIG = randomBytes(8 * 1024 * 1024 + 77);
@@ -52,12 +54,33 @@ function h2request(
   });
 }
 
+/** A proxy routing `host` to `upstream` (started here on loopback), and an h2 client of the proxy. */
+async function proxiedH2(
+  upstream: http.Server,
+  host: string,
+  timeouts: Partial<ProxyTimeouts> = {},
+  options: Pick<DevProxyOptions, "upstreamConnectionsPerOrigin"> = {},
+): Promise<{ f: ProxyFixture; client: http2.ClientHttp2Session; upstreamUrl: string; close(): Promise<void> }> {
+  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+  const upstreamUrl = `http://127.0.0.1:${(upstream.address() as net.AddressInfo).port}`;
+  const f = await startProxy([{ host, upstream: upstreamUrl }], {}, timeouts, options);
+  const client = http2.connect(`https://127.0.0.1:${f.port}`, { ca: f.leaves.rootPem(), servername: host });
+  const close = async (): Promise<void> => {
+    client.close();
+    upstream.closeAllConnections();
+    upstream.close();
+    await f.close();
+  };
+  return { f, client, upstreamUrl, close };
+}
+
 describe("h2 streams on the upstream pool", () => {
   let f: ProxyFixture;
   let upstream: http.Server;
   let connections = 0;
   let client: http2.ClientHttp2Session;
   let upstreamUrl = "";
+  let close: () => Promise<void>;
   const authority = (): string => `h2.test:${f.port}`;
   /** Starts `raw` on loopback and routes `host` to it, next to h2.test. */
   const routeAlongside = async (host: string, raw: net.Server): Promise<void> => {
@@ -114,18 +137,9 @@ describe("h2 streams on the upstream pool", () => {
       });
     });
     upstream.on("connection", () => connections++);
-    await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
-    const port = (upstream.address() as net.AddressInfo).port;
-    upstreamUrl = `http://127.0.0.1:${port}`;
-    f = await startProxy([{ host: "h2.test", upstream: upstreamUrl }], {}, { upstreamConnectMs: 1000 });
-    client = http2.connect(`https://127.0.0.1:${f.port}`, { ca: f.leaves.rootPem(), servername: "h2.test" });
+    ({ f, client, upstreamUrl, close } = await proxiedH2(upstream, "h2.test", { upstreamConnectMs: 1000 }));
   });
-  after(async () => {
-    client.close();
-    upstream.closeAllConnections();
-    upstream.close();
-    await f.close();
-  });
+  after(() => close());
 
   it("decodes a chunked upstream response into h2 DATA (no chunk-size lines reach the client)", async () => {
     const r = await h2request(client, { ":path": "/chunked", ":authority": authority() });
@@ -278,9 +292,10 @@ describe("an h2 page that opens many streams at once", () => {
   let most = 0;
   let dialled = 0;
   let client: http2.ClientHttp2Session;
+  let close: () => Promise<void>;
 
   before(async () => {
-    // Each answer takes 20 ms, so the streams overlap and would each dial without a limit.
+    // Each answer takes 10 ms, so the streams overlap and would each dial without a limit.
     upstream = http.createServer((req, res) => {
       req.resume();
       // Server-sent events: the response starts and never ends (until the client goes).
@@ -293,22 +308,9 @@ describe("an h2 page that opens many streams at once", () => {
       most = Math.max(most, ++open);
       s.once("close", () => open--);
     });
-    await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
-    const upstreamUrl = `http://127.0.0.1:${(upstream.address() as net.AddressInfo).port}`;
-    f = await startProxy(
-      [{ host: "many.test", upstream: upstreamUrl }],
-      {},
-      {},
-      { upstreamConnectionsPerOrigin: LIMIT },
-    );
-    client = http2.connect(`https://127.0.0.1:${f.port}`, { ca: f.leaves.rootPem(), servername: "many.test" });
+    ({ f, client, close } = await proxiedH2(upstream, "many.test", {}, { upstreamConnectionsPerOrigin: LIMIT }));
   });
-  after(async () => {
-    client.close();
-    upstream.closeAllConnections();
-    upstream.close();
-    await f.close();
-  });
+  after(() => close());
 
   it("holds the upstream to the per-origin connection limit; streams beyond it wait and all get their answer", async () => {
     const authority = `many.test:${f.port}`;

@@ -7,7 +7,6 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type http from "node:http";
 import https from "node:https";
-import type tls from "node:tls";
 import { X509Certificate } from "node:crypto";
 import { curl as curlVia, echoUpstream, getWithPeer, sClient, type run } from "./harness";
 import { needTools, startRealProxy, waitForRecord, type RealProxy } from "./realProxy";
@@ -49,19 +48,8 @@ describe("DevProxy with the real local CA", () => {
   it("records a resumed TLS session as resumed, and a full handshake as not", async () => {
     // Node's https agent keeps the TLS 1.3 ticket from the first connection and offers it on the next.
     const agent = new https.Agent({ keepAlive: false, maxCachedSessions: 4 });
-    const get = (path: string): Promise<boolean> =>
-      new Promise((resolve, reject) => {
-        https
-          .get(
-            { host: "127.0.0.1", port: f.port, servername: "my-awesome-service.test", ca: f.rootPem, agent, path },
-            (res) => {
-              const reused = (res.socket as tls.TLSSocket).isSessionReused();
-              res.resume();
-              res.on("end", () => resolve(reused));
-            },
-          )
-          .on("error", reject);
-      });
+    const get = async (path: string): Promise<boolean> =>
+      (await getWithPeer({ port: f.port, servername: "my-awesome-service.test", ca: f.rootPem, agent, path })).reused;
     assert.equal(await get("/ticket-1"), false);
     assert.equal(await get("/ticket-2"), true, "the client resumed");
     const first = await waitForRecord(f.proxy, (r) => r.requests.some((q) => q.path === "/ticket-1"));
