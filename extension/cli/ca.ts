@@ -1,9 +1,9 @@
 /** `switchyard ca`: the local certificate authority. */
-import { writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import {
   adoptMkcertCa,
+  assertOutputFolder,
   caStatus,
   CA_FILES,
   createCa,
@@ -19,6 +19,7 @@ import {
   uninstallRoot,
   usageSnippets,
   writeLeafPem,
+  writeFileExclusively,
   leafFileBase,
   type CaStatus,
   type TrustOutcome,
@@ -198,11 +199,13 @@ export const caCommand: CliCommand = {
       case "issue":
       case "export": {
         if (action === "export" && names.length === 0) {
+          assertOutputFolder(out);
           const file = join(out, "switchyard-root.pem");
-          writeFileSync(file, loadCa(dir).rootPem);
+          writeFileExclusively(file, loadCa(dir).rootPem, 0o644);
           io.stdout(`Wrote the root certificate to ${file}\n`);
           return 0;
         }
+        assertOutputFolder(out);
         const ca = await LocalCa.open({ dir, keyType: settings.ca.keyType });
         const leaf = await ca.issue(names, {
           keyType: (keyType as "ecdsa" | "rsa" | undefined) ?? settings.ca.keyType,
@@ -215,7 +218,7 @@ export const caCommand: CliCommand = {
         let p12File: string | undefined;
         if (values.p12 && password) {
           p12File = join(out, `${leafFileBase(leaf.names[0] ?? "leaf")}.p12`);
-          writeFileSync(
+          writeFileExclusively(
             p12File,
             await exportPkcs12({
               chainPem: leaf.chainPem,
@@ -223,7 +226,7 @@ export const caCommand: CliCommand = {
               password,
               friendlyName: leaf.names[0] ?? "switchyard",
             }),
-            { mode: 0o600 },
+            0o600,
           );
           io.stdout(`Wrote ${p12File} (PKCS#12, password protected)\n`);
         }

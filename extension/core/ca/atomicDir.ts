@@ -3,37 +3,15 @@
  * place, so a crash leaves either no CA or a complete one (plus a stale temp dir that is cleaned up).
  */
 import { randomBytes } from "node:crypto";
-import {
-  chmodSync,
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  rmdirSync,
-  writeSync,
-} from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { writeFileExclusively } from "./exclusiveFile";
 
 /** One file to write: keys get mode 0600, certificates 0644. */
 export interface DirFile {
   name: string;
   content: string;
   mode: 0o600 | 0o644;
-}
-
-/** Writes a file durably with `mode` (not subject to the umask, unlike open's mode). */
-export function writeFileDurably(path: string, content: string, mode: number): void {
-  const fd = openSync(path, "w", mode);
-  try {
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  chmodSync(path, mode);
 }
 
 /** Removes temp directories left by an interrupted {@link writeDirAtomically} next to `dir`. */
@@ -67,7 +45,7 @@ export function writeDirAtomically(dir: string, files: DirFile[]): void {
   mkdirSync(tmp, { mode: 0o700 });
   chmodSync(tmp, 0o700);
   try {
-    for (const f of files) writeFileDurably(join(tmp, f.name), f.content, f.mode);
+    for (const f of files) writeFileExclusively(join(tmp, f.name), f.content, f.mode);
     try {
       rmdirSync(dir); // an existing empty directory (e.g. created by the user) would block the rename on Windows
     } catch {

@@ -51,3 +51,39 @@ export class CaFileError extends Error {
     this.name = "CaFileError";
   }
 }
+
+/** Why a destination file was refused. */
+export type UnsafeDestinationReason = "symlink" | "not-a-file" | "foreign-owner";
+
+/** A file Switchyard was to write (a key, a certificate) is a link, not a file, or someone else's: nothing was written. */
+export class UnsafeDestinationError extends Error {
+  constructor(
+    readonly file: string,
+    readonly reason: UnsafeDestinationReason,
+    readonly ownerUid?: number,
+  ) {
+    const what =
+      reason === "symlink"
+        ? "is a symbolic link, so writing it could put a private key wherever the link points"
+        : reason === "not-a-file"
+          ? "exists and is not a regular file"
+          : `belongs to another user (uid ${ownerUid}), who could read what is written there`;
+    super(`${file} ${what}; nothing was written. Remove it or choose another folder with --out`);
+    this.name = "UnsafeDestinationError";
+  }
+}
+
+/** The folder to write into does not exist (it is never created on a guess) or is not a folder. */
+export class OutputFolderError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly problem: "missing" | "not-a-folder",
+  ) {
+    super(
+      problem === "missing"
+        ? `the folder ${dir} does not exist; create it first (mkdir -p ${JSON.stringify(dir)}) or choose another with --out`
+        : `${dir} is not a folder; choose a folder with --out`,
+    );
+    this.name = "OutputFolderError";
+  }
+}

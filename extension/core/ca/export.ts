@@ -1,7 +1,6 @@
 /** Writing certificates for other servers to use: PEM files and a snippet per dev server. */
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileDurably } from "./atomicDir";
+import { assertOutputFolder, assertSafeDestination, writeFileExclusively } from "./exclusiveFile";
 import { leafFileBase } from "./paths";
 import type { IssuedLeaf } from "./types";
 
@@ -12,14 +11,20 @@ export interface LeafFiles {
   keyFile: string;
 }
 
-/** Writes `<first name>.pem` (leaf + intermediate) and `<first name>-key.pem` (0600) into `outDir`. */
+/**
+ * Writes `<first name>.pem` (leaf + intermediate) and `<first name>-key.pem` (0600) into the existing
+ * folder `outDir`, each through a new exclusive file (see {@link writeFileExclusively}). Both
+ * destinations are checked before either is written, so a refusal leaves nothing behind.
+ */
 export function writeLeafPem(leaf: IssuedLeaf, outDir: string): LeafFiles {
-  mkdirSync(outDir, { recursive: true });
+  assertOutputFolder(outDir);
   const base = leafFileBase(leaf.names[0] ?? "leaf");
   const certFile = join(outDir, `${base}.pem`);
   const keyFile = join(outDir, `${base}-key.pem`);
-  writeFileDurably(certFile, leaf.chainPem, 0o644);
-  writeFileDurably(keyFile, leaf.keyPem, 0o600);
+  assertSafeDestination(certFile);
+  assertSafeDestination(keyFile);
+  writeFileExclusively(keyFile, leaf.keyPem, 0o600);
+  writeFileExclusively(certFile, leaf.chainPem, 0o644);
   return { certFile, keyFile };
 }
 

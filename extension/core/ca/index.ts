@@ -15,9 +15,18 @@ export {
 } from "./constraints";
 export { MAX_LEAF_VALIDITY_DAYS, type LeafWithKey, type LeafOptions } from "./leaf";
 export { writeLeafPem, usageSnippets, type LeafFiles } from "./export";
+export { writeFileExclusively, assertOutputFolder, assertSafeDestination } from "./exclusiveFile";
 export { exportPkcs12, type Pkcs12Input } from "./pkcs12";
 export { caStatus, listIssuedLeaves, type CaStatus, type LeafSummary } from "./status";
-export { CaExistsError, CaFileError, CaIncompleteError, CaNotFoundError, type CaFileProblem } from "./errors";
+export {
+  CaExistsError,
+  CaFileError,
+  CaIncompleteError,
+  CaNotFoundError,
+  OutputFolderError,
+  UnsafeDestinationError,
+  type CaFileProblem,
+} from "./errors";
 export { NameNotPermittedError, type IssuedLeaf, type LeafSource } from "./types";
 export * from "./trust/types";
 export {

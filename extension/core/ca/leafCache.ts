@@ -3,12 +3,13 @@
  * and on disk (so a restart does not reissue), with renewal before expiry.
  */
 import { X509Certificate, createHash, createPrivateKey, type KeyObject } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { createSecureContext, type SecureContext } from "node:tls";
 import { join } from "node:path";
 import type { KeyType } from "../settings";
 import { fingerprint, type LeafWithKey } from "./leaf";
 import { leafFileBase } from "./paths";
+import { writeFileExclusively } from "./exclusiveFile";
 
 /** A cached leaf and its secure context (built on first use). */
 export interface CachedLeaf {
@@ -111,8 +112,8 @@ export class LeafCache {
     const dir = this.options.dir as string;
     await mkdir(dir, { recursive: true, mode: 0o700 });
     // No fsync: this is a cache, and a torn entry fails verification and is reissued.
-    await writeFile(join(dir, `${key}-key.pem`), leaf.keyPem, { mode: 0o600 });
-    await writeFile(join(dir, `${key}.pem`), leaf.chainPem, { mode: 0o644 });
+    writeFileExclusively(join(dir, `${key}-key.pem`), leaf.keyPem, 0o600);
+    writeFileExclusively(join(dir, `${key}.pem`), leaf.chainPem, 0o644);
   }
 }
 

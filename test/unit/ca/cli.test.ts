@@ -1,6 +1,16 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../../../extension/cli";
 import type { CliIO } from "../../../extension/cli/command";
@@ -96,5 +106,80 @@ describe("switchyard ca", () => {
     const missing = await cli(["status", "--ca-dir", join(tempDir("cli-missing"), "ca")]);
     assert.equal(missing.code, 1);
     assert.match(missing.err, /no local CA .*switchyard ca create/);
+  });
+});
+
+describe("switchyard ca: files it writes", () => {
+  const NOBODY = 65534;
+
+  async function caWithOut(prefix: string): Promise<{ dir: string; out: string }> {
+    const dir = join(tempDir(`${prefix}-ca`), "ca");
+    assert.equal((await cli(["create", "--ca-dir", dir])).code, 0);
+    return { dir, out: tempDir(`${prefix}-out`) };
+  }
+
+  it("refuses to write a key through a planted symlink, and the link's target keeps its content", async () => {
+    const { dir, out } = await caWithOut("planted-link");
+    const victim = join(tempDir("planted-victim"), "v");
+    writeFileSync(victim, "precious\n");
+    symlinkSync(victim, join(out, "a.test-key.pem"));
+    const issued = await cli(["issue", "a.test", "--out", out, "--ca-dir", dir]);
+    assert.equal(issued.code, 1, issued.out);
+    assert.match(issued.err, /a\.test-key\.pem is a symbolic link.*nothing was written/);
+    assert.equal(readFileSync(victim, "utf8"), "precious\n");
+    assert.ok(lstatSync(join(out, "a.test-key.pem")).isSymbolicLink());
+    assert.ok(!existsSync(join(out, "a.test.pem")), "neither file is written when one is refused");
+  });
+
+  it("refuses to export the root through a planted symlink", async () => {
+    const { dir, out } = await caWithOut("planted-root");
+    const victim = join(tempDir("planted-root-victim"), "v");
+    writeFileSync(victim, "precious\n");
+    symlinkSync(victim, join(out, "switchyard-root.pem"));
+    const exported = await cli(["export", "--out", out, "--ca-dir", dir]);
+    assert.equal(exported.code, 1);
+    assert.match(exported.err, /symbolic link/);
+    assert.equal(readFileSync(victim, "utf8"), "precious\n");
+  });
+
+  it("refuses a key file another user created in a shared folder, instead of reusing it with its mode", async () => {
+    const { dir } = await caWithOut("foreign");
+    const shared = tempDir("foreign-shared");
+    chmodSync(shared, 0o1777);
+    const planted = join(shared, "a.test-key.pem");
+    writeFileSync(planted, "");
+    chmodSync(planted, 0o666);
+    chownSync(planted, NOBODY, NOBODY);
+    const issued = await cli(["issue", "a.test", "--out", shared, "--ca-dir", dir]);
+    assert.equal(issued.code, 1);
+    assert.match(issued.err, /belongs to another user \(uid 65534\)/);
+    assert.equal(readFileSync(planted, "utf8"), "", "the planted file never receives the key");
+  });
+
+  it("writes the key as a new 0600 file even over an old world-readable key of the user's own", async () => {
+    const { dir, out } = await caWithOut("own-old");
+    const old = join(out, "a.test-key.pem");
+    writeFileSync(old, "old");
+    chmodSync(old, 0o644);
+    const oldInode = statSync(old).ino;
+    const issued = await cli(["issue", "a.test", "--out", out, "--ca-dir", dir]);
+    assert.equal(issued.code, 0, issued.err);
+    assert.equal(statSync(old).mode & 0o777, 0o600);
+    assert.notEqual(statSync(old).ino, oldInode, "a new file, not the old one rewritten");
+    assert.match(readFileSync(old, "utf8"), /BEGIN PRIVATE KEY/);
+    assert.deepEqual(
+      readdirSync(out).filter((f) => f.endsWith(".tmp")),
+      [],
+      "no temp file is left behind",
+    );
+  });
+
+  it("does not create a missing --out folder", async () => {
+    const { dir, out } = await caWithOut("no-out");
+    const missing = join(out, "nonexistent", "dir");
+    const issued = await cli(["issue", "a.test", "--out", missing, "--ca-dir", dir]);
+    assert.equal(issued.code, 1);
+    assert.match(issued.err, /does not exist; create it first/);
+    assert.ok(!existsSync(join(out, "nonexistent")));
   });
 });
