@@ -1,6 +1,6 @@
 /**
  * The dev proxy on a worker thread, with the same surface as {@link DevProxy} (start, update,
- * stop, bindings, records, 'record' and 'binding' events). What the extension and the CLI run:
+ * stop, bindings, records, 'live', 'record' and 'binding' events). What the extension and the CLI run:
  * - the extension host's event loop (shared with every other extension) never runs a TLS
  *   handshake or moves a proxied byte;
  * - the worker's young generation is capped: under sustained connection churn V8 otherwise grows
@@ -12,6 +12,7 @@
  */
 import { EventEmitter } from "node:events";
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { SwitchyardSettings } from "../settings";
@@ -33,13 +34,25 @@ export interface WorkerProxyOptions {
 
 /**
  * dist/proxyWorker.js next to the bundle, run with no inherited node options (the extension host's
- * own flags are not all valid in a worker); or, from source, the TypeScript file with the parent's
- * options (which load tsx).
+ * own flags are not all valid in a worker). From source (the tests), a small CommonJS entry that
+ * registers tsx's require hook in the worker itself and then loads proxyWorker.ts: on Node 20 a
+ * worker does not inherit the parent's `--import tsx` hooks, and Node's loader refuses a `.ts` entry.
  */
-function workerScript(): { file: string; execArgv?: string[] } {
+function workerScript(): { file: string; eval: boolean; execArgv: string[] } {
   const built = path.join(__dirname, "proxyWorker.js");
-  return existsSync(built) ? { file: built, execArgv: [] } : { file: path.join(__dirname, "proxyWorker.ts") };
+  if (existsSync(built)) return { file: built, eval: false, execArgv: [] };
+  const tsx = createRequire(__filename).resolve("tsx/cjs/api");
+  const source = path.join(__dirname, "proxyWorker.ts");
+  const entry = `require(${JSON.stringify(tsx)}).register();\nrequire(${JSON.stringify(source)});\n`;
+  return { file: entry, eval: true, execArgv: [] };
 }
+
+/**
+ * Each worker of this process numbers its records from its own base, so ids stay unique across
+ * restarts (a panel keyed by id would otherwise draw a new worker's records over the old ones).
+ */
+const RECORD_IDS_PER_WORKER = 2 ** 32;
+let workersStarted = 0;
 
 /** A command before it gets its id (the protocol's commands, one by one, without `id`). */
 type Command = ProxyCommand extends infer C ? (C extends ProxyCommand ? Omit<C, "id"> : never) : never;
@@ -60,13 +73,15 @@ export class WorkerProxy extends EventEmitter<RecordLogEvents> {
       settings: options.settings,
       ca: options.ca,
       recordCapacity,
+      firstRecordId: workersStarted++ * RECORD_IDS_PER_WORKER + 1,
       ...(options.timeouts ? { timeouts: options.timeouts } : {}),
       ...(options.ephemeralPorts ? { ephemeralPorts: true } : {}),
     };
     const script = workerScript();
     this.worker = new Worker(script.file, {
       workerData,
-      ...(script.execArgv ? { execArgv: script.execArgv } : {}),
+      eval: script.eval,
+      execArgv: script.execArgv,
       resourceLimits: { maxYoungGenerationSizeMb: options.youngGenerationMb ?? 16 },
     });
     this.worker.on("message", (m: ProxyWorkerMessage) => this.onMessage(m));
@@ -98,6 +113,11 @@ export class WorkerProxy extends EventEmitter<RecordLogEvents> {
    */
   async collectGarbage(): Promise<boolean> {
     return (await this.command({ cmd: "gc" })).collected === true;
+  }
+
+  /** Issues leaves from the CA in `ca` from now on (after it was recreated or a CA setting changed). */
+  async reloadCa(ca: ProxyWorkerData["ca"]): Promise<void> {
+    await this.command({ cmd: "reloadCa", ca });
   }
 
   /** Binds every listen address; resolves with the binding records (a bind failure is a failed record). */
@@ -132,6 +152,7 @@ export class WorkerProxy extends EventEmitter<RecordLogEvents> {
 
   private onMessage(m: ProxyWorkerMessage): void {
     if (m.kind === "records") {
+      for (const r of m.live ?? []) this.emit("live", r);
       for (const r of m.records) this.emit("record", r);
       return;
     }
