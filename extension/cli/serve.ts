@@ -2,8 +2,9 @@
 import { homedir } from "node:os";
 import { LocalCa, resolveCaDir } from "../core/ca/index";
 import { WorkerProxy } from "../core/proxy/workerProxy";
-import type { BindingRecord, HandshakeRecord } from "../core/proxy/records";
+import type { BindingRecord } from "../core/proxy/records";
 import { parseRouteFlag, type SwitchyardSettings } from "../core/settings";
+import { ConnectionLog } from "./connectionLog";
 import { loadSettings, parseCommandArgs, UsageError, type CliCommand, type CliIO } from "./command";
 
 const HELP = `Usage:
@@ -17,7 +18,7 @@ Options:
   --route H=URL    proxy host H to URL, e.g. my-awesome-service.test=http://localhost:3000
   --http-port N    also answer plain HTTP on port N with a redirect to the TLS port
   --ca-dir DIR     CA directory (else $SWITCHYARD_CAROOT, else the per-user default)
-  --log FORMAT     text (default) or ndjson: one handshake record per line
+  --log FORMAT     text (default) or ndjson: a line when a connection opens, per request, and at close
 `;
 
 /** One line per binding, as text or one JSON object. */
@@ -28,28 +29,6 @@ export function formatBinding(b: BindingRecord, ndjson: boolean): string {
   if (b.state === "failed") return `cannot listen on ${where || b.spec} (${b.spec}): ${b.reason ?? "unknown error"}\n`;
   const warning = b.warning ? `\n  warning: ${b.warning}` : "";
   return `${b.state === "listening" ? "listening on" : "stopped"} ${where} (${b.spec}${b.interfaceName ? `, ${b.interfaceName}` : ""}): ${what}${warning}\n`;
-}
-
-/** One line per connection, as text or one JSON object. */
-export function formatRecord(r: HandshakeRecord, ndjson: boolean): string {
-  if (ndjson) return `${JSON.stringify({ type: "connection", ...r })}\n`;
-  const who = `${r.client.address}:${r.client.port}`;
-  const name = r.clientHello?.serverName ?? r.requests[0]?.host ?? "-";
-  const o = r.outcome;
-  const what =
-    o.kind === "failed"
-      ? `failed (${o.stage}, ${o.error}): ${o.explanation}`
-      : o.kind === "redirected"
-        ? `${o.status} -> ${o.location}`
-        : o.kind === "passed-through"
-          ? `passed through to ${o.upstream}`
-          : o.kind === "no-route"
-            ? `no route for ${o.host ?? name}`
-            : `${o.requests} request(s), last ${o.status ?? "-"}`;
-  const tls = r.tls?.version
-    ? ` ${r.tls.version}${r.tls.alpn ? `/${r.tls.alpn}` : ""}${r.tls.resumed ? " (resumed)" : ""}`
-    : "";
-  return `${r.time} ${who} ${r.protocol}${tls} ${name}: ${what} (${r.durationMs.toFixed(1)} ms)\n`;
 }
 
 function settingsFrom(
@@ -112,7 +91,9 @@ export const serveCommand: CliCommand = {
     // The proxy runs on its own thread (workerProxy.ts); the CA was created above if it was missing.
     const proxy = new WorkerProxy({ settings, ca: { dir: ca.material.dir, keyType: settings.ca.keyType } });
     proxy.on("binding", (b) => io.stdout(formatBinding(b, ndjson)));
-    proxy.on("record", (r) => io.stdout(formatRecord(r, ndjson)));
+    const connections = new ConnectionLog(io.stdout, ndjson);
+    proxy.on("live", (r) => connections.live(r));
+    proxy.on("record", (r) => connections.closed(r));
     const bindings = await proxy.start();
     if (!bindings.some((b) => b.state === "listening")) {
       await proxy.stop();

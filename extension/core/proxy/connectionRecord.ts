@@ -1,6 +1,9 @@
 /**
- * Builds the one {@link HandshakeRecord} of a connection while it lives, and hands it to the
- * {@link RecordLog} when the client socket closes.
+ * Builds the one {@link HandshakeRecord} of a connection while it lives: publishes it as 'live'
+ * once the handshake completed or failed (or the first request or outcome came, for plain HTTP),
+ * again after each request, and hands it to the {@link RecordLog} when the client socket closes.
+ * Publications are coalesced per turn of the event loop, so the record carries everything the
+ * code that triggered it set in the same turn (TLS version, certificate) and a burst costs one.
  */
 import type net from "node:net";
 import { performance } from "node:perf_hooks";
@@ -17,6 +20,14 @@ import {
 
 let nextId = 1;
 
+/**
+ * Numbers the records of this thread from `first` on. Each proxy worker gets its own base, so
+ * records stay unique across restarts of the proxy in one process (the panel keys rows by id).
+ */
+export function numberRecordsFrom(first: number): void {
+  nextId = first;
+}
+
 type FailedOutcome = Extract<ConnectionOutcome, { kind: "failed" }>;
 
 /** The record of one connection under construction. */
@@ -24,6 +35,7 @@ export class ConnectionRecorder {
   readonly record: HandshakeRecord;
   private readonly started = performance.now();
   private finished = false;
+  private publishing = false;
   private lastStatus: number | undefined;
 
   constructor(
@@ -57,6 +69,7 @@ export class ConnectionRecorder {
   /** Notes when something first happened; later calls for the same event are ignored. */
   mark(event: keyof ConnectionTimeline): void {
     if (this.record.timeline[event] === undefined) this.record.timeline[event] = this.elapsed();
+    if (event === "handshakeDone") this.publish();
   }
 
   /** Adds a finished (or failed) request. */
@@ -66,6 +79,7 @@ export class ConnectionRecorder {
     if (this.record.requests.length < MAX_REQUESTS_PER_RECORD) this.record.requests.push(summary);
     if (this.record.outcome.kind === "proxied")
       this.record.outcome = { kind: "proxied", status: this.lastStatus, requests: this.record.requestCount };
+    this.publish();
   }
 
   /** Records a failure at `stage`, with its code and plain-words explanation. */
@@ -77,12 +91,29 @@ export class ConnectionRecorder {
   setOutcome(outcome: ConnectionOutcome): void {
     if (this.record.outcome.kind === "failed" && outcome.kind !== "failed") return;
     this.record.outcome = outcome;
+    this.publish();
+  }
+
+  /** Publishes the open connection's record as 'live' at the end of this turn (once per turn). */
+  private publish(): void {
+    if (this.finished || this.publishing) return;
+    this.publishing = true;
+    setImmediate(() => {
+      this.publishing = false;
+      if (this.finished || this.socket.destroyed) return;
+      this.record.open = true;
+      this.record.durationMs = this.elapsed();
+      this.record.bytesIn = this.socket.bytesRead;
+      this.record.bytesOut = this.socket.bytesWritten;
+      this.log.update(this.record);
+    });
   }
 
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
     this.mark("closed");
+    delete this.record.open;
     this.record.durationMs = this.elapsed();
     this.record.bytesIn = this.socket.bytesRead;
     this.record.bytesOut = this.socket.bytesWritten;

@@ -41,7 +41,10 @@ const DEFAULT_TIMEOUTS: ProxyTimeouts = {
   clientIdleMs: 120_000,
 };
 
-/** The running proxy. Events: 'record' (a connection closed), 'binding' (a listen address changed state). */
+/**
+ * The running proxy. Events: 'live' (an open connection's record changed), 'record' (a connection
+ * closed), 'binding' (a listen address changed state).
+ */
 export class DevProxy extends EventEmitter<RecordLogEvents> {
   /** The latest handshake records (bounded ring buffer); also emits 'record'. */
   readonly records: RecordLog;
@@ -50,21 +53,32 @@ export class DevProxy extends EventEmitter<RecordLogEvents> {
   private readonly ctx: ProxyContext;
   private readonly h2: Http2Front;
   private readonly live = new Map<string, Binding>();
+  /** Listen specs that could not be resolved to any address, as failed bindings (by spec). */
+  private readonly unresolved = new Map<string, BindingRecord>();
+  private leaves: LeafSource;
   private readonly resolveListen: (spec: string) => Promise<ListenAddress[]>;
   private started = false;
 
   constructor(options: DevProxyOptions) {
     super();
     this.settings = options.settings;
+    this.leaves = options.leaves;
     this.routeTable = new RouteTable(options.settings.proxy.routes);
     this.records = new RecordLog(options.recordCapacity ?? 1000);
     this.records.on("record", (r) => this.emit("record", r));
+    this.records.on("live", (r) => this.emit("live", r));
     this.resolveListen = options.resolveListen ?? ((spec) => resolveListenSpec(spec));
     const id = randomBytes(4).toString("hex");
     this.ctx = {
       routes: () => this.routeTable,
       settings: () => this.settings.proxy,
-      leaves: options.leaves,
+      // Through this proxy's current source, so setLeaves() switches every later handshake.
+      leaves: {
+        leafFor: (name) => this.leaves.leafFor(name),
+        secureContextFor: (name) => this.leaves.secureContextFor(name),
+        refusalFor: (name) => this.leaves.refusalFor(name),
+        rootPem: () => this.leaves.rootPem(),
+      },
       log: this.records,
       pool: new UpstreamPool(options.upstreamConnectionsPerOrigin),
       timeouts: { ...DEFAULT_TIMEOUTS, ...options.timeouts },
@@ -75,9 +89,17 @@ export class DevProxy extends EventEmitter<RecordLogEvents> {
     this.h2 = new Http2Front(this.ctx);
   }
 
-  /** Every binding: listening, failed (with the reason), or closed. */
+  /** Every binding: listening, failed (with the reason, also for a spec that resolved to nothing), or closed. */
   get bindings(): BindingRecord[] {
-    return [...this.live.values()].map((b) => b.record);
+    return [...this.unresolved.values(), ...[...this.live.values()].map((b) => b.record)];
+  }
+
+  /**
+   * Issues leaves from `leaves` from now on (the CA was recreated or its settings changed).
+   * Connections already past their handshake keep the certificate they got.
+   */
+  setLeaves(leaves: LeafSource): void {
+    this.leaves = leaves;
   }
 
   /** The latest handshake records, oldest first (the same call as on WorkerProxy). */
@@ -110,6 +132,7 @@ export class DevProxy extends EventEmitter<RecordLogEvents> {
     this.started = false;
     const all = [...this.live.values()];
     this.live.clear();
+    this.unresolved.clear();
     this.h2.close();
     await Promise.all(
       all.map(async (b) => {
@@ -120,14 +143,20 @@ export class DevProxy extends EventEmitter<RecordLogEvents> {
     this.ctx.pool.destroy();
   }
 
+  /**
+   * The addresses the settings ask for. A spec that resolves to nothing becomes a failed binding
+   * kept in {@link unresolved} (so start() and `bindings` report it with its reason); it is
+   * announced once, not again on every update while it stays the same failure.
+   */
   private async wanted(): Promise<{ address: ListenAddress; role: BindingRecord["role"] }[]> {
     const out: { address: ListenAddress; role: BindingRecord["role"] }[] = [];
+    const failedNow = new Map<string, BindingRecord>();
     for (const spec of this.settings.proxy.listen) {
       let addresses: ListenAddress[];
       try {
         addresses = await this.resolveListen(spec);
       } catch (e) {
-        const failed: BindingRecord = {
+        failedNow.set(spec, {
           spec,
           address: "",
           family: 4,
@@ -135,8 +164,7 @@ export class DevProxy extends EventEmitter<RecordLogEvents> {
           role: "tls+http",
           state: "failed",
           reason: (e as Error).message,
-        };
-        this.emit("binding", failed);
+        });
         continue;
       }
       for (const a of addresses) out.push({ address: a, role: "tls+http" });
@@ -149,6 +177,16 @@ export class DevProxy extends EventEmitter<RecordLogEvents> {
         seen.add(w.address.address);
         out.push({ address: { ...w.address, spec: `httpPort:${httpPort}`, port: httpPort }, role: "http-redirect" });
       }
+    }
+    for (const [spec, before] of this.unresolved) {
+      if (failedNow.has(spec)) continue;
+      this.unresolved.delete(spec);
+      this.emit("binding", { ...before, state: "closed" });
+    }
+    for (const [spec, failed] of failedNow) {
+      if (this.unresolved.get(spec)?.reason === failed.reason) continue;
+      this.unresolved.set(spec, failed);
+      this.emit("binding", failed);
     }
     return out;
   }

@@ -8,6 +8,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { LocalCa } from "../ca/authority";
 import { resolveListenSpec } from "../net/listenSpec";
+import { numberRecordsFrom } from "./connectionRecord";
 import { DevProxy } from "./devProxy";
 import type { HandshakeRecord } from "./records";
 import type { ProxyCommand, ProxyWorkerData, ProxyWorkerMessage } from "./workerProtocol";
@@ -17,32 +18,46 @@ if (!port) throw new Error("proxyWorker.ts runs as a worker thread (see workerPr
 const data = workerData as ProxyWorkerData;
 const send = (m: ProxyWorkerMessage): void => port.postMessage(m);
 
+if (data.firstRecordId !== undefined) numberRecordsFrom(data.firstRecordId);
+
+// Closed records in order, and the latest state of each open one (a connection's updates within
+// one batch collapse into one); an open record that closed in the same batch goes as closed only.
 let pending: HandshakeRecord[] = [];
+let pendingLive = new Map<number, HandshakeRecord>();
 const flush = (): void => {
   const records = pending;
+  const live = [...pendingLive.values()].filter((r) => r.open);
   pending = [];
-  send({ kind: "records", records });
+  pendingLive = new Map();
+  send({ kind: "records", records, ...(live.length > 0 ? { live } : {}) });
 };
+const queueFlush = (): void => {
+  if (pending.length === 0 && pendingLive.size === 0) setImmediate(flush);
+};
+const openCa = (ca: ProxyWorkerData["ca"]): Promise<LocalCa> =>
+  LocalCa.open({ dir: ca.dir, keyType: ca.keyType, diskCache: ca.diskCache });
 
-const proxyReady = LocalCa.open({ dir: data.ca.dir, keyType: data.ca.keyType, diskCache: data.ca.diskCache }).then(
-  (ca) => {
-    const proxy = new DevProxy({
-      settings: data.settings,
-      leaves: ca,
-      recordCapacity: data.recordCapacity,
-      ...(data.timeouts ? { timeouts: data.timeouts } : {}),
-      ...(data.ephemeralPorts
-        ? { resolveListen: (spec: string) => resolveListenSpec(spec, { allowEphemeralPort: true }) }
-        : {}),
-    });
-    proxy.on("record", (r) => {
-      if (pending.length === 0) setImmediate(flush);
-      pending.push(r);
-    });
-    proxy.on("binding", (b) => send({ kind: "binding", binding: b }));
-    return proxy;
-  },
-);
+const proxyReady = openCa(data.ca).then((ca) => {
+  const proxy = new DevProxy({
+    settings: data.settings,
+    leaves: ca,
+    recordCapacity: data.recordCapacity,
+    ...(data.timeouts ? { timeouts: data.timeouts } : {}),
+    ...(data.ephemeralPorts
+      ? { resolveListen: (spec: string) => resolveListenSpec(spec, { allowEphemeralPort: true }) }
+      : {}),
+  });
+  proxy.on("record", (r) => {
+    queueFlush();
+    pending.push(r);
+  });
+  proxy.on("live", (r) => {
+    queueFlush();
+    pendingLive.set(r.id, r);
+  });
+  proxy.on("binding", (b) => send({ kind: "binding", binding: b }));
+  return proxy;
+});
 
 // A CA that cannot be opened is reported to each command, not as an unhandled rejection.
 proxyReady.catch(() => {});
@@ -66,13 +81,17 @@ port.on("message", (m: ProxyCommand) => {
     if (m.cmd === "records") {
       // Records not yet sent go first, so every record in the reply has already reached the host
       // as an event: nothing in the snapshot arrives again after it.
-      if (pending.length > 0) flush();
+      if (pending.length > 0 || pendingLive.size > 0) flush();
       return { kind: "reply", id: m.id, records: proxy.records.list() };
+    }
+    if (m.cmd === "reloadCa") {
+      proxy.setLeaves(await openCa(m.ca));
+      return { kind: "reply", id: m.id };
     }
     if (m.cmd === "start") return { kind: "reply", id: m.id, bindings: await proxy.start() };
     if (m.cmd === "update") return { kind: "reply", id: m.id, bindings: await proxy.update(m.settings) };
     await proxy.stop();
-    if (pending.length > 0) flush();
+    if (pending.length > 0 || pendingLive.size > 0) flush();
     return { kind: "reply", id: m.id, bindings: proxy.bindings };
   };
   queue = queue

@@ -1,7 +1,9 @@
 /**
  * The last step of a connection: what happened, as plain JSON the panel can render and
  * `switchyard serve --log ndjson` can print. One {@link HandshakeRecord} per connection, one
- * {@link BindingRecord} per bound (or failed) socket address.
+ * {@link BindingRecord} per bound (or failed) socket address. A record is published while its
+ * connection is open ('live', from the handshake on, again after each request) and once more when
+ * it closes ('record'); every publication carries the whole record, so consumers replace by id.
  */
 import { EventEmitter } from "node:events";
 import type { ClientHello } from "./clientHello";
@@ -90,7 +92,10 @@ export interface ConnectionTimeline {
 
 /** Everything about one connection, from accept to close. JSON-serialisable. */
 export interface HandshakeRecord {
+  /** Unique in this process, also across proxy restarts (each worker numbers from its own base). */
   id: number;
+  /** Set while the connection is open (a 'live' publication); absent once it closed. */
+  open?: true;
   /** ISO time the connection was accepted. */
   time: string;
   client: { address: string; port: number };
@@ -135,13 +140,16 @@ export function summarizeClientHello(hello: ClientHello): ClientHelloSummary {
 
 /** Events of a {@link RecordLog}. */
 export interface RecordLogEvents {
+  /** A connection closed: its final record. */
   record: [HandshakeRecord];
+  /** An open connection's record changed (handshake done or failed, a request finished). */
+  live: [HandshakeRecord];
   binding: [BindingRecord];
 }
 
 /**
- * A bounded ring buffer of the latest handshake records plus an event stream: the panel reads
- * the buffer when it opens, then subscribes to 'record' and 'binding'.
+ * A bounded ring buffer of the latest closed connections' records plus an event stream: 'live'
+ * for records of open connections as they change, 'record' when one closes (and enters the buffer).
  */
 export class RecordLog extends EventEmitter<RecordLogEvents> {
   private readonly ring: (HandshakeRecord | undefined)[];
@@ -161,6 +169,11 @@ export class RecordLog extends EventEmitter<RecordLogEvents> {
     this.next = (this.next + 1) % this.capacity;
     this.count = Math.min(this.count + 1, this.capacity);
     this.emit("record", record);
+  }
+
+  /** Publishes the current state of an open connection's record as 'live' (not stored). */
+  update(record: HandshakeRecord): void {
+    this.emit("live", record);
   }
 
   /** The retained records, oldest first. */

@@ -11,6 +11,8 @@ export interface ProxyWorkerData {
   settings: SwitchyardSettings;
   ca: { dir: string; keyType?: KeyType; diskCache?: boolean };
   recordCapacity: number;
+  /** The id of this worker's first record (each worker of a process gets its own range). */
+  firstRecordId?: number;
   timeouts?: Partial<ProxyTimeouts>;
   /** Tests only: listen specs may ask for port 0 (the OS picks). */
   ephemeralPorts?: boolean;
@@ -21,6 +23,8 @@ export type ProxyCommand =
   | { id: number; cmd: "start" }
   | { id: number; cmd: "update"; settings: SwitchyardSettings }
   | { id: number; cmd: "stop" }
+  /** Open the CA again (it was recreated, or its settings changed) and issue leaves from it. */
+  | { id: number; cmd: "reloadCa"; ca: ProxyWorkerData["ca"] }
   /** The worker's ring buffer of records, oldest first. */
   | { id: number; cmd: "records" }
   /** A full GC on the proxy thread, when the process runs with --expose-gc (diagnostics, the load test). */
@@ -36,5 +40,6 @@ export type ProxyWorkerMessage =
       collected?: boolean;
       error?: string;
     }
-  | { kind: "records"; records: HandshakeRecord[] }
+  /** Closed connections' records, and (before them) the latest state of open ones. */
+  | { kind: "records"; records: HandshakeRecord[]; live?: HandshakeRecord[] }
   | { kind: "binding"; binding: BindingRecord };

@@ -1,6 +1,16 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { formatRecord } from "../../../extension/cli/serve";
+import { once } from "node:events";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import https from "node:https";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { setTimeout } from "node:timers/promises";
+import { runCli } from "../../../extension/cli";
+import type { CliIO } from "../../../extension/cli/command";
+import { formatRecord } from "../../../extension/cli/connectionLog";
+import { echoUpstream, getWithPeer } from "../proxy/harness";
 import type { HandshakeRecord } from "../../../extension/core/proxy/records";
 
 const record = (tls: HandshakeRecord["tls"]): HandshakeRecord => ({
@@ -29,5 +39,88 @@ describe("switchyard serve's connection log lines", () => {
     assert.equal(JSON.parse(formatRecord(resumed, true)).tls.resumed, true);
     const full = record({ version: "TLSv1.3", alpn: "h2", cipher: "TLS_AES_128_GCM_SHA256" });
     assert.doesNotMatch(formatRecord(full, false), /resumed/);
+  });
+});
+
+describe("switchyard serve's log of a live connection (real serve, real TLS client)", () => {
+  const freePort = async (): Promise<number> => {
+    const s = net.createServer().listen(0, "127.0.0.1");
+    await once(s, "listening");
+    const port = (s.address() as net.AddressInfo).port;
+    await new Promise((r) => s.close(r));
+    return port;
+  };
+
+  it("prints the open line and each request while the client keeps the connection, then the close (ndjson)", async () => {
+    const upstream = await echoUpstream();
+    const port = await freePort();
+    const home = mkdtempSync(path.join(tmpdir(), "switchyard-serve-log-"));
+    const lines: Record<string, unknown>[] = [];
+    let partial = "";
+    const abort = new AbortController();
+    const io: CliIO = {
+      stdout: (t) => {
+        partial += t;
+        const parts = partial.split("\n");
+        partial = parts.pop()!;
+        for (const p of parts) lines.push(JSON.parse(p) as Record<string, unknown>);
+      },
+      stderr: () => {},
+      cwd: home,
+      env: { PATH: process.env.PATH, HOME: home },
+      confirm: async () => false,
+      signal: abort.signal,
+    };
+    const caDir = path.join(home, "ca");
+    const served = runCli(
+      [
+        "serve",
+        "--listen",
+        `127.0.0.1:${port}`,
+        "--listen",
+        "no-such-interface9:8443",
+        "--route",
+        `log.test=${upstream.url}`,
+        "--ca-dir",
+        caDir,
+        "--log",
+        "ndjson",
+      ],
+      io,
+    );
+    const until = async (what: string, check: () => boolean): Promise<void> => {
+      const deadline = Date.now() + 10_000;
+      while (!check()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(lines)}`);
+        await setTimeout(20);
+      }
+    };
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      await until("listening", () => lines.some((l) => l.type === "binding" && l.state === "listening"));
+      const ca = readFileSync(path.join(caDir, "root.pem"), "utf8");
+      const get = (p: string) =>
+        getWithPeer({ port, servername: "log.test", headers: { host: "log.test" }, ca, agent, path: p });
+      assert.equal((await get("/first")).status, 200);
+      await until("the first request's line", () => lines.some((l) => l.type === "request" && l.path === "/first"));
+      assert.equal((await get("/second")).status, 200);
+      await until("the second request's line", () => lines.some((l) => l.type === "request" && l.path === "/second"));
+      const open = lines.filter((l) => l.type === "connection" && l.event === "open");
+      assert.equal(open.length, 1, "one open line for the kept-alive connection");
+      assert.equal(lines.filter((l) => l.event === "close").length, 0, "nothing says closed while it is open");
+      agent.destroy();
+      await until("the close line", () => lines.some((l) => l.event === "close"));
+      const close = lines.find((l) => l.event === "close")!;
+      assert.equal(close.id, open[0]!.id);
+      assert.equal(close.requestCount, 2);
+      const failures = lines.filter((l) => l.type === "binding" && l.spec === "no-such-interface9:8443");
+      assert.equal(failures.length, 1, `the unresolvable spec is printed once: ${JSON.stringify(failures)}`);
+    } finally {
+      agent.destroy();
+      abort.abort();
+      assert.equal(await served, 0);
+      upstream.server.close();
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
