@@ -59,6 +59,7 @@ export const hostsCommand: CliCommand = {
       path: values.file ?? settings.hosts.file,
       env: io.env,
       hooks: testHooks(io.env),
+      lock: { signal: io.signal },
     };
     if (action === "list") return list(options, values.json === true, io);
 

@@ -9,9 +9,8 @@ import { tmpdir } from "node:os";
 import { join, win32 } from "node:path";
 import { hostsBackupPaths, saveHostsBackups, type HostsBackupPaths } from "./backup";
 import { ElevationPathError } from "./errors";
-import { lockPathFor, planHostsEditOn, type HostsFileOptions, type HostsPlan } from "./hostsFile";
+import { dataDirOf, lockPathFor, planHostsEditOn, type HostsFileOptions, type HostsPlan } from "./hostsFile";
 import { acquireHostsLock } from "./lock";
-import { switchyardDataDir } from "./paths";
 
 /** A prepared privileged copy. */
 export interface ElevatedCopy {
@@ -39,7 +38,7 @@ const SAFE_PATH = /^[A-Za-z0-9 /\\._:-]+$/;
  */
 export async function prepareElevatedCopy(plan: HostsPlan, options: HostsFileOptions = {}): Promise<ElevatedCopy> {
   const target = await realpath(plan.path).catch(() => plan.path);
-  const release = await acquireHostsLock(await lockPathFor(target), options.lock);
+  const release = await acquireHostsLock(await lockPathFor(target, dataDirOf(options)), options.lock);
   try {
     return await prepareLocked(plan, options, release);
   } catch (e) {
@@ -56,7 +55,7 @@ async function prepareLocked(
   const platform = options.platform ?? process.platform;
   const current = await readFile(plan.path);
   const next = current.equals(plan.before) ? plan : planHostsEditOn(plan.path, current, plan.edit, options);
-  const backups = hostsBackupPaths(plan.path, options.dataDir ?? switchyardDataDir(platform, options.env));
+  const backups = hostsBackupPaths(plan.path, dataDirOf(options));
   await saveHostsBackups(plan.path, backups, current);
   const dir = await mkdtemp(join(tmpdir(), "switchyard-hosts-"));
   const source = join(dir, "hosts");

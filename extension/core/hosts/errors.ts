@@ -90,3 +90,25 @@ export class ElevationPathError extends Error {
 function printable(text: string): string {
   return JSON.stringify(text).slice(1, -1);
 }
+
+/** A lock left by a process that is gone, which this user may not remove (another user's lock in a sticky folder). */
+export class HostsLockStuckError extends Error {
+  constructor(
+    readonly lockPath: string,
+    readonly holder: string,
+  ) {
+    super(
+      `the hosts lock ${lockPath} was left by a process that is gone (${holder}), but this user may not remove it; ` +
+        `nothing was written. Remove it as its owner (for example: sudo rm ${JSON.stringify(lockPath)}) and retry.`,
+    );
+    this.name = "HostsLockStuckError";
+  }
+}
+
+/** The wait for the hosts lock was ended (Ctrl+C, SIGTERM, or the caller gave up). */
+export class HostsLockAbortedError extends Error {
+  constructor(readonly lockPath: string) {
+    super(`stopped waiting for the hosts lock ${lockPath}; nothing was written.`);
+    this.name = "HostsLockAbortedError";
+  }
+}

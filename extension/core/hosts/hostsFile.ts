@@ -4,9 +4,8 @@
  * re-reads the file, and if it changed since the plan was made re-applies the edit to the new
  * content instead of overwriting the other change.
  */
-import { access, constants, readFile, realpath, stat } from "node:fs/promises";
+import { access, chmod, constants, mkdir, readFile, realpath, stat } from "node:fs/promises";
 import { createHash } from "node:crypto";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Stats } from "node:fs";
 import { findManagedBlock, type HostMapping, type ManagedBlock } from "./block";
@@ -134,13 +133,13 @@ export function planHostsEditOn(
  */
 export async function applyHostsPlan(plan: HostsPlan, options: HostsFileOptions = {}): Promise<HostsApplyResult> {
   const target = await realpath(plan.path).catch(() => plan.path);
-  const backups = hostsBackupPaths(target, options.dataDir ?? switchyardDataDir(options.platform, options.env));
+  const backups = hostsBackupPaths(target, dataDirOf(options));
   await access(target, constants.W_OK).catch((e: NodeJS.ErrnoException) => {
     if (e.code === "EACCES" || e.code === "EPERM" || e.code === "EROFS")
       throw new HostsFileNotWritableError(plan.path, e.code);
     throw e;
   });
-  const release = await acquireHostsLock(await lockPathFor(target), options.lock);
+  const release = await acquireHostsLock(await lockPathFor(target, dataDirOf(options)), options.lock);
   try {
     for (let attempt = 0; attempt < 5; attempt++) {
       const seen = await stat(target);
@@ -187,15 +186,27 @@ function unchangedSince(plan: HostsPlan, now: Stats): boolean {
 
 const RACY_MS = 2000;
 
-/** The lock sits next to the file (shared by every user); in the temp dir when that directory is read-only to us. */
-export async function lockPathFor(target: string): Promise<string> {
+/** Switchyard's data directory for these options (backups, and locks of the elevated path). */
+export function dataDirOf(options: HostsFileOptions): string {
+  return options.dataDir ?? switchyardDataDir(options.platform, options.env);
+}
+
+/**
+ * The lock sits next to the file, shared by every user who may write there. When that folder is
+ * read-only to us (the elevated path), it goes in a folder of our own (`<dataDir>/locks`, 0700),
+ * never at a predictable name in the shared temp folder, where another user could plant one.
+ */
+export async function lockPathFor(target: string, dataDir: string): Promise<string> {
   const dir = join(target, "..");
   const writable = await access(dir, constants.W_OK).then(
     () => true,
     () => false,
   );
   if (writable) return `${target}.switchyard.lock`;
-  return join(tmpdir(), `switchyard-hosts-${createHash("sha256").update(target).digest("hex").slice(0, 16)}.lock`);
+  const locks = join(dataDir, "locks");
+  await mkdir(locks, { recursive: true, mode: 0o700 });
+  await chmod(locks, 0o700);
+  return join(locks, `hosts-${createHash("sha256").update(target).digest("hex").slice(0, 16)}.lock`);
 }
 
 function fallbackEol(options: HostsFileOptions): "\n" | "\r\n" {

@@ -3,13 +3,15 @@
  * file in the same directory, fsync, rename over the target, fsync of the directory. The temp file
  * gets the target's mode and owner first. Where rename cannot replace the file (a bind-mounted
  * /etc/hosts in a container or WSL: EBUSY/EXDEV/EPERM), the bytes are written in place instead,
- * after the caller's backup (the way back from a crash in that mode).
+ * after the caller's backup (the way back from a crash in that mode). Temp copies left by a writer
+ * that was killed are removed by the next one.
  */
 import { randomBytes } from "node:crypto";
 import { open, realpath, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Stats } from "node:fs";
 import { HostsFileNotWritableError } from "./errors";
+import { escapeRegExp, removeLeftovers } from "./leftovers";
 
 /** How the bytes reached the file. */
 export type WriteMethod = "rename" | "in-place";
@@ -40,6 +42,8 @@ export async function writeHostsFileSafely(
 ): Promise<WriteMethod> {
   const target = await realpath(path).catch(() => path);
   const info = await stat(target);
+  // The caller holds the hosts lock, so a temp copy of a dead writer is nobody's work in progress.
+  await removeLeftovers(dirname(target), tempCopyPattern(basename(target)));
   const temp = join(
     dirname(target),
     `.${basename(target)}.switchyard-${process.pid}-${randomBytes(4).toString("hex")}.tmp`,
@@ -76,6 +80,11 @@ export async function writeHostsFileSafely(
   }
   await syncDirectory(dirname(target));
   return "rename";
+}
+
+/** `.hosts.switchyard-<pid>-<hex>.tmp`: the temp copy {@link writeHostsFileSafely} makes. */
+function tempCopyPattern(base: string): RegExp {
+  return new RegExp(`^\\.${escapeRegExp(base)}\\.switchyard-(\\d+)-[0-9a-f]+\\.tmp$`);
 }
 
 async function writeInPlace(

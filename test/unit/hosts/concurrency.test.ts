@@ -1,8 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { hostname } from "node:os";
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { applyHostsPlan, findManagedBlock, planHostsEdit } from "../../../extension/core/hosts";
 import { blocklistFixture, tempDir } from "./fixtures";
@@ -10,15 +11,31 @@ import { blocklistFixture, tempDir } from "./fixtures";
 const ROOT = join(__dirname, "..", "..", "..");
 const CLI = join(ROOT, "extension", "cli.ts");
 
-function cli(args: string[], env: NodeJS.ProcessEnv): { done: Promise<number>; kill(): void } {
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: "ignore",
-  });
+const NOBODY = ["--reuid=65534", "--regid=65534", "--clear-groups"];
+/** A pid that cannot exist: above Linux's largest pid_max (2^22). */
+const DEAD_PID = 2 ** 22 + 12345;
+
+function cli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  asNobody = false,
+): { done: Promise<number>; stderr(): string; kill(signal?: NodeJS.Signals): void } {
+  const argv = [process.execPath, "--import", "tsx", CLI, ...args];
+  const [file = "", ...rest] = asNobody ? ["setpriv", ...NOBODY, ...argv] : argv;
+  const child = spawn(file, rest, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => void (stderr += d.toString()));
+  // Bounded: a writer that would wait forever is killed, and the test sees -1.
+  const guard = setTimeout(() => child.kill("SIGKILL"), 30_000);
   return {
-    done: new Promise((resolve) => child.on("exit", (code) => resolve(code ?? -1))),
-    kill: () => child.kill("SIGKILL"),
+    done: new Promise((resolve) =>
+      child.on("close", (code) => {
+        clearTimeout(guard);
+        resolve(code ?? -1);
+      }),
+    ),
+    stderr: () => stderr,
+    kill: (signal = "SIGKILL") => child.kill(signal),
   };
 }
 
@@ -81,6 +98,11 @@ describe("concurrent writers", () => {
     assert.ok(readFileSync(path).equals(original), "the file is the old one, whole");
 
     assert.equal(await cli(["hosts", "add", "after.test", "--file", path, "--yes"], env).done, 0);
+    assert.ok(!existsSync(temp), "the next writer removed the killed writer's temp copy");
+    assert.deepEqual(
+      readdirSync(tmp.dir).filter((f) => f.endsWith(".tmp") || f.includes(".stale-")),
+      [],
+    );
     const after = readFileSync(path);
     assert.ok(after.subarray(0, original.length).equals(original));
     assert.deepEqual(
@@ -103,5 +125,95 @@ describe("concurrent writers", () => {
     assert.equal(result.written, true);
     assert.ok(!existsSync(`${path}.switchyard.lock`));
     tmp.remove();
+  });
+
+  it("takes over an empty lock (a writer killed before filling it) within about a second", async () => {
+    const tmp = tempDir();
+    const path = join(tmp.dir, "hosts");
+    writeFileSync(path, "");
+    writeFileSync(`${path}.switchyard.lock`, "");
+    const started = Date.now();
+    const plan = await planHostsEdit({ kind: "add", name: "x.test" }, { path });
+    const result = await applyHostsPlan(plan, { path, dataDir: join(tmp.dir, "data") });
+    assert.equal(result.written, true);
+    assert.ok(Date.now() - started < 4000, `took ${Date.now() - started} ms`);
+    tmp.remove();
+  });
+
+  it("fails at once, saying how to fix it, on a dead writer's lock this user may not remove", async () => {
+    const tmp = tempDir();
+    chmodSync(tmp.dir, 0o1777);
+    const path = join(tmp.dir, "hosts");
+    writeFileSync(path, "127.0.0.1 localhost\n");
+    chownSync(path, 65534, 65534);
+    const lock = `${path}.switchyard.lock`;
+    writeFileSync(lock, JSON.stringify({ pid: DEAD_PID, host: hostname(), time: Date.now() }));
+    const started = Date.now();
+    const writer = cli(
+      ["hosts", "add", "x.test", "--file", path, "--yes"],
+      { SWITCHYARD_DATA_DIR: join(tmp.dir, "nobody-data"), SWITCHYARD_HOSTS_DNS: "off" },
+      true,
+    );
+    assert.equal(await writer.done, 1, writer.stderr());
+    assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
+    assert.match(writer.stderr(), /left by a process that is gone .* may not remove it; nothing was written/);
+    assert.equal(readFileSync(path, "utf8"), "127.0.0.1 localhost\n");
+    tmp.remove();
+  });
+
+  it("stops waiting for the lock on SIGTERM", async () => {
+    const tmp = tempDir();
+    const path = join(tmp.dir, "hosts");
+    writeFileSync(path, "");
+    // Held by this (live) test process, so it is not stale.
+    writeFileSync(`${path}.switchyard.lock`, JSON.stringify({ pid: process.pid, host: hostname(), time: Date.now() }));
+    const writer = cli(["hosts", "add", "x.test", "--file", path, "--yes"], {
+      SWITCHYARD_DATA_DIR: join(tmp.dir, "data"),
+      SWITCHYARD_HOSTS_DNS: "off",
+    });
+    await new Promise((r) => setTimeout(r, 2500));
+    const signalled = Date.now();
+    writer.kill("SIGTERM");
+    assert.equal(await writer.done, 1);
+    assert.ok(Date.now() - signalled < 3000, `exited ${Date.now() - signalled} ms after SIGTERM`);
+    assert.match(writer.stderr(), /stopped waiting for the hosts lock/);
+    assert.equal(readFileSync(path, "utf8"), "");
+    tmp.remove();
+  });
+
+  it("keeps the elevated path's lock in the user's own folder, out of another user's reach", () => {
+    const tmp = tempDir();
+    chmodSync(tmp.dir, 0o755);
+    const path = join(tmp.dir, "hosts"); // in a folder only root may write: the elevated case
+    writeFileSync(path, "127.0.0.1 localhost\n");
+    // Another user (root here) plants a dead writer's lock where the lock used to be: shared /tmp.
+    const planted = join(
+      tmpdir(),
+      `switchyard-hosts-${createHash("sha256").update(path).digest("hex").slice(0, 16)}.lock`,
+    );
+    writeFileSync(planted, JSON.stringify({ pid: DEAD_PID, host: hostname(), time: Date.now() }));
+    const data = join(tmpdir(), `switchyard-nobody-${process.pid}-${Date.now()}`);
+    const script =
+      `const h = require("./extension/core/hosts");` +
+      `const o = { path: ${JSON.stringify(path)}, dataDir: ${JSON.stringify(data)} };` +
+      `h.planHostsEdit({ kind: "add", name: "x.test" }, o).then((p) => h.prepareElevatedCopy(p, o))` +
+      `.then(async (c) => { await c.cleanup(); console.log("prepared"); })` +
+      `.catch((e) => { console.error(e.message); process.exit(1); });`;
+    const ran = spawnSync("setpriv", [...NOBODY, process.execPath, "--import", "tsx", "-e", script], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    try {
+      assert.equal(ran.status, 0, ran.stderr);
+      assert.match(ran.stdout, /prepared/);
+      assert.ok(existsSync(planted), "the planted file was not touched");
+      const locks = statSync(join(data, "locks"));
+      assert.equal(locks.mode & 0o777, 0o700);
+      assert.equal(locks.uid, 65534);
+    } finally {
+      spawnSync("rm", ["-rf", planted, data]);
+      tmp.remove();
+    }
   });
 });
