@@ -6,7 +6,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensureCodeServer, node24, repoRoot } from "../test/harness/codeServer.mjs";
+import { ensureCodeServer, repoRoot } from "../test/harness/codeServer.mjs";
 
 const workspace = process.env.SWITCHYARD_WORKSPACE ?? join(repoRoot, "test", "fixtures", "sample-workspace");
 const port = Number(process.env.SWITCHYARD_PORT ?? 3210);
@@ -25,7 +25,7 @@ if (hasDesktopCode) {
   console.log("Launching desktop VS Code with the extension under development…");
   run("code", ["--extensionDevelopmentPath", repoRoot, workspace]);
 } else {
-  const pkg = ensureCodeServer();
+  const { pkg, node: node24 } = ensureCodeServer();
   const state = join(repoRoot, ".switchyard-dev");
   const dirs = {
     userData: join(state, "user-data"),

