@@ -5,7 +5,6 @@ import {
   adoptMkcertCa,
   assertOutputFolder,
   caStatus,
-  CA_FILES,
   createCa,
   defaultTrustContext,
   exportPkcs12,
@@ -14,7 +13,6 @@ import {
   LocalCa,
   nodeExtraCaCertsGuidance,
   resolveCaDir,
-  rootCertificate,
   trustStoresFor,
   uninstallRoot,
   usageSnippets,
@@ -22,10 +20,12 @@ import {
   writeFileExclusively,
   leafFileBase,
   type CaStatus,
-  type TrustOutcome,
 } from "../core/ca/index";
 import type { SwitchyardSettings } from "../core/settings";
+import { rootWithProbe } from "../core/ca/check/probeLeaf";
+import { storeMatches } from "../core/ca/trust/stores";
 import { loadSettings, parseCommandArgs, UsageError, type CliCommand, type CliIO } from "./command";
+import { outcomeState, printOutcomes } from "./trustReport";
 
 const HELP = `Usage:
   switchyard ca create                 create the local CA (root + intermediate)
@@ -43,7 +43,8 @@ Options:
   --adopt-mkcert DIR  (create) use mkcert's CAROOT (rootCA.pem, rootCA-key.pem) instead of a new root
   --root-key-type ecdsa|rsa  (create) ECDSA P-384 (default) or RSA-3072 root
   --client-auth    (issue) also allow the certificate for TLS client authentication
-  --store NAME     (trust, untrust, status) only this store: system-debian, system-p11kit, nss, java, macos, windows
+  --store NAME     (trust, untrust, status) only this store: system-debian, system-p11kit, chromium, firefox
+                   (and -snap, -flatpak), nss (every browser's), java, macos, windows, windows-wsl
   --out DIR        (issue, export) where to write files (default: the current directory)
   export NAME... --p12 --password PW   write NAME.pem, NAME-key.pem and NAME.p12 for Kestrel/Java
 `;
@@ -60,34 +61,11 @@ function stores(values: Values, io: CliIO) {
   const only = values.store as string[] | undefined;
   const all = trustStoresFor(ctx);
   if (only?.length) {
-    const unknown = only.filter((n) => !all.some((s) => s.name === n));
+    const unknown = only.filter((n) => !all.some((s) => storeMatches(s, n)));
     if (unknown.length)
       throw new UsageError(`unknown store ${unknown.join(", ")}; known: ${all.map((s) => s.name).join(", ")}`);
   }
-  return { ctx, list: only?.length ? all.filter((s) => only.includes(s.name)) : all };
-}
-
-function printOutcomes(io: CliIO, outcomes: TrustOutcome[], verb: string, dir: string, isRoot: boolean): number {
-  let failed = false;
-  for (const o of outcomes) {
-    const state = !o.available
-      ? "not present, skipped"
-      : o.error
-        ? `FAILED: ${o.error}`
-        : o.trusted
-          ? "trusted"
-          : "not trusted";
-    io.stdout(`  ${o.store.padEnd(14)} ${state}\n`);
-    if (o.error) failed = true;
-  }
-  const elevated = outcomes.filter((o) => o.elevation);
-  if (elevated.length > 0 && !isRoot) {
-    io.stderr(
-      `\n${elevated.map((o) => `${o.store}: ${o.elevation}`).join("\n")}\n` +
-        `These steps need root. Rerun with sudo: sudo switchyard ca ${verb} --ca-dir ${JSON.stringify(dir)}\n`,
-    );
-  }
-  return failed ? 1 : 0;
+  return { ctx, list: only?.length ? all.filter((s) => only.some((n) => storeMatches(s, n))) : all };
 }
 
 function statusText(s: CaStatus): string {
@@ -99,11 +77,8 @@ function statusText(s: CaStatus): string {
     `Issuer:         ${s.issuerSubject} (expires ${s.issuerNotAfter})`,
     `Constraints:    ${s.constraints ? `${[...s.constraints.dns, ...s.constraints.ip].join(", ")}${s.constraints.inCertificates ? "" : " (checked by Switchyard only)"}` : "NONE (unconstrained CA)"}`,
     `Trust:`,
-    ...s.trust.map(
-      (t) =>
-        `  ${t.store.padEnd(14)} ${!t.available ? "not present" : t.trusted ? "trusted" : "not trusted"}${t.error ? ` (${t.error})` : ""}`,
-    ),
-    `  ${"node".padEnd(14)} ${s.node.trusted ? "trusted (NODE_EXTRA_CA_CERTS)" : "not trusted: set NODE_EXTRA_CA_CERTS (see below)"}`,
+    ...s.trust.map((t) => `  ${t.store.padEnd(16)} ${outcomeState(t)}`),
+    `  ${"node".padEnd(16)} ${s.node.trusted ? "trusted (NODE_EXTRA_CA_CERTS)" : "not trusted: set NODE_EXTRA_CA_CERTS (see below)"}`,
     `Issued certificates:`,
     ...(s.leaves.length
       ? s.leaves.map((l) => `  ${l.names.join(", ")} (${l.keyType}, expires ${l.notAfter})`)
@@ -181,7 +156,7 @@ export const caCommand: CliCommand = {
       }
       case "status": {
         const { list } = stores(values, io);
-        const status = await caStatus(loadCa(dir), list, io.env);
+        const status = await caStatus(loadCa(dir), list, io.env, await rootWithProbe(dir));
         io.stdout(values.json ? `${JSON.stringify(status, null, 2)}\n` : statusText(status));
         return 0;
       }
@@ -189,7 +164,7 @@ export const caCommand: CliCommand = {
       case "untrust": {
         const { ctx, list } = stores(values, io);
         const material = loadCa(dir);
-        const root = rootCertificate(material.rootPem, join(dir, CA_FILES.root));
+        const root = await rootWithProbe(dir);
         const outcomes = action === "trust" ? await installRoot(list, root) : await uninstallRoot(list, root);
         io.stdout(`${action === "trust" ? "Installing" : "Removing"} ${material.root.subject.replace(/\n/g, ", ")}\n`);
         const code = printOutcomes(io, outcomes, action, dir, ctx.isPrivileged);

@@ -11,7 +11,7 @@ import {
   trustStatus,
   type TrustOutcome,
 } from "./trust/stores";
-import type { TrustStore } from "./trust/types";
+import type { RootCertificate, TrustStore } from "./trust/types";
 import { fingerprint } from "./leaf";
 
 /** One issued leaf found in the CA's leaf cache. */
@@ -68,14 +68,17 @@ export function listIssuedLeaves(dir: string): LeafSummary[] {
   return out.sort((a, b) => b.notAfter.localeCompare(a.notAfter));
 }
 
-/** The status of a loaded CA; trust is checked in each of `stores`. */
+/**
+ * The status of a loaded CA; trust is checked in each of `stores`, with `root`'s probe leaf when it
+ * has one (a chain check the way each client decides; see check/probeLeaf.ts).
+ */
 export async function caStatus(
   ca: CaMaterial,
   stores: TrustStore[],
   env: NodeJS.ProcessEnv = process.env,
+  root: RootCertificate = rootCertificate(ca.rootPem, join(ca.dir, CA_FILES.root)),
 ): Promise<CaStatus> {
   const rootFile = join(ca.dir, CA_FILES.root);
-  const root = rootCertificate(ca.rootPem, rootFile);
   const flat = (s: string): string => s.replace(/\n/g, ", ");
   return {
     dir: ca.dir,

@@ -48,7 +48,8 @@ describe("switchyard ca", () => {
     assert.equal(json.paths.intermediate, join(dir, "intermediate.pem"));
     assert.equal(json.paths.intermediateKey, join(dir, "intermediate-key.pem"));
     assert.match(json.rootFingerprint256, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
-    assert.ok(json.trust.some((t) => t.store === "nss"));
+    assert.ok(json.trust.some((t) => t.store === "chromium"));
+    assert.ok(json.trust.some((t) => t.store === "firefox"));
     assert.ok(json.constraints.dns.includes("test"));
     const again = await cli(["create", "--ca-dir", dir]);
     assert.equal(again.code, 1);

@@ -18,6 +18,7 @@ import {
 import { DebianSystemStore } from "../../../extension/core/ca/trust/system-debian";
 import { P11KitSystemStore } from "../../../extension/core/ca/trust/system-p11kit";
 import { NssStore } from "../../../extension/core/ca/trust/nss";
+import { nssStoresFor } from "../../../extension/core/ca/trust/stores";
 import { MacOsKeychainStore } from "../../../extension/core/ca/trust/macos";
 import { WindowsRootStore } from "../../../extension/core/ca/trust/windows";
 import { JavaCacertsStore } from "../../../extension/core/ca/trust/java";
@@ -157,15 +158,21 @@ describe("NSS store (real certutil, temp HOME)", () => {
     const profile = join(home, ".mozilla", "firefox", "abcd.default-release");
     mkdirSync(profile, { recursive: true });
     assert.equal(spawnSync("certutil", ["-N", "-d", `sql:${profile}`, "--empty-password"]).status, 0);
-    const store = new NssStore(defaultTrustContext({ home }));
-    assert.deepEqual(store.databases(), [`sql:${join(home, ".pki", "nssdb")}`, `sql:${profile}`]);
-    assert.equal(await store.isTrusted(root), false);
-    await store.install(root);
-    assert.ok(await store.isTrusted(root));
+    const [chromium, , , firefox] = nssStoresFor(defaultTrustContext({ home, env: { PATH: process.env.PATH } }));
+    assert.ok(chromium && firefox);
+    assert.deepEqual(chromium.databases(), [`sql:${join(home, ".pki", "nssdb")}`]);
+    assert.deepEqual(firefox.databases(), [`sql:${profile}`]);
+    for (const store of [chromium, firefox]) {
+      assert.equal(await store.isTrusted(root), false);
+      await store.install(root);
+      assert.ok(await store.isTrusted(root));
+    }
     const listed = spawnSync("certutil", ["-L", "-d", `sql:${profile}`]).stdout.toString();
     assert.match(listed, new RegExp(`${root.nickname.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\s+C,,`));
-    await store.uninstall(root);
-    assert.equal(await store.isTrusted(root), false);
+    for (const store of [chromium, firefox]) {
+      await store.uninstall(root);
+      assert.equal(await store.isTrusted(root), false);
+    }
   });
 
   it("says how to install certutil when it is missing", async () => {

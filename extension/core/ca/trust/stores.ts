@@ -4,11 +4,20 @@ import { homedir } from "node:os";
 import { DebianSystemStore } from "./system-debian";
 import { P11KitSystemStore } from "./system-p11kit";
 import { NssStore } from "./nss";
+import { flatpakChromium, nativeChromium, snapChromium } from "./discovery/chromium";
+import { flatpakFirefox, nativeFirefox, snapFirefox } from "./discovery/firefox";
 import { MacOsKeychainStore } from "./macos";
 import { WindowsRootStore } from "./windows";
 import { JavaCacertsStore } from "./java";
 import { execFileRunner } from "./runner";
-import { ElevationRequiredError, type RootCertificate, type TrustContext, type TrustStore } from "./types";
+import {
+  ElevationRequiredError,
+  TrustToolMissingError,
+  type RootCertificate,
+  type TrustContext,
+  type TrustStore,
+  type TrustVerdict,
+} from "./types";
 
 /** A {@link TrustContext} for this machine; override any field (tests point paths at temp dirs). */
 export function defaultTrustContext(overrides: Partial<TrustContext> = {}): TrustContext {
@@ -26,16 +35,36 @@ export function defaultTrustContext(overrides: Partial<TrustContext> = {}): Trus
   };
 }
 
+/** The NSS stores of every browser that may read one on `ctx.platform` (see discovery/). */
+export function nssStoresFor(ctx: TrustContext): NssStore[] {
+  const { home, env, runner, platform } = ctx;
+  if (platform === "darwin") return [new NssStore(ctx, nativeFirefox(home, env, runner, platform))];
+  if (platform === "win32") return [];
+  return [
+    nativeChromium(home, env, runner),
+    snapChromium(home),
+    flatpakChromium(home),
+    nativeFirefox(home, env, runner, platform),
+    snapFirefox(home),
+    flatpakFirefox(home),
+  ].map((client) => new NssStore(ctx, client));
+}
+
 /** Every store that may exist on `ctx.platform`, in the order they are installed into. */
 export function trustStoresFor(ctx: TrustContext): TrustStore[] {
   switch (ctx.platform) {
     case "darwin":
-      return [new MacOsKeychainStore(ctx), new NssStore(ctx), new JavaCacertsStore(ctx)];
+      return [new MacOsKeychainStore(ctx), ...nssStoresFor(ctx), new JavaCacertsStore(ctx)];
     case "win32":
       return [new WindowsRootStore(ctx), new JavaCacertsStore(ctx)];
     default:
-      return [new DebianSystemStore(ctx), new P11KitSystemStore(ctx), new NssStore(ctx), new JavaCacertsStore(ctx)];
+      return [new DebianSystemStore(ctx), new P11KitSystemStore(ctx), ...nssStoresFor(ctx), new JavaCacertsStore(ctx)];
   }
+}
+
+/** Whether `--store name` selects `store`: its own name, or "nss" for every browser's NSS store. */
+export function storeMatches(store: TrustStore, name: string): boolean {
+  return store.name === name || (name === "nss" && store instanceof NssStore);
 }
 
 /** The root as stores need it, from its PEM and the file that holds it. */
@@ -59,18 +88,34 @@ export interface TrustOutcome {
   store: string;
   description: string;
   available: boolean;
-  /** After the action (or for status: now). */
+  /** A client that reads this store is installed: it not trusting the root after `trust` is a failure. */
+  required: boolean;
+  /** After the action (or for status: now), as checked by {@link TrustOutcome.checkedBy}. */
   trusted: boolean;
+  /** How trust was checked (a chain check with a fresh leaf where the store allows one). */
+  checkedBy?: string;
+  /** Why the store's client would not trust the root, in plain words. */
+  reason?: string;
+  /** What the action did worth telling, e.g. a database created for a browser that has not run yet. */
+  notes?: string[];
   /** Why the action failed, when it did. */
   error?: string;
+  /** The one thing to do about a failure. */
+  fix?: string;
   /** Set when the store needs root: what step, so a caller can rerun just that elevated. */
   elevation?: string;
+}
+
+async function check(store: TrustStore, root: RootCertificate): Promise<TrustVerdict> {
+  if (store.verify) return store.verify(root);
+  const trusted = await store.isTrusted(root);
+  return { trusted, checkedBy: "the store lists the root", ...(trusted ? {} : { reason: "the root is not in it" }) };
 }
 
 async function each(
   stores: TrustStore[],
   root: RootCertificate,
-  action: ((s: TrustStore) => Promise<void>) | undefined,
+  action: ((s: TrustStore) => Promise<string[] | void>) | undefined,
 ): Promise<TrustOutcome[]> {
   const outcomes: TrustOutcome[] = [];
   for (const store of stores) {
@@ -78,18 +123,33 @@ async function each(
       store: store.name,
       description: store.describe(),
       available: false,
+      required: false,
       trusted: false,
     };
     outcomes.push(outcome);
     try {
       outcome.available = await store.isAvailable();
-      if (outcome.available && action) await action(store);
-      outcome.trusted = outcome.available && (await store.isTrusted(root));
+      outcome.required = outcome.available && (await store.isRequired?.()) === true;
+      if (!outcome.available) continue;
+      const notes = action ? await action(store) : undefined;
+      if (notes && notes.length > 0) outcome.notes = notes;
     } catch (e) {
       outcome.error = (e as Error).message;
-      if (e instanceof ElevationRequiredError) outcome.elevation = e.step;
-      outcome.trusted = await store.isTrusted(root).catch(() => false);
+      if (e instanceof ElevationRequiredError) {
+        outcome.elevation = e.step;
+        outcome.fix = "rerun with sudo: sudo switchyard ca trust";
+      } else if (e instanceof TrustToolMissingError) outcome.fix = e.hint;
     }
+    // The description again: install may have created the databases it names.
+    outcome.description = store.describe();
+    const verdict = await check(store, root).catch((e: unknown): TrustVerdict => ({
+      trusted: false,
+      checkedBy: "check failed",
+      reason: (e as Error).message,
+    }));
+    outcome.trusted = verdict.trusted;
+    outcome.checkedBy = verdict.checkedBy;
+    if (verdict.reason && !verdict.trusted) outcome.reason = verdict.reason;
   }
   return outcomes;
 }

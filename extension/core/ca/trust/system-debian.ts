@@ -2,7 +2,15 @@
 import { existsSync, readFileSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ElevationRequiredError, mustRun, type RootCertificate, type TrustContext, type TrustStore } from "./types";
+import { opensslVerify } from "./opensslVerify";
+import {
+  ElevationRequiredError,
+  mustRun,
+  type RootCertificate,
+  type TrustContext,
+  type TrustStore,
+  type TrustVerdict,
+} from "./types";
 
 /** The Debian/Ubuntu system trust store (curl, wget, git, Python, Go, Chromium without NSS, …). */
 export class DebianSystemStore implements TrustStore {
@@ -54,5 +62,15 @@ export class DebianSystemStore implements TrustStore {
     } catch {
       return false;
     }
+  }
+
+  /** openssl verify of a fresh leaf against the bundle update-ca-certificates wrote. */
+  async verify(root: RootCertificate): Promise<TrustVerdict> {
+    if (!root.probe) {
+      const trusted = await this.isTrusted(root);
+      const checkedBy = `root present in ${this.ctx.debianBundle}`;
+      return { trusted, checkedBy, ...(trusted ? {} : { reason: `the root is not in ${this.ctx.debianBundle}` }) };
+    }
+    return opensslVerify(this.ctx, this.ctx.debianBundle, root.probe);
   }
 }

@@ -31,6 +31,26 @@ export interface RootCertificate {
   nickname: string;
   /** File-name-safe form of the nickname: "switchyard-<first 16 hex of sha256>". */
   fileBase: string;
+  /** A fresh leaf under this root, so stores can check trust the way their clients do (a chain check). */
+  probe?: ProbeChain;
+}
+
+/** A leaf and its intermediate issued for checking trust; never served to anyone. */
+export interface ProbeChain {
+  /** The DNS name or IP address the leaf is for. */
+  name: string;
+  leafPem: string;
+  /** The intermediate(s) between leaf and root, PEM (empty when the root signs leaves itself). */
+  intermediatePem: string;
+}
+
+/** What checking a store the way its client decides found. */
+export interface TrustVerdict {
+  trusted: boolean;
+  /** How it was checked, e.g. "certutil -V -u V with a fresh leaf" or "openssl verify against /etc/ssl/certs/ca-certificates.crt". */
+  checkedBy: string;
+  /** Why the client would not trust the root, in plain words (when it would not). */
+  reason?: string;
 }
 
 /** Paths and environment the stores use; all injectable. */
@@ -57,9 +77,18 @@ export interface TrustStore {
   describe(): string;
   /** Whether this store exists on this machine (a store that does not is skipped, not failed). */
   isAvailable(): Promise<boolean>;
-  install(root: RootCertificate): Promise<void>;
+  /**
+   * Whether a client that reads this store is installed, so a store left untrusting the root is a
+   * failure (exit 1), not a skip. Stores without this are required only when `install` threw.
+   */
+  isRequired?(): Promise<boolean>;
+  /** Installs the root; may return what it did worth telling (e.g. "created ~/.local/share/pki/nssdb"). */
+  install(root: RootCertificate): Promise<string[] | void>;
   uninstall(root: RootCertificate): Promise<void>;
+  /** Quick check: the root is in the store, marked trusted. */
   isTrusted(root: RootCertificate): Promise<boolean>;
+  /** Full check the way the store's client decides, with a fresh leaf ({@link RootCertificate.probe}). */
+  verify?(root: RootCertificate): Promise<TrustVerdict>;
 }
 
 /** A step needs root (or an administrator) that this process is not. */
