@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+// @ts-expect-error: plain JS harness module shared with `npm start` and the integration runner
+import { launchChromium } from "../harness/browser.mjs";
+// @ts-expect-error: plain JS harness module shared with `npm start` and the integration runner
+import { freePort, repoRoot } from "../harness/codeServer.mjs";
+import { screenshot } from "./workbench";
+
+/** `npm start` as the README tells a newcomer to run it, on a machine without desktop VS Code. */
+describe("npm start", () => {
+  let child: ChildProcess;
+  let output = "";
+  let work: string;
+  let url: string;
+  before(async () => {
+    work = mkdtempSync(join(tmpdir(), "switchyard-start-"));
+    const workspace = join(work, "workspace");
+    mkdirSync(workspace, { recursive: true });
+    writeFileSync(join(workspace, "index.html"), "<h1>hello</h1>\n");
+    const port = (await freePort()) as number;
+    child = spawn(process.execPath, [join(repoRoot as string, "scripts", "start.mjs")], {
+      cwd: repoRoot as string,
+      env: {
+        ...process.env,
+        SWITCHYARD_PORT: String(port),
+        SWITCHYARD_WORKSPACE: workspace,
+        SWITCHYARD_NO_DESKTOP: "1",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+    url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no URL within 400 s:\n${output.slice(-3000)}`)), 400_000);
+      const look = (): void => {
+        const m = /^\s+(http:\/\/127\.0\.0\.1:\d+\/\S*)$/m.exec(output);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1] as string);
+        }
+      };
+      child.stdout?.on("data", look);
+      child.once("exit", (code) => reject(new Error(`npm start exited (${code}) before printing a URL:\n${output}`)));
+    });
+  });
+  after(async () => {
+    if (child?.pid && child.exitCode === null) {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        /* gone */
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it("prints a URL that opens the workbench with the packaged Switchyard active", async () => {
+    assert.match(url, /\?folder=/);
+    const { browser, close } = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      await page.goto(url);
+      await page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
+      // The status bar item is the extension's own: it exists only once Switchyard has activated.
+      const item = page.locator(".statusbar-item", { hasText: "Switchyard" }).first();
+      await item.waitFor({ timeout: 90_000 });
+      assert.match((await item.textContent()) ?? "", /Switchyard/);
+      await screenshot(page, "npm-start-workbench.png");
+    } finally {
+      await close();
+    }
+  });
+});
