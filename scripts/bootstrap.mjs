@@ -37,8 +37,15 @@ function systemPackages() {
   const isRoot = process.getuid?.() === 0;
   const hasApt = existsSync("/usr/bin/apt-get");
   if (!isRoot || !hasApt || process.env.SWITCHYARD_NO_APT) {
+    const why = process.env.SWITCHYARD_NO_APT
+      ? "SWITCHYARD_NO_APT is set"
+      : !hasApt
+        ? "this is not a Debian/Ubuntu machine"
+        : "installing them needs root";
     console.warn(
-      `switchyard: missing system packages: ${missing.join(" ")}\n  install them with: sudo apt-get update && sudo apt-get install -y ${missing.join(" ")}`,
+      `switchyard: missing system packages (${why}): ${missing.join(" ")}\n` +
+        `  install them with: sudo apt-get update && sudo apt-get install -y ${missing.join(" ")}\n` +
+        "  until then the tests that need them fail with the same advice.",
     );
     return;
   }
@@ -58,6 +65,12 @@ function npmDependencies() {
   writeFileSync(stamp, hash);
 }
 
-systemPackages();
-npmDependencies();
-sh(process.execPath, [join(root, "scripts", "build.mjs")]);
+try {
+  systemPackages();
+  npmDependencies();
+  sh(process.execPath, [join(root, "scripts", "build.mjs")]);
+} catch (e) {
+  // A newcomer needs the step that failed and what to do, not a stack trace of this script.
+  console.error(`switchyard: setting up this clone failed: ${e.message}`);
+  process.exit(1);
+}
