@@ -11,7 +11,6 @@ import {
   installRoot,
   loadCa,
   LocalCa,
-  nodeExtraCaCertsGuidance,
   resolveCaDir,
   trustStoresFor,
   uninstallRoot,
@@ -26,6 +25,7 @@ import { rootWithProbe } from "../core/ca/check/probeLeaf";
 import { storeMatches } from "../core/ca/trust/stores";
 import { loadSettings, parseCommandArgs, UsageError, type CliCommand, type CliIO } from "./command";
 import { outcomeState, printOutcomes } from "./trustReport";
+import { CA_ENV_HELP, runCaEnv, runtimeTrustStep } from "./caEnv";
 
 const HELP = `Usage:
   switchyard ca create                 create the local CA (root + intermediate)
@@ -35,6 +35,7 @@ const HELP = `Usage:
   switchyard ca issue NAME... [--out DIR] [--key-type ecdsa|rsa]
                                        write NAME.pem (leaf + intermediate) and NAME-key.pem
   switchyard ca export [--p12]         export the root (and with --p12 a PKCS#12 bundle)
+${CA_ENV_HELP}
 
 Options:
   --ca-dir DIR     CA directory (else $SWITCHYARD_CAROOT, else the per-user default)
@@ -105,10 +106,11 @@ export const caCommand: CliCommand = {
       "root-key-type": { type: "string" },
       "client-auth": { type: "boolean" },
       store: { type: "string", multiple: true },
+      shell: { type: "string" },
     });
     const [action, ...names] = positionals;
-    if (!action) throw new UsageError("missing action: create, status, trust, untrust, issue or export");
-    if (!["create", "status", "trust", "untrust", "issue", "export"].includes(action))
+    if (!action) throw new UsageError("missing action: create, status, trust, untrust, check, env, issue or export");
+    if (!["create", "status", "trust", "untrust", "issue", "export", "env"].includes(action))
       throw new UsageError(`unknown action "${action}"`);
     if (action === "issue" && names.length === 0) throw new UsageError("issue needs at least one NAME");
     const keyType = values["key-type"];
@@ -127,6 +129,8 @@ export const caCommand: CliCommand = {
     const out = values.out ?? io.cwd;
 
     switch (action) {
+      case "env":
+        return runCaEnv(dir, { shell: values.shell, json: values.json }, io);
       case "create": {
         const mkcert = values["adopt-mkcert"];
         const common = {
@@ -168,7 +172,7 @@ export const caCommand: CliCommand = {
         const outcomes = action === "trust" ? await installRoot(list, root) : await uninstallRoot(list, root);
         io.stdout(`${action === "trust" ? "Installing" : "Removing"} ${material.root.subject.replace(/\n/g, ", ")}\n`);
         const code = printOutcomes(io, outcomes, action, dir, ctx.isPrivileged);
-        if (action === "trust") io.stdout(`\n${nodeExtraCaCertsGuidance(root.file, ctx.platform)}\n`);
+        runtimeTrustStep(action, dir, io);
         return code;
       }
       case "issue":
