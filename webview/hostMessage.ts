@@ -5,7 +5,7 @@
  */
 import type { HostMessage, PanelSnapshot, ProxyState, RecordView } from "./protocol";
 
-const PROXY_STATES: readonly ProxyState[] = ["off", "starting", "on", "error"];
+const PROXY_STATES: readonly ProxyState[] = ["off", "starting", "on", "partial", "error"];
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -42,7 +42,17 @@ function parseSnapshot(raw: unknown): PanelSnapshot | undefined {
   const proxy = isObject(raw.proxy) ? raw.proxy : {};
   const state = PROXY_STATES.includes(proxy.state as ProxyState) ? (proxy.state as ProxyState) : "off";
   return {
-    proxy: { state, error: text(proxy.error), bindings: list(proxy.bindings), routes: list(proxy.routes) },
+    proxy: {
+      state,
+      summary: text(proxy.summary),
+      error: text(proxy.error),
+      bindings: list(proxy.bindings),
+      routes: list(proxy.routes),
+    },
+    settingsProblems: list(
+      raw.settingsProblems,
+      (p) => isObject(p) && typeof p.key === "string" && typeof p.message === "string",
+    ),
     resolutions: list(raw.resolutions),
     mismatches: list(raw.mismatches),
     interfaces: list(raw.interfaces),

@@ -14,6 +14,7 @@ import {
   type HostMessage,
   type PanelSnapshot,
   type PanelState,
+  type SettingProblemView,
   type ViewId,
   type WebviewMessage,
 } from "./protocol";
@@ -91,6 +92,12 @@ const proxyToggle = button("Start Proxy", () => onAction(proxyToggle.dataset.act
   "data-testid": "proxy-toggle",
 });
 const notices = h("div", { class: "notices", "data-testid": "notices", "aria-live": "assertive" });
+const settingsProblems = h("div", {
+  class: "callout callout-error settings-problems",
+  role: "alert",
+  "data-testid": "settings-problems",
+  hidden: true,
+});
 
 // Tabs (WAI-ARIA tabs pattern, automatic activation).
 const tabs = VIEW_IDS.map((id) =>
@@ -162,14 +169,16 @@ function applySnapshot(s: PanelSnapshot): void {
     off: "Proxy off",
     starting: "Proxy starting…",
     on: `Proxy on${port ? ` · :${port}` : ""}`,
-    error: "Proxy error",
+    partial: `Proxy partly listening${port ? ` · :${port}` : ""}`,
+    error: "Proxy failed",
   }[ps];
   proxyState.className = `proxy-state proxy-${ps}`;
-  proxyState.title = s.proxy.error ?? "";
-  const running = ps === "on" || ps === "starting";
+  proxyState.title = [s.proxy.summary, s.proxy.error].filter(Boolean).join(": ");
+  const running = ps === "on" || ps === "starting" || ps === "partial";
   proxyToggle.textContent = running ? "Stop Proxy" : "Start Proxy";
   proxyToggle.dataset.action = running ? "stopProxy" : "startProxy";
   proxyToggle.classList.toggle("btn-secondary", running);
+  showSettingsProblems(s.settingsProblems ?? []);
   const problems = s.mismatches.length + bs.filter((b) => b.state === "failed").length;
   setBadge("bindings", problems ? String(problems) : "", "warn");
   const untrusted = s.ca && (!s.ca.exists || !s.ca.trust.some((t) => t.trusted));
@@ -180,6 +189,30 @@ function applySnapshot(s: PanelSnapshot): void {
   guarded("handshakes", () => handshakes.setSnapshot(s));
   guarded("certificates", () => certificates.update(s.ca));
   guarded("hosts", () => hosts.update(s.hosts));
+}
+
+/** Invalid settings (ignored) stay visible above the tabs until they are fixed. */
+function showSettingsProblems(list: SettingProblemView[]): void {
+  settingsProblems.hidden = list.length === 0;
+  settingsProblems.replaceChildren(
+    ...(list.length
+      ? [
+          h(
+            "strong",
+            {},
+            list.length === 1
+              ? "A setting is invalid and was ignored"
+              : `${list.length} settings are invalid and were ignored`,
+          ),
+          h(
+            "ul",
+            {},
+            ...list.map((p) => h("li", { "data-testid": "settings-problem" }, h("code", {}, p.key), ` ${p.message}`)),
+          ),
+          button("Open Settings", () => onAction("openSettings"), { "data-testid": "settings-problem-open" }, true),
+        ]
+      : []),
+  );
 }
 
 /** One view failing on odd data keeps its last good rendering; the others still update. */
@@ -245,6 +278,7 @@ app.replaceChildren(
     h("span", { class: "spacer" }),
     proxyToggle,
   ),
+  settingsProblems,
   tablist,
   notices,
   ...panels,

@@ -24,6 +24,10 @@ export interface RouteView {
   upstream: string;
   pathPrefix?: string;
   url: string;
+  /** Position in `switchyard.proxy.routes` (for Edit / Remove). */
+  index?: number;
+  /** The status of the last request through this route, when there was one. */
+  lastStatus?: number;
 }
 
 export interface ResolutionView {
@@ -86,6 +90,10 @@ export interface TimelineStep {
  */
 export interface RecordView {
   id: number;
+  /** The connection is still open: the row is updated in place as requests finish and when it closes. */
+  open?: boolean;
+  /** Requests carried so far. */
+  requestCount?: number;
   time: number;
   client: string;
   local: string;
@@ -109,10 +117,26 @@ export interface RecordView {
   detail: Record<string, unknown>;
 }
 
-export type ProxyState = "off" | "starting" | "on" | "error";
+/** "partial": listening on some addresses while others failed. */
+export type ProxyState = "off" | "starting" | "on" | "partial" | "error";
+
+/** A setting that was invalid and ignored, with what is wrong in words. */
+export interface SettingProblemView {
+  key: string;
+  message: string;
+}
 
 export interface PanelSnapshot {
-  proxy: { state: ProxyState; error?: string; bindings: BindingView[]; routes: RouteView[] };
+  proxy: {
+    state: ProxyState;
+    /** The state in a short phrase ("partly listening at :8443 (1 address failed)"). */
+    summary?: string;
+    error?: string;
+    bindings: BindingView[];
+    routes: RouteView[];
+  };
+  /** Invalid settings that were ignored. */
+  settingsProblems?: SettingProblemView[];
   resolutions: ResolutionView[];
   mismatches: MismatchView[];
   interfaces: InterfaceView[];

@@ -1,6 +1,8 @@
 /**
  * The connection records the panel holds: a bounded log (oldest dropped first), a text filter and a
  * pause switch. The handshakes view renders `shown`, which is newest first and already filtered.
+ * A record arrives when its connection's handshake completes and again as it changes (requests,
+ * close): a record whose id is already held replaces it in place, keeping its row.
  */
 import type { RecordView } from "./protocol";
 
@@ -44,6 +46,7 @@ export function matches(r: RecordView, terms: string[]): boolean {
 export class RecordLog {
   /** Oldest first, as received. */
   private all: RecordView[] = [];
+  private readonly byId = new Map<number, RecordView>();
   private terms: string[] = [];
   /** Newest first, filtered; frozen while paused. */
   shown: RecordView[] = [];
@@ -57,15 +60,32 @@ export class RecordLog {
     return this.all.length;
   }
 
-  /** Adds a batch; returns how many rows were put in front of the shown list (0 while paused). */
+  /**
+   * Adds a batch (records already held are updated in place); returns how many rows were put in
+   * front of the shown list (0 while paused).
+   */
   add(records: RecordView[], reset = false): number {
     if (reset) {
       this.all = [];
+      this.byId.clear();
       this.pending = 0;
     }
-    const incoming = records.length > this.capacity ? records.slice(-this.capacity) : records;
-    for (const r of incoming) this.all.push(r);
-    const evicted = this.all.length > this.capacity ? this.all.splice(0, this.all.length - this.capacity) : [];
+    const incoming: RecordView[] = [];
+    let updated = false;
+    for (const r of records) {
+      if (this.replace(r)) updated = true;
+      else incoming.push(r);
+    }
+    if (updated && this.terms.length > 0 && !this.paused) {
+      // An update can make a record match the filter, or stop matching it.
+      for (const r of incoming) this.keep(r);
+      this.evict();
+      this.recompute();
+      return 0;
+    }
+    if (incoming.length > this.capacity) incoming.splice(0, incoming.length - this.capacity);
+    for (const r of incoming) this.keep(r);
+    const evicted = this.evict();
     if (reset) {
       this.recompute();
       return 0;
@@ -87,6 +107,30 @@ export class RecordLog {
     return fresh.length;
   }
 
+  /** Replaces the held record with r's id, in the log and among the shown rows; false when none is held. */
+  private replace(r: RecordView): boolean {
+    const old = this.byId.get(r.id);
+    if (!old) return false;
+    this.byId.set(r.id, r);
+    const at = this.all.lastIndexOf(old);
+    if (at >= 0) this.all[at] = r;
+    const shownAt = this.shown.indexOf(old);
+    if (shownAt >= 0) this.shown[shownAt] = r;
+    return true;
+  }
+
+  private keep(r: RecordView): void {
+    this.all.push(r);
+    this.byId.set(r.id, r);
+  }
+
+  private evict(): RecordView[] {
+    if (this.all.length <= this.capacity) return [];
+    const evicted = this.all.splice(0, this.all.length - this.capacity);
+    for (const r of evicted) if (this.byId.get(r.id) === r) this.byId.delete(r.id);
+    return evicted;
+  }
+
   setFilter(text: string): void {
     this.terms = text.toLowerCase().split(/\s+/).filter(Boolean);
     this.recompute();
@@ -101,9 +145,7 @@ export class RecordLog {
   }
 
   find(id: number | undefined): RecordView | undefined {
-    if (id === undefined) return undefined;
-    for (let i = this.all.length - 1; i >= 0; i--) if (this.all[i]!.id === id) return this.all[i];
-    return undefined;
+    return id === undefined ? undefined : this.byId.get(id);
   }
 
   private filterAll(): RecordView[] {

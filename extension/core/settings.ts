@@ -198,7 +198,9 @@ function routeFrom(raw: Raw): RouteSetting {
     throw new Error(`route ${host}: upstream "${upstream}" is not a URL such as http://localhost:3000`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new Error(`route ${host}: upstream must be http:// or https://, not ${url.protocol}`);
+    throw new Error(
+      `route ${host}: upstream "${upstream}" must start with http:// or https://, e.g. http://localhost:3000`,
+    );
   }
   const route: RouteSetting = {
     host: host.toLowerCase(),

@@ -1,14 +1,16 @@
 /**
- * The extension's entry: wires settings, commands, the status bar and the panel together.
- * Activation does no I/O of its own and imports the engines lazily (on first use), so it stays
- * cheap; the time it took is logged and exposed on the API for the tests.
+ * The extension's entry: wires settings, commands, the status bar, the tree views and the panel
+ * together. Activation does no I/O of its own and imports the engines lazily (on first use), so it
+ * stays cheap; the time it took is logged and exposed on the API for the tests.
  */
 import * as vscode from "vscode";
 import { registerCommands, runPanelAction } from "./commands";
 import { onSettingsChanged, readSettings } from "./config";
 import { PanelHost } from "./panelHost";
 import { SwitchyardSession } from "./session";
+import { SettingsProblemReporter } from "./settingsProblems";
 import { StatusBar } from "./statusBar";
+import { SwitchyardTrees } from "./treeViews";
 
 /** What the extension exports; the integration tests read it. */
 export interface SwitchyardApi {
@@ -16,49 +18,68 @@ export interface SwitchyardApi {
   session: SwitchyardSession;
   panel: PanelHost;
   statusBar: StatusBar;
+  trees: SwitchyardTrees;
+}
+
+/** Context keys for `when` clauses, menus and the walkthrough (which ticks a step only on success). */
+function setContextKeys(session: SwitchyardSession): void {
+  const state = session.state;
+  const set = (key: string, value: unknown): void => void vscode.commands.executeCommand("setContext", key, value);
+  set("switchyard.proxyState", state);
+  set("switchyard.proxyRunning", state === "on" || state === "partial" || state === "starting");
+  set("switchyard.proxyListening", state === "on" || state === "partial");
+  set("switchyard.hasRoutes", session.currentSettings.proxy.routes.length > 0);
+  if (session.caTrusted !== undefined) set("switchyard.caTrusted", session.caTrusted);
 }
 
 export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   const started = performance.now();
   const log = vscode.window.createOutputChannel("Switchyard", { log: true });
   const statusBar = new StatusBar();
+  const reporter = new SettingsProblemReporter(log);
   const { settings, problems } = readSettings();
   const session = new SwitchyardSession(settings, {
     log,
     globalStorage: context.globalStorageUri.fsPath,
     onChange: () => {
-      statusBar.render(session.statusBarState());
+      redraw();
       void panel.refresh();
     },
     onRecords: (records) => panel.pushRecords(records),
+    onRoutesHealth: () => trees.refresh(),
     runAction: runPanelAction,
     onConstraintsChanged: () => {
       void vscode.window
-        .showWarningMessage(
-          "Switchyard: the CA's permitted names changed. They are signed into the CA, so it takes a new CA (clients must trust the new root).",
-          "Create New CA",
-        )
+        .showWarningMessage("Switchyard: the CA's permitted names changed, which takes a new CA.", "Create New CA")
         .then((answer) => answer && vscode.commands.executeCommand("switchyard.createCa"));
     },
   });
+  session.setSettingsProblems(problems);
+  const redraw = (): void => {
+    statusBar.render(session.statusBarState());
+    setContextKeys(session);
+    trees.refresh();
+  };
   const panel = new PanelHost(context.extensionUri, session, log);
+  const trees = new SwitchyardTrees(session);
   context.subscriptions.push(
     log,
     statusBar,
     panel,
+    trees,
     session,
-    onSettingsChanged((next) => void session.updateSettings(next)),
-    ...registerCommands({ session, panel, log, extensionUri: context.extensionUri }),
+    onSettingsChanged((next, nextProblems) => {
+      reporter.report(nextProblems);
+      void session.updateSettings(next, nextProblems);
+    }),
+    ...registerCommands({ session, panel, log, extensionUri: context.extensionUri, onRefresh: redraw }),
   );
-  for (const p of problems) log.warn(`settings: ${p.key} ${p.message}`);
-  if (problems.length > 0) {
-    void vscode.window.showWarningMessage(
-      `Switchyard: ${problems.length} setting(s) are invalid and were ignored: ${problems.map((p) => p.key).join(", ")}. See the Switchyard output for details.`,
-    );
-  }
+  reporter.report(problems);
+  // The status bar and the keys are drawn from the settings just read, not left at their defaults.
+  redraw();
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs, session, panel, statusBar };
+  return { activationMs, session, panel, statusBar, trees };
 }
 
 export function deactivate(): void {

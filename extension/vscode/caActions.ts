@@ -127,9 +127,15 @@ export async function trustCa(
   const outcomes = await changeTrust(session, log, true);
   const failed = outcomes.filter((o) => o.available && !o.trusted);
   const text = summarize(outcomes);
+  log.info(`trust:\n${text}`);
   if (failed.length > 0)
-    void vscode.window.showWarningMessage(`Switchyard: some stores do not trust the CA yet.\n${text}`);
-  else void vscode.window.showInformationMessage(`Switchyard: the local CA is trusted.\n${text}`);
+    void vscode.window
+      .showWarningMessage(
+        `Switchyard: ${failed.length === 1 ? "one store does" : `${failed.length} stores do`} not trust the CA yet.`,
+        "Show Log",
+      )
+      .then((answer) => answer && vscode.commands.executeCommand("switchyard.showLog"));
+  else void vscode.window.showInformationMessage("Switchyard: the local CA is trusted.");
   return outcomes;
 }
 

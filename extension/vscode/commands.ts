@@ -8,6 +8,7 @@ import { createCa, exportCertificate, showCaStatus, trustCa, untrustCa } from ".
 import { engines } from "./engines";
 import { addHostMapping, removeHostMapping, showHostsFile, syncHosts } from "./hostsActions";
 import type { PanelHost } from "./panelHost";
+import { addRoute, editRoute, removeRoute } from "./routeActions";
 import type { SwitchyardSession } from "./session";
 
 export interface CommandContext {
@@ -15,6 +16,8 @@ export interface CommandContext {
   panel: PanelHost;
   log: vscode.LogOutputChannel;
   extensionUri: vscode.Uri;
+  /** Redraws the tree views (after an action that changed what they show). */
+  onRefresh?(): void;
 }
 
 type Command = (ctx: CommandContext, ...args: unknown[]) => unknown;
@@ -23,10 +26,27 @@ const asString = (v: unknown): string | undefined => (typeof v === "string" ? v 
 const asStrings = (v: unknown): string[] | undefined =>
   Array.isArray(v) && v.every((x) => typeof x === "string") ? v : undefined;
 
-async function pickRouteUrl(ctx: CommandContext): Promise<string | undefined> {
-  const routes = ctx.session.statusBarState().routes;
+/** A tree node's route (the argument of an inline action), if `v` is one. */
+function routeOf(v: unknown): { url: string; index?: number } | undefined {
+  const route = (v as { route?: { url?: unknown; index?: unknown } } | undefined)?.route;
+  if (typeof route?.url !== "string") return undefined;
+  return { url: route.url, ...(typeof route.index === "number" ? { index: route.index } : {}) };
+}
+
+/** A tree node's host mapping name (the argument of its inline Remove), if `v` is one. */
+function mappingName(v: unknown): string | undefined {
+  if (typeof v === "string") return v;
+  const name = (v as { mapping?: { name?: unknown } } | undefined)?.mapping?.name;
+  return typeof name === "string" ? name : undefined;
+}
+
+async function pickRouteUrl(ctx: CommandContext, arg?: unknown): Promise<string | undefined> {
+  const given = typeof arg === "string" ? arg : routeOf(arg)?.url;
+  if (given) return given;
+  const routes = ctx.session.routes();
   if (routes.length === 0) {
-    void vscode.window.showInformationMessage("Switchyard has no routes yet: add one under switchyard.proxy.routes.");
+    const answer = await vscode.window.showInformationMessage("Switchyard has no routes yet.", "Add Route…");
+    if (answer) await vscode.commands.executeCommand("switchyard.addRoute");
     return undefined;
   }
   if (routes.length === 1) return routes[0]?.url;
@@ -40,7 +60,7 @@ async function probe(ctx: CommandContext, url?: string): Promise<string | undefi
     (await vscode.window.showInputBox({
       title: "Probe URL",
       prompt: "What does the port behind this URL speak?",
-      value: ctx.session.statusBarState().routes[0]?.url ?? "https://my-awesome-service.test:8443/",
+      value: ctx.session.routes()[0]?.url ?? "https://my-awesome-service.test:8443/",
     }));
   if (!target) return undefined;
   const { probeUrl, formatProbeReport } = await engines();
@@ -59,31 +79,97 @@ async function probe(ctx: CommandContext, url?: string): Promise<string | undefi
   return text;
 }
 
+/** What to do about a proxy that failed (entirely or on some addresses): Retry, Change Port, Show Log. */
+async function showProxyProblem(ctx: CommandContext): Promise<void> {
+  const status = ctx.session.status();
+  const problem = status.problems[0] ?? "The proxy is not listening.";
+  const items: (vscode.QuickPickItem & { run: () => unknown })[] = [
+    { label: "$(debug-restart) Retry", description: "Start the proxy again", run: () => ctx.session.restartProxy() },
+    { label: "$(edit) Change Port…", description: "Listen on another port", run: () => changePort(ctx) },
+    { label: "$(output) Show Log", run: () => ctx.log.show() },
+  ];
+  if (status.state === "partial") items.push({ label: "$(debug-stop) Stop Proxy", run: () => ctx.session.stopProxy() });
+  const picked = await vscode.window.showQuickPick(items, { title: `Switchyard: ${problem}` });
+  await picked?.run();
+}
+
+/** Asks for a port and puts it into every `switchyard.proxy.listen` spec (the proxy rebinds live). */
+async function changePort(ctx: CommandContext, portArg?: unknown): Promise<number | undefined> {
+  const listen = ctx.session.currentSettings.proxy.listen;
+  const current = /:(\d+)$/.exec(listen[0] ?? "")?.[1] ?? "8443";
+  const text =
+    typeof portArg === "number" || typeof portArg === "string"
+      ? String(portArg)
+      : await vscode.window.showInputBox({
+          title: "Switchyard: proxy port",
+          value: String(Number(current) + 1),
+          validateInput: (v) =>
+            /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535 ? undefined : "A port number from 1 to 65535",
+        });
+  if (!text) return undefined;
+  const port = Number(text);
+  const specs = listen.length ? listen : ["localhost:8443"];
+  const next = specs.map((spec) => (/:\d+$/.test(spec) ? spec.replace(/:\d+$/, `:${port}`) : `${spec}:${port}`));
+  const target = vscode.workspace.workspaceFolders?.length
+    ? vscode.ConfigurationTarget.Workspace
+    : vscode.ConfigurationTarget.Global;
+  await vscode.workspace.getConfiguration("switchyard").update("proxy.listen", next, target);
+  if (!ctx.session.status().ports.length && ctx.session.state !== "off") await ctx.session.restartProxy();
+  return port;
+}
+
 const COMMANDS: Record<string, Command> = {
   "switchyard.openPanel": (ctx) => ctx.panel.show(),
   "switchyard.startProxy": (ctx) => ctx.session.startProxy(),
   "switchyard.stopProxy": (ctx) => ctx.session.stopProxy(),
   "switchyard.toggleProxy": (ctx) => ctx.session.toggleProxy(),
-  "switchyard.addHostMapping": (ctx, name, addresses) =>
-    addHostMapping(ctx.session.currentSettings, ctx.log, asString(name), asStrings(addresses)),
-  "switchyard.removeHostMapping": (ctx, name) =>
-    removeHostMapping(ctx.session.currentSettings, ctx.log, asString(name)),
+  "switchyard.restartProxy": (ctx) => ctx.session.restartProxy(),
+  "switchyard.showProxyProblem": (ctx) => showProxyProblem(ctx),
+  "switchyard.changePort": (ctx, port) => changePort(ctx, port),
+  "switchyard.showLog": (ctx) => ctx.log.show(),
+  "switchyard.refreshViews": (ctx) => {
+    ctx.session.invalidateCaView();
+    ctx.onRefresh?.();
+  },
+  "switchyard.addRoute": (_ctx, upstream, host) => addRoute(asString(upstream), asString(host)),
+  "switchyard.editRoute": (_ctx, node) => editRoute(typeof node === "number" ? node : routeOf(node)?.index),
+  "switchyard.removeRoute": (_ctx, node) => removeRoute(typeof node === "number" ? node : routeOf(node)?.index),
+  "switchyard.addHostMapping": async (ctx, name, addresses) => {
+    const added = await addHostMapping(ctx.session.currentSettings, ctx.log, asString(name), asStrings(addresses));
+    if (added) void vscode.commands.executeCommand("setContext", "switchyard.hostMapped", true);
+    ctx.onRefresh?.();
+    return added;
+  },
+  "switchyard.removeHostMapping": async (ctx, name) => {
+    const removed = await removeHostMapping(ctx.session.currentSettings, ctx.log, mappingName(name));
+    ctx.onRefresh?.();
+    return removed;
+  },
   "switchyard.showHostsFile": (ctx) => showHostsFile(ctx.session.currentSettings),
   "switchyard.syncHosts": (ctx) => syncHosts(ctx.session.currentSettings, ctx.log),
   "switchyard.createCa": (ctx) => createCa(ctx.session, ctx.log),
-  "switchyard.trustCa": (ctx) => trustCa(ctx.session, ctx.log),
+  "switchyard.trustCa": async (ctx) => {
+    const outcomes = await trustCa(ctx.session, ctx.log);
+    // Read trust again so the views and the walkthrough's "trusted" step follow what happened.
+    await ctx.session.caSnapshot();
+    ctx.onRefresh?.();
+    return outcomes;
+  },
   "switchyard.untrustCa": (ctx) => untrustCa(ctx.session, ctx.log),
   "switchyard.showCaStatus": (ctx) => showCaStatus(ctx.session),
   "switchyard.issueCertificate": (ctx, names) => exportCertificate(ctx.session, ctx.log, asStrings(names), false),
   "switchyard.exportCertificate": (ctx, names) => exportCertificate(ctx.session, ctx.log, asStrings(names), true),
-  "switchyard.probeUrl": (ctx, url) => probe(ctx, asString(url)),
-  "switchyard.copyUrl": async (ctx) => {
-    const url = await pickRouteUrl(ctx);
-    if (url) await vscode.env.clipboard.writeText(url);
+  "switchyard.probeUrl": (ctx, url) => probe(ctx, asString(url) ?? routeOf(url)?.url),
+  "switchyard.copyUrl": async (ctx, arg) => {
+    const url = await pickRouteUrl(ctx, arg);
+    if (!url) return undefined;
+    await vscode.env.clipboard.writeText(url);
+    vscode.window.setStatusBarMessage(`$(check) Copied ${url}`, 4000);
+    void vscode.window.showInformationMessage(`Copied ${url}`);
     return url;
   },
-  "switchyard.openInBrowser": async (ctx) => {
-    const url = await pickRouteUrl(ctx);
+  "switchyard.openInBrowser": async (ctx, arg) => {
+    const url = await pickRouteUrl(ctx, arg);
     if (url) await vscode.env.openExternal(vscode.Uri.parse(url));
     return url;
   },

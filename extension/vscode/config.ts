@@ -33,10 +33,14 @@ export function readSettings(): { settings: SwitchyardSettings; problems: Settin
   return parseSettings(flat);
 }
 
-/** Calls `listener` with fresh settings whenever a `switchyard.*` setting changes. */
-export function onSettingsChanged(listener: (settings: SwitchyardSettings) => void): vscode.Disposable {
+/** Calls `listener` with fresh settings (and the invalid ones, ignored) whenever a `switchyard.*` setting changes. */
+export function onSettingsChanged(
+  listener: (settings: SwitchyardSettings, problems: SettingsProblem[]) => void,
+): vscode.Disposable {
   return vscode.workspace.onDidChangeConfiguration((e) => {
-    if (e.affectsConfiguration("switchyard")) listener(readSettings().settings);
+    if (!e.affectsConfiguration("switchyard")) return;
+    const { settings, problems } = readSettings();
+    listener(settings, problems);
   });
 }
 

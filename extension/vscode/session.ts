@@ -7,17 +7,29 @@ import type * as vscode from "vscode";
 import type { LocalCa } from "../core/ca/authority";
 import type { WorkerProxy } from "../core/proxy/workerProxy";
 import type { BindingRecord, HandshakeRecord } from "../core/proxy/records";
-import type { SwitchyardSettings } from "../core/settings";
-import type { CaView, PanelSnapshot, ProxyState, RecordView, WebviewMessage } from "../../webview/protocol";
+import type { SettingsProblem, SwitchyardSettings } from "../core/settings";
+import type { CaView, PanelSnapshot, RecordView, RouteView, WebviewMessage } from "../../webview/protocol";
 import type { StatusBarState } from "./statusBar";
 import { engines } from "./engines";
-import { bindingView, caView, interfaceView, mismatchView, recordView, resolutionView, routeView } from "./views";
+import { proxyStatus, type ProxyStatus } from "./proxyStatus";
+import {
+  bindingView,
+  caView,
+  configuredTlsPort,
+  interfaceView,
+  mismatchView,
+  recordView,
+  resolutionView,
+  routeView,
+} from "./views";
 
 export interface SessionHooks {
   log: vscode.LogOutputChannel;
   globalStorage: string;
   onChange(): void;
   onRecords(records: RecordView[]): void;
+  /** A route's last status changed (the Routes view redraws its health icon). */
+  onRoutesHealth?(): void;
   /** The permitted names changed in the settings: the existing CA no longer matches them. */
   onConstraintsChanged(): void;
   /** Carries out an action the panel asked for (the palette command of the same name). */
@@ -33,14 +45,22 @@ const RECORD_CAPACITY = 10_000;
 
 /** One window's Switchyard: settings in, proxy/CA/hosts state out. */
 export class SwitchyardSession implements vscode.Disposable {
-  private proxyState: ProxyState = "off";
-  private proxyError: string | undefined;
+  /** The one start in flight: a second Start (status bar and panel at once) joins it. */
+  private starting: Promise<BindingRecord[]> | undefined;
+  /** Why the last start or CA reload failed as a whole, until the next start or stop. */
+  private startError: string | undefined;
+  private settingsProblems: SettingsProblem[] = [];
+  /** The status of the last request per route host, for the Routes view's health icon. */
+  private readonly lastStatus = new Map<string, number>();
+  private readonly recordById = new Map<number, RecordView>();
   private proxy: WorkerProxy | undefined;
+  /** The CA the running proxy issues from (root and key type), to reload only when it changed. */
+  private servingCa: string | undefined;
   private ca: LocalCa | undefined;
-  private caTrusted: boolean | undefined;
+  private trusted: boolean | undefined;
   private caView: Promise<CaView> | undefined;
   private recordViews: RecordView[] = [];
-  private pending: RecordView[] = [];
+  private pending = new Map<number, RecordView>();
   private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -48,8 +68,42 @@ export class SwitchyardSession implements vscode.Disposable {
     private readonly hooks: SessionHooks,
   ) {}
 
-  get state(): ProxyState {
-    return this.proxyState;
+  /** The proxy's state as the status bar, the panel and the tree views show it. */
+  status(): ProxyStatus {
+    return proxyStatus({
+      starting: this.starting !== undefined,
+      running: this.proxy !== undefined,
+      startError: this.startError,
+      bindings: this.bindings(),
+    });
+  }
+
+  get state(): ProxyStatus["state"] {
+    return this.status().state;
+  }
+
+  /** Invalid settings that were ignored, as last read. */
+  get problems(): SettingsProblem[] {
+    return this.settingsProblems;
+  }
+
+  setSettingsProblems(problems: SettingsProblem[]): void {
+    this.settingsProblems = problems;
+  }
+
+  /** Whether some trust store trusts the CA, once that was read (undefined before). */
+  get caTrusted(): boolean | undefined {
+    return this.trusted;
+  }
+
+  /** The routes with their URLs: the port the proxy listens on, else the one the settings ask for. */
+  routes(): RouteView[] {
+    const port = this.tlsPort() ?? configuredTlsPort(this.settings.proxy.listen);
+    return this.settings.proxy.routes.map((r, i) => {
+      const view = routeView(r, port, i);
+      const status = this.lastStatus.get(r.host);
+      return status === undefined ? view : { ...view, lastStatus: status };
+    });
   }
 
   get currentSettings(): SwitchyardSettings {
@@ -71,10 +125,11 @@ export class SwitchyardSession implements vscode.Disposable {
     return this.bindings().find((b) => b.state === "listening" && b.role === "tls+http")?.port;
   }
 
-  async updateSettings(next: SwitchyardSettings): Promise<void> {
+  async updateSettings(next: SwitchyardSettings, problems: SettingsProblem[] = []): Promise<void> {
     const caChanged = JSON.stringify(next.ca) !== JSON.stringify(this.settings.ca);
     const constraintsChanged = constraintsOf(next) !== constraintsOf(this.settings);
     this.settings = next;
+    this.settingsProblems = problems;
     if (caChanged) this.forgetCa();
     // Name constraints are signed into the CA: widening them means a new CA, and the user is told so.
     if (constraintsChanged) this.hooks.onConstraintsChanged();
@@ -82,7 +137,6 @@ export class SwitchyardSession implements vscode.Disposable {
     if (this.proxy) {
       try {
         await this.proxy.update(next);
-        this.refreshProxyState();
       } catch (e) {
         this.fail(e);
       }
@@ -111,84 +165,117 @@ export class SwitchyardSession implements vscode.Disposable {
     return { ca, created: created !== undefined };
   }
 
-  /** Forgets the loaded CA (after it was recreated on disk). */
+  /**
+   * Forgets the loaded CA (it was recreated on disk, or a CA setting changed). A running proxy
+   * opens the CA again and issues its leaves from it, so clients that trust the new root get
+   * certificates that chain to it.
+   */
   forgetCa(): void {
     this.ca = undefined;
     this.caView = undefined;
-    this.caTrusted = undefined;
+    this.trusted = undefined;
+    if (this.proxy && !this.starting) void this.reloadProxyCa(this.proxy);
   }
 
-  async startProxy(): Promise<BindingRecord[]> {
-    if (this.proxy) return this.proxy.bindings;
-    this.proxyState = "starting";
-    this.proxyError = undefined;
+  private async reloadProxyCa(proxy: WorkerProxy): Promise<void> {
+    try {
+      const { ca } = await this.openCa();
+      const serving = `${ca.rootPem()}|${this.settings.ca.keyType}|${ca.material.dir}`;
+      if (serving === this.servingCa || proxy !== this.proxy) return;
+      await proxy.reloadCa({ dir: ca.material.dir, keyType: this.settings.ca.keyType });
+      this.servingCa = serving;
+      this.hooks.log.info(`proxy: now issuing certificates from the CA in ${ca.material.dir}`);
+    } catch (e) {
+      this.fail(e);
+    }
     this.hooks.onChange();
+  }
+
+  /** Starts the proxy; while a start is in flight, every caller gets that same start. */
+  startProxy(): Promise<BindingRecord[]> {
+    if (this.starting) return this.starting;
+    // A proxy that listens nowhere is started again rather than reported as running.
+    if (this.proxy && this.state === "error") return this.restartProxy();
+    if (this.proxy) return Promise.resolve(this.proxy.bindings);
+    this.starting = this.start().finally(() => {
+      this.starting = undefined;
+      this.hooks.onChange();
+    });
+    this.hooks.onChange();
+    return this.starting;
+  }
+
+  private async start(): Promise<BindingRecord[]> {
+    this.startError = undefined;
+    let proxy: WorkerProxy | undefined;
     try {
       const { ca } = await this.openCa();
       const { WorkerProxy } = await engines();
       const caFiles = { dir: ca.material.dir, keyType: this.settings.ca.keyType };
-      const proxy = new WorkerProxy({ settings: this.settings, ca: caFiles, recordCapacity: 1000 });
+      proxy = new WorkerProxy({ settings: this.settings, ca: caFiles, recordCapacity: 1000 });
+      proxy.on("live", (r) => this.addRecord(r));
       proxy.on("record", (r) => this.addRecord(r));
       proxy.on("binding", (b) => {
         if (b.state === "failed") this.hooks.log.warn(`proxy: ${b.spec} ${b.address}:${b.port} failed: ${b.reason}`);
-        this.refreshProxyState();
         this.hooks.onChange();
       });
-      this.proxy = proxy;
       const bindings = await proxy.start();
+      this.proxy = proxy;
+      this.servingCa = `${ca.rootPem()}|${this.settings.ca.keyType}|${ca.material.dir}`;
       for (const b of bindings)
         this.hooks.log.info(`proxy: ${b.spec} → ${b.address}:${b.port} ${b.state}${b.reason ? ` (${b.reason})` : ""}`);
-      this.refreshProxyState();
       void this.checkTrust();
       return bindings;
     } catch (e) {
+      void proxy?.stop();
       this.fail(e);
       throw e;
-    } finally {
-      this.hooks.onChange();
     }
   }
 
   async stopProxy(): Promise<void> {
+    if (this.starting) await this.starting.catch(() => undefined);
     const proxy = this.proxy;
     this.proxy = undefined;
-    this.proxyState = "off";
-    this.proxyError = undefined;
+    this.startError = undefined;
     if (proxy) await proxy.stop();
     this.hooks.onChange();
   }
 
+  /** Stops a running proxy, starts one that is off; a proxy that failed entirely is started again. */
   async toggleProxy(): Promise<void> {
-    if (this.proxy) await this.stopProxy();
-    else await this.startProxy();
+    if (this.starting) await this.starting;
+    else if (this.proxy && this.state !== "error") await this.stopProxy();
+    else await this.restartProxy();
+  }
+
+  /** Stops whatever runs and starts again (Retry after a failure, or after the port was changed). */
+  async restartProxy(): Promise<BindingRecord[]> {
+    await this.stopProxy();
+    return this.startProxy();
   }
 
   statusBarState(): StatusBarState {
-    const tlsPort = this.tlsPort();
-    const problem =
-      this.proxyError ??
-      (this.proxy && this.caTrusted === false
-        ? "The local CA is not trusted yet: run Switchyard: Trust Local CA"
-        : undefined);
     return {
-      proxy: this.proxyState,
-      ports: tlsPort === undefined ? [] : [tlsPort],
-      routes: this.settings.proxy.routes.map((r) => routeView(r, tlsPort)),
-      problem,
+      status: this.status(),
+      routes: this.routes(),
+      caUntrusted: this.proxy !== undefined && this.trusted === false,
     };
   }
 
   /** Everything the panel shows, gathered now. Each part fails on its own, into the view. */
   async snapshot(): Promise<PanelSnapshot> {
     const [net, ca, hosts] = await Promise.all([this.networkSnapshot(), this.caSnapshot(), this.hostsSnapshot()]);
-    const tlsPort = this.tlsPort();
+    const status = this.status();
     return {
       proxy: {
-        state: this.proxyState,
-        error: this.proxyError,
+        state: status.state,
+        summary: status.summary,
+        error: status.problems.length ? status.problems.join("; ") : undefined,
         bindings: this.bindings().map(bindingView),
-        routes: this.settings.proxy.routes.map((r) => routeView(r, tlsPort)),
+        routes: this.routes(),
       },
+      settingsProblems: this.settingsProblems.map((p) => ({ key: p.key, message: p.message })),
       ...net,
       ca,
       hosts,
@@ -226,7 +313,7 @@ export class SwitchyardSession implements vscode.Disposable {
       if (state !== "complete") return { exists: false, directory, trust: [], leaves: [] };
       const material = ca.loadCa(directory);
       const status = await ca.caStatus(material, ca.trustStoresFor(ca.defaultTrustContext()));
-      this.caTrusted = status.trust.some((t) => t.trusted);
+      this.trusted = status.trust.some((t) => t.trusted);
       return caView(status);
     } catch (e) {
       return { exists: false, directory, trust: [], leaves: [], error: (e as Error).message };
@@ -262,34 +349,44 @@ export class SwitchyardSession implements vscode.Disposable {
     this.hooks.onChange();
   }
 
-  private refreshProxyState(): void {
-    if (!this.proxy) return;
-    const bindings = this.proxy.bindings.filter((b) => b.state !== "closed");
-    const failed = bindings.filter((b) => b.state === "failed");
-    const listening = bindings.filter((b) => b.state === "listening");
-    this.proxyState = listening.length === 0 ? "error" : "on";
-    this.proxyError =
-      failed.length > 0 ? failed.map((b) => `${b.address || b.spec}:${b.port}: ${b.reason}`).join("; ") : undefined;
-  }
-
   private fail(e: unknown): void {
-    this.proxyState = "error";
-    this.proxyError = (e as Error).message ?? String(e);
-    this.hooks.log.error(`proxy: ${this.proxyError}`);
+    this.startError = (e as Error).message ?? String(e);
+    this.hooks.log.error(`proxy: ${this.startError}`);
   }
 
-  /** Records are batched so a burst of connections costs the panel one message per 100 ms. */
+  /**
+   * Takes a record as it is published (open, updated, closed: always the whole record) and keeps
+   * one row per connection, replaced in place. Rows go to the panel in batches, so a burst of
+   * connections costs one message per 50 ms, and a row still shows within a fraction of a second.
+   */
   private addRecord(record: HandshakeRecord): void {
     const view = recordView(record);
-    this.recordViews.push(view);
-    if (this.recordViews.length > RECORD_CAPACITY) this.recordViews = this.recordViews.slice(-RECORD_CAPACITY / 2);
-    this.pending.push(view);
+    const known = this.recordById.get(view.id);
+    if (known) {
+      const at = this.recordViews.lastIndexOf(known);
+      if (at >= 0) this.recordViews[at] = view;
+    } else {
+      this.recordViews.push(view);
+      if (this.recordViews.length > RECORD_CAPACITY) {
+        this.recordViews = this.recordViews.slice(-RECORD_CAPACITY / 2);
+        this.recordById.clear();
+        for (const v of this.recordViews) this.recordById.set(v.id, v);
+      }
+    }
+    this.recordById.set(view.id, view);
+    const status = record.requests[record.requests.length - 1]?.status;
+    if (record.route && status !== undefined && this.lastStatus.get(record.route.host) !== status) {
+      this.lastStatus.set(record.route.host, status);
+      this.hooks.onRoutesHealth?.();
+    }
+    this.pending.delete(view.id);
+    this.pending.set(view.id, view);
     this.flushTimer ??= setTimeout(() => {
       this.flushTimer = undefined;
-      const batch = this.pending;
-      this.pending = [];
+      const batch = [...this.pending.values()];
+      this.pending = new Map();
       this.hooks.onRecords(batch);
-    }, 100);
+    }, 50);
   }
 
   dispose(): void {

@@ -1,58 +1,93 @@
-/** The one Switchyard status bar item: off / on (with the port) / error; a click toggles the proxy. */
+/**
+ * The one Switchyard status bar item, drawn from the session's {@link ProxyStatus}: off, starting,
+ * on (with the port), partly listening, failed. A click toggles a healthy or stopped proxy; on a
+ * failure it offers Retry / Change Port / Show Log instead of silently stopping.
+ */
 import * as vscode from "vscode";
-import type { ProxyState, RouteView } from "../../webview/protocol";
+import type { RouteView } from "../../webview/protocol";
+import type { ProxyStatus } from "./proxyStatus";
 
 export interface StatusBarState {
-  proxy: ProxyState;
-  ports: number[];
+  status: ProxyStatus;
   routes: RouteView[];
-  problem?: string;
+  /** The proxy runs but no trust store trusts the CA yet. */
+  caUntrusted?: boolean;
 }
 
 /** Owns the status bar item and renders {@link StatusBarState} into it. */
 export class StatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
+  private tooltipText = "";
 
   constructor() {
     this.item = vscode.window.createStatusBarItem("switchyard.status", vscode.StatusBarAlignment.Left, 50);
     this.item.name = "Switchyard";
-    this.item.command = "switchyard.toggleProxy";
-    this.render({ proxy: "off", ports: [], routes: [] });
+    this.render({ status: { state: "off", ports: [], problems: [], summary: "off" }, routes: [] });
     this.item.show();
   }
 
   render(state: StatusBarState): void {
-    const { proxy, ports, routes, problem } = state;
-    const portText = [...new Set(ports)].join(", ");
-    if (proxy === "on" && !problem) {
-      this.item.text = `$(radio-tower) Switchyard :${portText}`;
-      this.item.backgroundColor = undefined;
-    } else if (proxy === "error" || problem) {
-      this.item.text = `$(warning) Switchyard${portText ? ` :${portText}` : ""}`;
-      this.item.backgroundColor = new vscode.ThemeColor("statusBarItem.errorBackground");
-    } else if (proxy === "starting") {
-      this.item.text = "$(loading~spin) Switchyard";
-      this.item.backgroundColor = undefined;
-    } else {
-      this.item.text = "$(circle-slash) Switchyard";
-      this.item.backgroundColor = undefined;
+    const { status, routes, caUntrusted } = state;
+    const portText = status.ports.length ? ` :${status.ports.join(", :")}` : "";
+    const failing = status.state === "error" || status.state === "partial";
+    this.item.command = failing ? "switchyard.showProxyProblem" : "switchyard.toggleProxy";
+    this.item.backgroundColor = undefined;
+    switch (status.state) {
+      case "on":
+        this.item.text = `${caUntrusted ? "$(warning)" : "$(radio-tower)"} Switchyard${portText}`;
+        if (caUntrusted) this.item.backgroundColor = new vscode.ThemeColor("statusBarItem.warningBackground");
+        break;
+      case "partial":
+        this.item.text = `$(warning) Switchyard${portText}`;
+        this.item.backgroundColor = new vscode.ThemeColor("statusBarItem.warningBackground");
+        break;
+      case "error":
+        this.item.text = "$(error) Switchyard";
+        this.item.backgroundColor = new vscode.ThemeColor("statusBarItem.errorBackground");
+        break;
+      case "starting":
+        this.item.text = "$(loading~spin) Switchyard";
+        break;
+      default:
+        this.item.text = "$(circle-slash) Switchyard";
     }
     const tooltip = new vscode.MarkdownString(undefined, true);
-    tooltip.isTrusted = { enabledCommands: ["switchyard.openPanel", "switchyard.toggleProxy"] };
-    tooltip.appendMarkdown(`**Switchyard** proxy is **${proxy}**${portText ? ` on port ${portText}` : ""}\n\n`);
-    if (problem) tooltip.appendMarkdown(`$(warning) ${escapeMarkdown(problem)}\n\n`);
-    if (routes.length === 0)
-      tooltip.appendMarkdown("No routes yet: add `switchyard.proxy.routes` to your settings.\n\n");
+    tooltip.isTrusted = {
+      enabledCommands: [
+        "switchyard.openPanel",
+        "switchyard.toggleProxy",
+        "switchyard.showProxyProblem",
+        "switchyard.trustCa",
+        "switchyard.addRoute",
+      ],
+    };
+    tooltip.appendMarkdown(`**Switchyard** proxy: ${escapeMarkdown(status.summary)}\n\n`);
+    for (const p of status.problems) tooltip.appendMarkdown(`$(error) ${escapeMarkdown(p)}\n\n`);
+    if (caUntrusted)
+      tooltip.appendMarkdown("$(warning) The local CA is not trusted yet. [Trust it](command:switchyard.trustCa)\n\n");
+    if (routes.length === 0) tooltip.appendMarkdown("No routes yet. [Add Route…](command:switchyard.addRoute)\n\n");
     for (const r of routes)
       tooltip.appendMarkdown(`- [${escapeMarkdown(r.url)}](${r.url}) → \`${escapeMarkdown(r.upstream)}\`\n`);
-    tooltip.appendMarkdown(
-      `\n[Open panel](command:switchyard.openPanel) · [${proxy === "on" ? "Stop" : "Start"} proxy](command:switchyard.toggleProxy)`,
-    );
+    const action = failing
+      ? "[Fix…](command:switchyard.showProxyProblem)"
+      : `[${status.state === "on" || status.state === "starting" ? "Stop" : "Start"} proxy](command:switchyard.toggleProxy)`;
+    tooltip.appendMarkdown(`\n[Open panel](command:switchyard.openPanel) · ${action}`);
     this.item.tooltip = tooltip;
+    this.tooltipText = tooltip.value;
   }
 
   get text(): string {
     return this.item.text;
+  }
+
+  /** The tooltip's markdown, for the tests. */
+  get tooltip(): string {
+    return this.tooltipText;
+  }
+
+  /** The command a click runs, for the tests. */
+  get command(): string | undefined {
+    return typeof this.item.command === "string" ? this.item.command : this.item.command?.command;
   }
 
   dispose(): void {

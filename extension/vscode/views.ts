@@ -33,8 +33,20 @@ export function bindingView(b: BindingRecord): BindingView {
   };
 }
 
-/** The URL a user types for a route, given the port the proxy listens on. */
-export function routeView(route: RouteSetting, tlsPort: number | undefined): RouteView {
+/**
+ * The TLS port the settings ask for (the first listen spec's port), so a route's URL keeps its port
+ * while the proxy is off; undefined when no spec names a port.
+ */
+export function configuredTlsPort(listen: string[]): number | undefined {
+  for (const spec of listen) {
+    const port = Number(/:(\d+)$/.exec(spec)?.[1]);
+    if (Number.isInteger(port) && port > 0 && port < 65536) return port;
+  }
+  return undefined;
+}
+
+/** The URL a user types for a route, given the port the proxy listens on (or will). */
+export function routeView(route: RouteSetting, tlsPort: number | undefined, index?: number): RouteView {
   const host = route.host.startsWith("*.") ? `www.${route.host.slice(2)}` : route.host;
   const port = tlsPort === undefined || tlsPort === 443 ? "" : `:${tlsPort}`;
   return {
@@ -42,6 +54,7 @@ export function routeView(route: RouteSetting, tlsPort: number | undefined): Rou
     upstream: route.upstream,
     pathPrefix: route.pathPrefix,
     url: `https://${host}${port}${route.pathPrefix ?? "/"}`,
+    ...(index !== undefined ? { index } : {}),
   };
 }
 
@@ -105,11 +118,11 @@ function fixFor(explanation: string): FixAction | undefined {
 function outcomeText(r: HandshakeRecord): { text: string; ok: boolean; explanation?: string } {
   const o = r.outcome;
   switch (o.kind) {
-    case "proxied":
-      return {
-        text: `proxied${o.status ? ` ${o.status}` : ""} (${o.requests} request${o.requests === 1 ? "" : "s"})`,
-        ok: true,
-      };
+    case "proxied": {
+      const requests = `${o.requests} request${o.requests === 1 ? "" : "s"}`;
+      if (r.open) return { text: `open · ${requests}${o.status ? `, last ${o.status}` : ""}`, ok: true };
+      return { text: `proxied${o.status ? ` ${o.status}` : ""} (${requests})`, ok: true };
+    }
     case "redirected":
       return { text: `redirected ${o.status} → ${o.location}`, ok: true };
     case "passed-through":
@@ -131,6 +144,8 @@ export function recordView(r: HandshakeRecord): RecordView {
   const cert = r.tls?.certificate;
   return {
     id: r.id,
+    ...(r.open ? { open: true } : {}),
+    requestCount: r.requestCount,
     time: Date.parse(r.time),
     client: `${r.client.address}:${r.client.port}`,
     local: `${r.local.address}:${r.local.port}`,

@@ -112,6 +112,39 @@ function timeline(rec: RecordView): HTMLElement {
   return list;
 }
 
+/** One row per request the connection carried: method, path, status, bytes and time. */
+function requestTable(raw: unknown, total: number | undefined): HTMLElement {
+  const rows = Array.isArray(raw)
+    ? raw.filter((q): q is Record<string, unknown> => typeof q === "object" && q !== null)
+    : [];
+  if (rows.length === 0) return h("p", { class: "muted" }, "No request on this connection (yet).");
+  const cell = (v: unknown): HTMLElement => h("td", {}, v === undefined || v === null ? "—" : String(v));
+  const table = h(
+    "table",
+    { class: "requests", "data-testid": "handshake-requests" },
+    h("thead", {}, h("tr", {}, ...["Method", "Host", "Path", "Status", "Bytes", "Time"].map((t) => h("th", {}, t)))),
+    h(
+      "tbody",
+      {},
+      ...rows.map((q) =>
+        h(
+          "tr",
+          { "data-testid": "handshake-request", class: q.error ? "failed" : "" },
+          cell(q.method),
+          cell(q.host),
+          h("td", { class: "mono" }, String(q.path ?? "")),
+          cell(q.error ? `${String(q.status ?? "failed")}: ${String(q.error)}` : q.status),
+          cell(q.bytes),
+          cell(typeof q.durationMs === "number" ? `${q.durationMs.toFixed(1)} ms` : undefined),
+        ),
+      ),
+    ),
+  );
+  if (total !== undefined && total > rows.length)
+    return h("div", {}, table, h("p", { class: "muted" }, `The first ${rows.length} of ${total} requests are listed.`));
+  return table;
+}
+
 function card(title: string, ...body: (Node | undefined)[]): HTMLElement {
   return h("div", { class: "card" }, h("h3", { class: "card-title" }, title), ...body);
 }
@@ -124,7 +157,7 @@ export function renderDetail(rec: RecordView | undefined, actions: DetailActions
       "Select a connection to see its ClientHello, the certificate served and the timeline. Use ↑ and ↓ to move through the list.",
     );
   }
-  const { clientHello, certificate, timeline: _t, ...more } = rec.detail as Record<string, unknown>;
+  const { clientHello, certificate, timeline: _t, requests, ...more } = rec.detail as Record<string, unknown>;
   const title = h(
     "div",
     { class: "detail-head" },
@@ -184,6 +217,7 @@ export function renderDetail(rec: RecordView | undefined, actions: DetailActions
       { class: "cards" },
       card("Connection", connection),
       card("Negotiated", negotiated),
+      card(`Requests${rec.requestCount ? ` (${rec.requestCount})` : ""}`, requestTable(requests, rec.requestCount)),
       card("Timeline", timeline(rec)),
       card("ClientHello", hello),
       card(rec.resumed ? "Certificate (sent on the earlier connection)" : "Certificate served", cert),

@@ -64,8 +64,14 @@ export class HandshakesView {
   addRecords(records: RecordView[], reset: boolean): void {
     const added = this.log.add(records, reset);
     this.refresh(added);
-    // A restored selection finds its record only once the records arrive.
-    if (reset || (this.selected !== undefined && !this.detail.dataset.id)) this.renderDetail();
+    // A restored selection finds its record only once the records arrive; a selected open
+    // connection's details follow its updates.
+    if (
+      reset ||
+      (this.selected !== undefined && !this.detail.dataset.id) ||
+      records.some((r) => r.id === this.selected)
+    )
+      this.renderDetail();
   }
 
   setSnapshot(snapshot: PanelSnapshot): void {

@@ -85,7 +85,7 @@ export class HostsView {
           true,
         ),
       ]),
-      "No managed mappings. Add one below, or run Switchyard: Sync Hosts to add every route's name.",
+      "No managed mappings. Add one below, or run Switchyard: Sync Hosts with Settings to add every name in switchyard.hosts.mappings.",
       "mappings-table",
     );
     const conflicts = hosts.conflicts.map((c) =>

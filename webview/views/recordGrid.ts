@@ -45,6 +45,8 @@ export class RecordGrid {
   private rendered = new Map<number, HTMLElement>();
   private readonly spare: HTMLElement[] = [];
   private rows: RecordView[] = [];
+  /** The record each row element shows now. */
+  private readonly filled = new WeakMap<HTMLElement, RecordView>();
   private selected: number | undefined;
   private frame = 0;
 
@@ -177,10 +179,14 @@ export class RecordGrid {
       el.classList.toggle("selected", selected);
       el.setAttribute("aria-selected", String(selected));
     }
-    if (el.dataset.id === String(rec.id)) return;
+    // A record is replaced (not mutated) when its connection changes, so identity says "up to date".
+    if (this.filled.get(el) === rec) return;
+    this.filled.set(el, rec);
     el.dataset.id = String(rec.id);
     el.dataset.sni = rec.sni ?? "";
+    el.dataset.open = rec.open ? "true" : "false";
     el.classList.toggle("failed", !rec.ok);
+    el.classList.toggle("open", rec.open === true);
     const cells = el.children;
     for (let c = 0; c < COLUMNS.length; c++) (cells[c]!.firstChild as Text).data = COLUMNS[c]!.value(rec);
   }

@@ -81,7 +81,7 @@ export function nameMismatches(
         severity: "error",
         subject: name,
         message: `${name} does not resolve on this machine${resolution.system.error ? ` (${resolution.system.error})` : ""}`,
-        fix: `add a hosts mapping for ${name} (Switchyard: Add Mapping), e.g. to 127.0.0.1 and ::1`,
+        fix: `map ${name} to 127.0.0.1 and ::1: "Switchyard: Add Host Mapping…", or \`switchyard hosts add ${name}\``,
       },
     ];
   }

@@ -47,7 +47,7 @@ export function verdictsFor(report: ProbeFindings): { verdicts: ProbeVerdict[]; 
       level: "error",
       code: "name-does-not-resolve",
       message: `${report.host} does not resolve on this machine${r.system.error ? ` (${r.system.error})` : ""}`,
-      fix: `add a hosts mapping for ${report.host} to 127.0.0.1 and ::1 (Switchyard: Add Mapping)`,
+      fix: `map ${report.host} to 127.0.0.1 and ::1: "Switchyard: Add Host Mapping…" in VS Code, or \`switchyard hosts add ${report.host}\``,
     });
     return { verdicts, works: false };
   }
@@ -149,7 +149,7 @@ function httpsVerdicts(a: AddressProbe, report: ProbeFindings, add: (v: ProbeVer
       level: "error",
       code: "certificate-wrong-name",
       message: `the certificate is for ${names.join(", ") || "no name"}, not ${report.host}`,
-      fix: `issue a certificate for ${report.host} (Switchyard: Issue Certificate), or add a proxy route for it`,
+      fix: `add a proxy route for ${report.host}, or issue a certificate for it ("Switchyard: Issue Certificate…", or \`switchyard ca issue ${report.host}\`)`,
     });
   }
   if (!tls.trusted) add(untrustedVerdict(tls.trustError, leaf?.issuer));
@@ -178,7 +178,7 @@ function untrustedVerdict(reason: string | undefined, issuer: string | undefined
     level: "error",
     code: "certificate-untrusted",
     message: `the certificate is not trusted by this machine: ${because}${issuer ? ` (issuer ${issuer})` : ""}`,
-    fix: "trust the CA that issued it (Switchyard: Trust Local CA for Switchyard's own), or point NODE_EXTRA_CA_CERTS at it",
+    fix: 'trust the CA that issued it (for Switchyard\'s own: "Switchyard: Trust Local CA", or `switchyard ca trust`), or point NODE_EXTRA_CA_CERTS at it',
   };
 }
 
