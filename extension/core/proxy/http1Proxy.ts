@@ -33,6 +33,8 @@ export interface Http1Mode {
   scheme: "http" | "https";
   /** The optional plain-HTTP port: every request is redirected. */
   redirectOnly: boolean;
+  /** The SNI name a TLS connection was terminated for: requests for other hosts get 421. */
+  tlsServerName?: string;
 }
 
 type State = "head" | "waiting" | "body" | "tunnel" | "closed";
@@ -159,6 +161,7 @@ export class Http1Session {
       path: head.target,
       headers: head.headers,
       localPort: this.client.localPort ?? 443,
+      ...(this.mode.tlsServerName !== undefined ? { tlsServerName: this.mode.tlsServerName } : {}),
     });
     noteDecision(this.rec, decision);
     if (decision.kind === "redirect") {

@@ -14,11 +14,17 @@ import { requestHeaderLines } from "./h2Headers";
 import { H2UpstreamExchange } from "./http2Upstream";
 import { decideRequest, noteDecision } from "./requestDecision";
 
+/** What a session's streams need to know of their connection. */
+interface SessionFacts {
+  rec: ConnectionRecorder;
+  tlsServerName: string | undefined;
+}
+
 /** Serves h2 connections handed over after the TLS handshake. */
 export class Http2Front {
   private readonly server = http2.createServer({ settings: { maxConcurrentStreams: 250 } });
-  private readonly sessions = new WeakMap<http2.ServerHttp2Session, ConnectionRecorder>();
-  private pending: ConnectionRecorder | undefined;
+  private readonly sessions = new WeakMap<http2.ServerHttp2Session, SessionFacts>();
+  private pending: SessionFacts | undefined;
 
   constructor(private readonly ctx: ProxyContext) {
     // 'session' fires synchronously inside emit('connection'), which is how a session finds its record.
@@ -29,11 +35,11 @@ export class Http2Front {
     this.server.on("stream", (stream, headers) => this.onStream(stream, headers));
   }
 
-  /** Takes over a TLS socket whose ALPN is h2. */
-  accept(socket: tls.TLSSocket, rec: ConnectionRecorder): void {
+  /** Takes over a TLS socket whose ALPN is h2, terminated for `tlsServerName` (its SNI, if any). */
+  accept(socket: tls.TLSSocket, rec: ConnectionRecorder, tlsServerName?: string): void {
     // Node's tls.Server clears this flag before 'secureConnection'; http2 waits for 'secureConnect' while it is set.
     (socket as tls.TLSSocket & { secureConnecting: boolean }).secureConnecting = false;
-    this.pending = rec;
+    this.pending = { rec, tlsServerName };
     try {
       this.server.emit("connection", socket);
     } finally {
@@ -42,7 +48,8 @@ export class Http2Front {
   }
 
   private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
-    const rec = this.sessions.get(stream.session as http2.ServerHttp2Session);
+    const facts = this.sessions.get(stream.session as http2.ServerHttp2Session);
+    const rec = facts?.rec;
     const started = performance.now();
     const method = String(headers[":method"] ?? "GET");
     const path = String(headers[":path"] ?? "/");
@@ -83,6 +90,7 @@ export class Http2Front {
       path,
       headers: lines,
       localPort: stream.session?.socket?.localPort ?? 443,
+      ...(facts?.tlsServerName !== undefined ? { tlsServerName: facts.tlsServerName } : {}),
     });
     noteDecision(rec, decision);
     if (decision.kind === "page") return answer(decision.page);

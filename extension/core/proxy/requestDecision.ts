@@ -9,6 +9,7 @@ import type { ProxyContext } from "./context";
 import { hasLooped, httpsLocation } from "./forwarding";
 import type { HeaderLine } from "./httpHead";
 import type { PageContent } from "./pages";
+import { hostOf } from "./routes";
 import { originOf, type UpstreamOrigin } from "./upstream";
 
 /** What the front end knows of a request when it decides. */
@@ -22,6 +23,8 @@ export interface RequestFacts {
   headers: HeaderLine[];
   /** The port the request arrived on (a redirect keeps it unless another TLS port is configured). */
   localPort: number;
+  /** The SNI name the TLS connection was terminated for; undefined for plain HTTP or a ClientHello without SNI. */
+  tlsServerName?: string;
 }
 
 /** What to do with a request. */
@@ -63,6 +66,8 @@ export function decideRequest(ctx: ProxyContext, req: RequestFacts): RequestDeci
       "No Host header",
       "the request has no Host header, so Switchyard cannot tell which route it is for",
     );
+  const misdirected = misdirection(host, req.tlsServerName);
+  if (misdirected) return misdirected;
   if (!route)
     return {
       kind: "page",
@@ -83,6 +88,24 @@ export function decideRequest(ctx: ProxyContext, req: RequestFacts): RequestDeci
       route,
     );
   return { kind: "forward", route, origin, host };
+}
+
+/**
+ * One route per TLS name (RFC 9110 §15.5.20): a request whose Host, absolute-form URI or :authority
+ * names another host than the SNI its connection was terminated for gets 421, which tells a
+ * browser to retry on a connection of its own. Without SNI (a client dialling an IP) any host goes.
+ */
+function misdirection(host: string, serverName: string | undefined): RequestDecision | undefined {
+  if (serverName === undefined) return undefined;
+  const requested = hostOf(host);
+  const terminated = hostOf(serverName);
+  if (requested === terminated) return undefined;
+  return page(
+    421,
+    "Misdirected Request",
+    `this TLS connection was set up for ${terminated} (its SNI), but the request is for ${requested}. ` +
+      `Switchyard serves each TLS connection for one name only; open https://${host}/ on a connection of its own`,
+  );
 }
 
 /** Records the route, or the outcome a redirect or a missing route already settles. */

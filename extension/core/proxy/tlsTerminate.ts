@@ -121,7 +121,9 @@ export async function continueTls(
         },
         () => {},
       );
-    if (alpn === "h2") h2.accept(tlsSocket, rec);
-    else new Http1Session(tlsSocket, ctx, rec, { scheme: "https", redirectOnly: false }, Buffer.alloc(0));
+    const tlsServerName = hello.serverName;
+    if (alpn === "h2") h2.accept(tlsSocket, rec, tlsServerName);
+    else
+      new Http1Session(tlsSocket, ctx, rec, { scheme: "https", redirectOnly: false, tlsServerName }, Buffer.alloc(0));
   });
 }

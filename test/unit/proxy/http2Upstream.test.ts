@@ -92,6 +92,9 @@ describe("h2 streams on the upstream pool", () => {
     ];
     await f.proxy.update(f.settings(routes));
   };
+  /** An h2 connection whose SNI is `host`: the proxy answers 421 to streams for another host. */
+  const clientFor = (host: string): http2.ClientHttp2Session =>
+    http2.connect(`https://127.0.0.1:${f.port}`, { ca: f.leaves.rootPem(), servername: host });
 
   before(async () => {
     upstream = http.createServer((req, res) => {
@@ -229,7 +232,9 @@ describe("h2 streams on the upstream pool", () => {
       s.on("error", () => {});
     });
     await routeAlongside("odd.test", odd);
-    const r = await h2request(client, { ":path": "/", ":authority": `odd.test:${f.port}` });
+    const oddClient = clientFor("odd.test");
+    const r = await h2request(oddClient, { ":path": "/", ":authority": `odd.test:${f.port}` });
+    oddClient.close();
     assert.equal(r.status, 502);
     assert.match(r.body.toString(), /status 600, which HTTP\/2 cannot carry/);
     const after = await h2request(client, { ":path": "/still", ":authority": authority() });
@@ -248,7 +253,8 @@ describe("h2 streams on the upstream pool", () => {
       s.on("error", () => {});
     });
     await routeAlongside("refuse.test", refusing);
-    const req = client.request({ ":path": "/upload", ":method": "POST", ":authority": `refuse.test:${f.port}` });
+    const refuseClient = clientFor("refuse.test");
+    const req = refuseClient.request({ ":path": "/upload", ":method": "POST", ":authority": `refuse.test:${f.port}` });
     let status = 0;
     req.on("response", (h) => (status = Number(h[":status"])));
     req.on("error", () => {});
@@ -269,6 +275,7 @@ describe("h2 streams on the upstream pool", () => {
     ]);
     assert.equal(status, 413);
     assert.ok(closed, "the stream ended within 8 s");
+    refuseClient.close();
     refusing.close();
   });
 
@@ -278,7 +285,9 @@ describe("h2 streams on the upstream pool", () => {
     const port = (dead.address() as net.AddressInfo).port;
     await new Promise<void>((r) => dead.close(() => r()));
     await f.proxy.update(f.settings([{ host: "gone.test", upstream: `http://127.0.0.1:${port}` }]));
-    const r = await h2request(client, { ":path": "/", ":authority": `gone.test:${f.port}` });
+    const goneClient = clientFor("gone.test");
+    const r = await h2request(goneClient, { ":path": "/", ":authority": `gone.test:${f.port}` });
+    goneClient.close();
     assert.equal(r.status, 502);
     assert.match(r.body.toString(), /nothing is listening on 127\.0\.0\.1:\d+/);
   });
