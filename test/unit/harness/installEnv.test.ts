@@ -4,7 +4,9 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+// @ts-expect-error: plain JS harness module shared with `npm start` and the integration runner
 import { ensureNode24 } from "../../harness/codeServer.mjs";
+// @ts-expect-error: plain JS harness module, as above
 import { isOuterNpmIdentity, machineNpmConfigPaths, nestedInstallEnv } from "../../harness/installEnv.mjs";
 
 /** What `npm test` on Node 20 puts into the environment of its script (taken from a real run). */
@@ -131,7 +133,9 @@ describe("the environment of the nested code-server install", () => {
     assert.equal(get("cafile", env), machineCafile, "the machine's CA file reaches the nested npm");
     // Dropping every npm_config_* (the tempting fix) loses the global npmrc: Node 24's npm then
     // looks for it under its own prefix.
-    const bare = Object.fromEntries(Object.entries(env).filter(([k]) => !/^npm_config_/i.test(k)));
+    const bare: NodeJS.ProcessEnv = Object.fromEntries(
+      Object.entries(env as NodeJS.ProcessEnv).filter(([k]) => !/^npm_config_/i.test(k)),
+    );
     assert.notEqual(get("globalconfig", bare), paths.globalconfig);
   });
 });
