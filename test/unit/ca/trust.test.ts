@@ -22,6 +22,7 @@ import { nssStoresFor } from "../../../extension/core/ca/trust/stores";
 import { MacOsKeychainStore } from "../../../extension/core/ca/trust/macos";
 import { WindowsRootStore } from "../../../extension/core/ca/trust/windows";
 import { JavaCacertsStore } from "../../../extension/core/ca/trust/java";
+import { WslWindowsRootStore } from "../../../extension/core/ca/trust/windows-wsl";
 import { haveTool, tempDir, tempNssHome } from "./realClients";
 
 /** A runner that records argv and answers from a script. */
@@ -207,5 +208,31 @@ describe("Java cacerts store (real keytool, temp JAVA_HOME)", () => {
 
   it("is unavailable without JAVA_HOME", async () => {
     assert.equal(await new JavaCacertsStore(ctx({ env: {} })).isAvailable(), false);
+  });
+});
+
+describe("Windows Root store from WSL (fake runner)", () => {
+  it("adds the root through wslpath and certutil.exe -user -addstore Root, checks and removes it by thumbprint", async () => {
+    const root = await testRoot();
+    const { runner, calls } = fakeRunner((file) =>
+      file === "wslpath" ? { code: 0, stdout: "C:\\Users\\me\\AppData\\root.pem\n" } : { code: 0 },
+    );
+    const store = new WslWindowsRootStore(ctx({ runner, platform: "linux", env: { WSL_DISTRO_NAME: "Debian" } }));
+    assert.ok(await store.isAvailable());
+    assert.ok(await store.isRequired());
+    await store.install(root);
+    assert.deepEqual(calls.slice(-2), [
+      ["wslpath", "-w", root.file],
+      ["/usr/bin/certutil.exe", "-user", "-addstore", "Root", "C:\\Users\\me\\AppData\\root.pem"],
+    ]);
+    assert.ok(await store.isTrusted(root));
+    assert.deepEqual(calls.at(-1), ["/usr/bin/certutil.exe", "-user", "-verifystore", "Root", root.sha1]);
+    await store.uninstall(root);
+    assert.deepEqual(calls.at(-1), ["/usr/bin/certutil.exe", "-user", "-delstore", "Root", root.sha1]);
+  });
+
+  it("is not present outside WSL", async () => {
+    const { runner } = fakeRunner();
+    assert.equal(await new WslWindowsRootStore(ctx({ runner, platform: "linux", env: {} })).isAvailable(), false);
   });
 });

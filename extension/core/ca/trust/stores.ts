@@ -8,6 +8,7 @@ import { flatpakChromium, nativeChromium, snapChromium } from "./discovery/chrom
 import { flatpakFirefox, nativeFirefox, snapFirefox } from "./discovery/firefox";
 import { MacOsKeychainStore } from "./macos";
 import { WindowsRootStore } from "./windows";
+import { WslWindowsRootStore } from "./windows-wsl";
 import { JavaCacertsStore } from "./java";
 import { execFileRunner } from "./runner";
 import {
@@ -58,7 +59,13 @@ export function trustStoresFor(ctx: TrustContext): TrustStore[] {
     case "win32":
       return [new WindowsRootStore(ctx), new JavaCacertsStore(ctx)];
     default:
-      return [new DebianSystemStore(ctx), new P11KitSystemStore(ctx), ...nssStoresFor(ctx), new JavaCacertsStore(ctx)];
+      return [
+        new DebianSystemStore(ctx),
+        new P11KitSystemStore(ctx),
+        ...nssStoresFor(ctx),
+        new JavaCacertsStore(ctx),
+        new WslWindowsRootStore(ctx),
+      ];
   }
 }
 
