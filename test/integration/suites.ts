@@ -6,4 +6,5 @@
 export function loadSuites(): void {
   require("./activation.test");
   require("./proxy.test");
+  require("./states.test");
 }
