@@ -26,6 +26,7 @@ import { storeMatches } from "../core/ca/trust/stores";
 import { loadSettings, parseCommandArgs, UsageError, type CliCommand, type CliIO } from "./command";
 import { outcomeState, printOutcomes } from "./trustReport";
 import { CA_ENV_HELP, runCaEnv, runtimeTrustStep } from "./caEnv";
+import { CA_CHECK_HELP, runCaCheck } from "./caCheck";
 
 const HELP = `Usage:
   switchyard ca create                 create the local CA (root + intermediate)
@@ -36,6 +37,7 @@ const HELP = `Usage:
                                        write NAME.pem (leaf + intermediate) and NAME-key.pem
   switchyard ca export [--p12]         export the root (and with --p12 a PKCS#12 bundle)
 ${CA_ENV_HELP}
+${CA_CHECK_HELP}
 
 Options:
   --ca-dir DIR     CA directory (else $SWITCHYARD_CAROOT, else the per-user default)
@@ -85,6 +87,13 @@ function statusText(s: CaStatus): string {
       ? s.leaves.map((l) => `  ${l.names.join(", ")} (${l.keyType}, expires ${l.notAfter})`)
       : ["  none"]),
   ];
+  if (!s.issuerLimitedToTls && !s.adoptedMkcertRoot)
+    lines.push(
+      ``,
+      `Note: this CA predates intermediates limited to TLS. Its intermediate key can also sign e-mail (S/MIME)`,
+      `and code-signing certificates that chain to your trusted root. Replace it with`,
+      `"switchyard ca create --force" (the old CA is moved aside), then "switchyard ca trust".`,
+    );
   return `${lines.join("\n")}\n${s.node.trusted ? "" : `\n${s.node.guidance}\n`}`;
 }
 
@@ -110,7 +119,7 @@ export const caCommand: CliCommand = {
     });
     const [action, ...names] = positionals;
     if (!action) throw new UsageError("missing action: create, status, trust, untrust, check, env, issue or export");
-    if (!["create", "status", "trust", "untrust", "issue", "export", "env"].includes(action))
+    if (!["create", "status", "trust", "untrust", "issue", "export", "env", "check"].includes(action))
       throw new UsageError(`unknown action "${action}"`);
     if (action === "issue" && names.length === 0) throw new UsageError("issue needs at least one NAME");
     const keyType = values["key-type"];
@@ -131,6 +140,8 @@ export const caCommand: CliCommand = {
     switch (action) {
       case "env":
         return runCaEnv(dir, { shell: values.shell, json: values.json }, io);
+      case "check":
+        return runCaCheck(dir, { json: values.json }, io);
       case "create": {
         const mkcert = values["adopt-mkcert"];
         const common = {
@@ -149,7 +160,12 @@ export const caCommand: CliCommand = {
             });
         if (result.repaired)
           io.stdout(`Found a half-written CA (an interrupted create); moved it to ${result.movedAside}\n`);
-        else if (result.movedAside) io.stdout(`Moved the previous CA to ${result.movedAside}\n`);
+        else if (result.movedAside)
+          io.stdout(
+            `Moved the previous CA to ${result.movedAside}\n` +
+              `Its root stays trusted wherever you trusted it; remove it with: ` +
+              `switchyard ca untrust --ca-dir ${JSON.stringify(result.movedAside)}\n`,
+          );
         io.stdout(`${mkcert ? "Adopted mkcert CA" : "Created local CA"} in ${dir}\n  root: ${result.rootSubject}\n`);
         if (settings.ca.unconstrained)
           io.stderr(

@@ -1,6 +1,7 @@
 /**
  * Creating a CA: a self-signed root (ECDSA P-384 or RSA-3072) and the intermediate that issues,
- * both carrying the Name Constraints unless the CA is unconstrained. The root key is dropped after
+ * both carrying the Name Constraints unless the CA is unconstrained. The intermediate is limited to
+ * TLS in every case: ExtendedKeyUsage serverAuth and clientAuth, no e-mail address, one subject name. The root key is dropped after
  * signing the intermediate unless kept on purpose. Also: adopting an existing mkcert CAROOT.
  */
 import { randomBytes, X509Certificate, type KeyObject } from "node:crypto";
@@ -9,7 +10,8 @@ import { join } from "node:path";
 import { derWith } from "./der";
 import { loadAsn1 } from "./forge";
 import { buildCertificate, encodeName } from "./certificate";
-import { basicConstraints, keyUsage, KeyUsageBit, nameConstraints } from "./extensions";
+import { basicConstraints, extKeyUsage, keyUsage, KeyUsageBit, nameConstraints } from "./extensions";
+import { LEAF_ORGANISATION } from "./leaf";
 import { generateKey, type KeySpec } from "./keys";
 import { permittedNamesFrom } from "./constraints";
 import { CaExistsError, CaFileError } from "./errors";
@@ -96,10 +98,13 @@ export async function createCa(options: CreateCaOptions): Promise<CreateCaResult
     key: intermediateKey,
     notBefore,
     notAfter: new Date(now.getTime() + (10 * 365 - 1) * DAY),
+    // Limited to TLS even when unconstrained: its key sits on disk, so it must not be able to sign
+    // an S/MIME or code-signing certificate, nor one naming another subject.
     extensions: [
       basicConstraints(der, true, 0),
       caUsage,
-      ...(permitted ? [nameConstraints(der, permitted, true)] : []),
+      extKeyUsage(der, true),
+      nameConstraints(der, permitted, true, { directoryName: encodeName(der, { O: LEAF_ORGANISATION }) }),
     ],
   });
   const meta: CaMeta = {

@@ -68,14 +68,41 @@ export function authorityKeyId(der: Der, keyId: Buffer): Extension {
 }
 
 /**
- * NameConstraints with permittedSubtrees only: each DNS name as [2] dNSName, each range as
- * [7] iPAddress (address followed by mask). RFC 5280 requires it critical on CA certificates;
- * `critical` is false for the root, where a client that does not know it must still accept the anchor.
+ * The e-mail domain an intermediate limited to TLS permits: a reserved name (RFC 6761) no mailbox can
+ * have, so every real address is outside it. (An empty excluded rfc822Name would say "every address"
+ * to Go and NSS, but OpenSSL matches it against nothing.)
  */
-export function nameConstraints(der: Der, permitted: PermittedNames, critical: boolean): Extension {
+export const NO_EMAIL_DOMAIN = "invalid";
+
+/** What besides DNS names and IP ranges an intermediate limited to TLS constrains. */
+export interface TlsOnlyNames {
+  /** The one directory name (subject) its certificates may have: the leaves' fixed organisation. */
+  directoryName: Asn1;
+}
+
+/**
+ * NameConstraints with permittedSubtrees only: each DNS name as [2] dNSName, each range as
+ * [7] iPAddress (address followed by mask); undefined `permitted` leaves those two forms open
+ * (an unconstrained CA). With `tlsOnly`, also [1] rfc822Name {@link NO_EMAIL_DOMAIN} and
+ * [4] directoryName, so the CA cannot certify an e-mail address or another subject name. RFC 5280
+ * requires it critical on CA certificates; `critical` is false for the root, where a client that
+ * does not know it must still accept the anchor.
+ */
+export function nameConstraints(
+  der: Der,
+  permitted: PermittedNames | undefined,
+  critical: boolean,
+  tlsOnly?: TlsOnlyNames,
+): Extension {
   const subtrees = [
-    ...permitted.dns.map((d) => der.seq([der.context(2, Buffer.from(d, "ascii"))])),
-    ...permitted.ip.map((r) => der.seq([der.context(7, Buffer.concat([r.address, r.mask]))])),
+    ...(permitted?.dns ?? []).map((d) => der.seq([der.context(2, Buffer.from(d, "ascii"))])),
+    ...(permitted?.ip ?? []).map((r) => der.seq([der.context(7, Buffer.concat([r.address, r.mask]))])),
+    ...(tlsOnly
+      ? [
+          der.seq([der.context(1, Buffer.from(NO_EMAIL_DOMAIN, "ascii"))]),
+          der.seq([der.context(4, [tlsOnly.directoryName])]),
+        ]
+      : []),
   ];
   return { oid: "2.5.29.30", critical, value: der.seq([der.context(0, subtrees)]) };
 }

@@ -54,6 +54,9 @@ export function fingerprint(der: Buffer): string {
   return (createHash("sha256").update(der).digest("hex").toUpperCase().match(/../g) ?? []).join(":");
 }
 
+/** Every leaf's subject starts with this organisation: the one directory name the intermediate permits. */
+export const LEAF_ORGANISATION = "Switchyard development certificate";
+
 /** Issues a leaf for `names` (SANs in that order; CN, for display only, is the first DNS name). */
 export function issueLeaf(signer: LeafIssuer, rawNames: string[], options: LeafOptions): LeafWithKey {
   const names = checkNames(rawNames, signer.permitted);
@@ -63,7 +66,7 @@ export function issueLeaf(signer: LeafIssuer, rawNames: string[], options: LeafO
   const key = generateKey(options.keyType === "rsa" ? "rsa-2048" : "ec-p256");
   const firstDns = names.find((n) => isIP(n) === 0);
   // An IP-only leaf gets no CN: OpenSSL would check a dotted-quad CN against the DNS constraints.
-  const subject = { O: "Switchyard development certificate", ...(firstDns ? { CN: firstDns } : {}) };
+  const subject = { O: LEAF_ORGANISATION, ...(firstDns ? { CN: firstDns } : {}) };
   const usage = [KeyUsageBit.digitalSignature, ...(options.keyType === "rsa" ? [KeyUsageBit.keyEncipherment] : [])];
   const notBefore = new Date(now.getTime() - 5 * 60_000);
   const notAfter = new Date(now.getTime() + days * 86_400_000);

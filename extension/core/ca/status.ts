@@ -34,6 +34,12 @@ export interface CaStatus {
   rootKeyKept: boolean;
   issuerSubject: string;
   issuerNotAfter: string;
+  /**
+   * False for a CA created before intermediates were limited to TLS (ExtendedKeyUsage serverAuth,
+   * clientAuth): its key can also sign e-mail or code-signing certificates. `ca create --force` replaces it.
+   * Always false for an adopted mkcert root, which cannot be limited.
+   */
+  issuerLimitedToTls: boolean;
   /** Null when the CA is unconstrained. */
   constraints: { dns: string[]; ip: string[]; inCertificates: boolean } | null;
   adoptedMkcertRoot?: string;
@@ -41,6 +47,14 @@ export interface CaStatus {
   leaves: LeafSummary[];
   trust: TrustOutcome[];
   node: { trusted: boolean; guidance: string };
+}
+
+const TLS_USAGES = new Set(["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"]);
+
+/** True when `issuer` has an ExtendedKeyUsage that allows TLS (server, client) and nothing else. */
+export function isLimitedToTls(issuer: X509Certificate): boolean {
+  const usages = issuer.keyUsage ?? [];
+  return usages.length > 0 && usages.every((u) => TLS_USAGES.has(u));
 }
 
 /** Leaves in `<dir>/leaves`, newest expiry first; unreadable entries are skipped (the cache reissues them). */
@@ -88,6 +102,7 @@ export async function caStatus(
     rootKeyKept: existsSync(join(ca.dir, CA_FILES.rootKey)) || ca.meta.adoptedMkcertRoot !== undefined,
     issuerSubject: flat(ca.issuer.subject),
     issuerNotAfter: new Date(ca.issuer.validTo).toISOString(),
+    issuerLimitedToTls: isLimitedToTls(ca.issuer),
     constraints: ca.meta.permitted ? { ...ca.meta.permitted, inCertificates: ca.meta.constraintsInCertificates } : null,
     ...(ca.meta.adoptedMkcertRoot ? { adoptedMkcertRoot: ca.meta.adoptedMkcertRoot } : {}),
     paths: {

@@ -13,6 +13,12 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../../../extension/cli";
+import { createCa, loadCa } from "../../../extension/core/ca/index";
+import { buildCertificate, issuerFromCertificate } from "../../../extension/core/ca/certificate";
+import { derWith } from "../../../extension/core/ca/der";
+import { basicConstraints, keyUsage, KeyUsageBit } from "../../../extension/core/ca/extensions";
+import { loadAsn1 } from "../../../extension/core/ca/forge";
+import { readPrivateKey } from "../../../extension/core/ca/store";
 import type { CliIO } from "../../../extension/cli/command";
 import { tempDir } from "./realClients";
 
@@ -182,5 +188,44 @@ describe("switchyard ca: files it writes", () => {
     assert.equal(issued.code, 1);
     assert.match(issued.err, /does not exist; create it first/);
     assert.ok(!existsSync(join(out, "nonexistent")));
+  });
+});
+
+describe("switchyard ca: a CA from before intermediates were limited to TLS", () => {
+  /** A CA whose intermediate is re-signed the old way: no ExtendedKeyUsage, no name constraints. */
+  async function oldStyleCa(): Promise<string> {
+    const dir = join(tempDir("old-style"), "ca");
+    await createCa({ dir, keepRootKey: true });
+    const ca = loadCa(dir);
+    const der = derWith(await loadAsn1());
+    const rootKey = readPrivateKey(join(dir, "root-key.pem"));
+    const old = buildCertificate(der, {
+      subject: { O: "Switchyard development CA", CN: "old intermediate" },
+      issuer: issuerFromCertificate(der, ca.root.raw, rootKey),
+      key: ca.issuerKey,
+      notBefore: new Date(Date.now() - 60_000),
+      notAfter: new Date(Date.now() + 365 * 86_400_000),
+      extensions: [
+        basicConstraints(der, true, 0),
+        keyUsage(der, [KeyUsageBit.digitalSignature, KeyUsageBit.keyCertSign, KeyUsageBit.cRLSign]),
+      ],
+    });
+    writeFileSync(join(dir, "intermediate.pem"), old.pem);
+    return dir;
+  }
+
+  it("ca status says the CA predates the limit, and ca create --force replaces it and says how to untrust the old root", async () => {
+    const dir = await oldStyleCa();
+    const status = await cli(["status", "--ca-dir", dir]);
+    assert.equal(status.code, 0, status.err);
+    assert.match(status.out, /predates intermediates limited to TLS[\s\S]*switchyard ca create --force/);
+    const json = JSON.parse((await cli(["status", "--json", "--ca-dir", dir])).out) as { issuerLimitedToTls: boolean };
+    assert.equal(json.issuerLimitedToTls, false);
+
+    const replaced = await cli(["create", "--force", "--ca-dir", dir]);
+    assert.equal(replaced.code, 0, replaced.err);
+    assert.match(replaced.out, /Moved the previous CA to .*\n.*switchyard ca untrust --ca-dir "[^"]+replaced-/);
+    const after = await cli(["status", "--ca-dir", dir]);
+    assert.doesNotMatch(after.out, /predates/);
   });
 });

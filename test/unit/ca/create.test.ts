@@ -74,11 +74,14 @@ describe("creating the CA", () => {
     assert.match(await text("root.pem"), /Name Constraints:\s*\n\s*Permitted/);
   });
 
-  it("creates no name constraints in unconstrained mode", async () => {
+  it("constrains no DNS names or IP ranges in unconstrained mode (only e-mail and subject names)", async () => {
     const dir = join(tempDir("unconstrained"), "ca");
     await createCa({ dir, unconstrained: true });
     const out = await run("openssl", ["x509", "-in", join(dir, "intermediate.pem"), "-noout", "-text"]);
-    assert.doesNotMatch(out.stdout, /Name Constraints/);
+    const constraints = /Name Constraints: critical\n\s+Permitted:\n((?:\s{2,}.*\n)+)/.exec(out.stdout)?.[1] ?? "";
+    assert.match(constraints, /email:invalid/);
+    assert.match(constraints, /DirName:O = Switchyard development certificate/);
+    assert.doesNotMatch(constraints, /DNS:|IP:/);
     const ca = await LocalCa.open({ dir, diskCache: false });
     assert.equal(ca.refusalFor("example.com"), undefined);
   });
