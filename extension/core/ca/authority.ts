@@ -11,6 +11,7 @@ import { createCa, type CreateCaOptions, type CreateCaResult } from "./create";
 import { derWith } from "./der";
 import { loadAsn1 } from "./forge";
 import { checkNames, issueLeaf, type LeafIssuer, type LeafWithKey } from "./leaf";
+import { assertKeyIsPrivate } from "./keyAccess";
 import { LeafCache } from "./leafCache";
 import { CA_FILES } from "./paths";
 import { inspectCaDir, loadCa, type CaMaterial } from "./store";
@@ -59,10 +60,14 @@ export class LocalCa implements LeafSource {
     });
   }
 
-  /** Opens the CA in `options.dir`; throws CaNotFoundError, CaIncompleteError or CaFileError. */
+  /**
+   * Opens the CA in `options.dir` to sign with; throws CaNotFoundError, CaIncompleteError,
+   * CaFileError, or CaPermissionError when its key or folder is not this user's alone.
+   */
   static async open(options: LocalCaOptions): Promise<LocalCa> {
     const der = derWith(await loadAsn1());
     const material = loadCa(options.dir);
+    assertKeyIsPrivate(material.issuerKeyFile);
     const signer: LeafIssuer = {
       der,
       issuer: issuerFromCertificate(der, material.issuer.raw, material.issuerKey),

@@ -87,3 +87,29 @@ export class OutputFolderError extends Error {
     this.name = "OutputFolderError";
   }
 }
+
+/** What is wrong with the issuing key's file or folder. */
+export type CaPermissionProblem = "foreign-owner" | "folder-writable" | "key-open";
+
+/** The CA's key or its folder is not this user's alone, so Switchyard does not sign with it. */
+export class CaPermissionError extends Error {
+  constructor(
+    readonly path: string,
+    readonly problem: CaPermissionProblem,
+    /** The owner's uid ("foreign-owner") or the mode (the other problems). */
+    readonly found: number,
+  ) {
+    const mode = (found & 0o7777).toString(8).padStart(4, "0");
+    const text =
+      problem === "foreign-owner"
+        ? `${path} belongs to another user (uid ${found}), who can replace or read the CA's key. ` +
+          `Use a CA of your own (switchyard ca create --ca-dir DIR), or take it over: sudo chown -R "$(id -u)" ${JSON.stringify(path)}`
+        : problem === "folder-writable"
+          ? `the CA folder ${path} is writable by other users (mode ${mode}), who could swap in a CA of their own. ` +
+            `Fix it with: chmod 700 ${JSON.stringify(path)}`
+          : `the CA key ${path} is readable or writable by other users (mode ${mode}). ` +
+            `Fix it with: chmod 600 ${JSON.stringify(path)} (if others may have read it, replace the CA: switchyard ca create --force)`;
+    super(`${text}; Switchyard does not sign with it until then.`);
+    this.name = "CaPermissionError";
+  }
+}

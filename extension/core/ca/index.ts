@@ -23,6 +23,7 @@ export {
   CaFileError,
   CaIncompleteError,
   CaNotFoundError,
+  CaPermissionError,
   OutputFolderError,
   UnsafeDestinationError,
   type CaFileProblem,

@@ -229,3 +229,43 @@ describe("switchyard ca: a CA from before intermediates were limited to TLS", ()
     assert.doesNotMatch(after.out, /predates/);
   });
 });
+
+describe("switchyard ca: a CA others can reach is not signed with", () => {
+  async function ca(prefix: string): Promise<{ dir: string; out: string }> {
+    const dir = join(tempDir(prefix), "ca");
+    assert.equal((await cli(["create", "--ca-dir", dir])).code, 0);
+    return { dir, out: tempDir(`${prefix}-out`) };
+  }
+
+  it("refuses a CA folder anyone can write (chmod 777) and says chmod 700", async () => {
+    const { dir, out } = await ca("perm-folder");
+    chmodSync(dir, 0o777);
+    const issued = await cli(["issue", "a.test", "--out", out, "--ca-dir", dir]);
+    assert.equal(issued.code, 1);
+    assert.match(issued.err, /writable by other users \(mode 0777\).*chmod 700/);
+    assert.deepEqual(readdirSync(out), []);
+  });
+
+  it("refuses a key file others can read (0644 or 0666) and says chmod 600", async () => {
+    const { dir, out } = await ca("perm-key");
+    for (const mode of [0o644, 0o666]) {
+      chmodSync(join(dir, "intermediate-key.pem"), mode);
+      const issued = await cli(["issue", "a.test", "--out", out, "--ca-dir", dir]);
+      assert.equal(issued.code, 1);
+      assert.match(issued.err, /readable or writable by other users.*chmod 600/);
+    }
+    chmodSync(join(dir, "intermediate-key.pem"), 0o600);
+    assert.equal((await cli(["issue", "a.test", "--out", out, "--ca-dir", dir])).code, 0, "fixed as told, it signs");
+  });
+
+  it("refuses a CA whose folder or key belongs to another user", async () => {
+    const { dir, out } = await ca("perm-owner");
+    chownSync(join(dir, "intermediate-key.pem"), 65534, 65534);
+    const keyOwned = await cli(["issue", "a.test", "--out", out, "--ca-dir", dir]);
+    assert.equal(keyOwned.code, 1);
+    assert.match(keyOwned.err, /intermediate-key\.pem belongs to another user \(uid 65534\)/);
+    chownSync(dir, 65534, 65534);
+    const folderOwned = await cli(["issue", "a.test", "--out", out, "--ca-dir", dir]);
+    assert.match(folderOwned.err, /ca belongs to another user \(uid 65534\)/);
+  });
+});
