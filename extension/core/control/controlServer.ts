@@ -1,0 +1,224 @@
+/**
+ * The control endpoint of a running proxy (`switchyard serve`, `switchyard run`'s own proxy, the
+ * extension's): a Unix socket (0600, in the user's 0700 state folder) or a named pipe. Clients add
+ * routes they own; a route goes away when its client disconnects or its owner process exits.
+ * The proxy itself is not touched here: whoever runs one listens for `routes` and applies them.
+ */
+import { EventEmitter } from "node:events";
+import { chmodSync, unlinkSync } from "node:fs";
+import net from "node:net";
+import { dirname } from "node:path";
+import type { RouteSetting } from "../settings";
+import {
+  ControlRequestError,
+  parseControlRequest,
+  type ControlBinding,
+  type ControlReply,
+  type ControlRequest,
+  type DynamicRoute,
+  type ListedRoute,
+} from "./protocol";
+import { ensurePrivateDir } from "./stateDir";
+
+/** Another proxy of this user already answers on the control socket. */
+export class ControlSocketInUseError extends Error {
+  constructor(readonly socketPath: string) {
+    super(
+      `another Switchyard proxy of yours is already running (its control socket ${socketPath} answers); ` +
+        "stop it first, or let `switchyard run` register with it",
+    );
+    this.name = "ControlSocketInUseError";
+  }
+}
+
+export interface ControlServerOptions {
+  socketPath: string;
+  /** The routes from settings: a dynamic route may not take one of their hosts. */
+  configuredRoutes(): readonly RouteSetting[];
+  /** Where the proxy listens, for `hello` and `list`. */
+  bindings(): ControlBinding[];
+  /** Whether an owner process still runs (default: signal 0). */
+  isAlive?(pid: number): boolean;
+  /** How often owners are checked, in ms (default 1000). */
+  ownerPollMs?: number;
+}
+
+/** The longest request line accepted; a client sending more is cut off. */
+const MAX_LINE = 64 * 1024;
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Whether something answers on the socket (a live proxy) or it is a leftover file. */
+function answers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect(socketPath);
+    c.once("connect", () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once("error", () => resolve(false));
+  });
+}
+
+export class ControlServer extends EventEmitter<{ routes: [DynamicRoute[]] }> {
+  private readonly dynamic = new Map<string, { route: DynamicRoute; client: net.Socket }>();
+  private readonly timer: NodeJS.Timeout;
+
+  private constructor(
+    private readonly server: net.Server,
+    private readonly options: ControlServerOptions,
+  ) {
+    super();
+    server.on("connection", (c) => this.serve(c));
+    this.timer = setInterval(() => this.dropDeadOwners(), options.ownerPollMs ?? 1000);
+    this.timer.unref();
+  }
+
+  /** Listens on `options.socketPath`, replacing a leftover socket file whose proxy is gone. */
+  static async listen(options: ControlServerOptions): Promise<ControlServer> {
+    const isPipe = options.socketPath.startsWith("\\\\.\\pipe\\");
+    if (!isPipe) ensurePrivateDir(dirname(options.socketPath));
+    const server = net.createServer();
+    const bind = (): Promise<void> =>
+      new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(options.socketPath, () => {
+          server.removeListener("error", reject);
+          resolve();
+        });
+      });
+    try {
+      await bind();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE" || isPipe) throw e;
+      if (await answers(options.socketPath)) throw new ControlSocketInUseError(options.socketPath);
+      unlinkSync(options.socketPath);
+      await bind();
+    }
+    if (!isPipe) chmodSync(options.socketPath, 0o600);
+    return new ControlServer(server, options);
+  }
+
+  /** The routes clients hold now. */
+  routes(): DynamicRoute[] {
+    return [...this.dynamic.values()].map((d) => d.route);
+  }
+
+  /** Configured and dynamic routes together, as `list` reports them. */
+  listed(): ListedRoute[] {
+    const configured: ListedRoute[] = this.options
+      .configuredRoutes()
+      .map((r) => ({ host: r.host, upstream: r.upstream, source: "settings" }));
+    return [
+      ...configured,
+      ...this.routes().map((r) => ({ host: r.host, upstream: r.upstream, source: r.source, owner: r.owner })),
+    ];
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    for (const { client } of this.dynamic.values()) client.destroy();
+    this.dynamic.clear();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private serve(client: net.Socket): void {
+    let buffered = "";
+    client.setEncoding("utf8");
+    client.on("error", () => {});
+    client.on("data", (chunk: string) => {
+      buffered += chunk;
+      if (buffered.length > MAX_LINE && !buffered.includes("\n")) {
+        client.end(
+          `${JSON.stringify({ v: 1, id: 0, ok: false, error: "request line too long", code: "bad-request" })}\n`,
+        );
+        return;
+      }
+      let nl: number;
+      while ((nl = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, nl).trim();
+        buffered = buffered.slice(nl + 1);
+        if (line) client.write(`${JSON.stringify(this.answer(line, client))}\n`);
+      }
+    });
+    client.on("close", () => {
+      let changed = false;
+      for (const [host, d] of this.dynamic) {
+        if (d.client === client) {
+          this.dynamic.delete(host);
+          changed = true;
+        }
+      }
+      if (changed) this.emit("routes", this.routes());
+    });
+  }
+
+  private answer(line: string, client: net.Socket): ControlReply {
+    let request: ControlRequest;
+    try {
+      request = parseControlRequest(line);
+    } catch (e) {
+      const err = e as ControlRequestError;
+      return { v: 1, id: err.id ?? 0, ok: false, error: err.message, code: err.code ?? "bad-request" };
+    }
+    const { id } = request;
+    switch (request.op) {
+      case "hello":
+        return { v: 1, id, ok: true, pid: process.pid, bindings: this.options.bindings() };
+      case "list":
+        return { v: 1, id, ok: true, pid: process.pid, bindings: this.options.bindings(), routes: this.listed() };
+      case "remove": {
+        const held = this.dynamic.get(request.host);
+        if (!held || held.client !== client)
+          return {
+            v: 1,
+            id,
+            ok: false,
+            error: `this connection holds no route for ${request.host}`,
+            code: "not-found",
+          };
+        this.dynamic.delete(request.host);
+        this.emit("routes", this.routes());
+        return { v: 1, id, ok: true };
+      }
+      case "add": {
+        const { route } = request;
+        if (this.options.configuredRoutes().some((r) => r.host === route.host))
+          return { v: 1, id, ok: false, error: `${route.host} is a route in your settings`, code: "taken" };
+        const held = this.dynamic.get(route.host);
+        if (held && held.client !== client)
+          return {
+            v: 1,
+            id,
+            ok: false,
+            error: `${route.host} is already routed for pid ${held.route.owner.pid}${held.route.owner.command ? ` (${held.route.owner.command})` : ""}`,
+            code: "taken",
+            owner: held.route.owner,
+          };
+        this.dynamic.set(route.host, { route, client });
+        this.emit("routes", this.routes());
+        return { v: 1, id, ok: true, bindings: this.options.bindings() };
+      }
+    }
+  }
+
+  private dropDeadOwners(): void {
+    const alive = this.options.isAlive ?? processIsAlive;
+    let changed = false;
+    for (const [host, d] of this.dynamic) {
+      if (!alive(d.route.owner.pid)) {
+        this.dynamic.delete(host);
+        d.client.destroy();
+        changed = true;
+      }
+    }
+    if (changed) this.emit("routes", this.routes());
+  }
+}

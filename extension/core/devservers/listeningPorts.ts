@@ -1,0 +1,108 @@
+/**
+ * Which TCP ports a process tree listens on: `switchyard run` and the extension's detection use it
+ * to find a dev server's real port, whatever its framework did with PORT. Linux reads /proc (the
+ * tree's socket inodes against the socket table of its network namespace), macOS asks lsof,
+ * Windows netstat; each OS's text is parsed by a pure function.
+ */
+import { execFile } from "node:child_process";
+import { readdir, readFile, readlink } from "node:fs/promises";
+import { promisify } from "node:util";
+import { parseLsofListening, parseNetstatListening, type ListeningSocket } from "./osTables";
+import { parseProcNetTcp } from "./procNet";
+import { descendantsOf, parentFromProcStat, parsePsLinks, type ProcessLink } from "./processTree";
+
+export type { ListeningSocket } from "./osTables";
+
+const run = promisify(execFile);
+
+/** Ports that are a runtime's debugger, not a dev server (node --inspect). */
+const INSPECTOR_PORTS = new Set([9229, 9230]);
+
+/** Every listening TCP socket held by `rootPid` or any process below it. */
+export async function listeningSocketsOfTree(
+  rootPid: number,
+  platform: NodeJS.Platform = process.platform,
+): Promise<ListeningSocket[]> {
+  if (platform === "linux") return linuxSockets(rootPid, "/proc");
+  if (platform === "darwin") return macSockets(rootPid);
+  if (platform === "win32") return windowsSockets(rootPid);
+  return [];
+}
+
+/** The socket a dev server serves on: the port it was given if it listens there, else the lowest other port. */
+export function pickServedPort(sockets: readonly ListeningSocket[], givenPort?: number): number | undefined {
+  const ports = [...new Set(sockets.map((s) => s.port))].filter((p) => !INSPECTOR_PORTS.has(p)).sort((a, b) => a - b);
+  if (givenPort !== undefined && ports.includes(givenPort)) return givenPort;
+  return ports[0];
+}
+
+/** True for an address a client on this machine reaches over loopback (loopback itself or a wildcard). */
+export function isReachableLocally(address: string): boolean {
+  return (
+    /^127\./.test(address) ||
+    address === "::1" ||
+    address === "0.0.0.0" ||
+    address === "::" ||
+    address === "::ffff:127.0.0.1"
+  );
+}
+
+async function linuxProcessLinks(proc: string): Promise<ProcessLink[]> {
+  const links: ProcessLink[] = [];
+  for (const name of await readdir(proc)) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await readFile(`${proc}/${name}/stat`, "utf8").catch(() => "");
+    const ppid = parentFromProcStat(stat);
+    if (ppid !== undefined) links.push({ pid: Number(name), ppid });
+  }
+  return links;
+}
+
+/** Linux: the tree's `socket:[INODE]` descriptors matched against /proc/ROOT/net/tcp{,6}. */
+export async function linuxSockets(rootPid: number, proc: string): Promise<ListeningSocket[]> {
+  const pids = descendantsOf(rootPid, await linuxProcessLinks(proc));
+  const owner = new Map<number, number>();
+  for (const pid of pids) {
+    const fds = await readdir(`${proc}/${pid}/fd`).catch(() => [] as string[]);
+    for (const fd of fds) {
+      const target = await readlink(`${proc}/${pid}/fd/${fd}`).catch(() => "");
+      const m = /^socket:\[(\d+)\]$/.exec(target);
+      if (m && !owner.has(Number(m[1]))) owner.set(Number(m[1]), pid);
+    }
+  }
+  if (owner.size === 0) return [];
+  const out: ListeningSocket[] = [];
+  for (const [file, family] of [
+    ["tcp", 4],
+    ["tcp6", 6],
+  ] as const) {
+    const text = await readFile(`${proc}/${rootPid}/net/${file}`, "utf8").catch(() => "");
+    for (const s of parseProcNetTcp(text, family)) {
+      const pid = owner.get(s.inode);
+      if (s.listening && pid !== undefined) out.push({ pid, family, address: s.address, port: s.port });
+    }
+  }
+  return out;
+}
+
+async function macSockets(rootPid: number): Promise<ListeningSocket[]> {
+  const ps = await run("ps", ["-A", "-o", "pid=,ppid="]);
+  const pids = descendantsOf(rootPid, parsePsLinks(ps.stdout));
+  // lsof exits 1 when none of the processes has a listening socket yet.
+  const lsof = await run("lsof", ["-nP", "-a", "-iTCP", "-sTCP:LISTEN", "-p", pids.join(","), "-F", "ptn"]).catch(
+    (e: { stdout?: string }) => ({ stdout: e.stdout ?? "" }),
+  );
+  return parseLsofListening(lsof.stdout);
+}
+
+async function windowsSockets(rootPid: number): Promise<ListeningSocket[]> {
+  const ps = await run("powershell.exe", [
+    "-NoProfile",
+    "-Command",
+    'Get-CimInstance Win32_Process | ForEach-Object { "$($_.ProcessId) $($_.ParentProcessId)" }',
+  ]);
+  const pids = new Set(descendantsOf(rootPid, parsePsLinks(ps.stdout)));
+  const netstat = await run("netstat.exe", ["-ano", "-p", "TCP"]);
+  const netstat6 = await run("netstat.exe", ["-ano", "-p", "TCPv6"]);
+  return parseNetstatListening(`${netstat.stdout}\n${netstat6.stdout}`).filter((s) => pids.has(s.pid));
+}
