@@ -7,9 +7,10 @@ import { UsageError, type CliCommand, type CliIO } from "./cli/command";
 import { caCommand } from "./cli/ca";
 import { hostsCommand } from "./cli/hosts";
 import { probeCommand } from "./cli/probe";
+import { runCommand } from "./cli/run";
 import { serveCommand } from "./cli/serve";
 
-export const COMMANDS: CliCommand[] = [serveCommand, hostsCommand, caCommand, probeCommand];
+export const COMMANDS: CliCommand[] = [serveCommand, runCommand, hostsCommand, caCommand, probeCommand];
 
 export const TOP_HELP = `switchyard: local development networking (hosts mappings, a local CA, a sniffing HTTPS dev proxy)
 
@@ -45,7 +46,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     );
     return 2;
   }
-  if (rest.includes("-h") || rest.includes("--help")) {
+  // Flags after "--" belong to the command `run` starts, not to switchyard.
+  const ownArgs = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
+  if (ownArgs.includes("-h") || ownArgs.includes("--help")) {
     io.stdout(command.help);
     return 0;
   }
@@ -89,14 +92,17 @@ function processIO(signal: AbortSignal): CliIO {
 /** Runs the CLI as a process: arguments from argv, exit code into process.exitCode. */
 export function main(): void {
   const controller = new AbortController();
-  const stop = (): void => controller.abort();
+  // The signal's name is the abort reason, so `run` can pass the same signal on to its command.
+  const stop = (signal: NodeJS.Signals): void => controller.abort(signal);
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
+  process.once("SIGHUP", stop);
   runCli(process.argv.slice(2), processIO(controller.signal)).then(
     (code) => {
       process.exitCode = code;
       process.removeListener("SIGINT", stop);
       process.removeListener("SIGTERM", stop);
+      process.removeListener("SIGHUP", stop);
     },
     (e: unknown) => {
       process.stderr.write(`switchyard: ${String(e)}\n`);

@@ -1,6 +1,9 @@
 /** `switchyard serve`: the sniffing dev proxy in the foreground. */
-import { homedir } from "node:os";
+import { homedir, userInfo } from "node:os";
 import { LocalCa, resolveCaDir } from "../core/ca/index";
+import type { ControlServer } from "../core/control/controlServer";
+import { serveControl } from "../core/control/dynamicRoutes";
+import { controlSocketPath, stateDirFor } from "../core/control/stateDir";
 import { WorkerProxy } from "../core/proxy/workerProxy";
 import type { BindingRecord } from "../core/proxy/records";
 import { parseRouteFlag, type SwitchyardSettings } from "../core/settings";
@@ -101,15 +104,47 @@ export const serveCommand: CliCommand = {
         "no listen address could be bound (see above); pick another port with --listen, e.g. --listen localhost:8443",
       );
     }
+    // `switchyard run` (and other tools of this user) add routes through the control socket.
+    const control = await startControl(io, proxy, settings, bindings, ndjson);
     if (!ndjson)
       io.stderr(
-        `routes: ${settings.proxy.routes.map((r) => `${r.host}${r.pathPrefix ?? ""} -> ${r.upstream}`).join(", ") || "none (add --route HOST=URL)"}\nstop with Ctrl+C\n`,
+        `routes: ${settings.proxy.routes.map((r) => `${r.host}${r.pathPrefix ?? ""} -> ${r.upstream}`).join(", ") || "none (add --route HOST=URL, or start a dev server with switchyard run NAME -- COMMAND)"}\nstop with Ctrl+C\n`,
       );
     await new Promise<void>((resolve) => {
       if (io.signal.aborted) return resolve();
       io.signal.addEventListener("abort", () => resolve(), { once: true });
     });
+    await control?.close();
     await proxy.stop();
     return 0;
   },
 };
+
+/** The control endpoint beside the proxy; a failure to open it is reported, not fatal. */
+async function startControl(
+  io: CliIO,
+  proxy: WorkerProxy,
+  settings: SwitchyardSettings,
+  bindings: BindingRecord[],
+  ndjson: boolean,
+): Promise<ControlServer | undefined> {
+  try {
+    const stateDir = stateDirFor(io.env, io.env.HOME || homedir());
+    return await serveControl({
+      socketPath: controlSocketPath(stateDir, process.platform, userInfo().username),
+      proxy,
+      settings: () => settings,
+      bindings: () => bindings,
+      onChange: (routes) =>
+        io.stdout(
+          ndjson
+            ? `${JSON.stringify({ type: "routes", dynamic: routes })}\n`
+            : `routes from switchyard run: ${routes.map((r) => `${r.host} -> ${r.upstream} (pid ${r.owner.pid})`).join(", ") || "none"}\n`,
+        ),
+      onError: (e) => io.stderr(`switchyard serve: applying a route failed: ${e.message}\n`),
+    });
+  } catch (e) {
+    io.stderr(`switchyard serve: switchyard run cannot reach this proxy: ${(e as Error).message}\n`);
+    return undefined;
+  }
+}
