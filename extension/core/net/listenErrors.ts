@@ -25,8 +25,8 @@ export interface ListenErrorExplanation {
 
 /** Options for {@link explainListenError}. */
 export interface ExplainListenOptions extends PortHolderOptions {
-  /** Replaces the OS lookup of who holds a port (tests, or callers that already know). */
-  findHolder?: (port: number) => Promise<PortHolder | undefined>;
+  /** Replaces the OS lookup of who holds a port (tests, or callers that already know); gets the address too. */
+  findHolder?: (port: number, address: string) => Promise<PortHolder | undefined>;
 }
 
 /** The first port a non-root user may bind on Linux unless the sysctl says otherwise. */
@@ -40,8 +40,10 @@ export async function explainListenError(
 ): Promise<ListenErrorExplanation> {
   let holder: PortHolder | undefined;
   if (errorCode(error) === "EADDRINUSE") {
-    const find = options.findHolder ?? ((port: number) => findPortHolder(port, options));
-    holder = await find(target.port).catch(() => undefined);
+    // Matched on address and port: 127.0.0.1:8443 and [::1]:8443 may be held by different processes.
+    const find =
+      options.findHolder ?? ((port: number, address: string) => findPortHolder(port, { ...options, address }));
+    holder = await find(target.port, target.address).catch(() => undefined);
   }
   return describeListenError(error, target, holder, options.platform ?? process.platform);
 }

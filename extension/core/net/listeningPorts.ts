@@ -6,6 +6,7 @@
  * the user types the port.
  */
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { parseProcNetTcp } from "./portHolder";
 
 /** One listening socket. */
 export interface ListeningPort {
@@ -17,35 +18,11 @@ export interface ListeningPort {
   pid?: number;
 }
 
-const LISTEN = "0A";
-
-/** /proc/net/tcp's little-endian hex address -> text, for the addresses a route can reach. */
-function loopbackAddress(hex: string, family: 4 | 6): string | undefined {
-  if (family === 4) {
-    if (hex === "00000000") return "0.0.0.0";
-    return hex.endsWith("7F")
-      ? `127.${parseInt(hex.slice(4, 6), 16)}.${parseInt(hex.slice(2, 4), 16)}.${parseInt(hex.slice(0, 2), 16)}`
-      : undefined;
-  }
-  if (hex === "00000000000000000000000000000000") return "::";
-  if (hex === "00000000000000000000000001000000") return "::1";
-  if (hex === "0000000000000000FFFF00000100007F") return "127.0.0.1";
+/** Addresses a route to `localhost` reaches: loopback, or every address. */
+function reachable(address: string): string | undefined {
+  const a = address.toLowerCase().replace(/^::ffff:(?=\d+\.)/, "");
+  if (a === "0.0.0.0" || a === "::" || a === "::1" || a.startsWith("127.")) return a;
   return undefined;
-}
-
-/** Parses /proc/net/tcp or tcp6: the listening sockets on loopback or wildcard addresses, with their inodes. */
-export function parseProcNetTcp(text: string, family: 4 | 6): (ListeningPort & { inode: string })[] {
-  const out: (ListeningPort & { inode: string })[] = [];
-  for (const line of text.split("\n").slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10 || f[3] !== LISTEN) continue;
-    const [addrHex, portHex] = (f[1] ?? "").split(":");
-    const address = addrHex ? loopbackAddress(addrHex.toUpperCase(), family) : undefined;
-    const port = parseInt(portHex ?? "", 16);
-    if (address === undefined || !Number.isInteger(port)) continue;
-    out.push({ address, port, inode: f[9]! });
-  }
-  return out;
 }
 
 function processesBySocket(): Map<string, { pid: number; name: string }> {
@@ -86,7 +63,9 @@ function safeRead(file: string): string {
 /** The listening loopback ports now, one entry per port (the process named where known), by port. */
 export function listeningLoopbackPorts(): ListeningPort[] {
   if (process.platform !== "linux") return [];
-  const sockets = [...parseProcNetTcp(safeRead("/proc/net/tcp"), 4), ...parseProcNetTcp(safeRead("/proc/net/tcp6"), 6)];
+  const sockets = [...parseProcNetTcp(safeRead("/proc/net/tcp")), ...parseProcNetTcp(safeRead("/proc/net/tcp6"))]
+    .map((l) => ({ port: l.port, address: reachable(l.address), inode: String(l.inode) }))
+    .filter((l): l is { address: string; port: number; inode: string } => l.address !== undefined);
   const owners = sockets.length ? processesBySocket() : new Map<string, { pid: number; name: string }>();
   const byPort = new Map<number, ListeningPort>();
   for (const s of sockets) {

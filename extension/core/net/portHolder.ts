@@ -31,6 +31,33 @@ export interface PortHolderOptions {
   run?: (file: string, args: string[]) => Promise<string>;
   /** Upper bound for the whole search, in ms. */
   timeoutMs?: number;
+  /**
+   * The address that could not be bound: only a listener on that address, or on the wildcard that
+   * covers it (0.0.0.0 for IPv4, :: for both), is its holder. Without it, any listener on the port.
+   */
+  address?: string;
+}
+
+/** `::ffff:127.0.0.1` -> `127.0.0.1`; lower case. */
+function plain(address: string): string {
+  return address.toLowerCase().replace(/^::ffff:(?=\d+\.)/, "");
+}
+
+/**
+ * Whether a listener on `held` blocks binding `wanted` on the same port: the same address, or a
+ * wildcard covering it (0.0.0.0 for IPv4 addresses, :: for every address), or `wanted` is itself a
+ * wildcard (then any listener of its family is in the way).
+ */
+export function holdsAddress(held: string, wanted: string): boolean {
+  const h = plain(held);
+  const w = plain(wanted);
+  if (h === w) return true;
+  const v4 = (a: string): boolean => /^\d+\.\d+\.\d+\.\d+$/.test(a);
+  if (h === "::") return true;
+  if (h === "0.0.0.0") return v4(w);
+  if (w === "0.0.0.0") return v4(h);
+  if (w === "::") return !v4(h);
+  return false;
 }
 
 /** Parses `ss -ltnp` output into listeners with their owning process, when ss could see it. */
@@ -118,15 +145,18 @@ export async function findPortHolder(port: number, options: PortHolderOptions = 
 async function search(port: number, options: PortHolderOptions): Promise<PortHolder | undefined> {
   const platform = options.platform ?? process.platform;
   const run = options.run ?? runTool;
+  const wanted = options.address;
   const pick = (list: PortHolder[]): PortHolder | undefined => {
-    const onPort = list.filter((h) => h.port === port);
-    return onPort.find((h) => h.pid !== undefined) ?? onPort[0];
+    const onPort = list.filter((h) => h.port === port && (wanted === undefined || holdsAddress(h.address, wanted)));
+    // The exact address before a wildcard, a known owner before an unknown one.
+    const exact = wanted === undefined ? [] : onPort.filter((h) => plain(h.address) === plain(wanted));
+    return exact.find((h) => h.pid !== undefined) ?? onPort.find((h) => h.pid !== undefined) ?? exact[0] ?? onPort[0];
   };
   if (platform === "linux") {
     const fromSs = await run("ss", ["-ltnpH"]).then(parseSsListeners, () => []);
     const found = pick(fromSs);
     if (found?.pid !== undefined) return found;
-    return (await fromProc(port, options.procRoot ?? "/proc")) ?? found;
+    return (await fromProc(port, options.procRoot ?? "/proc", wanted)) ?? found;
   }
   if (platform === "darwin" || platform === "freebsd" || platform === "openbsd") {
     return pick(
@@ -136,13 +166,20 @@ async function search(port: number, options: PortHolderOptions): Promise<PortHol
   return undefined;
 }
 
-async function fromProc(port: number, procRoot: string): Promise<PortHolder | undefined> {
+async function fromProc(port: number, procRoot: string, wanted?: string): Promise<PortHolder | undefined> {
   const listeners: ProcTcpListener[] = [];
   for (const file of ["tcp", "tcp6"]) {
     const text = await readFile(path.join(procRoot, "net", file), "utf8").catch(() => "");
-    listeners.push(...parseProcNetTcp(text).filter((l) => l.port === port));
+    listeners.push(
+      ...parseProcNetTcp(text).filter(
+        (l) => l.port === port && (wanted === undefined || holdsAddress(l.address, wanted)),
+      ),
+    );
   }
   if (listeners.length === 0) return undefined;
+  // The exact address first, so its owner is the one found.
+  if (wanted !== undefined)
+    listeners.sort((a, b) => Number(plain(b.address) === plain(wanted)) - Number(plain(a.address) === plain(wanted)));
   const first = listeners[0]!;
   const inodes = new Map(listeners.map((l) => [`socket:[${l.inode}]`, l]));
   const pids = (await readdir(procRoot).catch(() => [] as string[])).filter((d) => /^\d+$/.test(d));

@@ -1,5 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import net from "node:net";
 import { once } from "node:events";
 import { describeListenError, explainListenError } from "../../../extension/core/net/listenErrors";
@@ -43,6 +44,39 @@ describe("listen errors in words", () => {
       server.close();
     }
   });
+
+  it(
+    "names the holder of the address that failed when 127.0.0.1 and ::1 are held by different processes",
+    { skip: process.platform !== "linux" },
+    async () => {
+      const { server, port } = await listenLoopback();
+      const child = spawn(
+        process.execPath,
+        [
+          "-e",
+          `require("net").createServer().listen({ host: "::1", port: ${port}, ipv6Only: true }, () => console.log("up"))`,
+        ],
+        { stdio: ["ignore", "pipe", "inherit"] },
+      );
+      try {
+        await once(child.stdout!, "data");
+        for (const lookup of ["ss", "/proc"]) {
+          const options = lookup === "ss" ? {} : { run: () => Promise.reject(new Error("no ss")) };
+          const v6 = await explainListenError(await listenError("::1", port), { address: "::1", port }, options);
+          assert.equal(v6.holder?.pid, child.pid, `${lookup}: [::1]:${port} is the child's`);
+          const v4 = await explainListenError(
+            await listenError("127.0.0.1", port),
+            { address: "127.0.0.1", port },
+            options,
+          );
+          assert.equal(v4.holder?.pid, process.pid, `${lookup}: 127.0.0.1:${port} is this process's`);
+        }
+      } finally {
+        child.kill();
+        server.close();
+      }
+    },
+  );
 
   it("finds the holder through /proc when ss is unavailable", { skip: process.platform !== "linux" }, async () => {
     const { server, port } = await listenLoopback();
