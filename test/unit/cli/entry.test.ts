@@ -19,7 +19,7 @@ describe("the switchyard command line", () => {
   it("lists every sub-command in --help and exits 0", () => {
     const r = cli("--help");
     assert.equal(r.code, 0);
-    for (const name of ["serve", "hosts", "ca", "probe"]) assert.match(r.stdout, new RegExp(`^  ${name} `, "m"));
+    for (const name of ["serve", "run", "hosts", "ca", "probe"]) assert.match(r.stdout, new RegExp(`^  ${name} `, "m"));
   });
 
   it("shows usage and exits 2 when run without a command", () => {
@@ -28,7 +28,7 @@ describe("the switchyard command line", () => {
     assert.match(r.stdout, /Usage: switchyard <command>/);
   });
 
-  for (const name of ["serve", "hosts", "ca", "probe"]) {
+  for (const name of ["serve", "run", "hosts", "ca", "probe"]) {
     it(`prints help for "${name} --help" and exits 0`, () => {
       const r = cli(name, "--help");
       assert.equal(r.code, 0);
@@ -47,7 +47,7 @@ describe("the switchyard command line", () => {
     const r = cli("frobnicate");
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown command "frobnicate"/);
-    assert.match(r.stderr, /serve, hosts, ca, probe/);
+    assert.match(r.stderr, /serve, run, hosts, ca, probe/);
   });
 
   it("exits 2 when a required argument is missing", () => {
