@@ -27,6 +27,8 @@ interface Result {
   before: Loads;
   trust: { code: number; out: string };
   statusAfterTrust: [string, boolean, boolean][];
+  checkAfterTrust: Record<string, boolean>;
+  checkAfterUntrust: Record<string, boolean>;
   afterTrust: Loads;
   untrust: { code: number; out: string };
   statusAfterUntrust: [string, boolean, boolean][];
@@ -94,7 +96,20 @@ describe("ca trust with real browsers and runtimes in a private mount namespace"
         r.statusAfterTrust.filter(([, available]) => available).map(([s, , t]) => [s, t]),
       );
       assert.deepEqual(trusted, { "system-debian": true, chromium: true, firefox: true });
+      // ca check agrees with what the clients did (plain Node needs `ca env`, so it fails in both).
+      const checked = (passed: boolean): Record<string, boolean> => ({
+        "curl (system store)": passed,
+        node: false,
+        "node + NODE_EXTRA_CA_CERTS": true,
+        "python (ssl default context)": passed,
+        "chromium (NSS database)": passed,
+        "firefox (NSS database)": passed,
+      });
+      const { ["python (certifi)"]: _certifi, ...afterTrust } = r.checkAfterTrust;
+      assert.deepEqual(afterTrust, checked(true));
       assert.equal(r.untrust.code, 0, r.untrust.out);
+      const { ["python (certifi)"]: _certifi2, ...afterUntrust } = r.checkAfterUntrust;
+      assert.deepEqual(afterUntrust, checked(false));
       expectAll(r.afterUntrust, false, "after untrust");
       assert.ok(
         r.statusAfterUntrust.every(([, , t]) => !t),
