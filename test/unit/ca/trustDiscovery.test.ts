@@ -1,0 +1,92 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { chromiumNssLocations } from "../../../extension/core/ca/trust/discovery/chromium";
+import { firefoxNssLocations } from "../../../extension/core/ca/trust/discovery/firefox";
+import { writeFirefoxProfile } from "../../../extension/core/ca/trust/discovery/firefoxProfileSeed";
+import { parseProfilesIni } from "../../../extension/core/ca/trust/discovery/profilesIni";
+import {
+  applyRuntimeTrust,
+  currentRuntimeTrust,
+  shellLines,
+  withdrawRuntimeTrust,
+} from "../../../extension/core/ca/trust/runtimeEnv";
+import { tempDir } from "./realClients";
+
+describe("where Chromium keeps its NSS database", () => {
+  it("uses $XDG_DATA_HOME/pki/nssdb (default ~/.local/share) when ~/.pki/nssdb does not exist, and says it will create it", () => {
+    const home = tempDir("chromium-home");
+    assert.deepEqual(
+      chromiumNssLocations(home, undefined).map((l) => [l.dir, l.exists, l.create?.kind]),
+      [[join(home, ".local/share/pki/nssdb"), false, "db"]],
+    );
+    assert.equal(chromiumNssLocations(home, join(home, "xdg"))[0]?.dir, join(home, "xdg/pki/nssdb"));
+  });
+
+  it("keeps using ~/.pki/nssdb while that folder exists, even empty", () => {
+    const home = tempDir("chromium-legacy");
+    mkdirSync(join(home, ".pki/nssdb"), { recursive: true });
+    assert.deepEqual(
+      chromiumNssLocations(home, undefined).map((l) => l.dir),
+      [join(home, ".pki/nssdb")],
+    );
+  });
+});
+
+describe("Firefox profiles", () => {
+  it("reads relative and absolute profiles from profiles.ini", () => {
+    const text =
+      "[General]\nVersion=2\n\n[Profile1]\nName=a\nIsRelative=1\nPath=x.default-esr\nDefault=1\n\n[Profile0]\nName=b\nIsRelative=0\nPath=/abs/p\n\n[Install1]\nDefault=x\n";
+    assert.deepEqual(parseProfilesIni(text, "/root/ff"), [
+      { name: "a", dir: "/root/ff/x.default-esr", isDefault: true },
+      { name: "b", dir: "/abs/p", isDefault: false },
+    ]);
+  });
+
+  it("plans a new profile for an installed Firefox with none, and writes profiles.ini and compatibility.ini for it", () => {
+    const root = join(tempDir("ff"), ".config/mozilla/firefox");
+    const [planned] = firefoxNssLocations([root], { root, installDir: "/usr/lib/firefox-esr" });
+    assert.equal(planned?.create?.kind, "firefox-profile");
+    assert.ok(planned?.create?.kind === "firefox-profile");
+    const dir = writeFirefoxProfile(planned.create.seed);
+    const listed = parseProfilesIni(readFileSync(join(root, "profiles.ini"), "utf8"), root);
+    assert.deepEqual(
+      listed.map((p) => [p.dir, p.isDefault]),
+      [[dir, true]],
+    );
+    assert.match(readFileSync(join(dir, "compatibility.ini"), "utf8"), /LastPlatformDir=\/usr\/lib\/firefox-esr\n/);
+    // A profile folder listed without a database gets one; no second new profile is planned.
+    assert.deepEqual(
+      firefoxNssLocations([root], { root }).map((l) => [l.dir, l.create?.kind]),
+      [[dir, "db"]],
+    );
+  });
+});
+
+describe("runtime trust variables", () => {
+  it("points NODE_EXTRA_CA_CERTS at the root and the others at system roots + root, then withdraws them", () => {
+    const caDir = tempDir("runtime");
+    const rootFile = join(caDir, "root.pem");
+    writeFileSync(rootFile, "-----BEGIN CERTIFICATE-----\nUk9PVA==\n-----END CERTIFICATE-----\n");
+    const systemBundle = join(caDir, "system.pem");
+    writeFileSync(systemBundle, "-----BEGIN CERTIFICATE-----\nU1lT\n-----END CERTIFICATE-----\n");
+    const paths = { caDir, rootFile, systemBundle };
+    assert.deepEqual(currentRuntimeTrust(paths).variables, {});
+    const trust = applyRuntimeTrust(paths);
+    assert.deepEqual(trust.variables, {
+      NODE_EXTRA_CA_CERTS: rootFile,
+      SSL_CERT_FILE: trust.bundleFile,
+      REQUESTS_CA_BUNDLE: trust.bundleFile,
+      CURL_CA_BUNDLE: trust.bundleFile,
+    });
+    assert.match(readFileSync(trust.bundleFile, "utf8"), /U1lT[\s\S]*Uk9PVA==/);
+    assert.deepEqual(currentRuntimeTrust(paths).variables, trust.variables);
+    withdrawRuntimeTrust(paths);
+    assert.doesNotMatch(readFileSync(trust.bundleFile, "utf8"), /Uk9PVA==/);
+    assert.deepEqual(
+      shellLines(currentRuntimeTrust(paths), { SSL_CERT_FILE: trust.bundleFile, CURL_CA_BUNDLE: "/etc/x" }, rootFile),
+      ["unset SSL_CERT_FILE"],
+    );
+  });
+});
