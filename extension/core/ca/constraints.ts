@@ -2,6 +2,7 @@
  * Which names this CA may certify, and why not. The same set is encoded into the Name Constraints
  * extension (so real verifiers enforce it) and checked here first (so a refusal explains itself).
  */
+import { isLdhLabel } from "../hosts/validate";
 import { ipBytes, parseCidr, rangeContains, type IpRange } from "./ipRange";
 
 /** Development names every constrained CA permits: the names and all their subdomains. */
@@ -37,10 +38,14 @@ export function normaliseName(name: string): string {
 /** Labels that browsers treat as top-level, so `*.` directly under them is refused. */
 const SUFFIX_WILDCARD_BASES = new Set(DEFAULT_PERMITTED_NAMES);
 
+/** The same label rule as `hosts add` (letters, digits, inner hyphens; no "_"). */
 function isDnsName(name: string): boolean {
   if (name.length === 0 || name.length > 253) return false;
-  return name.split(".").every((l) => /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/.test(l));
+  return name.split(".").every(isLdhLabel);
 }
+
+/** Special-use suffixes a certificate may sit under but not be for ("test" alone names no host). */
+const BARE_SUFFIXES = new Set(DEFAULT_PERMITTED_NAMES.filter((n) => n !== "localhost"));
 
 /**
  * Why `name` (a DNS name, `*.wildcard` or IP address) cannot get a certificate from a CA with
@@ -62,8 +67,10 @@ export function refusalFor(rawName: string, permitted: PermittedNames | undefine
   if (!isDnsName(base)) {
     return name.includes("*")
       ? `a wildcard must be the whole left-most label, as in *.my-awesome-service.test`
-      : `"${name}" is not a valid DNS name (letters, digits and hyphens, labels of at most 63 characters)`;
+      : `"${name}" is not a valid DNS name (letters, digits and inner hyphens, no "_", labels of at most 63 characters)`;
   }
+  if (!wildcard && BARE_SUFFIXES.has(base))
+    return `"${name}" is a whole suffix, not a host name; use a name under it, such as my-app.${base}`;
   if (wildcard && (!base.includes(".") || SUFFIX_WILDCARD_BASES.has(base))) {
     return (
       `browsers reject a wildcard directly under a top-level label such as *.${base}; ` +

@@ -6,6 +6,7 @@
  */
 import { randomBytes, X509Certificate, type KeyObject } from "node:crypto";
 import { hostname, userInfo } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { derWith } from "./der";
 import { loadAsn1 } from "./forge";
@@ -51,11 +52,37 @@ const ORGANISATION = "Switchyard development CA";
 
 function prepareTarget(dir: string, force: boolean | undefined): { movedAside?: string; repaired: boolean } {
   removeStaleTempDirs(dir);
-  const state = inspectCaDir(dir);
+  const state = settledState(dir);
   if (state === "complete" && !force) throw new CaExistsError(dir);
-  if (state === "complete") return { movedAside: moveAside(dir, "replaced"), repaired: false };
-  if (state === "incomplete") return { movedAside: moveAside(dir, "incomplete"), repaired: true };
-  return { repaired: false };
+  const movedAside =
+    state === "complete"
+      ? moveAside(dir, "replaced")
+      : state === "incomplete"
+        ? moveAside(dir, "incomplete")
+        : undefined;
+  return { ...(movedAside ? { movedAside } : {}), repaired: state === "incomplete" && movedAside !== undefined };
+}
+
+/**
+ * The directory's state, read again when it vanished while being read (another create moved it
+ * aside at that moment): a moving CA is not a damaged one.
+ */
+function settledState(dir: string): ReturnType<typeof inspectCaDir> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return inspectCaDir(dir);
+    } catch (e) {
+      if (existsSync(dir) || attempt >= 4) throw e;
+    }
+  }
+}
+
+/** Writes `files` as the CA in `dir`; a CA another create finished meanwhile is replaced with `force`, else refused. */
+function writeCa(dir: string, files: DirFile[], force: boolean | undefined): void {
+  writeDirAtomically(dir, files, () => {
+    if (!force) throw new CaExistsError(dir);
+    moveAside(dir, "replaced");
+  });
 }
 
 function keyPem(key: KeyObject): string {
@@ -122,7 +149,7 @@ export async function createCa(options: CreateCaOptions): Promise<CreateCaResult
     { name: CA_FILES.meta, content: `${JSON.stringify(meta, null, 2)}\n`, mode: 0o644 },
   ];
   const prepared = prepareTarget(options.dir, options.force);
-  writeDirAtomically(options.dir, files);
+  writeCa(options.dir, files, options.force);
   return { dir: options.dir, rootSubject: new X509Certificate(root.pem).subject.replace(/\n/g, ", "), ...prepared };
 }
 
@@ -168,9 +195,13 @@ export async function adoptMkcertCa(options: AdoptMkcertOptions): Promise<Create
     adoptedMkcertRoot: options.caroot,
   };
   const prepared = prepareTarget(options.dir, options.force);
-  writeDirAtomically(options.dir, [
-    { name: CA_FILES.root, content: root.pem, mode: 0o644 },
-    { name: CA_FILES.meta, content: `${JSON.stringify(meta, null, 2)}\n`, mode: 0o644 },
-  ]);
+  writeCa(
+    options.dir,
+    [
+      { name: CA_FILES.root, content: root.pem, mode: 0o644 },
+      { name: CA_FILES.meta, content: `${JSON.stringify(meta, null, 2)}\n`, mode: 0o644 },
+    ],
+    options.force,
+  );
   return { dir: options.dir, rootSubject: root.cert.subject.replace(/\n/g, ", "), ...prepared };
 }

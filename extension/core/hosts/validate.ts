@@ -12,6 +12,15 @@ const MAX_LABEL_LENGTH = 63;
 const LDH_LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 
 /**
+ * One DNS label as Switchyard accepts it everywhere (hosts mappings and certificates): letters,
+ * digits and inner hyphens, at most 63 characters, lower case. No "_": resolvers and browsers
+ * treat it inconsistently.
+ */
+export function isLdhLabel(label: string): boolean {
+  return label.length <= MAX_LABEL_LENGTH && LDH_LABEL.test(label);
+}
+
+/**
  * Returns the hostname as it must appear in the hosts file: lower case, ASCII (punycode for IDN),
  * without a trailing dot. Throws {@link InvalidHostnameError} with the reason otherwise.
  */

@@ -12,6 +12,8 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { dirname } from "node:path";
 import { runCli } from "../../../extension/cli";
 import { createCa, loadCa } from "../../../extension/core/ca/index";
 import { buildCertificate, issuerFromCertificate } from "../../../extension/core/ca/certificate";
@@ -267,5 +269,57 @@ describe("switchyard ca: a CA others can reach is not signed with", () => {
     chownSync(dir, 65534, 65534);
     const folderOwned = await cli(["issue", "a.test", "--out", out, "--ca-dir", dir]);
     assert.match(folderOwned.err, /ca belongs to another user \(uid 65534\)/);
+  });
+});
+
+describe("switchyard ca: smaller edges", () => {
+  const ROOT = join(__dirname, "..", "..", "..");
+
+  /**
+   * createCa({ dir, force: true }) in its own process, starting at `at` (epoch ms) once loaded, so
+   * that several processes really run at the same moment. Bounded by a timeout.
+   */
+  function createAt(dir: string, at: number): Promise<{ code: number; err: string }> {
+    const script =
+      `const { createCa } = require("./extension/core/ca/index");` +
+      `const { loadAsn1 } = require("./extension/core/ca/forge");` +
+      `loadAsn1().then(() => { while (Date.now() < ${at}); return createCa({ dir: ${JSON.stringify(dir)}, force: true }); })` +
+      `.then(() => process.exit(0), (e) => { console.error(e.message); process.exit(1); });`;
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, ["--import", "tsx", "-e", script], {
+        cwd: ROOT,
+        stdio: ["ignore", "ignore", "pipe"],
+        timeout: 60_000,
+      });
+      let err = "";
+      child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+      child.on("close", (code) => resolve({ code: code ?? -1, err }));
+    });
+  }
+
+  it("concurrent ca create --force all succeed, each moving the previous CA aside", async () => {
+    const dir = join(tempDir("race"), "ca");
+    assert.equal((await cli(["create", "--ca-dir", dir])).code, 0);
+    const at = Date.now() + 6000;
+    const results = await Promise.all(Array.from({ length: 6 }, () => createAt(dir, at)));
+    for (const r of results) assert.equal(r.code, 0, r.err);
+    assert.equal((await cli(["status", "--ca-dir", dir])).code, 0, "the CA left in place is complete");
+    const siblings = readdirSync(dirname(dir));
+    assert.equal(siblings.filter((e) => e.startsWith("ca.replaced-")).length, 6, siblings.join(", "));
+    assert.deepEqual(
+      siblings.filter((e) => e.includes(".tmp-")),
+      [],
+    );
+  });
+
+  it("refuses a bare suffix and a name with _ (the rule hosts add uses)", async () => {
+    const dir = join(tempDir("names"), "ca");
+    await cli(["create", "--ca-dir", dir]);
+    const bare = await cli(["issue", "test", "--ca-dir", dir]);
+    assert.equal(bare.code, 1);
+    assert.match(bare.err, /"test" is a whole suffix, not a host name; use a name under it, such as my-app\.test/);
+    const underscore = await cli(["issue", "a_b.test", "--ca-dir", dir]);
+    assert.equal(underscore.code, 1);
+    assert.match(underscore.err, /"a_b\.test" is not a valid DNS name .*no "_"/);
   });
 });

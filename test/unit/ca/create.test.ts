@@ -103,7 +103,7 @@ describe("a damaged CA directory", () => {
     const dir = join(base, "ca");
     mkdirSync(dir);
     writeFileSync(join(dir, "root.pem"), "-----BEGIN CERTIFICATE-----\nMIIB\n");
-    mkdirSync(join(base, "ca.tmp-123-abcd")); // what an interrupted atomic write leaves
+    mkdirSync(join(base, `ca.tmp-${2 ** 22 + 12345}-abcd`)); // what an interrupted atomic write of a dead process leaves
     assert.equal(inspectCaDir(dir), "incomplete");
     assert.throws(() => loadCa(dir), CaIncompleteError);
     await assert.rejects(LocalCa.open({ dir }), /half-written CA .*switchyard ca create/);
