@@ -23,6 +23,7 @@ import {
 import type { SwitchyardSettings } from "../core/settings";
 import { rootWithProbe } from "../core/ca/check/probeLeaf";
 import { storeMatches } from "../core/ca/trust/stores";
+import { invokingUser } from "../core/ca/trust/sudoUser";
 import { loadSettings, parseCommandArgs, UsageError, type CliCommand, type CliIO } from "./command";
 import { outcomeState, printOutcomes } from "./trustReport";
 import { CA_ENV_HELP, runCaEnv, runtimeTrustStep } from "./caEnv";
@@ -60,7 +61,10 @@ function caDir(values: Values, settings: SwitchyardSettings, io: CliIO): string 
 }
 
 function stores(values: Values, io: CliIO) {
-  const ctx = defaultTrustContext({ env: io.env, home: io.env.HOME || homedir() });
+  const privileged = typeof process.geteuid === "function" && process.geteuid() === 0;
+  // Under sudo, browsers' databases are the invoking user's, in their home (see trust/sudoUser.ts).
+  const sudo = invokingUser(io.env, privileged);
+  const ctx = defaultTrustContext({ env: io.env, home: sudo?.home ?? (io.env.HOME || homedir()), owner: sudo });
   const only = values.store as string[] | undefined;
   const all = trustStoresFor(ctx);
   if (only?.length) {

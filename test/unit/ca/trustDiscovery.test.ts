@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromiumNssLocations } from "../../../extension/core/ca/trust/discovery/chromium";
 import { firefoxNssLocations } from "../../../extension/core/ca/trust/discovery/firefox";
@@ -12,7 +12,16 @@ import {
   shellLines,
   withdrawRuntimeTrust,
 } from "../../../extension/core/ca/trust/runtimeEnv";
+import { invokingUser } from "../../../extension/core/ca/trust/sudoUser";
+import { NssStore } from "../../../extension/core/ca/trust/nss";
+import { createCa, defaultTrustContext, loadCa, rootCertificate } from "../../../extension/core/ca/index";
 import { tempDir } from "./realClients";
+
+async function trustRoot() {
+  const dir = join(tempDir("sudo-ca"), "ca");
+  await createCa({ dir });
+  return rootCertificate(loadCa(dir).rootPem, join(dir, "root.pem"));
+}
 
 describe("where Chromium keeps its NSS database", () => {
   it("uses $XDG_DATA_HOME/pki/nssdb (default ~/.local/share) when ~/.pki/nssdb does not exist, and says it will create it", () => {
@@ -88,5 +97,38 @@ describe("runtime trust variables", () => {
       shellLines(currentRuntimeTrust(paths), { SSL_CERT_FILE: trust.bundleFile, CURL_CA_BUNDLE: "/etc/x" }, rootFile),
       ["unset SSL_CERT_FILE"],
     );
+  });
+});
+
+describe("ca trust under sudo", () => {
+  it("finds the invoking user's home from SUDO_USER and /etc/passwd, and only under sudo as root", () => {
+    const passwd = "root:x:0:0:root:/root:/bin/bash\nana:x:1000:1000:Ana,,,:/home/ana:/bin/bash\n";
+    const env = { SUDO_USER: "ana", SUDO_UID: "1000", SUDO_GID: "1000" };
+    assert.deepEqual(
+      invokingUser(env, true, () => passwd),
+      { name: "ana", uid: 1000, gid: 1000, home: "/home/ana" },
+    );
+    assert.equal(
+      invokingUser(env, false, () => passwd),
+      undefined,
+    );
+    assert.equal(
+      invokingUser({ ...env, SUDO_USER: "root", SUDO_UID: "0" }, true, () => passwd),
+      undefined,
+    );
+  });
+
+  it("hands the databases it creates in the user's home to that user", async (t) => {
+    if (typeof process.geteuid !== "function" || process.geteuid() !== 0) return t.skip("needs root to chown");
+    const root = await trustRoot();
+    const home = tempDir("sudo-home");
+    const store = new NssStore(
+      defaultTrustContext({ home, env: { PATH: process.env.PATH }, owner: { uid: 4321, gid: 4322 } }),
+    );
+    await store.install(root);
+    for (const path of [".local", ".local/share/pki", ".local/share/pki/nssdb", ".local/share/pki/nssdb/cert9.db"]) {
+      const st = statSync(join(home, path));
+      assert.deepEqual([path, st.uid, st.gid], [path, 4321, 4322]);
+    }
   });
 });

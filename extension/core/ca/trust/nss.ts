@@ -4,9 +4,18 @@
  * this file installs, removes and checks. A database the browser will create on its first launch is
  * created here first, so that launch already trusts the root.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  lchownSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { nativeChromium } from "./discovery/chromium";
 import { writeFirefoxProfile } from "./discovery/firefoxProfileSeed";
 import type { NssClient, NssLocation } from "./discovery/nssClient";
@@ -72,9 +81,17 @@ export class NssStore implements TrustStore {
   /** Creates a missing database (or a whole first Firefox profile); returns what to tell the user. */
   private async create(certutil: string, location: NssLocation): Promise<{ db: string; note: string }> {
     let dir = location.dir;
-    if (location.create?.kind === "firefox-profile") dir = writeFirefoxProfile(location.create.seed);
-    else mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const seed = location.create?.kind === "firefox-profile" ? location.create.seed : undefined;
+    const made = [firstMissingAncestor(seed ? seed.profilesRoot : dir)];
+    if (seed) {
+      dir = writeFirefoxProfile(seed);
+      made.push(dir, join(seed.profilesRoot, "profiles.ini"));
+    } else mkdirSync(dir, { recursive: true, mode: 0o700 });
     await mustRun(this.ctx, this.name, certutil, ["-N", "-d", `sql:${dir}`, "--empty-password"]);
+    made.push(dir);
+    // Under sudo, what was made in the user's home must be theirs, or their browser cannot open it.
+    const owner = this.ctx.owner;
+    if (owner) for (const path of made) if (path) chownTree(path, owner);
     return { db: `sql:${dir}`, note: `created ${dir}: ${location.why}` };
   }
 
@@ -148,6 +165,27 @@ export class NssStore implements TrustStore {
     }
     return { trusted: true, checkedBy };
   }
+}
+
+/** The topmost folder on the way to `dir` that does not exist yet (what creating `dir` will make). */
+function firstMissingAncestor(dir: string): string | undefined {
+  let missing: string | undefined;
+  for (let d = dir; d !== dirname(d); d = dirname(d)) {
+    try {
+      readdirSync(d);
+      break;
+    } catch {
+      missing = d;
+    }
+  }
+  return missing;
+}
+
+/** chown -R that never follows a symbolic link. */
+function chownTree(top: string, owner: { uid: number; gid: number }): void {
+  lchownSync(top, owner.uid, owner.gid);
+  if (!lstatSync(top).isDirectory()) return;
+  for (const entry of readdirSync(top)) chownTree(join(top, entry), owner);
 }
 
 /** The trust flags ("C,,") certutil -L prints for `nickname` (one per certificate of that name). */

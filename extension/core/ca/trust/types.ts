@@ -61,6 +61,8 @@ export interface TrustContext {
   env: NodeJS.ProcessEnv;
   /** Whether this process may write system locations (uid 0). */
   isPrivileged: boolean;
+  /** Under sudo: the invoking user, who gets ownership of browser databases and profiles created for them. */
+  owner?: { uid: number; gid: number };
   /** Debian/Ubuntu: /usr/local/share/ca-certificates. */
   debianCertDir: string;
   /** Debian/Ubuntu: the bundle update-ca-certificates writes, /etc/ssl/certs/ca-certificates.crt. */
