@@ -1,0 +1,208 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { once } from "node:events";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ControlClient, NoProxyRunningError } from "../../../extension/core/control/controlClient";
+import { ControlServer, ControlSocketInUseError } from "../../../extension/core/control/controlServer";
+import type { DynamicRoute } from "../../../extension/core/control/protocol";
+import { ensurePrivateDir, stateDirFor, UnsafeStateDirError } from "../../../extension/core/control/stateDir";
+import { parseSettings } from "../../../extension/core/settings";
+
+const configured = parseSettings({
+  "switchyard.proxy.routes": [{ host: "api.test", upstream: "http://localhost:4000" }],
+}).settings.proxy.routes;
+
+function route(host: string, pid = process.pid): DynamicRoute {
+  return { host, upstream: "http://localhost:5173", source: "run", owner: { pid, command: "vite" } };
+}
+
+/** Sends raw bytes and reads one reply line. */
+function rawExchange(socketPath: string, bytes: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const c = net.connect(socketPath, () => c.write(bytes));
+    let got = "";
+    c.setEncoding("utf8");
+    c.on("data", (d: string) => {
+      got += d;
+      const nl = got.indexOf("\n");
+      if (nl >= 0) {
+        c.destroy();
+        resolve(JSON.parse(got.slice(0, nl)) as Record<string, unknown>);
+      }
+    });
+    c.on("error", reject);
+  });
+}
+
+describe("the control socket of a running proxy", () => {
+  let dir: string;
+  let socketPath: string;
+  let server: ControlServer;
+  const changes: DynamicRoute[][] = [];
+  before(async () => {
+    dir = join(mkdtempSync(join(tmpdir(), "switchyard-control-")), "state");
+    socketPath = join(dir, "control.sock");
+    server = await ControlServer.listen({
+      socketPath,
+      configuredRoutes: () => configured,
+      bindings: () => [{ address: "127.0.0.1", port: 8443, family: 4 }],
+      ownerPollMs: 100,
+    });
+    server.on("routes", (r) => changes.push(r));
+  });
+  after(async () => {
+    await server?.close();
+    rmSync(join(dir, ".."), { recursive: true, force: true });
+  });
+
+  it("lives in a 0700 folder as a 0600 socket", () => {
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.equal(statSync(socketPath).mode & 0o777, 0o600);
+  });
+
+  it("adds a route, lists it beside the configured ones with its owner, and drops it when the client leaves", async () => {
+    const client = await ControlClient.connect(socketPath);
+    const hello = await client.request({ op: "hello" });
+    assert.ok(hello.ok && hello.bindings?.[0]?.port === 8443);
+    const added = await client.request({ op: "add", route: route("shop.localhost") });
+    assert.equal(added.ok, true);
+    const listed = await client.request({ op: "list" });
+    assert.ok(listed.ok);
+    assert.deepEqual(
+      listed.routes?.map((r) => `${r.host} ${r.source} ${r.owner?.pid ?? "-"}`),
+      ["api.test settings -", `shop.localhost run ${process.pid}`],
+    );
+    client.close();
+    await waitFor(() => server.routes().length === 0);
+    assert.deepEqual(changes.at(-1), []);
+  });
+
+  it("refuses a name another client holds, naming its owner, and a name from the settings", async () => {
+    const first = await ControlClient.connect(socketPath);
+    const second = await ControlClient.connect(socketPath);
+    try {
+      assert.equal((await first.request({ op: "add", route: route("shop.localhost", 4242) })).ok, true);
+      const refused = await second.request({ op: "add", route: route("shop.localhost") });
+      assert.ok(!refused.ok);
+      assert.equal(refused.code, "taken");
+      assert.match(refused.error, /pid 4242 \(vite\)/);
+      const settingsName = await second.request({ op: "add", route: route("api.test") });
+      assert.ok(!settingsName.ok && /in your settings/.test(settingsName.error));
+      const notMine = await second.request({ op: "remove", host: "shop.localhost" });
+      assert.ok(!notMine.ok && notMine.code === "not-found");
+    } finally {
+      first.close();
+      second.close();
+    }
+  });
+
+  it("drops a route when its owner process exits, even while the client stays connected", async () => {
+    const owner = spawn("sleep", ["30"]);
+    const client = await ControlClient.connect(socketPath);
+    try {
+      assert.equal((await client.request({ op: "add", route: route("gone.localhost", owner.pid) })).ok, true);
+      owner.kill("SIGKILL");
+      await waitFor(() => !server.routes().some((r) => r.host === "gone.localhost"));
+    } finally {
+      client.close();
+    }
+  });
+
+  it("answers garbage, another protocol version and a bad route with an error line, and keeps serving", async () => {
+    assert.match(String((await rawExchange(socketPath, "\x16\x03\x01garbage\n")).error), /one JSON object/);
+    const v2 = await rawExchange(socketPath, `${JSON.stringify({ v: 2, id: 7, op: "list" })}\n`);
+    assert.equal(v2.code, "version");
+    assert.equal(v2.id, 7);
+    const bad = await rawExchange(
+      socketPath,
+      `${JSON.stringify({ v: 1, id: 3, op: "add", route: { host: "a b\nc", upstream: "x", owner: { pid: 1 } } })}\n`,
+    );
+    assert.equal(bad.code, "invalid-route");
+    const client = await ControlClient.connect(socketPath);
+    assert.equal((await client.request({ op: "list" })).ok, true);
+    client.close();
+  });
+
+  it("refuses a second server on a socket that answers, and replaces a leftover socket file", async () => {
+    await assert.rejects(
+      ControlServer.listen({ socketPath, configuredRoutes: () => [], bindings: () => [] }),
+      ControlSocketInUseError,
+    );
+    const leftoverDir = mkdtempSync(join(tmpdir(), "switchyard-control-left-"));
+    chmodSync(leftoverDir, 0o700);
+    const leftover = join(leftoverDir, "control.sock");
+    // A socket file whose proxy was killed with -9: the file stays, nothing answers on it.
+    const holder = spawn(process.execPath, [
+      "-e",
+      `require("net").createServer().listen(${JSON.stringify(leftover)},()=>console.log("up"))`,
+    ]);
+    await once(holder.stdout!, "data");
+    holder.kill("SIGKILL");
+    await once(holder, "exit");
+    assert.ok(existsSync(leftover), "kill -9 leaves the socket file behind");
+    const replaced = await ControlServer.listen({
+      socketPath: leftover,
+      configuredRoutes: () => [],
+      bindings: () => [],
+    });
+    const c = await ControlClient.connect(leftover);
+    assert.equal((await c.request({ op: "hello" })).ok, true);
+    c.close();
+    await replaced.close();
+    rmSync(leftoverDir, { recursive: true, force: true });
+  });
+
+  it("says no proxy runs when nothing answers", async () => {
+    await assert.rejects(ControlClient.connect(join(dir, "nothing.sock")), NoProxyRunningError);
+  });
+
+  it("cannot be reached by another local user (setpriv to nobody)", async (t) => {
+    if (process.getuid?.() !== 0) return t.skip("needs root to switch to another user");
+    const script = `require("net").connect(${JSON.stringify(socketPath)}).on("connect",()=>{console.log("connected");process.exit(0)}).on("error",e=>{console.log(e.code);process.exit(0)})`;
+    const r = spawnSync(
+      "setpriv",
+      ["--reuid=nobody", "--regid=nogroup", "--clear-groups", process.execPath, "-e", script],
+      {
+        encoding: "utf8",
+        cwd: "/",
+      },
+    );
+    assert.equal(r.stdout.trim(), "EACCES", r.stderr);
+  });
+});
+
+describe("the state folder", () => {
+  it("defaults per OS and honours SWITCHYARD_STATE_DIR", () => {
+    assert.equal(stateDirFor({ SWITCHYARD_STATE_DIR: "/x" }, "/home/u", "linux"), "/x");
+    assert.equal(stateDirFor({ XDG_RUNTIME_DIR: "/run/user/1000" }, "/home/u", "linux"), "/run/user/1000/switchyard");
+    assert.equal(stateDirFor({}, "/home/u", "linux"), "/home/u/.local/state/switchyard");
+    assert.equal(stateDirFor({}, "/Users/u", "darwin"), "/Users/u/Library/Application Support/Switchyard");
+    assert.match(stateDirFor({ LOCALAPPDATA: "C:\\Users\\u\\AppData\\Local" }, "C:\\Users\\u", "win32"), /Switchyard$/);
+  });
+
+  it("refuses a folder others can enter, and one that is a symlink", () => {
+    const base = mkdtempSync(join(tmpdir(), "switchyard-state-"));
+    const open = join(base, "open");
+    mkdirSync(open, { mode: 0o777 });
+    chmodSync(open, 0o777);
+    assert.throws(() => ensurePrivateDir(open), UnsafeStateDirError);
+    assert.throws(() => ensurePrivateDir(open), /chmod 700/);
+    writeFileSync(join(base, "target"), "");
+    const link = join(base, "link");
+    spawnSync("ln", ["-s", open, link]);
+    assert.throws(() => ensurePrivateDir(link), UnsafeStateDirError);
+    rmSync(base, { recursive: true, force: true });
+  });
+});
+
+async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for the condition");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
