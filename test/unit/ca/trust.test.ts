@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { spawnSync } from "node:child_process";
 import {
   createCa,
@@ -90,17 +90,54 @@ describe("macOS keychain store (fake runner)", () => {
   it("is not available on other platforms", async () => {
     assert.equal(await new MacOsKeychainStore(ctx({ platform: "linux" })).isAvailable(), false);
   });
+
+  it("verifies a fresh leaf with security verify-cert under the SSL policy and its host name", async () => {
+    const root = await testRoot();
+    const probe = { name: "probe.test", leafPem: "LEAF", intermediatePem: "INTERMEDIATE" };
+    const { runner, calls } = fakeRunner((_f, args) => ({ code: args[0] === "verify-cert" ? 1 : 0 }));
+    const verdict = await new MacOsKeychainStore(ctx({ runner, platform: "darwin" })).verify({ ...root, probe });
+    const argv = calls.at(-1) ?? [];
+    assert.deepEqual(
+      argv.filter((a) => !a.endsWith(".pem")),
+      ["security", "verify-cert", "-c", "-c", "-p", "ssl", "-s", "probe.test", "-L", "-q"],
+    );
+    assert.equal(verdict.trusted, false);
+    assert.match(verdict.reason ?? "", /does not trust it for SSL/);
+  });
 });
 
 describe("Windows root store (fake runner)", () => {
   it("uses certutil -addstore -user Root, -verifystore and -delstore by thumbprint", async () => {
     const root = await testRoot();
     const { runner, calls } = fakeRunner();
-    const store = new WindowsRootStore(ctx({ runner, platform: "win32" }));
+    const { runner: recording } = fakeRunner();
+    let inf = "";
+    const store = new WindowsRootStore(
+      ctx({
+        platform: "win32",
+        runner: {
+          ...recording,
+          async run(file, args) {
+            if (args[1] === "-repairstore") inf = readFileSync(args[4] ?? "", "utf8");
+            return runner.run(file, args);
+          },
+        },
+      }),
+    );
     await store.install(root);
     assert.deepEqual(calls[0], ["certutil", "-addstore", "-user", "-f", "Root", root.file]);
+    // Then trusted for TLS server authentication only: the EKU property (9) set to serverAuth.
+    assert.deepEqual(calls[1], [
+      "certutil",
+      "-user",
+      "-repairstore",
+      "Root",
+      root.sha1,
+      join(dirname(root.file), `${root.fileBase}-tls-only.inf`),
+    ]);
+    assert.equal(inf, '[Properties]\r\n9 = "{text}"\r\n_continue_ = "1.3.6.1.5.5.7.3.1"\r\n');
     assert.ok(await store.isTrusted(root));
-    assert.deepEqual(calls[1], ["certutil", "-verifystore", "-user", "Root", root.sha1]);
+    assert.deepEqual(calls[2], ["certutil", "-verifystore", "-user", "Root", root.sha1]);
     await store.uninstall(root);
     assert.deepEqual(calls.at(-1), ["certutil", "-delstore", "-user", "Root", root.sha1]);
   });
@@ -221,9 +258,11 @@ describe("Windows Root store from WSL (fake runner)", () => {
     assert.ok(await store.isAvailable());
     assert.ok(await store.isRequired());
     await store.install(root);
-    assert.deepEqual(calls.slice(-2), [
+    assert.deepEqual(calls.slice(-4), [
       ["wslpath", "-w", root.file],
       ["/usr/bin/certutil.exe", "-user", "-addstore", "Root", "C:\\Users\\me\\AppData\\root.pem"],
+      ["wslpath", "-w", join(dirname(root.file), `${root.fileBase}-tls-only.inf`)],
+      ["/usr/bin/certutil.exe", "-user", "-repairstore", "Root", root.sha1, "C:\\Users\\me\\AppData\\root.pem"],
     ]);
     assert.ok(await store.isTrusted(root));
     assert.deepEqual(calls.at(-1), ["/usr/bin/certutil.exe", "-user", "-verifystore", "Root", root.sha1]);

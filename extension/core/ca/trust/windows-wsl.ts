@@ -3,6 +3,7 @@
  * trust a proxy running on the Linux side. The root file's Windows path comes from wslpath -w.
  */
 import { mustRun, type RootCertificate, type TrustContext, type TrustStore } from "./types";
+import { withTlsOnlyInf } from "./windowsTlsOnly";
 
 /** Whether `env` is a WSL session (WSL sets these for every process it starts). */
 export function isWsl(env: NodeJS.ProcessEnv): boolean {
@@ -33,13 +34,14 @@ export class WslWindowsRootStore implements TrustStore {
   }
 
   async install(root: RootCertificate): Promise<void> {
-    const windowsPath = (await mustRun(this.ctx, this.name, "wslpath", ["-w", root.file])).stdout.trim();
-    await mustRun(this.ctx, this.name, (await this.certutil()) ?? "certutil.exe", [
-      "-user",
-      "-addstore",
-      "Root",
-      windowsPath,
-    ]);
+    const certutil = (await this.certutil()) ?? "certutil.exe";
+    const windowsPath = async (file: string): Promise<string> =>
+      (await mustRun(this.ctx, this.name, "wslpath", ["-w", file])).stdout.trim();
+    await mustRun(this.ctx, this.name, certutil, ["-user", "-addstore", "Root", await windowsPath(root.file)]);
+    // Trusted for TLS server authentication only (see windowsTlsOnly.ts).
+    await withTlsOnlyInf(root, async (inf) =>
+      mustRun(this.ctx, this.name, certutil, ["-user", "-repairstore", "Root", root.sha1, await windowsPath(inf)]),
+    );
   }
 
   async uninstall(root: RootCertificate): Promise<void> {

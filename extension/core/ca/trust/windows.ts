@@ -1,5 +1,6 @@
 /** The Windows current-user Root store: certutil -addstore -user Root (Windows shows its own confirmation). */
 import { mustRun, type RootCertificate, type TrustContext, type TrustStore } from "./types";
+import { withTlsOnlyInf } from "./windowsTlsOnly";
 
 /** The Windows user root store (Edge, Chrome, .NET, curl with schannel). */
 export class WindowsRootStore implements TrustStore {
@@ -17,6 +18,10 @@ export class WindowsRootStore implements TrustStore {
 
   async install(root: RootCertificate): Promise<void> {
     await mustRun(this.ctx, this.name, "certutil", ["-addstore", "-user", "-f", "Root", root.file]);
+    // Trusted for TLS server authentication only (see windowsTlsOnly.ts).
+    await withTlsOnlyInf(root, (inf) =>
+      mustRun(this.ctx, this.name, "certutil", ["-user", "-repairstore", "Root", root.sha1, inf]),
+    );
   }
 
   async uninstall(root: RootCertificate): Promise<void> {
