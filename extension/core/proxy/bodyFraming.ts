@@ -62,12 +62,27 @@ class LengthCursor implements BodyCursor {
 }
 
 const MAX_LINE = 4096;
+/** The whole trailer section, like a head but smaller: nothing legitimate sends more. */
+const MAX_TRAILER_BYTES = 16 * 1024;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Control characters other than HTAB are what these patterns exist to find.
+// eslint-disable-next-line no-control-regex
+const CTL = /[\x00-\x08\x0a-\x1f\x7f]/;
+/** chunk-size [ chunk-ext ] (RFC 9112 7.1.1): extensions are tokens or quoted strings after ";". */
+const SIZE_LINE =
+  /^([0-9a-fA-F]{1,12})((?:[ \t]*;[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:[ \t]*=[ \t]*(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+|"(?:[^"\\]|\\.)*"))?)*)[ \t]*$/;
 
-/** RFC 9112 7.1: size line [; ext] CRLF, data, CRLF, ..., 0 CRLF, trailer lines, CRLF. */
+/**
+ * RFC 9112 7.1: size line [; ext] CRLF, data, CRLF, ..., 0 CRLF, trailer lines, CRLF. The size
+ * lines and the trailer section are held to the rules of a head (§2.2, §5): no bare CR, no
+ * obs-fold, no control bytes, field names that are tokens. Anything else is refused, never relayed
+ * for the next parser to read its own way.
+ */
 class ChunkedCursor implements BodyCursor {
   private state: "size" | "data" | "data-cr" | "data-lf" | "trailer" = "size";
   private line = "";
   private left = 0;
+  private trailerBytes = 0;
   done = false;
 
   feed(bytes: Buffer, content?: ContentSink): BodyStep {
@@ -102,13 +117,27 @@ class ChunkedCursor implements BodyCursor {
     if (!this.line.endsWith("\r")) throw new BodyFramingError("a chunk line ends in a bare LF");
     const line = this.line.slice(0, -1);
     this.line = "";
-    if (this.state === "trailer") {
-      if (line === "") this.done = true;
-      return;
-    }
-    const m = /^([0-9a-fA-F]{1,12})[ \t]*(;.*)?$/.exec(line);
-    if (!m) throw new BodyFramingError(`"${line.slice(0, 40)}" is not a chunk size`);
+    if (line.includes("\r")) throw new BodyFramingError("a chunk line contains a bare CR");
+    if (this.state === "trailer") return this.trailerLine(line);
+    const m = SIZE_LINE.exec(line);
+    if (!m) throw new BodyFramingError(`${JSON.stringify(line.slice(0, 40))} is not a chunk size line`);
     this.left = parseInt(m[1]!, 16);
     this.state = this.left === 0 ? "trailer" : "data";
+  }
+
+  private trailerLine(line: string): void {
+    if (line === "") {
+      this.done = true;
+      return;
+    }
+    this.trailerBytes += line.length + 2;
+    if (this.trailerBytes > MAX_TRAILER_BYTES)
+      throw new BodyFramingError(`the chunked trailer section is over ${MAX_TRAILER_BYTES / 1024} KB`);
+    if (line.startsWith(" ") || line.startsWith("\t"))
+      throw new BodyFramingError("a folded trailer line (obs-fold) is not accepted");
+    const colon = line.indexOf(":");
+    if (colon <= 0 || !TOKEN.test(line.slice(0, colon)))
+      throw new BodyFramingError(`the trailer line ${JSON.stringify(line.slice(0, 40))} has no valid field name`);
+    if (CTL.test(line.slice(colon + 1))) throw new BodyFramingError("a trailer field value contains control bytes");
   }
 }

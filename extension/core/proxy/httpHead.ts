@@ -94,12 +94,13 @@ export function parseRequestHead(head: Buffer): RequestHead {
 
   const connection = tokens(headers, "connection");
   const upgrade = connection.includes("upgrade") && values(headers, "upgrade").length > 0;
+  const framing = requestFraming(headers, version);
   const request: RequestHead = {
     method,
     target,
     version,
-    headers,
-    framing: requestFraming(headers, version),
+    headers: singleContentLength(headers),
+    framing,
     keepAlive: keepAlive(version, connection),
     upgrade,
   };
@@ -117,7 +118,7 @@ export function parseResponseHead(head: Buffer): ResponseHead {
     version,
     status: Number(m[2]),
     reason: m[3] ?? "",
-    headers,
+    headers: singleContentLength(headers),
     keepAlive: keepAlive(version, tokens(headers, "connection")),
   };
 }
@@ -157,6 +158,29 @@ function contentLength(headers: HeaderLine[], status: 400 | 502): number | undef
     throw new HttpHeadError(status, `Content-Length "${clip(all.join(", "))}" is not one number`);
   }
   return Number(all[0]);
+}
+
+/**
+ * Repeated Content-Length values that agree (`5, 5`, or two `Content-Length: 5` lines) are accepted
+ * (RFC 9110 §8.6) but sent on as one `Content-Length: 5`, so no parser further along can read them
+ * its own way. Disagreeing values never get here: framing refuses them.
+ */
+function singleContentLength(headers: HeaderLine[]): HeaderLine[] {
+  const lines = headers.filter(([n]) => n.length === 14 && n.toLowerCase() === "content-length");
+  if (lines.length === 0 || (lines.length === 1 && !lines[0]![1].includes(","))) return headers;
+  const all = new Set(lines.flatMap(([, v]) => v.split(",").map((x) => x.trim())));
+  if (all.size !== 1) return headers;
+  const value = [...all][0]!;
+  let kept = false;
+  const out: HeaderLine[] = [];
+  for (const line of headers) {
+    if (!lines.includes(line)) out.push(line);
+    else if (!kept) {
+      out.push([line[0], value]);
+      kept = true;
+    }
+  }
+  return out;
 }
 
 function keepAlive(version: "1.0" | "1.1", connection: string[]): boolean {
