@@ -15,9 +15,16 @@ import type { Browser, Locator, Page } from "playwright-core";
 import { launchChromium } from "../harness/browser.mjs";
 // @ts-expect-error: plain JS harness module
 import { freePort } from "../harness/codeServer.mjs";
-import { openWorkbench, panelFrame, runCommand, screenshot, type Workbench } from "./workbench";
+import { readFileSync, writeFileSync } from "node:fs";
+import { openWorkbench, panelFrame, runCommand, screenshot, setTheme, type Workbench } from "./workbench";
 
 const HOST = "live-site.test";
+
+/** What the harness's launchChromium returns. */
+interface Chromium {
+  browser: Browser;
+  close(): Promise<void>;
+}
 
 /** A temp HOME whose NSS database (where Chromium on Linux looks) trusts `rootFile`. */
 function nssHome(rootFile: string): string {
@@ -54,7 +61,7 @@ describe("live handshakes and the Switchyard views in the real workbench", () =>
   let wb: Workbench;
   let app: Server;
   let port: number;
-  let site: { browser: Browser; close(): Promise<void> } | undefined;
+  let site: Chromium | undefined;
   let home: string | undefined;
 
   before(async () => {
@@ -100,11 +107,12 @@ describe("live handshakes and the Switchyard views in the real workbench", () =>
     await frame.locator('[data-testid="handshake-empty"]').waitFor({ timeout: 15_000 });
 
     home = nssHome(join(wb.work, "ca", "root.pem"));
-    site = await launchChromium({
+    const launched: Chromium = await launchChromium({
       args: [`--host-resolver-rules=MAP ${HOST} 127.0.0.1`],
       env: { ...process.env, HOME: home },
     });
-    const page: Page = await site.browser.newPage();
+    site = launched;
+    const page: Page = await launched.browser.newPage();
     const response = await page.goto(`https://${HOST}:${port}/first`);
     assert.equal(response?.status(), 200, "Chromium trusts the CA and reaches the dev server");
     const loaded = Date.now();
@@ -150,11 +158,12 @@ describe("live handshakes and the Switchyard views in the real workbench", () =>
       .locator(".statusbar-item", { hasText: `:${port}` })
       .first()
       .waitFor({ timeout: 30_000 });
-    site = await launchChromium({
+    const relaunched: Chromium = await launchChromium({
       args: [`--host-resolver-rules=MAP ${HOST} 127.0.0.1`],
       env: { ...process.env, HOME: home! },
     });
-    const page = await site.browser.newPage();
+    site = relaunched;
+    const page = await relaunched.browser.newPage();
     assert.equal((await page.goto(`https://${HOST}:${port}/after-restart`))?.status(), 200);
     await untilTrue(
       "a new row beside the old ones",
@@ -162,7 +171,7 @@ describe("live handshakes and the Switchyard views in the real workbench", () =>
     );
     const ids = await frame
       .locator('[data-testid="handshake-row"]')
-      .evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.id));
+      .evaluateAll((rows) => rows.map((r) => (r as unknown as { dataset: { id?: string } }).dataset.id));
     assert.equal(new Set(ids).size, ids.length, `row ids are unique: ${ids.join(", ")}`);
     const count = (await frame.locator('[data-testid="handshake-count"]').textContent()) ?? "";
     assert.match(count, new RegExp(`^${ids.length} connection`));
@@ -188,5 +197,51 @@ describe("live handshakes and the Switchyard views in the real workbench", () =>
     const opened = await request;
     assert.match(opened.url(), new RegExp(`^https://${HOST}:${port}/`));
     for (const other of wb.page.context().pages()) if (other !== wb.page) await other.close();
+  });
+  it("an invalid route edited live shows as a problem in the panel, with a notification to open the settings", async () => {
+    const file = join(wb.workspace, ".vscode", "settings.json");
+    const settings = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    const routes = settings["switchyard.proxy.routes"] as unknown[];
+    writeFileSync(
+      file,
+      JSON.stringify(
+        { ...settings, "switchyard.proxy.routes": [...routes, { host: "broken.test", upstream: "localhost:3000" }] },
+        null,
+        2,
+      ),
+    );
+    // Toasts hide themselves after a while: read the notification centre instead.
+    await new Promise((r) => setTimeout(r, 2000));
+    await runCommand(wb.page, "Notifications: Show Notifications");
+    const note = wb.page.locator(".notifications-center .notification-list-item", {
+      hasText: "switchyard.proxy.routes",
+    });
+    await note.waitFor({ timeout: 15_000 }).catch(async (e) => {
+      await screenshot(wb.page, "debug-toast.png");
+      throw e;
+    });
+    assert.match((await note.textContent()) ?? "", /localhost:3000/);
+    await note.locator(".monaco-button", { hasText: "Open Settings" }).first().waitFor();
+    await runCommand(wb.page, "Notifications: Clear All Notifications");
+    const problem = panelFrame(wb.page).locator('[data-testid="settings-problem"]');
+    await problem.waitFor({ timeout: 15_000 });
+    assert.match(
+      (await problem.textContent()) ?? "",
+      /switchyard\.proxy\.routes.*"localhost:3000" must start with http:\/\//,
+    );
+    writeFileSync(file, JSON.stringify(settings, null, 2));
+    await problem.waitFor({ state: "detached", timeout: 15_000 });
+  });
+
+  it("looks native in the dark theme too (screenshots for the README)", async () => {
+    await setTheme(wb, "Default Dark Modern");
+    const frame = panelFrame(wb.page);
+    await frame.locator('[data-testid="tab-handshakes"]').click();
+    await frame.locator('[data-testid="handshake-row"]').first().click();
+    await new Promise((r) => setTimeout(r, 300));
+    await screenshot(wb.page, "views-and-live-log-dark.png");
+    await setTheme(wb, "Default Light Modern");
+    await new Promise((r) => setTimeout(r, 300));
+    await screenshot(wb.page, "views-and-live-log-light.png");
   });
 });
