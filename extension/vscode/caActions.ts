@@ -69,11 +69,9 @@ export async function createCa(session: SwitchyardSession, log: vscode.LogOutput
     `created the local CA in ${result.dir}: ${result.rootSubject}${result.movedAside ? ` (old one moved to ${result.movedAside})` : ""}`,
   );
   // Not awaited: the command finishes when the CA exists, whether or not the user answers.
-  void vscode.window
-    .showInformationMessage(`Switchyard created the local CA "${result.rootSubject}".`, "Trust Local CA")
-    .then((next) => {
-      if (next === "Trust Local CA") void vscode.commands.executeCommand("switchyard.trustCa");
-    });
+  void vscode.window.showInformationMessage("Switchyard created the local CA.", "Trust Local CA").then((next) => {
+    if (next === "Trust Local CA") void vscode.commands.executeCommand("switchyard.trustCa");
+  });
 }
 
 function summarize(outcomes: TrustOutcome[]): string {
@@ -141,9 +139,8 @@ export async function trustCa(
 
 export async function untrustCa(session: SwitchyardSession, log: vscode.LogOutputChannel): Promise<TrustOutcome[]> {
   const outcomes = await changeTrust(session, log, false);
-  void vscode.window.showInformationMessage(
-    `Switchyard: removed the local CA from the trust stores.\n${summarize(outcomes)}`,
-  );
+  log.info(`untrust:\n${summarize(outcomes)}`);
+  void vscode.window.showInformationMessage("Switchyard removed the local CA from the trust stores.");
   return outcomes;
 }
 

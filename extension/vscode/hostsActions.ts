@@ -77,7 +77,7 @@ export async function editHosts(
   }
   const flush = await core.flushOsNameCache();
   log.info(`hosts: ${flush.note}`);
-  void vscode.window.showInformationMessage(`Switchyard: updated ${plan.path}. ${flush.note}`);
+  void vscode.window.showInformationMessage(`Switchyard updated ${plan.path}.`);
   return true;
 }
 
