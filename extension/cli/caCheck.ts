@@ -1,6 +1,7 @@
 /** `switchyard ca check`: a real handshake per installed client, and each browser's verified NSS store. */
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { chromiumCheck } from "../core/ca/check/browserCheck";
 import { checkClients, type ClientCheck } from "../core/ca/check/clientCheck";
 import { issueProbeLeaf, rootWithProbe } from "../core/ca/check/probeLeaf";
 import { CA_FILES } from "../core/ca/paths";
@@ -14,7 +15,17 @@ export const CA_CHECK_HELP = `  switchyard ca check [--json]         real TLS ha
 export async function runCaCheck(dir: string, options: { json?: boolean }, io: CliIO): Promise<number> {
   const ctx = defaultTrustContext({ env: io.env, home: io.env.HOME || homedir() });
   const probe = await issueProbeLeaf(dir);
-  const clients = await checkClients(probe, join(dir, CA_FILES.root), ctx.runner, io.env);
+  const clients = await checkClients(
+    probe,
+    join(dir, CA_FILES.root),
+    ctx.runner,
+    io.env,
+    process.execPath,
+    async (port) => {
+      const chromium = await chromiumCheck(ctx.runner, io.env, probe.name, port, ctx.isPrivileged);
+      return chromium ? [chromium] : [];
+    },
+  );
   // Browsers decide from their NSS databases: the same chain check certutil makes for them.
   const browsers: ClientCheck[] = (await trustStatus(nssStoresFor(ctx), await rootWithProbe(dir)))
     .filter((o) => o.available)

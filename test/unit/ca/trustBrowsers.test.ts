@@ -102,6 +102,7 @@ describe("ca trust with real browsers and runtimes in a private mount namespace"
         node: false,
         "node + NODE_EXTRA_CA_CERTS": true,
         "python (ssl default context)": passed,
+        "chromium (headless page load)": passed,
         "chromium (NSS database)": passed,
         "firefox (NSS database)": passed,
       });

@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import { createServer } from "node:https";
 import type { CommandRunner } from "../trust/types";
 import { RUNTIME_TRUST_VARIABLES } from "../trust/runtimeEnv";
+import { CHECK_PAGE_MARKER } from "./browserCheck";
 import type { ProbeLeaf } from "./probeLeaf";
 
 /** One client's verdict. */
@@ -59,9 +60,13 @@ export async function checkClients(
   runner: CommandRunner,
   env: NodeJS.ProcessEnv,
   nodePath: string = process.execPath,
+  /** More checks to run while the listener is up (browsers), given its port. */
+  more?: (port: number) => Promise<ClientCheck[]>,
 ): Promise<ClientCheck[]> {
   // An HTTP answer, not just a handshake: curl counts an empty reply as a failure.
-  const server = createServer({ cert: probe.chainPem, key: probe.keyPem }, (_req, res) => res.end("ok"));
+  const server = createServer({ cert: probe.chainPem, key: probe.keyPem }, (_req, res) =>
+    res.end(`<html><body>${CHECK_PAGE_MARKER}</body></html>`),
+  );
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   const port = (server.address() as AddressInfo).port;
@@ -133,6 +138,7 @@ export async function checkClients(
           : { client: a.client, passed: false, reason: plainReason(said.out), fix: a.fix },
       );
     }
+    if (more) results.push(...(await more(port)));
   } finally {
     server.closeAllConnections();
     server.close();
