@@ -8,6 +8,7 @@ import http2 from "node:http2";
 import net from "node:net";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
+import { hostCheckRefusal, type HostCheckRefusal } from "./hostCheck";
 
 /** What came back for one HTTP request. */
 export interface HttpAnswer {
@@ -22,6 +23,8 @@ export interface HttpAnswer {
   /** The first bytes in hex, for anything that is not HTTP. */
   firstBytesHex?: string;
   error?: string;
+  /** The dev server refused the Host header (Vite's "Blocked request", webpack's "Invalid Host header"). */
+  hostCheck?: HostCheckRefusal;
 }
 
 /** Connects to address:port, resolving with the socket or rejecting with the socket error (ETIMEDOUT after timeoutMs). */
@@ -59,7 +62,11 @@ export function requestHttp1(stream: Duplex, hostHeader: string, path: string, t
     const timer = setTimeout(() => finish(buf.length > 0 ? classify(buf) : { kind: "silent" }), timeoutMs);
     stream.on("data", (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);
-      if (buf[0] !== 0x48 || buf.includes("\r\n\r\n") || buf.length > 16_384) finish(classify(buf));
+      if (buf[0] !== 0x48 || buf.length > 16_384) return finish(classify(buf));
+      const headEnd = buf.indexOf("\r\n\r\n");
+      // A 403 is read a little further: its body tells a dev server's host check from other refusals.
+      if (headEnd >= 0 && (!/^HTTP\/\S+ 403 /.test(buf.toString("latin1", 0, 16)) || buf.length > headEnd + 4 + 200))
+        finish(classify(buf));
     });
     stream.once("end", () => finish(buf.length > 0 ? classify(buf) : { kind: "closed" }));
     stream.once("close", () => finish(buf.length > 0 ? classify(buf) : { kind: "closed" }));
@@ -102,7 +109,18 @@ export function requestHttp2(
       const answer: HttpAnswer = { kind: "http", httpVersion: "HTTP/2", status: Number(headers[":status"]) };
       if (typeof headers.location === "string") answer.location = headers.location;
       if (typeof headers.server === "string") answer.server = headers.server;
-      finish(answer);
+      if (answer.status !== 403) return finish(answer);
+      let body = "";
+      req.setEncoding("utf8");
+      const done = (): void => {
+        const refusal = hostCheckRefusal(answer.status, body);
+        finish(refusal ? { ...answer, hostCheck: refusal } : answer);
+      };
+      req.on("data", (c: string) => {
+        body += c;
+        if (body.length > 1024) done();
+      });
+      req.on("end", done);
     });
     req.end();
   });
@@ -127,6 +145,10 @@ export function classify(bytes: Buffer): HttpAnswer {
     const value = line.slice(colon + 1).trim();
     if (name === "location") answer.location = value;
     else if (name === "server") answer.server = value;
+  }
+  if (headEnd >= 0) {
+    const refusal = hostCheckRefusal(answer.status, text.slice(headEnd + 4));
+    if (refusal) answer.hostCheck = refusal;
   }
   // nginx answers plain HTTP on a TLS port with an HTTP 400 that says so.
   if (answer.status === 400 && /plain HTTP request was sent to HTTPS port/i.test(text)) answer.kind = "tls";

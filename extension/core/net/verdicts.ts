@@ -22,6 +22,7 @@ export type VerdictCode =
   | "certificate-untrusted"
   | "certificate-expired"
   | "redirect"
+  | "host-check"
   | "works";
 
 /** One finding. */
@@ -58,6 +59,14 @@ export function verdictsFor(report: ProbeFindings): { verdicts: ProbeVerdict[]; 
     if (!a.connect.ok) add(connectVerdict(a, report.port, connected.length > 0));
     else if (report.scheme === "http") httpVerdicts(a, report, add);
     else httpsVerdicts(a, report, add);
+    const refusal = (report.scheme === "https" ? a.https : a.http)?.hostCheck;
+    if (refusal)
+      add({
+        level: "error",
+        code: "host-check",
+        message: `the dev server behind ${report.url} (${refusal.framework}) refuses the name ${refusal.host ?? report.host} with 403: its host check does not know it`,
+        fix: refusal.fix,
+      });
   }
   const works = connected.length > 0 && connected.every((a) => worksAsTyped(a, report.scheme));
   if (works) {
@@ -76,9 +85,16 @@ export function verdictsFor(report: ProbeFindings): { verdicts: ProbeVerdict[]; 
 /** The URL works on this address exactly as typed (scheme, trust, name, an HTTP answer). */
 export function worksAsTyped(a: AddressProbe, scheme: "http" | "https"): boolean {
   if (!a.connect.ok) return false;
-  if (scheme === "http") return a.http?.kind === "http";
+  if (scheme === "http") return a.http?.kind === "http" && !a.http.hostCheck;
   const leaf = a.tls?.chain[0];
-  return a.tls?.ok === true && a.tls.trusted && a.tls.nameMatches && !leaf?.expired && a.https?.kind === "http";
+  return (
+    a.tls?.ok === true &&
+    a.tls.trusted &&
+    a.tls.nameMatches &&
+    !leaf?.expired &&
+    a.https?.kind === "http" &&
+    !a.https.hostCheck
+  );
 }
 
 function connectVerdict(a: AddressProbe, port: number, othersWork: boolean): ProbeVerdict {
