@@ -3,7 +3,7 @@
  * {@link parseCommandArgs}, returns its exit code, and throws {@link UsageError} for bad usage
  * (exit 2, with a hint) or any other Error for a failure (exit 1, its message printed).
  */
-import { readFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { parseSettings, type SwitchyardSettings } from "../core/settings";
 
@@ -68,16 +68,47 @@ export function parseCommandArgs<O extends OptionSpec>(
   }
 }
 
-/** Reads `--config FILE` (a JSON object of `switchyard.*` keys) into typed settings; problems go to stderr. */
+/** A settings file larger than this is refused before it is read (real ones are a few KB). */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/**
+ * Reads `--config FILE` (a JSON object of `switchyard.*` keys) into typed settings; problems go to
+ * stderr. A file that is not a regular file, is over {@link MAX_CONFIG_BYTES}, or does not hold a
+ * JSON object is refused before anything starts.
+ */
 export function loadSettings(configPath: string | undefined, io: CliIO): SwitchyardSettings {
   if (!configPath) return parseSettings({}).settings;
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(configPath, "utf8"));
+    raw = JSON.parse(readBounded(configPath));
   } catch (e) {
     throw new Error(`cannot read settings from ${configPath}: ${(e as Error).message}`);
   }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    throw new Error(
+      `${configPath} holds ${Array.isArray(raw) ? "a JSON array" : raw === null ? "null" : `a JSON ${typeof raw}`}; ` +
+        `settings must be a JSON object of switchyard.* keys, e.g. {"switchyard.proxy.listen": ["localhost:8443"]}`,
+    );
   const { settings, problems } = parseSettings(raw);
   for (const p of problems) io.stderr(`warning: ${configPath}: ${p.key} ${p.message}\n`);
   return settings;
+}
+
+/** The file's text, refusing what is not a regular file or is larger than {@link MAX_CONFIG_BYTES}. */
+function readBounded(path: string): string {
+  const fd = openSync(path, "r");
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) throw new Error("it is not a regular file");
+    if (info.size > MAX_CONFIG_BYTES)
+      throw new Error(`it is ${info.size} bytes; a settings file may be at most ${MAX_CONFIG_BYTES} bytes`);
+    // Read at most one byte past the cap, in case the file grew after the stat.
+    const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let length = 0;
+    for (let n = 1; n > 0 && length < buf.length; length += n) n = readSync(fd, buf, length, buf.length - length, null);
+    if (length > MAX_CONFIG_BYTES) throw new Error(`it is over ${MAX_CONFIG_BYTES} bytes`);
+    return buf.toString("utf8", 0, length);
+  } finally {
+    closeSync(fd);
+  }
 }

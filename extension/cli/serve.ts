@@ -1,4 +1,5 @@
 /** `switchyard serve`: the sniffing dev proxy in the foreground. */
+import { isIP } from "node:net";
 import { homedir, userInfo } from "node:os";
 import { LocalCa, resolveCaDir } from "../core/ca/index";
 import type { ControlServer } from "../core/control/controlServer";
@@ -6,7 +7,10 @@ import { serveControl } from "../core/control/dynamicRoutes";
 import { controlSocketPath, stateDirFor } from "../core/control/stateDir";
 import { WorkerProxy } from "../core/proxy/workerProxy";
 import type { BindingRecord } from "../core/proxy/records";
-import { parseRouteFlag, type SwitchyardSettings } from "../core/settings";
+import { parseRouteFlag, type RouteSetting, type SwitchyardSettings } from "../core/settings";
+import { parseListenSpec } from "../core/net/listenSpec";
+import { normalizeHostname } from "../core/hosts/validate";
+import { InvalidHostnameError } from "../core/hosts/errors";
 import { ConnectionLog } from "./connectionLog";
 import { loadSettings, parseCommandArgs, UsageError, type CliCommand, type CliIO } from "./command";
 
@@ -34,18 +38,47 @@ export function formatBinding(b: BindingRecord, ndjson: boolean): string {
   return `${b.state === "listening" ? "listening on" : "stopped"} ${where} (${b.spec}${b.interfaceName ? `, ${b.interfaceName}` : ""}): ${what}${warning}\n`;
 }
 
+/** Why a route's host is not a host name, `*.` wildcard or IP address, or undefined when it is one. */
+function routeHostProblem(host: string): string | undefined {
+  if (isIP(host.replace(/^\[(.*)\]$/, "$1")) !== 0) return undefined;
+  try {
+    normalizeHostname(host.startsWith("*.") ? host.slice(2) : host);
+    return undefined;
+  } catch (e) {
+    const reason = e instanceof InvalidHostnameError ? e.reason : (e as Error).message;
+    return `"${host}" is not a host name or *.wildcard: ${reason}`;
+  }
+}
+
+/** A bad --route is a usage error (exit 2); a bad route in the --config file is a failure (exit 1). */
+function checkRoute(route: RouteSetting, from: string, usage: boolean): void {
+  const problem = routeHostProblem(route.host);
+  if (problem) throw usage ? new UsageError(`${from}: ${problem}`, "serve") : new Error(`${from}: ${problem}`);
+}
+
 function settingsFrom(
   values: { config?: string; listen?: string[]; route?: string[]; "http-port"?: string },
   io: CliIO,
 ): SwitchyardSettings {
   const settings = loadSettings(values.config, io);
-  if (values.listen && values.listen.length > 0) settings.proxy.listen = values.listen;
-  for (const flag of values.route ?? []) {
+  for (const spec of values.listen ?? []) {
     try {
-      settings.proxy.routes.push(parseRouteFlag(flag));
+      parseListenSpec(spec);
+    } catch (e) {
+      throw new UsageError(`--listen: ${(e as Error).message}`, "serve");
+    }
+  }
+  if (values.listen && values.listen.length > 0) settings.proxy.listen = values.listen;
+  for (const route of settings.proxy.routes) checkRoute(route, `${values.config ?? "settings"}: route`, false);
+  for (const flag of values.route ?? []) {
+    let route: RouteSetting;
+    try {
+      route = parseRouteFlag(flag);
     } catch (e) {
       throw new UsageError((e as Error).message, "serve");
     }
+    checkRoute(route, `--route ${JSON.stringify(flag)}`, true);
+    settings.proxy.routes.push(route);
   }
   if (values["http-port"] !== undefined) {
     const port = Number(values["http-port"]);
