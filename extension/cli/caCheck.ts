@@ -2,6 +2,8 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { chromiumCheck } from "../core/ca/check/browserCheck";
+import { firefoxCheck } from "../core/ca/check/firefoxCheck";
+import { nativeFirefox } from "../core/ca/trust/discovery/firefox";
 import { checkClients, type ClientCheck } from "../core/ca/check/clientCheck";
 import { issueProbeLeaf, rootWithProbe } from "../core/ca/check/probeLeaf";
 import { CA_FILES } from "../core/ca/paths";
@@ -23,7 +25,11 @@ export async function runCaCheck(dir: string, options: { json?: boolean }, io: C
     process.execPath,
     async (port) => {
       const chromium = await chromiumCheck(ctx.runner, io.env, probe.name, port, ctx.isPrivileged);
-      return chromium ? [chromium] : [];
+      const profileDb = nativeFirefox(ctx.home, ctx.env, ctx.runner, ctx.platform)
+        .locations()
+        .find((l) => l.exists);
+      const firefox = await firefoxCheck(ctx.runner, profileDb, probe.name, port);
+      return [chromium, firefox].filter((c): c is ClientCheck => c !== undefined);
     },
   );
   // Browsers decide from their NSS databases: the same chain check certutil makes for them.

@@ -104,6 +104,7 @@ describe("ca trust with real browsers and runtimes in a private mount namespace"
         "python (ssl default context)": passed,
         "chromium (headless page load)": passed,
         "chromium (NSS database)": passed,
+        "firefox (headless page load)": passed,
         "firefox (NSS database)": passed,
       });
       const { ["python (certifi)"]: _certifi, ...afterTrust } = r.checkAfterTrust;
