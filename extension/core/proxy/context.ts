@@ -20,6 +20,8 @@ export interface ProxyTimeouts {
   handshakeMs: number;
   /** A keep-alive client connection with no request in flight. Default 120 s. */
   clientIdleMs: number;
+  /** An h2 stream whose client reads none of the response while the proxy waits to send more. Default 30 s. */
+  clientStallMs: number;
 }
 
 /** The live state a connection consults; owned by DevProxy. */

@@ -39,6 +39,7 @@ const DEFAULT_TIMEOUTS: ProxyTimeouts = {
   upstreamResponseMs: 60_000,
   handshakeMs: 10_000,
   clientIdleMs: 120_000,
+  clientStallMs: 30_000,
 };
 
 /**

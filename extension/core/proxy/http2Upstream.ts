@@ -50,6 +50,8 @@ export class H2UpstreamExchange implements UpstreamUser {
   private releaseWhenSent = false;
   private paused = false;
   private timer: NodeJS.Timeout | undefined;
+  /** Runs while the upstream is paused for a client that is not reading (see stalled()). */
+  private stallTimer: NodeJS.Timeout | undefined;
   /** Set while waiting in the pool's queue for a connection to the origin (queue()). */
   private leaveQueue: (() => void) | undefined;
   private readonly started = performance.now();
@@ -214,7 +216,9 @@ export class H2UpstreamExchange implements UpstreamUser {
       if (!full || !socket || this.paused) return;
       this.paused = true;
       socket.pause();
+      this.stallTimer = setTimeout(() => this.stalled(), this.ctx.timeouts.clientStallMs);
       this.stream.once("drain", () => {
+        clearTimeout(this.stallTimer);
         if (!this.paused) return;
         this.paused = false;
         socket.resume();
@@ -271,6 +275,21 @@ export class H2UpstreamExchange implements UpstreamUser {
     this.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
   }
 
+  /**
+   * The client has read nothing for clientStallMs while the response waits (its flow-control window
+   * stayed shut): without this, each such stream would hold an upstream socket for as long as the
+   * client keeps the connection. The stream is cancelled and its socket closed; the connection and
+   * its other streams go on.
+   */
+  private stalled(): void {
+    if (this.phase === "done" || !this.paused) return;
+    const ms = this.ctx.timeouts.clientStallMs;
+    this.record(`the client read none of the response for ${ms} ms; the stream was cancelled`);
+    this.phase = "done";
+    this.dropConnection();
+    this.stream.close(http2.constants.NGHTTP2_CANCEL);
+  }
+
   /** The client reset or closed the stream: a socket in the middle of an exchange cannot be reused. */
   private streamClosed(): void {
     if (this.phase === "done") {
@@ -286,6 +305,7 @@ export class H2UpstreamExchange implements UpstreamUser {
     if (this.phase === "done") return;
     this.phase = "done";
     clearTimeout(this.timer);
+    clearTimeout(this.stallTimer);
     this.record();
     const conn = this.conn;
     if (!conn) return;
@@ -305,6 +325,7 @@ export class H2UpstreamExchange implements UpstreamUser {
 
   private dropConnection(): void {
     clearTimeout(this.timer);
+    clearTimeout(this.stallTimer);
     this.stopWaiting();
     const conn = this.conn;
     this.conn = undefined;
