@@ -4,6 +4,10 @@
  * ticks "Start the proxy".
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 // @ts-expect-error: plain JS harness module
@@ -19,12 +23,20 @@ async function checked(page: Page, id: string): Promise<boolean> {
 describe("the Switchyard walkthrough", () => {
   let wb: Workbench;
   let port: number;
+  let app: Server;
 
   before(async () => {
+    app = await new Promise<Server>((resolve) => {
+      const server = createServer((req, res) => res.end(`dev server ${req.url}`));
+      server.listen(0, "127.0.0.1", () => resolve(server));
+    });
     port = await freePort();
     wb = await openWorkbench({ settings: { "switchyard.proxy.listen": [`127.0.0.1:${port}`] } });
   });
-  after(async () => wb?.close());
+  after(async () => {
+    await wb?.close();
+    app?.close();
+  });
 
   it("opens with no step ticked on a fresh machine", async () => {
     await runCommand(wb.page, "Welcome: Open Walkthrough...");
@@ -72,5 +84,54 @@ describe("the Switchyard walkthrough", () => {
     }
     assert.equal(await checked(wb.page, "mapHost"), false, "still open: nothing was mapped");
     await screenshot(wb.page, "walkthrough-light.png");
+  });
+  it("Add Route offers the dev server's listening port, writes the setting, ticks its step, and the route works", async () => {
+    const appPort = (app.address() as { port: number }).port;
+    await step(wb.page, "addRoute").click();
+    await wb.page.locator("a", { hasText: "Add Route" }).first().click();
+    const row = wb.page.locator(".quick-input-list .monaco-list-row", { hasText: String(appPort) }).first();
+    await row.waitFor({ timeout: 15_000 });
+    assert.match((await row.textContent()) ?? "", /node/, "the process behind the port is named");
+    await row.click();
+    const input = wb.page.locator(".quick-input-widget input");
+    await input.waitFor({ state: "visible" });
+    await input.fill("picked.test");
+    await input.press("Enter");
+    const file = join(wb.workspace, ".vscode", "settings.json");
+    const deadline = Date.now() + 15_000;
+    while (!readFileSync(file, "utf8").includes("picked.test")) {
+      if (Date.now() > deadline) throw new Error("the route was not written");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const settings = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    assert.deepEqual(settings["switchyard.proxy.routes"], [
+      { host: "picked.test", upstream: `http://localhost:${appPort}` },
+    ]);
+    while (!(await checked(wb.page, "addRoute"))) {
+      if (Date.now() > deadline) throw new Error("the Route step was not ticked");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const body = await new Promise<string>((resolve) =>
+      execFile(
+        "curl",
+        [
+          "-sS",
+          "--max-time",
+          "10",
+          "--retry",
+          "5",
+          "--retry-all-errors",
+          "--retry-delay",
+          "1",
+          "--cacert",
+          join(wb.work, "ca", "root.pem"),
+          "--resolve",
+          `picked.test:${port}:127.0.0.1`,
+          `https://picked.test:${port}/via-route`,
+        ],
+        (_e, stdout, stderr) => resolve(stdout + stderr),
+      ),
+    );
+    assert.equal(body, "dev server /via-route");
   });
 });

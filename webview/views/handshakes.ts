@@ -129,7 +129,7 @@ export class HandshakesView {
     if (log.size > 0) {
       const words = `No connection matches “${this.filter.trim()}”. Clear the filter to see all ${log.size}.`;
       state = emptyState("No matches", words);
-    } else if (proxy?.state === "on") {
+    } else if (proxy?.state === "on" || proxy?.state === "partial") {
       const url = proxy.routes[0]?.url;
       const words = url
         ? `The proxy is listening. Open ${url} and the handshake shows up here.`
