@@ -9,7 +9,7 @@ import path from "node:path";
 import { setTimeout } from "node:timers/promises";
 import { runCli } from "../../../extension/cli";
 import type { CliIO } from "../../../extension/cli/command";
-import { formatRecord } from "../../../extension/cli/connectionLog";
+import { ConnectionLog, formatRecord } from "../../../extension/cli/connectionLog";
 import { echoUpstream, getWithPeer } from "../proxy/harness";
 import type { HandshakeRecord } from "../../../extension/core/proxy/records";
 
@@ -39,6 +39,31 @@ describe("switchyard serve's connection log lines", () => {
     assert.equal(JSON.parse(formatRecord(resumed, true)).tls.resumed, true);
     const full = record({ version: "TLSv1.3", alpn: "h2", cipher: "TLS_AES_128_GCM_SHA256" });
     assert.doesNotMatch(formatRecord(full, false), /resumed/);
+  });
+});
+
+describe("switchyard serve's text log of one connection", () => {
+  it("prints an open line, each request once as it finishes, and the close line", () => {
+    const lines: string[] = [];
+    const log = new ConnectionLog((t) => lines.push(t), false);
+    const tls = { version: "TLSv1.3", alpn: "h2", cipher: "TLS_AES_128_GCM_SHA256" };
+    const open = { ...record(tls), open: true as const, requests: [], requestCount: 0 };
+    log.live(open);
+    const one = { ...open, requests: record(tls).requests, requestCount: 1 };
+    log.live(one);
+    log.live(one); // the same state published again prints nothing new
+    log.closed({ ...record(tls), requestCount: 1 });
+    assert.equal(lines.length, 3, lines.join(""));
+    assert.match(lines[0]!, / 127\.0\.0\.1:50000 tls TLSv1\.3\/h2 -: open\n$/);
+    assert.match(lines[1]!, / 127\.0\.0\.1:50000 {3}GET app\.test\/ -> 200 \(12 B, 1\.5 ms\)\n$/);
+    assert.match(lines[2]!, /app\.test: 1 request\(s\), last 200 \(3\.3 ms\)\n$/);
+  });
+
+  it("gives a connection that closed before it was seen open its requests and close line only", () => {
+    const lines: string[] = [];
+    new ConnectionLog((t) => lines.push(t), false).closed(record(undefined));
+    assert.equal(lines.length, 2);
+    assert.match(lines[0]!, /GET app\.test\/ -> 200/);
   });
 });
 
