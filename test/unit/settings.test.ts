@@ -66,13 +66,23 @@ describe("settings", () => {
   });
 
   it("declares every setting in package.json and restricts the dangerous ones in untrusted workspaces", () => {
-    const declared = Object.keys(manifest.contributes.configuration.properties).sort();
+    // Grouped into categories (Proxy, Hosts, Certificate Authority): one properties object each.
+    const properties: Record<string, { default: unknown; order?: number }> = Object.assign(
+      {},
+      ...(manifest.contributes.configuration as { properties: object }[]).map((c) => c.properties),
+    );
+    const declared = Object.keys(properties).sort();
     const restricted: string[] = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations;
     assert.deepEqual([...restricted].sort(), [...RESTRICTED_KEYS].sort());
     for (const key of restricted) assert.ok(declared.includes(key), `${key} is declared`);
-    const { problems } = parseSettings(
-      Object.fromEntries(declared.map((k) => [k, manifest.contributes.configuration.properties[k].default])),
-    );
+    const { problems } = parseSettings(Object.fromEntries(declared.map((k) => [k, properties[k]!.default])));
     assert.deepEqual(problems, [], "the declared defaults are all valid");
+    // The Settings editor flags an upstream without a scheme as the parser would.
+    const routes = properties["switchyard.proxy.routes"] as unknown as {
+      items: { properties: { upstream: { pattern: string } } };
+    };
+    const upstream = new RegExp(routes.items.properties.upstream.pattern);
+    for (const ok of ["http://localhost:3000", "https://127.0.0.1:8443/api"]) assert.match(ok, upstream);
+    for (const bad of ["localhost:3000", "ftp://x", "http://"]) assert.doesNotMatch(bad, upstream);
   });
 });
