@@ -2,7 +2,7 @@
  * Runs one bench area in its own process for bench/run.mjs, so one area's crash or hang cannot
  * take the others down, and prints its result as one JSON line after a marker.
  *
- *     node --import tsx bench/area.ts ca|hosts|proxy
+ *     node --import tsx bench/area.ts ca|hosts|proxy|run
  */
 export {};
 
@@ -12,6 +12,7 @@ const areas: Record<string, () => Promise<unknown>> = {
   ca: async () => (await import("./ca")).runCaBench(),
   hosts: async () => (await import("./hosts")).runHostsBench(),
   proxy: async () => (await import("./proxy")).runProxyBench(),
+  run: async () => (await import("./devServer")).runDevServerBench(),
 };
 
 const name = process.argv[2] ?? "";

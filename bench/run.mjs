@@ -15,6 +15,7 @@ const AREAS = [
   { name: "ca", title: "CA: leaf issuance (bench/ca.ts)", timeoutMs: 240_000 },
   { name: "hosts", title: "Hosts file: apply one mapping (bench/hosts.ts)", timeoutMs: 240_000 },
   { name: "proxy", title: "Proxy (bench/proxy.ts)", timeoutMs: 420_000 },
+  { name: "run", title: "switchyard run: what a dev server's route adds (bench/devServer.ts)", timeoutMs: 240_000 },
 ];
 
 /** Tools the proxy bench drives, and the Debian packages that provide them. */

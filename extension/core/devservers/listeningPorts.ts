@@ -5,7 +5,8 @@
  * Windows netstat; each OS's text is parsed by a pure function.
  */
 import { execFile } from "node:child_process";
-import { readdir, readFile, readlink } from "node:fs/promises";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { parseLsofListening, parseNetstatListening, type ListeningSocket } from "./osTables";
 import { parseProcNetTcp } from "./procNet";
@@ -47,11 +48,49 @@ export function isReachableLocally(address: string): boolean {
   );
 }
 
-async function linuxProcessLinks(proc: string): Promise<ProcessLink[]> {
+/**
+ * The tree below `root`: from /proc/PID/task/TID/children where the kernel offers it (one small
+ * read per process), else by reading every /proc/PID/stat. procfs reads are in-memory, so they
+ * are done synchronously: a poll every 100 ms must not queue hundreds of thread-pool round trips.
+ */
+function linuxTree(rootPid: number, proc: string): number[] {
+  const childrenOf = (pid: number): number[] | undefined => {
+    let tids: string[];
+    try {
+      tids = readdirSync(`${proc}/${pid}/task`);
+    } catch {
+      return [];
+    }
+    const out: number[] = [];
+    for (const tid of tids) {
+      try {
+        const text = readFileSync(`${proc}/${pid}/task/${tid}/children`, "utf8");
+        for (const c of text.split(" ")) if (c.trim()) out.push(Number(c));
+      } catch {
+        return undefined; // no children files on this kernel
+      }
+    }
+    return out;
+  };
+  const order = [rootPid];
+  for (let i = 0; i < order.length; i += 1) {
+    const kids = childrenOf(order[i] as number);
+    if (kids === undefined) return descendantsOf(rootPid, linuxProcessLinks(proc));
+    for (const k of kids) if (!order.includes(k)) order.push(k);
+  }
+  return order;
+}
+
+function linuxProcessLinks(proc: string): ProcessLink[] {
   const links: ProcessLink[] = [];
-  for (const name of await readdir(proc)) {
+  for (const name of readdirSync(proc)) {
     if (!/^\d+$/.test(name)) continue;
-    const stat = await readFile(`${proc}/${name}/stat`, "utf8").catch(() => "");
+    let stat = "";
+    try {
+      stat = readFileSync(`${proc}/${name}/stat`, "utf8");
+    } catch {
+      continue;
+    }
     const ppid = parentFromProcStat(stat);
     if (ppid !== undefined) links.push({ pid: Number(name), ppid });
   }
@@ -60,12 +99,21 @@ async function linuxProcessLinks(proc: string): Promise<ProcessLink[]> {
 
 /** Linux: the tree's `socket:[INODE]` descriptors matched against /proc/ROOT/net/tcp{,6}. */
 export async function linuxSockets(rootPid: number, proc: string): Promise<ListeningSocket[]> {
-  const pids = descendantsOf(rootPid, await linuxProcessLinks(proc));
   const owner = new Map<number, number>();
-  for (const pid of pids) {
-    const fds = await readdir(`${proc}/${pid}/fd`).catch(() => [] as string[]);
+  for (const pid of linuxTree(rootPid, proc)) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`${proc}/${pid}/fd`);
+    } catch {
+      continue;
+    }
     for (const fd of fds) {
-      const target = await readlink(`${proc}/${pid}/fd/${fd}`).catch(() => "");
+      let target = "";
+      try {
+        target = readlinkSync(`${proc}/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
       const m = /^socket:\[(\d+)\]$/.exec(target);
       if (m && !owner.has(Number(m[1]))) owner.set(Number(m[1]), pid);
     }
