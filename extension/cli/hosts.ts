@@ -3,6 +3,7 @@ import { writeFile } from "node:fs/promises";
 import { parseCommandArgs, loadSettings, UsageError, type CliCommand, type CliIO } from "./command";
 import {
   applyHostsPlan,
+  findDnsConflicts,
   findFileConflicts,
   findManagedBlock,
   flushOsNameCache,
@@ -78,6 +79,7 @@ async function change(edit: HostsEdit, options: HostsFileOptions, yes: boolean, 
   const plan = await planHostsEdit(edit, options);
   for (const w of plan.warnings) io.stderr(`warning: ${w.message}\n`);
   for (const c of conflictsOf(plan)) io.stderr(`warning: ${c}\n`);
+  for (const c of await publicDnsShadows(plan, io)) io.stderr(`warning: ${c}\n`);
   if (!plan.changed) {
     io.stdout(`${plan.path}: already up to date, nothing to write.\n`);
     return 0;
@@ -114,6 +116,19 @@ function conflictsOf(plan: HostsPlan): string[] {
   if (plan.edit.kind === "remove") return [];
   const block = findManagedBlock(plan.after, plan.path);
   return findFileConflicts(parseHostsFile(plan.after), block, plan.mappings).map((c) => c.message);
+}
+
+/** For names that could be real sites: those public DNS answers, which the mapping would shadow. */
+async function publicDnsShadows(plan: HostsPlan, io: CliIO): Promise<string[]> {
+  if (io.env.SWITCHYARD_HOSTS_DNS === "off") return [];
+  const names = new Set(plan.warnings.filter((w) => w.code === "public-name").map((w) => w.name));
+  const mappings = plan.mappings.filter((m) => names.has(m.name));
+  if (mappings.length === 0) return [];
+  const found = await findDnsConflicts(mappings, systemDnsProbe());
+  return found.map(
+    (c) =>
+      `${c.name} exists in public DNS (${c.kind === "public-dns" ? c.addresses.join(", ") : ""}): this mapping shadows the real site on this machine until it is removed`,
+  );
 }
 
 async function list(options: HostsFileOptions, json: boolean, io: CliIO): Promise<number> {

@@ -18,7 +18,7 @@ import { acquireHostsLock, type HostsLockOptions } from "./lock";
 import { parseHostsFile, type ParsedHostsFile } from "./parse";
 import { osHostsFilePath, switchyardDataDir } from "./paths";
 import { normalizeHostname } from "./validate";
-import { hostnameWarnings, type HostnameWarning } from "./warnings";
+import { hostnameWarnings, mappingWarnings, type HostnameWarning } from "./warnings";
 import { writeHostsFileSafely, type WriteHooks, type WriteMethod } from "./write";
 
 /** Which file, where backups go, and the knobs tests turn. */
@@ -87,7 +87,15 @@ export async function readHostsState(options: HostsFileOptions = {}, dnsProbe?: 
   const mappings = block?.mappings ?? [];
   const conflicts = findFileConflicts(file, block, mappings);
   if (dnsProbe) conflicts.push(...(await findDnsConflicts(mappings, dnsProbe)));
-  return { path, bytes, file, block, mappings, conflicts, warnings: mappings.flatMap((m) => hostnameWarnings(m.name)) };
+  return {
+    path,
+    bytes,
+    file,
+    block,
+    mappings,
+    conflicts,
+    warnings: mappings.flatMap((m) => [...hostnameWarnings(m.name), ...mappingWarnings(m.name, m.addresses)]),
+  };
 }
 
 /** Reads the file and works out `edit` against it. Throws validation errors before anything is written. */
@@ -111,7 +119,12 @@ export function planHostsEditOn(
   const result = applyHostsEdit(bytes, edit, { path, fallbackEol: fallbackEol(options) });
   const introduced =
     edit.kind === "add" ? [edit.name] : edit.kind === "sync" ? Object.keys(edit.mappings) : ([] as string[]);
-  const warnings = introduced.map(normalizeHostname).flatMap(hostnameWarnings);
+  const warnings = introduced
+    .map(normalizeHostname)
+    .flatMap((name) => [
+      ...hostnameWarnings(name),
+      ...mappingWarnings(name, result.after.find((m) => m.name === name)?.addresses ?? []),
+    ]);
   return {
     path,
     edit,

@@ -26,5 +26,5 @@ export {
 export { parseHostsFile, type HostsEntry, type HostsLine, type ParsedHostsFile } from "./parse";
 export { osHostsFilePath, switchyardDataDir } from "./paths";
 export { normalizeAddress, normalizeHostname } from "./validate";
-export { hostnameWarnings, type HostnameWarning } from "./warnings";
+export { hostnameWarnings, mappingWarnings, type HostnameWarning } from "./warnings";
 export type { WriteHooks, WriteMethod } from "./write";

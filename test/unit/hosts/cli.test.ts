@@ -75,6 +75,27 @@ describe("switchyard hosts", () => {
     f.remove();
   });
 
+  it("warns about a public name, a mixed-script homoglyph and localhost sent elsewhere, and not about a .test name", async () => {
+    const f = withHostsFile("debian.hosts");
+    const warned = async (args: string[]): Promise<string> => {
+      const io = fakeIO(false, f.env);
+      assert.equal(await runCli(["hosts", "add", ...args, "--file", f.path, "--yes"], io), 0, io.err);
+      return io.err;
+    };
+    assert.equal(await warned(["web.test"]), "");
+    assert.match(await warned(["google.com"]), /google\.com is not under a development suffix .* prefer google\.test/);
+    // "аpple.test" with a Cyrillic "а" (U+0430).
+    assert.match(
+      await warned(["\u0430pple.test"]),
+      /xn--pple-43d\.test \(\u0430pple\.test\) mixes Cyrillic and Latin letters/,
+    );
+    assert.match(
+      await warned(["localhost", "1.2.3.4"]),
+      /localhost mapped to 1\.2\.3\.4: programs expect localhost to be this machine/,
+    );
+    f.remove();
+  });
+
   it("refuses bad input with the reason and writes nothing", async () => {
     const f = withHostsFile("macos.hosts");
     for (const args of [
