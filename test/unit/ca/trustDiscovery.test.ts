@@ -2,7 +2,6 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromiumNssLocations } from "../../../extension/core/ca/trust/discovery/chromium";
 import { firefoxNssLocations } from "../../../extension/core/ca/trust/discovery/firefox";
 import { writeFirefoxProfile } from "../../../extension/core/ca/trust/discovery/firefoxProfileSeed";
 import { parseProfilesIni } from "../../../extension/core/ca/trust/discovery/profilesIni";
@@ -14,7 +13,16 @@ import {
 } from "../../../extension/core/ca/trust/runtimeEnv";
 import { invokingUser } from "../../../extension/core/ca/trust/sudoUser";
 import { NssStore } from "../../../extension/core/ca/trust/nss";
-import { createCa, defaultTrustContext, loadCa, rootCertificate } from "../../../extension/core/ca/index";
+import {
+  createCa,
+  defaultTrustContext,
+  installRoot,
+  loadCa,
+  rootCertificate,
+  type CommandRunner,
+} from "../../../extension/core/ca/index";
+import { chromiumNssLocations, nativeChromium } from "../../../extension/core/ca/trust/discovery/chromium";
+import { outcomeFailed, outcomeState } from "../../../extension/cli/trustReport";
 import { tempDir } from "./realClients";
 
 async function trustRoot() {
@@ -130,5 +138,31 @@ describe("ca trust under sudo", () => {
       const st = statSync(join(home, path));
       assert.deepEqual([path, st.uid, st.gid], [path, 4321, 4322]);
     }
+  });
+});
+
+describe("ca trust's verdict per store", () => {
+  it("fails (exit 1) when an installed browser's store does not trust the root afterwards, and says the fix", async () => {
+    const root = await trustRoot();
+    const home = tempDir("no-certutil");
+    // Chromium is installed, certutil is not: the database cannot be created or written.
+    const runner: CommandRunner = {
+      run: async () => ({ code: 127, stdout: "", stderr: "not found" }),
+      which: async (p) => (p === "chromium" ? "/usr/bin/chromium" : undefined),
+    };
+    const c = defaultTrustContext({ home, env: {}, runner, platform: "linux" });
+    const [outcome] = await installRoot([new NssStore(c, nativeChromium(home, {}, runner))], root);
+    assert.ok(outcome);
+    assert.deepEqual([outcome.available, outcome.required, outcome.trusted], [true, true, false]);
+    assert.match(outcome.fix ?? "", /apt install libnss3-tools/);
+    assert.equal(outcomeFailed(outcome, "trust"), true);
+    // A browser that is not installed is "not present", which is no failure.
+    const none: CommandRunner = { ...runner, which: async () => undefined };
+    const [absent] = await installRoot([new NssStore(c, nativeChromium(home, {}, none))], root);
+    assert.ok(absent);
+    assert.deepEqual(
+      [absent.available, outcomeFailed(absent, "trust"), outcomeState(absent)],
+      [false, false, "not present"],
+    );
   });
 });

@@ -57,21 +57,27 @@ export function firefoxNssLocations(roots: string[], seed?: { root: string; inst
       dir: join(seed.root, "<new profile>"),
       format: "sql",
       exists: false,
-      why: `the profile Firefox will use on its first launch (${seed.root} has none yet)`,
+      why: seed.installDir
+        ? `the profile Firefox will use on its first launch (${seed.root} has none yet)`
+        : `a first profile in ${seed.root}; Firefox's install folder was not found, so if Firefox makes a profile of its own on first launch, run switchyard ca trust again`,
       create: { kind: "firefox-profile", seed: { profilesRoot: seed.root, installDir: seed.installDir } },
     });
   }
   return out;
 }
 
+/** Where distributions install Firefox when /usr/bin/firefox is a wrapper script (Fedora, Arch, tarballs). */
+export const FIREFOX_INSTALL_DIRS = ["/usr/lib/firefox", "/usr/lib64/firefox", "/usr/lib/firefox-esr", "/opt/firefox"];
+
 /** The install folder of a Firefox program (the binary's real folder, which holds browser/). */
 export function firefoxInstallDir(program: string): string | undefined {
   try {
     const dir = dirname(realpathSync(program));
-    return existsSync(join(dir, "browser")) ? dir : undefined;
+    if (existsSync(join(dir, "browser"))) return dir;
   } catch {
-    return undefined;
+    // a dangling link: try the usual folders
   }
+  return FIREFOX_INSTALL_DIRS.find((d) => existsSync(join(d, "browser")));
 }
 
 /** Native Firefox on Linux or macOS. */
