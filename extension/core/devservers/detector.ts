@@ -1,0 +1,137 @@
+/**
+ * Notices dev servers as they start: watches the process trees of given roots (VS Code's terminal
+ * shells and task processes) and reports each loopback port that starts or stops listening, with
+ * the process that holds it. The scan is injectable so the rule is testable; the default reads
+ * the OS (listeningPorts.ts). Polling is bounded: one scan per interval, only while roots exist.
+ */
+import { EventEmitter } from "node:events";
+import { readFileSync } from "node:fs";
+import { isReachableLocally, listeningSocketsOfTree, type ListeningSocket } from "./listeningPorts";
+
+/** A dev server listening on a port reachable over loopback. */
+export interface DetectedServer {
+  /** The root it was found under (a terminal's shell, a task's process). */
+  rootPid: number;
+  pid: number;
+  port: number;
+  /** What it is, for people: "Vite", "Next.js", "node server.js". */
+  label: string;
+}
+
+const FRAMEWORKS: [RegExp, string][] = [
+  [/(^|[/\s])vite(\.js)?(\s|$)/, "Vite"],
+  [/(^|[/\s])next(\s|$)|next\/dist/, "Next.js"],
+  [/webpack(-dev-server)?(\.js)?(\s|$)|webpack serve/, "webpack-dev-server"],
+  [/(^|[/\s])astro(\s|$)/, "Astro"],
+  [/(^|[/\s])ng(\s|$)|@angular\/cli/, "Angular"],
+  [/react-scripts/, "Create React App"],
+];
+
+/** A readable name for a command line (NUL-separated as in /proc/PID/cmdline, or spaces). */
+export function labelForCommand(cmdline: string): string {
+  const text = cmdline.replace(/\0/g, " ").trim();
+  for (const [re, name] of FRAMEWORKS) if (re.test(text)) return name;
+  const words = text.split(/\s+/).map((w) => w.replace(/^.*\//, ""));
+  return words.slice(0, 2).join(" ") || "a process";
+}
+
+function linuxCommand(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+export interface DetectorOptions {
+  intervalMs?: number;
+  /** The listening sockets of a tree (default: the OS's). */
+  scan?: (rootPid: number) => Promise<ListeningSocket[]>;
+  /** The command line of a pid (default: /proc on Linux, else empty). */
+  command?: (pid: number) => string;
+}
+
+export class DevServerDetector extends EventEmitter<{ found: [DetectedServer]; gone: [DetectedServer] }> {
+  private readonly roots = new Set<number>();
+  private readonly known = new Map<string, DetectedServer>();
+  private timer: NodeJS.Timeout | undefined;
+  private scanning = false;
+
+  constructor(private readonly options: DetectorOptions = {}) {
+    super();
+  }
+
+  /** Watches the tree below `pid` until {@link unwatch}. */
+  watch(pid: number): void {
+    this.roots.add(pid);
+    if (!this.timer) {
+      this.timer = setInterval(() => void this.scanOnce(), this.options.intervalMs ?? 1000);
+      this.timer.unref();
+    }
+  }
+
+  unwatch(pid: number): void {
+    this.roots.delete(pid);
+    for (const [key, s] of this.known) {
+      if (s.rootPid === pid) {
+        this.known.delete(key);
+        this.emit("gone", s);
+      }
+    }
+    if (this.roots.size === 0) this.dispose();
+  }
+
+  /** The servers listening now. */
+  servers(): DetectedServer[] {
+    return [...this.known.values()];
+  }
+
+  /** One scan of every root: emits `found` and `gone`. Public for tests and for an explicit refresh. */
+  async scanOnce(): Promise<void> {
+    if (this.scanning) return;
+    this.scanning = true;
+    try {
+      const scan = this.options.scan ?? ((pid: number) => listeningSocketsOfTree(pid));
+      const command =
+        this.options.command ?? ((pid: number) => (process.platform === "linux" ? linuxCommand(pid) : ""));
+      const seen = new Set<string>();
+      for (const root of this.roots) {
+        const sockets = (await scan(root).catch(() => [])).filter((s) => isReachableLocally(s.address));
+        for (const s of sockets) {
+          const key = `${root}:${s.port}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          if (!this.known.has(key)) {
+            const server = { rootPid: root, pid: s.pid, port: s.port, label: labelForCommand(command(s.pid)) };
+            this.known.set(key, server);
+            this.emit("found", server);
+          }
+        }
+      }
+      for (const [key, s] of this.known) {
+        if (!seen.has(key)) {
+          this.known.delete(key);
+          this.emit("gone", s);
+        }
+      }
+    } finally {
+      this.scanning = false;
+    }
+  }
+
+  dispose(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/** A name for the workspace's app: its package.json name (without scope), else the folder's name. */
+export function suggestAppName(folderName: string, packageName?: string): string {
+  const raw = (packageName?.replace(/^@[^/]+\//, "") || folderName).toLowerCase();
+  const label = raw
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 63)
+    .replace(/-+$/, "");
+  return label || "app";
+}
