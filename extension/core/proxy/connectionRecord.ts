@@ -20,6 +20,9 @@ import {
 
 let nextId = 1;
 
+/** How often an open connection's record is published again as it changes. */
+export const LIVE_INTERVAL_MS = 100;
+
 /**
  * Numbers the records of this thread from `first` on. Each proxy worker gets its own base, so
  * records stay unique across restarts of the proxy in one process (the panel keys rows by id).
@@ -36,6 +39,7 @@ export class ConnectionRecorder {
   private readonly started = performance.now();
   private finished = false;
   private publishing = false;
+  private lastPublished: number | undefined;
   private lastStatus: number | undefined;
 
   constructor(
@@ -94,19 +98,27 @@ export class ConnectionRecorder {
     this.publish();
   }
 
-  /** Publishes the open connection's record as 'live' at the end of this turn (once per turn). */
+  /**
+   * Publishes the open connection's record as 'live': the first time at the end of this turn (the
+   * row shows as soon as the handshake is done), later at most every {@link LIVE_INTERVAL_MS},
+   * so a busy keep-alive connection costs a few publications a second, not one per request.
+   */
   private publish(): void {
     if (this.finished || this.publishing) return;
     this.publishing = true;
-    setImmediate(() => {
+    const wait = this.lastPublished === undefined ? 0 : LIVE_INTERVAL_MS - (performance.now() - this.lastPublished);
+    const send = (): void => {
       this.publishing = false;
       if (this.finished || this.socket.destroyed) return;
+      this.lastPublished = performance.now();
       this.record.open = true;
       this.record.durationMs = this.elapsed();
       this.record.bytesIn = this.socket.bytesRead;
       this.record.bytesOut = this.socket.bytesWritten;
       this.log.update(this.record);
-    });
+    };
+    if (wait <= 0) setImmediate(send);
+    else setTimeout(send, wait).unref();
   }
 
   private finish(): void {
