@@ -2,7 +2,18 @@
 import { existsSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ElevationRequiredError, mustRun, type RootCertificate, type TrustContext, type TrustStore } from "./types";
+import { opensslVerify } from "./opensslVerify";
+import {
+  ElevationRequiredError,
+  mustRun,
+  type RootCertificate,
+  type TrustContext,
+  type TrustStore,
+  type TrustVerdict,
+} from "./types";
+
+/** The OpenSSL bundles p11-kit extracts: Fedora/RHEL's, then Arch's. */
+export const P11KIT_BUNDLES = ["/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/certs/ca-certificates.crt"];
 
 /** The p11-kit system store used by Fedora, RHEL, openSUSE and Arch. */
 export class P11KitSystemStore implements TrustStore {
@@ -49,5 +60,19 @@ export class P11KitSystemStore implements TrustStore {
 
   async isTrusted(root: RootCertificate): Promise<boolean> {
     return existsSync(this.file(root));
+  }
+
+  /** openssl verify of a fresh leaf against the bundle p11-kit extracted (what curl and Python read). */
+  async verify(root: RootCertificate): Promise<TrustVerdict> {
+    const bundle = P11KIT_BUNDLES.find((f) => existsSync(f));
+    if (!root.probe || !bundle) {
+      const trusted = await this.isTrusted(root);
+      return {
+        trusted,
+        checkedBy: "anchor file present",
+        ...(trusted ? {} : { reason: "the anchor file is not there" }),
+      };
+    }
+    return opensslVerify(this.ctx, bundle, root.probe);
   }
 }
