@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { LocalCa } from "../authority";
 import { CA_FILES } from "../paths";
+import { loadCa } from "../store";
 import { rootCertificate } from "../trust/stores";
 import type { ProbeChain, RootCertificate } from "../trust/types";
 
@@ -42,9 +43,16 @@ export async function issueProbeLeaf(dir: string): Promise<ProbeLeaf> {
   };
 }
 
-/** The CA's root as stores need it, with a probe leaf so they can verify trust the way clients do. */
-export async function rootWithProbe(dir: string): Promise<RootCertificate & { probe: ProbeLeaf }> {
-  const ca = await LocalCa.open({ dir, diskCache: false });
-  const root = rootCertificate(ca.rootPem(), join(dir, CA_FILES.root));
-  return { ...root, probe: await issueProbeLeaf(dir) };
+/**
+ * The CA's root as stores need it, with a probe leaf so they can verify trust the way clients do.
+ * When no leaf can be issued (an intermediate key Switchyard refuses to use, say), the root comes
+ * without one and stores fall back to checking that the root is listed as trusted.
+ */
+export async function rootWithProbe(dir: string): Promise<RootCertificate> {
+  const root = rootCertificate(loadCa(dir).rootPem, join(dir, CA_FILES.root));
+  try {
+    return { ...root, probe: await issueProbeLeaf(dir) };
+  } catch {
+    return root;
+  }
 }
