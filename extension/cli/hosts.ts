@@ -4,12 +4,11 @@ import { parseCommandArgs, loadSettings, UsageError, type CliCommand, type CliIO
 import {
   applyHostsPlan,
   findDnsConflicts,
-  findFileConflicts,
+  findFileConflictsInBytes,
   findManagedBlock,
   flushOsNameCache,
   formatDiff,
   osHostsFilePath,
-  parseHostsFile,
   planHostsEdit,
   readHostsState,
   systemDnsProbe,
@@ -115,7 +114,7 @@ async function change(edit: HostsEdit, options: HostsFileOptions, yes: boolean, 
 function conflictsOf(plan: HostsPlan): string[] {
   if (plan.edit.kind === "remove") return [];
   const block = findManagedBlock(plan.after, plan.path);
-  return findFileConflicts(parseHostsFile(plan.after), block, plan.mappings).map((c) => c.message);
+  return findFileConflictsInBytes(plan.after, block, plan.mappings).map((c) => c.message);
 }
 
 /** For names that could be real sites: those public DNS answers, which the mapping would shadow. */

@@ -5,7 +5,7 @@
  */
 import { Resolver } from "node:dns/promises";
 import type { HostMapping, ManagedBlock } from "./block";
-import type { ParsedHostsFile } from "./parse";
+import { parseEntry, type ParsedHostsFile } from "./parse";
 
 /** A reason a managed mapping may not be what lookups return. */
 export type HostsConflict =
@@ -41,6 +41,55 @@ export function findFileConflicts(
           (before ? "; that line comes first, so lookups return it first" : ""),
       });
     }
+  }
+  return conflicts;
+}
+
+/**
+ * {@link findFileConflicts} over the bytes directly: instead of a line object per line, only the
+ * lines that contain a managed name (found by a byte search of a lower-cased copy) are parsed, so
+ * a 50 MB blocklist costs about twice its size in memory, not many times it.
+ */
+export function findFileConflictsInBytes(
+  bytes: Uint8Array,
+  block: ManagedBlock | undefined,
+  mappings: readonly HostMapping[],
+): HostsConflict[] {
+  const lower = Buffer.from(bytes);
+  for (let i = 0; i < lower.length; i++) {
+    const b = lower[i]!;
+    if (b >= 0x41 && b <= 0x5a) lower[i] = b + 0x20;
+  }
+  // The start offsets of the lines that contain a managed name, outside the block.
+  const starts = new Set<number>();
+  for (const m of mappings) {
+    for (let at = lower.indexOf(m.name, 0, "latin1"); at >= 0; at = lower.indexOf(m.name, at + 1, "latin1")) {
+      const start = lower.lastIndexOf(0x0a, at) + 1;
+      if (!block || start < block.start || start >= block.end) starts.add(start);
+    }
+  }
+  const lines = [...starts].sort((a, b) => a - b);
+  const conflicts: HostsConflict[] = [];
+  let number = 1;
+  let counted = 0;
+  for (const start of lines) {
+    for (let nl = lower.indexOf(0x0a, counted); nl >= 0 && nl < start; nl = lower.indexOf(0x0a, nl + 1)) {
+      number++;
+      counted = nl + 1;
+    }
+    const nl = lower.indexOf(0x0a, start);
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset + start, (nl < 0 ? lower.length : nl) - start)
+      .toString("latin1")
+      .replace(/^\u00ef\u00bb\u00bf/, ""); // a UTF-8 BOM before the first line, read as latin1
+    const entry = parseEntry(text);
+    if (!entry) continue;
+    const file: ParsedHostsFile = {
+      bytes,
+      bom: false,
+      eol: "\n",
+      lines: [{ number, start, end: start + text.length, eol: "\n", text, entry }],
+    };
+    conflicts.push(...findFileConflicts(file, block, mappings));
   }
   return conflicts;
 }

@@ -6,7 +6,14 @@
  */
 export { BEGIN_MARKER, END_MARKER, findManagedBlock, type HostMapping, type ManagedBlock } from "./block";
 export { hostsBackupPaths, type HostsBackupPaths } from "./backup";
-export { findDnsConflicts, findFileConflicts, systemDnsProbe, type DnsProbe, type HostsConflict } from "./conflicts";
+export {
+  findDnsConflicts,
+  findFileConflicts,
+  findFileConflictsInBytes,
+  systemDnsProbe,
+  type DnsProbe,
+  type HostsConflict,
+} from "./conflicts";
 export { diffLines, formatDiff, isEmptyDiff, type HostsDiff } from "./diff";
 export { prepareElevatedCopy, verifyElevatedCopy, type ElevatedCopy } from "./elevate";
 export { applyHostsEdit, DEFAULT_ADDRESSES, normalizeEdit, type HostsEdit, type HostsEditResult } from "./edit";
