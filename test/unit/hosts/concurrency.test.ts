@@ -216,4 +216,35 @@ describe("concurrent writers", () => {
       tmp.remove();
     }
   });
+
+  it("never shows the lock without its content (a reader polling while another process takes it 400 times)", async () => {
+    const tmp = tempDir();
+    const lock = join(tmp.dir, "hosts.switchyard.lock");
+    const script =
+      `const { acquireHostsLock } = require("./extension/core/hosts/lock");` +
+      `(async () => { for (let i = 0; i < 400; i++) { const release = await acquireHostsLock(${JSON.stringify(lock)}); await release(); } })();`;
+    const child = spawn(process.execPath, ["--import", "tsx", "-e", script], { cwd: ROOT, stdio: "ignore" });
+    let exited = false;
+    child.on("exit", () => (exited = true));
+    let empty = 0;
+    let filled = 0;
+    const started = Date.now();
+    while (!exited && Date.now() - started < 30_000) {
+      for (let i = 0; i < 2000; i++) {
+        let text: string;
+        try {
+          text = readFileSync(lock, "utf8");
+        } catch {
+          continue; // not held at this moment
+        }
+        if (text === "") empty++;
+        else filled++;
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    child.kill("SIGKILL");
+    assert.ok(filled > 0, "the reader saw the lock held");
+    assert.equal(empty, 0, `the lock was seen empty ${empty} times (a crash then would leave it so)`);
+    tmp.remove();
+  });
 });
