@@ -49,7 +49,7 @@ Options:
   --client-auth    (issue) also allow the certificate for TLS client authentication
   --store NAME     (trust, untrust, status) only this store: system-debian, system-p11kit, chromium, firefox
                    (and -snap, -flatpak), nss (every browser's), java, macos, windows, windows-wsl
-  --out DIR        (issue, export) where to write files (default: the current directory)
+  --out DIR        (issue, export) an existing folder to write files to (default: the current directory)
   export NAME... --p12 --password PW   write NAME.pem, NAME-key.pem and NAME.p12 for Kestrel/Java
 `;
 
