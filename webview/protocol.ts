@@ -28,6 +28,10 @@ export interface RouteView {
   index?: number;
   /** The status of the last request through this route, when there was one. */
   lastStatus?: number;
+  /** Where a route that is not in the settings came from: a detected dev server or `switchyard run`. */
+  source?: "detected" | "run";
+  /** For those: who holds it ("Vite, pid 4242"). */
+  owner?: string;
 }
 
 export interface ResolutionView {

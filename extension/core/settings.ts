@@ -48,6 +48,18 @@ export interface SwitchyardSettings {
     /** Keep the root key after signing the intermediate. Off by default: a stolen CA dir then cannot mint a new intermediate. */
     keepRootKey: boolean;
   };
+  devServers: {
+    /** Notice dev servers started from VS Code terminals and tasks, and offer a route to each. */
+    detect: boolean;
+    /** Route detected dev servers without asking ("Always for this workspace"). */
+    autoRoute: boolean;
+    /** The name detected servers get (NAME.localhost); undefined means from package.json or the folder. */
+    name?: string;
+  };
+  terminal: {
+    /** Terminals and tasks get NODE_EXTRA_CA_CERTS and the combined CA bundle variables. */
+    environment: boolean;
+  };
   proxy: {
     listen: string[];
     /** Optional redirect-only plain-HTTP port. */
@@ -80,6 +92,7 @@ export const RESTRICTED_KEYS = [
   "switchyard.ca.keepRootKey",
   "switchyard.proxy.listen",
   "switchyard.proxy.httpPort",
+  "switchyard.devServers.autoRoute",
 ] as const;
 
 /** The settings with every default applied. */
@@ -93,6 +106,8 @@ export function defaultSettings(): SwitchyardSettings {
       unconstrained: false,
       keepRootKey: false,
     },
+    devServers: { detect: true, autoRoute: false },
+    terminal: { environment: true },
     proxy: {
       listen: [...DEFAULT_LISTEN],
       sniffTimeoutMs: DEFAULT_SNIFF_TIMEOUT_MS,
@@ -169,6 +184,25 @@ export function parseSettings(input: unknown): { settings: SwitchyardSettings; p
         break;
       case "switchyard.proxy.routes":
         settings.proxy.routes = parseRoutes(value, (m) => problem(key, m));
+        break;
+      case "switchyard.devServers.detect":
+      case "switchyard.devServers.autoRoute": {
+        const field = key === "switchyard.devServers.detect" ? "detect" : "autoRoute";
+        if (typeof value === "boolean") settings.devServers[field] = value;
+        else problem(key, "must be true or false");
+        break;
+      }
+      case "switchyard.devServers.name":
+        if (
+          typeof value === "string" &&
+          /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(value)
+        )
+          settings.devServers.name = value.toLowerCase();
+        else problem(key, 'must be a host name or label such as "shop" or "my-app.test"');
+        break;
+      case "switchyard.terminal.environment":
+        if (typeof value === "boolean") settings.terminal.environment = value;
+        else problem(key, "must be true or false");
         break;
       default:
         if (key.startsWith("switchyard.")) problem(key, "is not a Switchyard setting");

@@ -5,6 +5,7 @@
  */
 import * as vscode from "vscode";
 import { registerCommands, runPanelAction } from "./commands";
+import { applyTerminalEnvironment, DevServerWatch } from "./devServers";
 import { onSettingsChanged, readSettings } from "./config";
 import { PanelHost } from "./panelHost";
 import { SwitchyardSession } from "./session";
@@ -19,6 +20,7 @@ export interface SwitchyardApi {
   panel: PanelHost;
   statusBar: StatusBar;
   trees: SwitchyardTrees;
+  devServers: DevServerWatch;
 }
 
 /** Context keys for `when` clauses, menus and the walkthrough (which ticks a step only on success). */
@@ -35,6 +37,10 @@ function setContextKeys(session: SwitchyardSession): void {
 export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   const started = performance.now();
   const log = vscode.window.createOutputChannel("Switchyard", { log: true });
+  // Hoisted: the session's change hook may run it before the line that first calls it below.
+  function terminalEnvironment(): void {
+    applyTerminalEnvironment(context.environmentVariableCollection, session);
+  }
   const statusBar = new StatusBar();
   const reporter = new SettingsProblemReporter(log);
   const { settings, problems } = readSettings();
@@ -44,6 +50,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     onChange: () => {
       redraw();
       void panel.refresh();
+      terminalEnvironment();
     },
     onRecords: (records) => panel.pushRecords(records),
     onRoutesHealth: () => trees.refresh(),
@@ -70,16 +77,21 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     session,
     onSettingsChanged((next, nextProblems) => {
       reporter.report(nextProblems);
-      void session.updateSettings(next, nextProblems);
+      void session.updateSettings(next, nextProblems).then(() => terminalEnvironment());
     }),
     ...registerCommands({ session, panel, log, extensionUri: context.extensionUri, onRefresh: redraw }),
   );
   reporter.report(problems);
+  // Dev servers started from terminals and tasks are noticed and offered a route; terminals and
+  // tasks get NODE_EXTRA_CA_CERTS once the CA exists (set again whenever the state changes).
+  const devServers = new DevServerWatch(session, log);
+  terminalEnvironment();
+  context.subscriptions.push(devServers);
   // The status bar and the keys are drawn from the settings just read, not left at their defaults.
   redraw();
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs, session, panel, statusBar, trees };
+  return { activationMs, session, panel, statusBar, trees, devServers };
 }
 
 export function deactivate(): void {

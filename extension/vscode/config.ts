@@ -20,6 +20,10 @@ const KEYS = [
   "proxy.sniffTimeoutMs",
   "proxy.redirectStatus",
   "proxy.routes",
+  "devServers.detect",
+  "devServers.autoRoute",
+  "devServers.name",
+  "terminal.environment",
 ];
 
 /** Reads the settings now; problems are returned so the adapter can show them once. */

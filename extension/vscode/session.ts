@@ -5,6 +5,8 @@
 import { join } from "node:path";
 import type * as vscode from "vscode";
 import type { LocalCa } from "../core/ca/authority";
+import type { ControlServer } from "../core/control/controlServer";
+import { routeSettingFor, type DynamicRoute } from "../core/control/protocol";
 import type { WorkerProxy } from "../core/proxy/workerProxy";
 import type { BindingRecord, HandshakeRecord } from "../core/proxy/records";
 import type { SettingsProblem, SwitchyardSettings } from "../core/settings";
@@ -62,6 +64,11 @@ export class SwitchyardSession implements vscode.Disposable {
   private recordViews: RecordView[] = [];
   private pending = new Map<number, RecordView>();
   private flushTimer: NodeJS.Timeout | undefined;
+  /** Routes to dev servers found in VS Code's terminals and tasks, by host. */
+  private readonly detected = new Map<string, DynamicRoute>();
+  /** Routes `switchyard run` added through this proxy's control socket. */
+  private controlRoutes: DynamicRoute[] = [];
+  private control: ControlServer | undefined;
 
   constructor(
     private settings: SwitchyardSettings,
@@ -99,11 +106,103 @@ export class SwitchyardSession implements vscode.Disposable {
   /** The routes with their URLs: the port the proxy listens on, else the one the settings ask for. */
   routes(): RouteView[] {
     const port = this.tlsPort() ?? configuredTlsPort(this.settings.proxy.listen);
-    return this.settings.proxy.routes.map((r, i) => {
-      const view = routeView(r, port, i);
-      const status = this.lastStatus.get(r.host);
+    const withStatus = (view: RouteView): RouteView => {
+      const status = this.lastStatus.get(view.host);
       return status === undefined ? view : { ...view, lastStatus: status };
-    });
+    };
+    const configured = this.settings.proxy.routes.map((r, i) => withStatus(routeView(r, port, i)));
+    const dynamic = this.dynamicRoutes().map((d) =>
+      withStatus({
+        ...routeView(routeSettingFor(d), port),
+        source: d.source,
+        owner: `${d.owner.command ?? "pid"} ${d.owner.pid}`,
+      }),
+    );
+    return [...configured, ...dynamic];
+  }
+
+  /** Routes that are not in the settings: detected dev servers, then those added by `switchyard run`. */
+  dynamicRoutes(): DynamicRoute[] {
+    return [...this.detected.values(), ...this.controlRoutes];
+  }
+
+  /** The settings the proxy runs with: the configured routes, then the dynamic ones. */
+  private effectiveSettings(): SwitchyardSettings {
+    const extra = this.dynamicRoutes().filter((d) => !this.settings.proxy.routes.some((r) => r.host === d.host));
+    return {
+      ...this.settings,
+      proxy: {
+        ...this.settings.proxy,
+        routes: [...this.settings.proxy.routes, ...extra.map(routeSettingFor)],
+      },
+    };
+  }
+
+  /**
+   * Routes a dev server found in a terminal or task; starts the proxy when it is off. A host the
+   * settings or `switchyard run` already use is refused with the reason.
+   */
+  async addDetectedRoute(route: DynamicRoute): Promise<void> {
+    if (this.settings.proxy.routes.some((r) => r.host === route.host))
+      throw new Error(`${route.host} is already a route in your settings`);
+    const run = this.controlRoutes.find((r) => r.host === route.host);
+    if (run) throw new Error(`${route.host} is already routed by switchyard run (pid ${run.owner.pid})`);
+    this.detected.set(route.host, route);
+    this.hooks.log.info(
+      `route ${route.host} -> ${route.upstream} (found in VS Code: ${route.owner.command ?? ""} pid ${route.owner.pid})`,
+    );
+    if (this.proxy) await this.applyRoutes();
+    else await this.startProxy();
+    this.hooks.onChange();
+  }
+
+  /** Takes a detected server's route away (its server stopped). */
+  async removeDetectedRoute(host: string): Promise<void> {
+    if (!this.detected.delete(host)) return;
+    this.hooks.log.info(`route ${host} removed: its dev server stopped`);
+    await this.applyRoutes();
+    this.hooks.onChange();
+  }
+
+  private async applyRoutes(): Promise<void> {
+    if (!this.proxy) return;
+    try {
+      await this.proxy.update(this.effectiveSettings());
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  /** The per-user control socket beside a started proxy, so `switchyard run` can add routes to it. */
+  private async openControl(): Promise<void> {
+    try {
+      const { ControlServer } = await import("../core/control/controlServer");
+      const { controlBindings } = await import("../core/control/dynamicRoutes");
+      const { controlSocketPath, stateDirFor } = await import("../core/control/stateDir");
+      const { homedir, userInfo } = await import("node:os");
+      const socketPath = controlSocketPath(stateDirFor(process.env, homedir()), process.platform, userInfo().username);
+      const control = await ControlServer.listen({
+        socketPath,
+        configuredRoutes: () => [...this.settings.proxy.routes, ...[...this.detected.values()].map(routeSettingFor)],
+        bindings: () => controlBindings(this.bindings()),
+      });
+      control.on("routes", (routes) => {
+        this.controlRoutes = routes;
+        void this.applyRoutes().then(() => this.hooks.onChange());
+      });
+      this.control = control;
+      this.hooks.log.info(`control socket ${socketPath}: switchyard run adds its routes to this proxy`);
+    } catch (e) {
+      // Another proxy of this user (a `switchyard serve`) owns it: run talks to that one.
+      this.hooks.log.info(`no control socket for this proxy: ${(e as Error).message}`);
+    }
+  }
+
+  private async closeControl(): Promise<void> {
+    const control = this.control;
+    this.control = undefined;
+    this.controlRoutes = [];
+    await control?.close();
   }
 
   get currentSettings(): SwitchyardSettings {
@@ -134,13 +233,7 @@ export class SwitchyardSession implements vscode.Disposable {
     // Name constraints are signed into the CA: widening them means a new CA, and the user is told so.
     if (constraintsChanged) this.hooks.onConstraintsChanged();
     this.hooks.log.info("settings changed; applying them live");
-    if (this.proxy) {
-      try {
-        await this.proxy.update(next);
-      } catch (e) {
-        this.fail(e);
-      }
-    }
+    await this.applyRoutes();
     this.hooks.onChange();
   }
 
@@ -212,7 +305,7 @@ export class SwitchyardSession implements vscode.Disposable {
       const { ca } = await this.openCa();
       const { WorkerProxy } = await engines();
       const caFiles = { dir: ca.material.dir, keyType: this.settings.ca.keyType };
-      proxy = new WorkerProxy({ settings: this.settings, ca: caFiles, recordCapacity: 1000 });
+      proxy = new WorkerProxy({ settings: this.effectiveSettings(), ca: caFiles, recordCapacity: 1000 });
       proxy.on("live", (r) => this.addRecord(r));
       proxy.on("record", (r) => this.addRecord(r));
       proxy.on("binding", (b) => {
@@ -225,6 +318,7 @@ export class SwitchyardSession implements vscode.Disposable {
       for (const b of bindings)
         this.hooks.log.info(`proxy: ${b.spec} → ${b.address}:${b.port} ${b.state}${b.reason ? ` (${b.reason})` : ""}`);
       void this.checkTrust();
+      await this.openControl();
       return bindings;
     } catch (e) {
       void proxy?.stop();
@@ -238,6 +332,7 @@ export class SwitchyardSession implements vscode.Disposable {
     const proxy = this.proxy;
     this.proxy = undefined;
     this.startError = undefined;
+    await this.closeControl();
     if (proxy) await proxy.stop();
     this.hooks.onChange();
   }
@@ -391,6 +486,7 @@ export class SwitchyardSession implements vscode.Disposable {
 
   dispose(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
+    void this.closeControl();
     void this.proxy?.stop();
     this.proxy = undefined;
   }

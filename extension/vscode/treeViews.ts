@@ -13,7 +13,7 @@ import type { SwitchyardSession } from "./session";
 
 /** A node of one of the trees; `route` / `mapping` ride along for the inline actions. */
 export interface SwitchyardNode {
-  kind: "route" | "listener" | "mapping" | "ca" | "trust" | "note";
+  kind: "route" | "dynamicRoute" | "listener" | "mapping" | "ca" | "trust" | "note";
   label: string;
   description?: string;
   tooltip?: string;
@@ -36,10 +36,11 @@ function routeNode(r: RouteView): SwitchyardNode {
         : r.lastStatus < 500
           ? warn("warning")
           : bad("error");
+  const from = r.source === "detected" ? "found in VS Code" : r.source === "run" ? "switchyard run" : undefined;
   return {
-    kind: "route",
+    kind: r.source ? "dynamicRoute" : "route",
     label: r.url,
-    description: `→ ${r.upstream}`,
+    description: `→ ${r.upstream}${from ? ` · ${from}${r.owner ? `: ${r.owner}` : ""}` : ""}`,
     tooltip: `${r.url} → ${r.upstream}${r.lastStatus !== undefined ? `\nLast response: ${r.lastStatus}` : ""}`,
     icon: health,
     route: r,

@@ -7,4 +7,5 @@ export function loadSuites(): void {
   require("./activation.test");
   require("./proxy.test");
   require("./states.test");
+  require("./devServers.test");
 }

@@ -4,25 +4,15 @@
  * to start a proxy of its own; the extension does the same with its worker.
  */
 import type { BindingRecord } from "../proxy/records";
-import type { RouteSetting, SwitchyardSettings } from "../settings";
+import type { SwitchyardSettings } from "../settings";
 import { ControlServer } from "./controlServer";
-import type { ControlBinding, DynamicRoute } from "./protocol";
+import { routeSettingFor, type ControlBinding, type DynamicRoute } from "./protocol";
+
+export { routeSettingFor } from "./protocol";
 
 /** What the control endpoint needs of a proxy (WorkerProxy has it). */
 export interface UpdatableProxy {
   update(settings: SwitchyardSettings): Promise<BindingRecord[]>;
-}
-
-/** A dynamic route as a proxy route: https with a redirect from plain HTTP, the client's Host kept. */
-export function routeSettingFor(route: DynamicRoute): RouteSetting {
-  return {
-    host: route.host,
-    upstream: route.upstream,
-    redirect: true,
-    passthrough: false,
-    rewriteHost: false,
-    insecureUpstream: false,
-  };
 }
 
 /** The settings with the dynamic routes after the configured ones. */

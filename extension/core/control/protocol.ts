@@ -4,6 +4,8 @@
  * owns; they live as long as its connection and its owner process. Pure: parsing and checking only.
  */
 
+import type { RouteSetting } from "../settings";
+
 export const CONTROL_PROTOCOL_VERSION = 1;
 
 /** Who asked for a route (shown beside it in `serve`'s log and the panel). */
@@ -131,5 +133,17 @@ function parseDynamicRoute(raw: unknown, id: number): DynamicRoute {
     upstream: url.href.replace(/\/$/, ""),
     source: raw.source === "detected" ? "detected" : "run",
     owner: { pid, ...(typeof owner.command === "string" ? { command: owner.command.slice(0, 200) } : {}) },
+  };
+}
+
+/** A dynamic route as a proxy route: https with a redirect from plain HTTP, the client's Host kept. */
+export function routeSettingFor(route: Pick<DynamicRoute, "host" | "upstream">): RouteSetting {
+  return {
+    host: route.host,
+    upstream: route.upstream,
+    redirect: true,
+    passthrough: false,
+    rewriteHost: false,
+    insecureUpstream: false,
   };
 }

@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { connect as tlsConnect } from "node:tls";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as vscode from "vscode";
+import { getApi } from "./api";
+
+const port = Number(process.env.SWITCHYARD_TEST_PORT);
+const caDir = process.env.SWITCHYARD_CAROOT ?? "";
+
+/** A GET through the proxy with only the Switchyard root trusted. */
+function httpsGet(host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect(
+      {
+        host: "127.0.0.1",
+        port,
+        servername: host,
+        ca: readFileSync(join(caDir, "root.pem")),
+        ALPNProtocols: ["http/1.1"],
+      },
+      () => socket.write(`GET /hello HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`),
+    );
+    let data = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (d) => (data += d));
+    socket.on("end", () =>
+      resolve({
+        status: Number(/^HTTP\/1\.1 (\d{3})/.exec(data)?.[1]),
+        body: data.slice(data.indexOf("\r\n\r\n") + 4),
+      }),
+    );
+    socket.on("error", reject);
+    socket.setTimeout(10_000, () => socket.destroy(new Error("timed out")));
+  });
+}
+
+async function until(check: () => boolean | Promise<boolean>, ms = 20_000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("dev servers found in VS Code", function () {
+  this.timeout(90_000);
+  const config = () => vscode.workspace.getConfiguration("switchyard");
+
+  after(async () => {
+    await config().update("devServers.autoRoute", undefined, vscode.ConfigurationTarget.Workspace);
+    await config().update("devServers.name", undefined, vscode.ConfigurationTarget.Workspace);
+  });
+
+  it("routes a server a task starts to https://NAME.localhost, the task's environment trusts the root, and the route goes when the task ends", async () => {
+    const api = await getApi();
+    await api.session.startProxy();
+    await config().update("devServers.name", "itshop", vscode.ConfigurationTarget.Workspace);
+    await config().update("devServers.autoRoute", true, vscode.ConfigurationTarget.Workspace);
+    await until(() => api.session.currentSettings.devServers.autoRoute, 10_000, "the settings apply");
+    // Terminals and tasks started from now on carry the root (the CA exists once the proxy runs).
+    const work = mkdtempSync(join(tmpdir(), "switchyard-task-"));
+    const envFile = join(work, "env.txt");
+    const script = join(work, "server.js");
+    writeFileSync(
+      script,
+      `require("fs").writeFileSync(${JSON.stringify(envFile)}, process.env.NODE_EXTRA_CA_CERTS || "unset");\n` +
+        `require("http").createServer((q, s) => s.end("from the task " + q.url)).listen(0, "127.0.0.1");\n`,
+    );
+    const task = new vscode.Task(
+      { type: "shell", id: "switchyard-dev-server" },
+      vscode.TaskScope.Workspace,
+      "dev server",
+      "switchyard-test",
+      new vscode.ShellExecution(`"${process.execPath}" "${script}"`, { env: { ELECTRON_RUN_AS_NODE: "1" } }),
+    );
+    const execution = await vscode.tasks.executeTask(task);
+    try {
+      await until(
+        () => api.session.routes().some((r) => r.host === "itshop.localhost" && r.source === "detected"),
+        30_000,
+        "the task's server is routed",
+      );
+      const answer = await httpsGet("itshop.localhost");
+      assert.equal(answer.status, 200);
+      assert.equal(answer.body, "from the task /hello");
+      await until(() => existsSync(envFile), 10_000, "the task wrote its environment");
+      assert.equal(readFileSync(envFile, "utf8"), join(api.session.caDirectory(), "root.pem"));
+    } finally {
+      execution.terminate();
+    }
+    await until(
+      () => !api.session.routes().some((r) => r.host === "itshop.localhost"),
+      20_000,
+      "the route goes when the task ends",
+    );
+  });
+});
