@@ -5,7 +5,7 @@
  */
 import * as vscode from "vscode";
 import { registerCommands, runPanelAction } from "./commands";
-import { applyTerminalEnvironment, DevServerWatch } from "./devServers";
+import { applyTerminalEnvironment, DevServerWatch, terminalVariables } from "./devServers";
 import { onSettingsChanged, readSettings } from "./config";
 import { PanelHost } from "./panelHost";
 import { SwitchyardSession } from "./session";
@@ -37,9 +37,15 @@ function setContextKeys(session: SwitchyardSession): void {
 export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   const started = performance.now();
   const log = vscode.window.createOutputChannel("Switchyard", { log: true });
-  // Hoisted: the session's change hook may run it before the line that first calls it below.
+  // Hoisted: the session's change hook may run it before the line that first calls it below. The
+  // collection is rewritten only when the variables change, so terminals are not marked stale for nothing.
+  let terminalKey = "";
   function terminalEnvironment(): void {
-    applyTerminalEnvironment(context.environmentVariableCollection, session);
+    const variables = terminalVariables(session);
+    const key = JSON.stringify(variables);
+    if (key === terminalKey) return;
+    terminalKey = key;
+    applyTerminalEnvironment(context.environmentVariableCollection, variables);
   }
   const statusBar = new StatusBar();
   const reporter = new SettingsProblemReporter(log);
@@ -50,7 +56,6 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     onChange: () => {
       redraw();
       void panel.refresh();
-      terminalEnvironment();
     },
     onRecords: (records) => panel.pushRecords(records),
     onRoutesHealth: () => trees.refresh(),
@@ -63,6 +68,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   });
   session.setSettingsProblems(problems);
   const redraw = (): void => {
+    terminalEnvironment();
     statusBar.render(session.statusBarState());
     setContextKeys(session);
     trees.refresh();
@@ -77,7 +83,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     session,
     onSettingsChanged((next, nextProblems) => {
       reporter.report(nextProblems);
-      void session.updateSettings(next, nextProblems).then(() => terminalEnvironment());
+      void session.updateSettings(next, nextProblems);
     }),
     ...registerCommands({ session, panel, log, extensionUri: context.extensionUri, onRefresh: redraw }),
   );
@@ -85,7 +91,6 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   // Dev servers started from terminals and tasks are noticed and offered a route; terminals and
   // tasks get NODE_EXTRA_CA_CERTS once the CA exists (set again whenever the state changes).
   const devServers = new DevServerWatch(session, log);
-  terminalEnvironment();
   context.subscriptions.push(devServers);
   // The status bar and the keys are drawn from the settings just read, not left at their defaults.
   redraw();

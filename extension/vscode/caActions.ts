@@ -112,6 +112,15 @@ async function changeTrust(
       outcomes = await core.trustStatus(stores, root);
     }
   }
+  // The combined bundle (system roots + the root) that terminals' SSL_CERT_FILE and friends point at.
+  const { applyRuntimeTrust, withdrawRuntimeTrust } = await import("../core/ca/trust/runtimeEnv");
+  const paths = { caDir: session.caDirectory(), rootFile: join(session.caDirectory(), core.CA_FILES.root) };
+  try {
+    if (install) applyRuntimeTrust(paths);
+    else withdrawRuntimeTrust(paths);
+  } catch (e) {
+    log.warn(`trust: the runtime bundle could not be written: ${(e as Error).message}`);
+  }
   session.forgetCa();
   return outcomes;
 }

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import * as vscode from "vscode";
+import { currentRuntimeTrust } from "../core/ca/trust/runtimeEnv";
 import { appHostFor } from "../core/devservers/devServerEnv";
 import { DevServerDetector, suggestAppName, type DetectedServer } from "../core/devservers/detector";
 import type { SwitchyardSession } from "./session";
@@ -134,17 +135,27 @@ export class DevServerWatch implements vscode.Disposable {
 }
 
 /**
- * NODE_EXTRA_CA_CERTS for terminals and tasks (a combined file when the user already set one), or
- * nothing when `switchyard.terminal.environment` is off or the CA does not exist yet.
+ * The trust variables for terminals and tasks: NODE_EXTRA_CA_CERTS (the root) once the CA exists,
+ * and, once `ca trust` wrote the combined bundle (system roots + the root), SSL_CERT_FILE,
+ * REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE pointing at it (core/ca/trust/runtimeEnv.ts). Nothing when
+ * `switchyard.terminal.environment` is off. New terminals pick them up; VS Code marks old ones stale.
  */
+export function terminalVariables(session: SwitchyardSession): Record<string, string> {
+  if (!session.currentSettings.terminal.environment) return {};
+  const caDir = session.caDirectory();
+  const rootFile = join(caDir, "root.pem");
+  if (!existsSync(rootFile)) return {};
+  return { NODE_EXTRA_CA_CERTS: rootFile, ...currentRuntimeTrust({ caDir, rootFile }).variables };
+}
+
+/** Puts the variables into the collection (cleared when there are none). */
 export function applyTerminalEnvironment(
   collection: vscode.GlobalEnvironmentVariableCollection,
-  session: SwitchyardSession,
+  variables: Record<string, string>,
 ): void {
   collection.clear();
-  if (!session.currentSettings.terminal.environment) return;
-  const root = join(session.caDirectory(), "root.pem");
-  if (!existsSync(root)) return;
-  collection.description = "Switchyard: Node trusts the local CA's root (NODE_EXTRA_CA_CERTS)";
-  collection.replace("NODE_EXTRA_CA_CERTS", root);
+  if (Object.keys(variables).length === 0) return;
+  collection.persistent = true;
+  collection.description = `Switchyard: trust the local development CA (${Object.keys(variables).join(", ")})`;
+  for (const [name, value] of Object.entries(variables)) collection.replace(name, value);
 }
