@@ -12,6 +12,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** Debian packages and a file each one provides, to tell whether it is installed. */
 const SYSTEM = [
   ["chromium", "/usr/bin/chromium"],
+  // Firefox ESR: the trust tests load a page in it (headless, WebDriver BiDi) and `ca check` uses it.
+  ["firefox-esr", "/usr/bin/firefox-esr"],
   ["libnss3-tools", "/usr/bin/certutil"],
   ["openssl", "/usr/bin/openssl"],
   ["curl", "/usr/bin/curl"],
