@@ -17,6 +17,7 @@ const SYSTEM = [
   ["libnss3-tools", "/usr/bin/certutil"],
   ["openssl", "/usr/bin/openssl"],
   ["curl", "/usr/bin/curl"],
+  ["python3", "/usr/bin/python3"],
   ["iproute2", "/usr/sbin/ip"],
   ["util-linux", "/usr/bin/unshare"],
   ["mkcert", "/usr/bin/mkcert"],
