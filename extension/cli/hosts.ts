@@ -59,7 +59,10 @@ export const hostsCommand: CliCommand = {
       path: values.file ?? settings.hosts.file,
       env: io.env,
       hooks: testHooks(io.env),
-      lock: { signal: io.signal },
+      lock: {
+        signal: io.signal,
+        onWait: (holder) => io.stderr(`waiting for the hosts lock, held by ${holder} (Ctrl+C stops waiting)\n`),
+      },
     };
     if (action === "list") return list(options, values.json === true, io);
 

@@ -20,6 +20,8 @@ export interface HostsLockOptions {
   staleMs?: number;
   /** Ends the wait (SIGINT/SIGTERM in the CLI) with {@link HostsLockAbortedError}. */
   signal?: AbortSignal;
+  /** Called once when the lock is held by another live writer and this one starts to wait. */
+  onWait?: (holder: string) => void;
 }
 
 interface LockOwner {
@@ -57,6 +59,7 @@ export async function acquireHostsLock(lockPath: string, options: HostsLockOptio
       if (broken === "broken") continue;
     }
     if (Date.now() > deadline) throw new HostsLockTimeoutError(lockPath, describe(holder));
+    if (holder !== "gone" && attempt === 0) options.onWait?.(describe(holder));
     if (holder !== "gone") await sleep(Math.min(5 + attempt * 5, 100), options.signal);
   }
 }

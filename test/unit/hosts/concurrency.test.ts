@@ -177,7 +177,12 @@ describe("concurrent writers", () => {
       SWITCHYARD_DATA_DIR: join(tmp.dir, "data"),
       SWITCHYARD_HOSTS_DNS: "off",
     });
-    await new Promise((r) => setTimeout(r, 2500));
+    // Signalled once it says it waits (its handlers are installed by then), however slow its start.
+    const deadline = Date.now() + 60_000;
+    while (!/waiting for the hosts lock, held by pid \d+/.test(writer.stderr())) {
+      assert.ok(Date.now() < deadline, `the writer never said it waits: ${writer.stderr()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const signalled = Date.now();
     writer.kill("SIGTERM");
     assert.equal(await writer.done, 1);
