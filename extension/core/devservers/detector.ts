@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from "node:events";
 import { readFileSync } from "node:fs";
-import { isReachableLocally, listeningSocketsOfTree, type ListeningSocket } from "./listeningPorts";
+import { isReachableLocally, listeningSocketsOfTree, type ListeningSocket } from "./treeSockets";
 
 /** A dev server listening on a port reachable over loopback. */
 export interface DetectedServer {

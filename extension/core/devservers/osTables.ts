@@ -6,6 +6,8 @@
 /** A TCP socket in the LISTEN state and the process that holds it. */
 export interface ListeningSocket {
   pid: number;
+  /** The process name, where the OS said it (lsof's `c` field). */
+  command?: string;
   family: 4 | 6;
   /** As the OS prints it, unbracketed: "127.0.0.1", "::1", "0.0.0.0", "::". */
   address: string;
@@ -22,23 +24,30 @@ function splitHostPort(text: string): { host: string; port: number } | undefined
 }
 
 /**
- * `lsof -nP -a -iTCP -sTCP:LISTEN -p PIDS -F ptn`: a `p` line starts a process, each open file
- * brings `t` (IPv4/IPv6) and `n` (the address) lines.
+ * `lsof -nP -a -iTCP -sTCP:LISTEN … -F pctn` (any of those fields): a `p` line starts a process
+ * (`c` names it), each open file brings `t` (IPv4/IPv6) and `n` (the address) lines. Without a
+ * `t` field the family is told from the address, and `*` reads as 0.0.0.0.
  */
 export function parseLsofListening(text: string): ListeningSocket[] {
   const out: ListeningSocket[] = [];
   let pid = 0;
-  let family: 4 | 6 = 4;
+  let command: string | undefined;
+  let family: 4 | 6 | undefined;
   for (const line of text.split("\n")) {
     const tag = line[0];
     const value = line.slice(1).trim();
-    if (tag === "p") pid = Number(value);
+    if (tag === "p") {
+      pid = Number(value);
+      command = undefined;
+    } else if (tag === "c") command = value;
+    else if (tag === "f") family = undefined;
     else if (tag === "t") family = value === "IPv6" ? 6 : 4;
     else if (tag === "n" && pid > 0) {
       const hp = splitHostPort(value.replace(/\s*\(LISTEN\)$/, ""));
       if (!hp) continue;
-      const address = hp.host === "*" ? (family === 6 ? "::" : "0.0.0.0") : hp.host;
-      out.push({ pid, family, address, port: hp.port });
+      const fam = family ?? (hp.host.includes(":") ? 6 : 4);
+      const address = hp.host === "*" ? (fam === 6 ? "::" : "0.0.0.0") : hp.host;
+      out.push({ pid, ...(command !== undefined ? { command } : {}), family: fam, address, port: hp.port });
     }
   }
   return out;

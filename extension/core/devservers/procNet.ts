@@ -3,6 +3,7 @@
  * and port, and their inode, which ties a socket to the processes holding it open (their
  * `/proc/PID/fd/N -> socket:[INODE]` links). Pure: text in, entries out.
  */
+import { readdirSync, readlinkSync } from "node:fs";
 import { endianness } from "node:os";
 
 /** One row of /proc/net/tcp{,6}. */
@@ -55,8 +56,11 @@ function compressIpv6(groups: string[]): string {
   return `${head}::${tail}`;
 }
 
-/** Parses the whole text of /proc/net/tcp or /proc/net/tcp6; lines it cannot read are left out. */
-export function parseProcNetTcp(text: string, family: 4 | 6, littleEndian = endianness() === "LE"): ProcNetSocket[] {
+/**
+ * Parses the whole text of /proc/net/tcp or /proc/net/tcp6; lines it cannot read are left out.
+ * The family is told by the address's length unless given.
+ */
+export function parseProcNetTcp(text: string, family?: 4 | 6, littleEndian = endianness() === "LE"): ProcNetSocket[] {
   const out: ProcNetSocket[] = [];
   for (const line of text.split("\n").slice(1)) {
     const fields = line.trim().split(/\s+/);
@@ -66,7 +70,46 @@ export function parseProcNetTcp(text: string, family: 4 | 6, littleEndian = endi
     const port = Number.parseInt(portHex ?? "", 16);
     const inode = Number(fields[9]);
     if (address === undefined || !Number.isInteger(port) || !Number.isInteger(inode)) continue;
-    out.push({ family, address, port, listening: fields[3] === "0A", inode });
+    out.push({
+      family: family ?? (addrHex?.length === 32 ? 6 : 4),
+      address,
+      port,
+      listening: fields[3] === "0A",
+      inode,
+    });
   }
   return out;
+}
+
+/**
+ * Which process holds each socket inode, from the `/proc/PID/fd/N -> socket:[INODE]` links of the
+ * given pids (every readable process when omitted; other users' are unreadable, which is fine: a
+ * dev server of this user is what matters). procfs reads are in-memory, so they are synchronous.
+ */
+export function socketOwners(proc = "/proc", pids?: readonly number[]): Map<number, number> {
+  const owner = new Map<number, number>();
+  const list =
+    pids ??
+    readdirSync(proc)
+      .filter((n) => /^\d+$/.test(n))
+      .map(Number);
+  for (const pid of list) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`${proc}/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      let target = "";
+      try {
+        target = readlinkSync(`${proc}/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      const m = /^socket:\[(\d+)\]$/.exec(target);
+      if (m && !owner.has(Number(m[1]))) owner.set(Number(m[1]), pid);
+    }
+  }
+  return owner;
 }

@@ -2,7 +2,7 @@
  * Waits until a process tree listens on a port a local client can reach, and says which: the port
  * it was given when it uses it, else the one it chose. Ends early (undefined) when the process exits.
  */
-import { isReachableLocally, listeningSocketsOfTree, pickServedPort } from "./listeningPorts";
+import { isReachableLocally, listeningSocketsOfTree, pickServedPort } from "./treeSockets";
 
 export async function waitForListeningPort(options: {
   pid: number;

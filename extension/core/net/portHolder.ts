@@ -7,6 +7,8 @@
 import { execFile } from "node:child_process";
 import { readdir, readFile, readlink } from "node:fs/promises";
 import path from "node:path";
+import { parseLsofListening } from "../devservers/osTables";
+import { parseProcNetTcp as parseSocketTable } from "../devservers/procNet";
 
 /** A listening socket and, when the OS told us, its owner. */
 export interface PortHolder {
@@ -82,53 +84,21 @@ export function parseSsListeners(text: string): PortHolder[] {
   return out;
 }
 
-/** Parses /proc/net/tcp or /proc/net/tcp6 into its LISTEN sockets (state 0A). */
+/** Parses /proc/net/tcp or /proc/net/tcp6 into its LISTEN sockets (state 0A): the one parser, in devservers/procNet. */
 export function parseProcNetTcp(text: string): ProcTcpListener[] {
-  const out: ProcTcpListener[] = [];
-  for (const line of text.split("\n").slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10 || f[3] !== "0A") continue;
-    const [hexAddr, hexPort] = f[1]!.split(":");
-    if (!hexAddr || !hexPort) continue;
-    out.push({ address: decodeProcAddress(hexAddr), port: parseInt(hexPort, 16), inode: Number(f[9]) });
-  }
-  return out;
+  return parseSocketTable(text)
+    .filter((s) => s.listening)
+    .map(({ address, port, inode }) => ({ address, port, inode }));
 }
 
-/** /proc stores addresses as 32-bit words in host (little-endian on x86/arm) byte order. */
-function decodeProcAddress(hex: string): string {
-  const words: number[][] = [];
-  for (let i = 0; i < hex.length; i += 8) {
-    const w = hex.slice(i, i + 8);
-    words.push([6, 4, 2, 0].map((j) => parseInt(w.slice(j, j + 2), 16)));
-  }
-  const bytes = words.flat();
-  if (bytes.length === 4) return bytes.join(".");
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
-  return new URL(`http://[${groups.join(":")}]/`).hostname.slice(1, -1);
-}
-
-/** Parses `lsof -nP -iTCP:PORT -sTCP:LISTEN -Fpcn` field output (macOS, BSD). */
+/** Parses `lsof -nP -iTCP:PORT -sTCP:LISTEN -Fpcn` field output (macOS, BSD), with the one lsof parser. */
 export function parseLsofListeners(text: string): PortHolder[] {
-  const out: PortHolder[] = [];
-  let pid: number | undefined;
-  let command: string | undefined;
-  for (const line of text.split("\n")) {
-    const tag = line[0];
-    const value = line.slice(1);
-    if (tag === "p") pid = Number(value);
-    else if (tag === "c") command = value;
-    else if (tag === "n") {
-      const m = /^\[?(.*?)\]?:(\d+)$/.exec(value);
-      if (!m) continue;
-      const holder: PortHolder = { address: m[1] === "*" ? "0.0.0.0" : m[1]!, port: Number(m[2]) };
-      if (pid !== undefined) holder.pid = pid;
-      if (command !== undefined) holder.command = command;
-      out.push(holder);
-    }
-  }
-  return out;
+  return parseLsofListening(text).map(({ address, port, pid, command }) => ({
+    address,
+    port,
+    pid,
+    ...(command !== undefined ? { command } : {}),
+  }));
 }
 
 /**

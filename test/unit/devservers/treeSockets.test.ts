@@ -1,10 +1,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { listeningSocketsOfTree, pickServedPort } from "../../../extension/core/devservers/listeningPorts";
+import { listeningSocketsOfTree, pickServedPort } from "../../../extension/core/devservers/treeSockets";
 import { parseLsofListening, parseNetstatListening } from "../../../extension/core/devservers/osTables";
 import { decodeProcAddress, parseProcNetTcp } from "../../../extension/core/devservers/procNet";
 import { descendantsOf, parentFromProcStat } from "../../../extension/core/devservers/processTree";
@@ -103,7 +103,8 @@ describe("finding the ports a real process tree listens on (Linux /proc)", () =>
       );
       assert.deepEqual(await listeningSocketsOfTree(wrapper.pid!), [], "a tree without listeners has none");
     } finally {
-      spawn("pkill", ["-P", String(child.pid)]);
+      // The server is the shell's child and holds our stdout pipe: end it before the shell.
+      spawnSync("pkill", ["-P", String(child.pid)]);
       child.kill();
       wrapper.kill();
     }

@@ -5,11 +5,11 @@
  * Windows netstat; each OS's text is parsed by a pure function.
  */
 import { execFile } from "node:child_process";
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { parseLsofListening, parseNetstatListening, type ListeningSocket } from "./osTables";
-import { parseProcNetTcp } from "./procNet";
+import { parseProcNetTcp, socketOwners } from "./procNet";
 import { descendantsOf, parentFromProcStat, parsePsLinks, type ProcessLink } from "./processTree";
 
 export type { ListeningSocket } from "./osTables";
@@ -99,25 +99,7 @@ function linuxProcessLinks(proc: string): ProcessLink[] {
 
 /** Linux: the tree's `socket:[INODE]` descriptors matched against /proc/ROOT/net/tcp{,6}. */
 export async function linuxSockets(rootPid: number, proc: string): Promise<ListeningSocket[]> {
-  const owner = new Map<number, number>();
-  for (const pid of linuxTree(rootPid, proc)) {
-    let fds: string[] = [];
-    try {
-      fds = readdirSync(`${proc}/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      let target = "";
-      try {
-        target = readlinkSync(`${proc}/${pid}/fd/${fd}`);
-      } catch {
-        continue;
-      }
-      const m = /^socket:\[(\d+)\]$/.exec(target);
-      if (m && !owner.has(Number(m[1]))) owner.set(Number(m[1]), pid);
-    }
-  }
+  const owner = socketOwners(proc, linuxTree(rootPid, proc));
   if (owner.size === 0) return [];
   const out: ListeningSocket[] = [];
   for (const [file, family] of [
