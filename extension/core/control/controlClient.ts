@@ -15,6 +15,7 @@ export class NoProxyRunningError extends Error {
 
 type Request = { op: "hello" } | { op: "list" } | { op: "remove"; host: string } | { op: "add"; route: DynamicRoute };
 
+/** One connection to a running proxy's control socket; requests are answered in order by id. */
 export class ControlClient {
   private nextId = 1;
   private buffered = "";

@@ -8,6 +8,7 @@ import { EventEmitter } from "node:events";
 import { chmodSync, unlinkSync } from "node:fs";
 import net from "node:net";
 import { dirname } from "node:path";
+import { hostMatches } from "../proxy/routes";
 import type { RouteSetting } from "../settings";
 import {
   ControlRequestError,
@@ -31,12 +32,15 @@ export class ControlSocketInUseError extends Error {
   }
 }
 
+/** What the control endpoint needs to know of the proxy it serves. */
 export interface ControlServerOptions {
   socketPath: string;
   /** The routes from settings: a dynamic route may not take one of their hosts. */
   configuredRoutes(): readonly RouteSetting[];
   /** Where the proxy listens, for `hello` and `list`. */
   bindings(): ControlBinding[];
+  /** The root certificate file of the CA the proxy issues from (clients verify against it). */
+  rootFile?: () => string | undefined;
   /** Whether an owner process still runs (default: signal 0). */
   isAlive?(pid: number): boolean;
   /** How often owners are checked, in ms (default 1000). */
@@ -67,8 +71,14 @@ function answers(socketPath: string): Promise<boolean> {
   });
 }
 
+/**
+ * The control endpoint itself: answers requests, holds the dynamic routes per client, and emits
+ * `routes` with the whole set whenever it changes.
+ */
 export class ControlServer extends EventEmitter<{ routes: [DynamicRoute[]] }> {
   private readonly dynamic = new Map<string, { route: DynamicRoute; client: net.Socket }>();
+  /** Every connected client, with or without routes: close() must not wait for any of them. */
+  private readonly clients = new Set<net.Socket>();
   private readonly timer: NodeJS.Timeout;
 
   private constructor(
@@ -124,12 +134,14 @@ export class ControlServer extends EventEmitter<{ routes: [DynamicRoute[]] }> {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
-    for (const { client } of this.dynamic.values()) client.destroy();
+    for (const client of this.clients) client.destroy();
+    this.clients.clear();
     this.dynamic.clear();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   private serve(client: net.Socket): void {
+    this.clients.add(client);
     let buffered = "";
     client.setEncoding("utf8");
     client.on("error", () => {});
@@ -149,6 +161,7 @@ export class ControlServer extends EventEmitter<{ routes: [DynamicRoute[]] }> {
       }
     });
     client.on("close", () => {
+      this.clients.delete(client);
       let changed = false;
       for (const [host, d] of this.dynamic) {
         if (d.client === client) {
@@ -170,8 +183,17 @@ export class ControlServer extends EventEmitter<{ routes: [DynamicRoute[]] }> {
     }
     const { id } = request;
     switch (request.op) {
-      case "hello":
-        return { v: 1, id, ok: true, pid: process.pid, bindings: this.options.bindings() };
+      case "hello": {
+        const rootFile = this.options.rootFile?.();
+        return {
+          v: 1,
+          id,
+          ok: true,
+          pid: process.pid,
+          bindings: this.options.bindings(),
+          ...(rootFile ? { rootFile } : {}),
+        };
+      }
       case "list":
         return { v: 1, id, ok: true, pid: process.pid, bindings: this.options.bindings(), routes: this.listed() };
       case "remove": {
@@ -190,8 +212,16 @@ export class ControlServer extends EventEmitter<{ routes: [DynamicRoute[]] }> {
       }
       case "add": {
         const { route } = request;
-        if (this.options.configuredRoutes().some((r) => r.host === route.host))
-          return { v: 1, id, ok: false, error: `${route.host} is a route in your settings`, code: "taken" };
+        // A settings route for *.localhost covers shop.localhost too: a dynamic route must not outrank it.
+        const owner = this.options.configuredRoutes().find((r) => hostMatches(r.host, route.host));
+        if (owner)
+          return {
+            v: 1,
+            id,
+            ok: false,
+            error: `${route.host} is covered by the route ${owner.host} in your settings`,
+            code: "taken",
+          };
         const held = this.dynamic.get(route.host);
         if (held && held.client !== client)
           return {

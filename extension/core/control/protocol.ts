@@ -6,6 +6,7 @@
 
 import type { RouteSetting } from "../settings";
 
+/** The protocol version this build speaks; a request with another gets a "version" error. */
 export const CONTROL_PROTOCOL_VERSION = 1;
 
 /** Who asked for a route (shown beside it in `serve`'s log and the panel). */
@@ -39,12 +40,14 @@ export interface ControlBinding {
   family: 4 | 6;
 }
 
+/** Client -> proxy, one JSON object per line. */
 export type ControlRequest =
   | { v: 1; id: number; op: "hello" }
   | { v: 1; id: number; op: "add"; route: DynamicRoute }
   | { v: 1; id: number; op: "remove"; host: string }
   | { v: 1; id: number; op: "list" };
 
+/** Proxy -> client: the reply to the request with the same id. */
 export type ControlReply =
   | {
       v: 1;
@@ -53,6 +56,8 @@ export type ControlReply =
       pid?: number;
       bindings?: ControlBinding[];
       routes?: ListedRoute[];
+      /** `hello`: the root of the CA the proxy issues from. */
+      rootFile?: string;
     }
   | { v: 1; id: number; ok: false; error: string; code: ControlErrorCode; owner?: RouteOwner };
 

@@ -1,7 +1,8 @@
 /**
  * The per-user folder where a running proxy's control socket lives, and the socket's path.
  * `SWITCHYARD_STATE_DIR` wins; else `$XDG_RUNTIME_DIR/switchyard` (a per-user tmpfs), else
- * `~/.local/state/switchyard`, `~/Library/Application Support/Switchyard`, `%LOCALAPPDATA%\Switchyard`.
+ * `~/.local/state/switchyard`, `~/Library/Application Support/Switchyard/control`,
+ * `%LOCALAPPDATA%\Switchyard\control`.
  * The folder is made 0700 and must belong to this user: the socket's safety rests on it.
  */
 import { lstatSync, mkdirSync } from "node:fs";
@@ -28,8 +29,10 @@ export function stateDirFor(
   platform: NodeJS.Platform = process.platform,
 ): string {
   if (env.SWITCHYARD_STATE_DIR) return env.SWITCHYARD_STATE_DIR;
-  if (platform === "win32") return join(env.LOCALAPPDATA || join(home, "AppData", "Local"), "Switchyard");
-  if (platform === "darwin") return join(home, "Library", "Application Support", "Switchyard");
+  // On macOS and Windows the per-user app folder is case-insensitive and also holds the CA (made
+  // 0755 there), so the private folder is a subfolder of its own.
+  if (platform === "win32") return join(env.LOCALAPPDATA || join(home, "AppData", "Local"), "Switchyard", "control");
+  if (platform === "darwin") return join(home, "Library", "Application Support", "Switchyard", "control");
   if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, "switchyard");
   return join(env.XDG_STATE_HOME || join(home, ".local", "state"), "switchyard");
 }

@@ -100,6 +100,35 @@ describe("the control socket of a running proxy", () => {
     }
   });
 
+  it("refuses a name a wildcard route in the settings covers", async () => {
+    const wild = await ControlServer.listen({
+      socketPath: join(dir, "wild.sock"),
+      configuredRoutes: () =>
+        parseSettings({ "switchyard.proxy.routes": [{ host: "*.localhost", upstream: "http://localhost:1" }] }).settings
+          .proxy.routes,
+      bindings: () => [],
+    });
+    const c = await ControlClient.connect(join(dir, "wild.sock"));
+    const refused = await c.request({ op: "add", route: route("shop.localhost") });
+    assert.ok(!refused.ok && /covered by the route \*\.localhost/.test(refused.error));
+    c.close();
+    await wild.close();
+  });
+
+  it("closes at once while a client without routes is still connected", async () => {
+    const other = await ControlServer.listen({
+      socketPath: join(dir, "idle.sock"),
+      configuredRoutes: () => [],
+      bindings: () => [],
+    });
+    const idle = await ControlClient.connect(join(dir, "idle.sock"));
+    assert.equal((await idle.request({ op: "hello" })).ok, true);
+    const started = Date.now();
+    await other.close();
+    assert.ok(Date.now() - started < 1000, `close took ${Date.now() - started} ms`);
+    await idle.closed();
+  });
+
   it("drops a route when its owner process exits, even while the client stays connected", async () => {
     const owner = spawn("sleep", ["30"]);
     const client = await ControlClient.connect(socketPath);
@@ -180,8 +209,11 @@ describe("the state folder", () => {
     assert.equal(stateDirFor({ SWITCHYARD_STATE_DIR: "/x" }, "/home/u", "linux"), "/x");
     assert.equal(stateDirFor({ XDG_RUNTIME_DIR: "/run/user/1000" }, "/home/u", "linux"), "/run/user/1000/switchyard");
     assert.equal(stateDirFor({}, "/home/u", "linux"), "/home/u/.local/state/switchyard");
-    assert.equal(stateDirFor({}, "/Users/u", "darwin"), "/Users/u/Library/Application Support/Switchyard");
-    assert.match(stateDirFor({ LOCALAPPDATA: "C:\\Users\\u\\AppData\\Local" }, "C:\\Users\\u", "win32"), /Switchyard$/);
+    assert.equal(stateDirFor({}, "/Users/u", "darwin"), "/Users/u/Library/Application Support/Switchyard/control");
+    assert.match(
+      stateDirFor({ LOCALAPPDATA: "C:\\Users\\u\\AppData\\Local" }, "C:\\Users\\u", "win32"),
+      /Switchyard.control$/,
+    );
   });
 
   it("refuses a folder others can enter, and one that is a symlink", () => {
