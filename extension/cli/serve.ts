@@ -1,7 +1,9 @@
 /** `switchyard serve`: the sniffing dev proxy in the foreground. */
 import { isIP } from "node:net";
 import { homedir, userInfo } from "node:os";
+import { join } from "node:path";
 import { LocalCa, resolveCaDir } from "../core/ca/index";
+import { CA_FILES } from "../core/ca/paths";
 import type { ControlServer } from "../core/control/controlServer";
 import { serveControl } from "../core/control/dynamicRoutes";
 import { controlSocketPath, stateDirFor } from "../core/control/stateDir";
@@ -138,7 +140,7 @@ export const serveCommand: CliCommand = {
       );
     }
     // `switchyard run` (and other tools of this user) add routes through the control socket.
-    const control = await startControl(io, proxy, settings, bindings, ndjson);
+    const control = await startControl(io, proxy, settings, bindings, ndjson, join(ca.material.dir, CA_FILES.root));
     if (!ndjson)
       io.stderr(
         `routes: ${settings.proxy.routes.map((r) => `${r.host}${r.pathPrefix ?? ""} -> ${r.upstream}`).join(", ") || "none (add --route HOST=URL, or start a dev server with switchyard run NAME -- COMMAND)"}\nstop with Ctrl+C\n`,
@@ -160,6 +162,7 @@ async function startControl(
   settings: SwitchyardSettings,
   bindings: BindingRecord[],
   ndjson: boolean,
+  rootFile: string,
 ): Promise<ControlServer | undefined> {
   try {
     const stateDir = stateDirFor(io.env, io.env.HOME || homedir());
@@ -168,6 +171,7 @@ async function startControl(
       proxy,
       settings: () => settings,
       bindings: () => bindings,
+      rootFile,
       onChange: (routes) =>
         io.stdout(
           ndjson

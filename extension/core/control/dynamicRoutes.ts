@@ -39,6 +39,8 @@ export async function serveControl(options: {
   proxy: UpdatableProxy;
   settings: () => SwitchyardSettings;
   bindings: () => readonly BindingRecord[];
+  /** The root file of the CA the proxy issues from, for `hello`. */
+  rootFile?: string;
   onChange?: (routes: DynamicRoute[]) => void;
   onError?: (e: Error) => void;
 }): Promise<ControlServer> {
@@ -46,6 +48,7 @@ export async function serveControl(options: {
     socketPath: options.socketPath,
     configuredRoutes: () => options.settings().proxy.routes,
     bindings: () => controlBindings(options.bindings()),
+    rootFile: () => options.rootFile,
   });
   let applying = Promise.resolve();
   control.on("routes", (routes) => {

@@ -161,7 +161,7 @@ describe("switchyard run", () => {
       env,
     );
     started.push(ignoring, v6);
-    await ignoring.waitFor(new RegExp(`upstream http://localhost:${elsewhere}`));
+    await ignoring.waitFor(new RegExp(`on port ${elsewhere}`));
     assert.equal(curl(`https://elsewhere.localhost:${port}/`, rootFile).body, "fixed port");
     await v6.waitFor(/https:\/\/six\.localhost/);
     assert.equal(curl(`https://six.localhost:${port}/`, rootFile).body, "v6 only");
