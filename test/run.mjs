@@ -183,10 +183,13 @@ if (selected.includes("integration")) {
       for (const n of r.notes ?? []) console.log(`note: ${n}`);
       if (r.passed + r.failed === 0) suiteDidNotStart("integration", integrationFiles, "no test reported a result");
       else {
+        // A suite cut short (timeout, crash) reports what ran: the declared tests that did not, fail.
+        const missing = Math.max(0, declaredTests(integrationFiles) - r.passed - r.failed);
+        if (missing > 0) failures.push(`integration: ${missing} tests never reported a result`);
         totals.passed += r.passed;
-        totals.failed += r.failed;
+        totals.failed += r.failed + missing;
         failures.push(...r.failures.map((f) => `integration: ${f.title}`));
-        const line = `integration: ${r.passed} passed, ${r.failed} failed`;
+        const line = `integration: ${r.passed} passed, ${r.failed + missing} failed${missing ? ` (${missing} never ran)` : ""}`;
         suiteLines.push(line);
         console.log(line);
       }

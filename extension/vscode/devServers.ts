@@ -85,6 +85,11 @@ export class DevServerWatch implements vscode.Disposable {
 
   private async found(s: DetectedServer): Promise<void> {
     if (!this.session.currentSettings.devServers.detect) return;
+    // Not Switchyard itself (a serve or run proxy in a terminal) nor a server `switchyard run` routes.
+    if (this.session.bindings().some((b) => b.port === s.port)) return;
+    if (this.session.dynamicRoutes().some((r) => r.source === "run" && new URL(r.upstream).port === String(s.port)))
+      return;
+    if (s.label === "Switchyard") return;
     const key = `${s.rootPid}:${s.port}`;
     if (this.offered.has(key)) return;
     this.offered.add(key);

@@ -312,8 +312,11 @@ export class SwitchyardSession implements vscode.Disposable {
         if (b.state === "failed") this.hooks.log.warn(`proxy: ${b.spec} ${b.address}:${b.port} failed: ${b.reason}`);
         this.hooks.onChange();
       });
+      const startedWith = JSON.stringify(this.effectiveSettings());
       const bindings = await proxy.start();
       this.proxy = proxy;
+      // Settings or routes that changed while it started (applyRoutes had no proxy yet) apply now.
+      if (JSON.stringify(this.effectiveSettings()) !== startedWith) await this.applyRoutes();
       this.servingCa = `${ca.rootPem()}|${this.settings.ca.keyType}|${ca.material.dir}`;
       for (const b of bindings)
         this.hooks.log.info(`proxy: ${b.spec} → ${b.address}:${b.port} ${b.state}${b.reason ? ` (${b.reason})` : ""}`);

@@ -177,7 +177,8 @@ export async function startVsCodeServer({
   ];
   if (smokeTestDriver) args.push("--enable-smoke-test-driver");
   const child = spawn(node, args, {
-    env: { ...process.env, ...env },
+    // The window's proxy opens a control socket: in the test's own folder, never the user's.
+    env: { ...process.env, SWITCHYARD_STATE_DIR: join(base, "state"), ...env },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });

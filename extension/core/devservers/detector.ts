@@ -19,6 +19,7 @@ export interface DetectedServer {
 }
 
 const FRAMEWORKS: [RegExp, string][] = [
+  [/switchyard(\.js)?\s+(serve|run)(\s|$)/, "Switchyard"],
   [/(^|[/\s])vite(\.js)?(\s|$)/, "Vite"],
   [/(^|[/\s])next(\s|$)|next\/dist/, "Next.js"],
   [/webpack(-dev-server)?(\.js)?(\s|$)|webpack serve/, "webpack-dev-server"],

@@ -21,6 +21,7 @@ describe("noticing dev servers started under a watched process", () => {
       "webpack-dev-server",
     );
     assert.equal(labelForCommand("/usr/bin/node\0server.js"), "node server.js");
+    assert.equal(labelForCommand("/usr/bin/node\0/x/bin/switchyard.js\0serve"), "Switchyard");
   });
 
   it("suggests a host label from package.json's name or the folder", () => {
