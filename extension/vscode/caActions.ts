@@ -2,7 +2,7 @@
  * Local CA commands: create, trust, untrust, issue, export, status. The core does the work; this
  * file asks the questions (with a confirmation in untrusted workspaces) and shows the results.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import * as vscode from "vscode";
 import type { TrustOutcome } from "../core/ca";
@@ -188,7 +188,10 @@ export async function exportCertificate(
     });
     if (password) {
       p12 = join(outDir, `${core.leafFileBase(input[0] ?? "cert")}.p12`);
-      writeFileSync(
+      // Like every private file Switchyard writes: a new 0600 file, renamed into place, never
+      // through a planted link or into someone else's file.
+      const { writeFileExclusively } = await import("../core/ca/exclusiveFile");
+      writeFileExclusively(
         p12,
         await core.exportPkcs12({
           chainPem: leaf.chainPem,
@@ -196,7 +199,7 @@ export async function exportCertificate(
           password,
           friendlyName: input[0] ?? "switchyard",
         }),
-        { mode: 0o600 },
+        0o600,
       );
     }
   }
