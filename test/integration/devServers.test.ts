@@ -1,40 +1,10 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { connect as tlsConnect } from "node:tls";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as vscode from "vscode";
 import { getApi } from "./api";
-
-const port = Number(process.env.SWITCHYARD_TEST_PORT);
-const caDir = process.env.SWITCHYARD_CAROOT ?? "";
-
-/** A GET through the proxy with only the Switchyard root trusted. */
-function httpsGet(host: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = tlsConnect(
-      {
-        host: "127.0.0.1",
-        port,
-        servername: host,
-        ca: readFileSync(join(caDir, "root.pem")),
-        ALPNProtocols: ["http/1.1"],
-      },
-      () => socket.write(`GET /hello HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`),
-    );
-    let data = "";
-    socket.setEncoding("utf8");
-    socket.on("data", (d) => (data += d));
-    socket.on("end", () =>
-      resolve({
-        status: Number(/^HTTP\/1\.1 (\d{3})/.exec(data)?.[1]),
-        body: data.slice(data.indexOf("\r\n\r\n") + 4),
-      }),
-    );
-    socket.on("error", reject);
-    socket.setTimeout(10_000, () => socket.destroy(new Error("timed out")));
-  });
-}
+import { httpsGet } from "./httpsGet";
 
 async function until(check: () => boolean | Promise<boolean>, ms = 20_000, what = "condition"): Promise<void> {
   const deadline = Date.now() + ms;
@@ -82,7 +52,7 @@ describe("dev servers found in VS Code", function () {
         30_000,
         "the task's server is routed",
       );
-      const answer = await httpsGet("itshop.localhost");
+      const answer = await httpsGet("itshop.localhost", "/hello");
       assert.equal(answer.status, 200);
       assert.equal(answer.body, "from the task /hello");
       await until(() => existsSync(envFile), 10_000, "the task wrote its environment");
