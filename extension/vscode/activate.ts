@@ -68,10 +68,15 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   });
   session.setSettingsProblems(problems);
   const redraw = (): void => {
-    terminalEnvironment();
     statusBar.render(session.statusBarState());
     setContextKeys(session);
     trees.refresh();
+    // Last, and never in the way of the state above: a file it cannot read only skips the variables.
+    try {
+      terminalEnvironment();
+    } catch (e) {
+      log.warn(`terminal environment not updated: ${(e as Error).message}`);
+    }
   };
   const panel = new PanelHost(context.extensionUri, session, log);
   const trees = new SwitchyardTrees(session);
