@@ -12,7 +12,7 @@ import { CA_FILES } from "../core/ca/paths";
 import { nodeExtraCaCerts } from "../core/ca/trust/nodeExtraCa";
 import type { ControlBinding } from "../core/control/protocol";
 import { controlSocketPath, ensurePrivateDir, stateDirFor } from "../core/control/stateDir";
-import { appHostFor, devServerEnv, needsNoHostsEntry } from "../core/devservers/devServerEnv";
+import { appHostFor, devServerEnv, httpsUrl, needsNoHostsEntry } from "../core/devservers/devServerEnv";
 import { freePort } from "../core/devservers/freePort";
 import { waitUntilRouteAnswers } from "../core/devservers/routeReady";
 import { waitForListeningPort } from "../core/devservers/waitForListening";
@@ -38,8 +38,7 @@ Options:
 `;
 
 function urlFor(host: string, bindings: readonly ControlBinding[]): string {
-  const port = bindings[0]?.port;
-  return port === undefined || port === 443 ? `https://${host}/` : `https://${host}:${port}/`;
+  return httpsUrl(host, bindings[0]?.port);
 }
 
 /** The exit status of a command ended by a signal, as shells report it (128 + its number). */

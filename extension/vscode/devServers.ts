@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import * as vscode from "vscode";
 import { currentRuntimeTrust } from "../core/ca/trust/runtimeEnv";
-import { appHostFor } from "../core/devservers/devServerEnv";
+import { appHostFor, httpsUrl } from "../core/devservers/devServerEnv";
 import { DevServerDetector, suggestAppName, type DetectedServer } from "../core/devservers/detector";
 import type { SwitchyardSession } from "./session";
 
@@ -28,12 +28,6 @@ function appLabel(session: SwitchyardSession): string {
   return suggestAppName(basename(folder), pkgName);
 }
 
-/** The https URL of a host through the running proxy. */
-function urlFor(session: SwitchyardSession, host: string): string {
-  const port = session.tlsPort();
-  return port === undefined || port === 443 ? `https://${host}/` : `https://${host}:${port}/`;
-}
-
 export class DevServerWatch implements vscode.Disposable {
   private readonly detector = new DevServerDetector({ intervalMs: 1000 });
   private readonly disposables: vscode.Disposable[] = [];
@@ -45,7 +39,10 @@ export class DevServerWatch implements vscode.Disposable {
     private readonly session: SwitchyardSession,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    const watchTerminal = (t: vscode.Terminal): void => void t.processId.then((pid) => pid && this.detector.watch(pid));
+    // Nothing is polled while detection is off.
+    const detecting = (): boolean => this.session.currentSettings.devServers.detect;
+    const watchTerminal = (t: vscode.Terminal): void =>
+      void t.processId.then((pid) => pid && detecting() && this.detector.watch(pid));
     vscode.window.terminals.forEach(watchTerminal);
     const taskPids = new Map<vscode.TaskExecution, number>();
     this.disposables.push(
@@ -53,7 +50,7 @@ export class DevServerWatch implements vscode.Disposable {
       vscode.window.onDidCloseTerminal((t) => void t.processId.then((pid) => pid && this.detector.unwatch(pid))),
       vscode.tasks.onDidStartTaskProcess((e) => {
         taskPids.set(e.execution, e.processId);
-        this.detector.watch(e.processId);
+        if (detecting()) this.detector.watch(e.processId);
       }),
       vscode.tasks.onDidEndTaskProcess((e) => {
         const pid = taskPids.get(e.execution);
@@ -119,7 +116,7 @@ export class DevServerWatch implements vscode.Disposable {
         owner: { pid: s.pid, command: s.label },
       });
       this.routed.set(`${s.rootPid}:${s.port}`, host);
-      if (open) await vscode.env.openExternal(vscode.Uri.parse(urlFor(this.session, host)));
+      if (open) await vscode.env.openExternal(vscode.Uri.parse(httpsUrl(host, this.session.tlsPort())));
     } catch (e) {
       void vscode.window.showWarningMessage(`Switchyard: ${(e as Error).message}`);
     }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type * as vscode from "vscode";
 import type { LocalCa } from "../core/ca/authority";
 import type { ControlServer } from "../core/control/controlServer";
-import { routeSettingFor, type DynamicRoute } from "../core/control/protocol";
+import { routeSettingFor, withDynamicRoutes, type DynamicRoute } from "../core/control/protocol";
 import type { WorkerProxy } from "../core/proxy/workerProxy";
 import type { BindingRecord, HandshakeRecord } from "../core/proxy/records";
 import type { SettingsProblem, SwitchyardSettings } from "../core/settings";
@@ -128,14 +128,7 @@ export class SwitchyardSession implements vscode.Disposable {
 
   /** The settings the proxy runs with: the configured routes, then the dynamic ones. */
   private effectiveSettings(): SwitchyardSettings {
-    const extra = this.dynamicRoutes().filter((d) => !this.settings.proxy.routes.some((r) => r.host === d.host));
-    return {
-      ...this.settings,
-      proxy: {
-        ...this.settings.proxy,
-        routes: [...this.settings.proxy.routes, ...extra.map(routeSettingFor)],
-      },
-    };
+    return withDynamicRoutes(this.settings, this.dynamicRoutes());
   }
 
   /**

@@ -6,21 +6,13 @@
 import type { BindingRecord } from "../proxy/records";
 import type { SwitchyardSettings } from "../settings";
 import { ControlServer } from "./controlServer";
-import { routeSettingFor, type ControlBinding, type DynamicRoute } from "./protocol";
+import { withDynamicRoutes, type ControlBinding, type DynamicRoute } from "./protocol";
 
-export { routeSettingFor } from "./protocol";
+export { routeSettingFor, withDynamicRoutes } from "./protocol";
 
 /** What the control endpoint needs of a proxy (WorkerProxy has it). */
 export interface UpdatableProxy {
   update(settings: SwitchyardSettings): Promise<BindingRecord[]>;
-}
-
-/** The settings with the dynamic routes after the configured ones. */
-export function withDynamicRoutes(settings: SwitchyardSettings, routes: readonly DynamicRoute[]): SwitchyardSettings {
-  return {
-    ...settings,
-    proxy: { ...settings.proxy, routes: [...settings.proxy.routes, ...routes.map(routeSettingFor)] },
-  };
 }
 
 /** The TLS bindings that are listening, as the control protocol reports them. */

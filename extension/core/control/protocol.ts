@@ -4,7 +4,7 @@
  * owns; they live as long as its connection and its owner process. Pure: parsing and checking only.
  */
 
-import type { RouteSetting } from "../settings";
+import type { RouteSetting, SwitchyardSettings } from "../settings";
 
 /** The protocol version this build speaks; a request with another gets a "version" error. */
 export const CONTROL_PROTOCOL_VERSION = 1;
@@ -150,5 +150,14 @@ export function routeSettingFor(route: Pick<DynamicRoute, "host" | "upstream">):
     passthrough: false,
     rewriteHost: false,
     insecureUpstream: false,
+  };
+}
+
+/** The settings with the dynamic routes after the configured ones; a host the settings route already is left to them. */
+export function withDynamicRoutes(settings: SwitchyardSettings, routes: readonly DynamicRoute[]): SwitchyardSettings {
+  const extra = routes.filter((d) => !settings.proxy.routes.some((r) => r.host === d.host));
+  return {
+    ...settings,
+    proxy: { ...settings.proxy, routes: [...settings.proxy.routes, ...extra.map(routeSettingFor)] },
   };
 }

@@ -45,3 +45,8 @@ export function devServerEnv(options: { host: string; port: number; rootPemFile?
     __VITE_ADDITIONAL_SERVER_ALLOWED_HOSTS: options.host,
   };
 }
+
+/** The URL a browser opens for `host` through a proxy listening on `port` (no port for 443). */
+export function httpsUrl(host: string, port: number | undefined): string {
+  return port === undefined || port === 443 ? `https://${host}/` : `https://${host}:${port}/`;
+}

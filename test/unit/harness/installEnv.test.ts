@@ -36,13 +36,18 @@ const OUTER_NPM_TEST_ENV: Record<string, string> = {
   NODE_EXTRA_CA_CERTS: "/etc/ssl/certs/ca-certificates.crt",
 };
 
+/** The nested install's environment as built from inside `npm test` (the paths the outer npm gave). */
+function nestedEnvForNpmTest(): NodeJS.ProcessEnv {
+  return nestedInstallEnv(OUTER_NPM_TEST_ENV, {
+    nodeBinDir: "/cache/node/bin",
+    nodedir: "/cache/node",
+    npmConfigPaths: { globalconfig: "/usr/etc/npmrc", userconfig: "/root/.npmrc" },
+  });
+}
+
 describe("the environment of the nested code-server install", () => {
   it("drops the outer npm's identity, which code-server's postinstall reads as the Node version", () => {
-    const env = nestedInstallEnv(OUTER_NPM_TEST_ENV, {
-      nodeBinDir: "/cache/node/bin",
-      nodedir: "/cache/node",
-      npmConfigPaths: { globalconfig: "/usr/etc/npmrc", userconfig: "/root/.npmrc" },
-    });
+    const env = nestedEnvForNpmTest();
     for (const name of [
       "npm_config_user_agent",
       "npm_config_npm_version",
@@ -64,11 +69,7 @@ describe("the environment of the nested code-server install", () => {
   });
 
   it("keeps the machine's npm configuration: registry, CA file, proxies and which npmrc files to read", () => {
-    const env = nestedInstallEnv(OUTER_NPM_TEST_ENV, {
-      nodeBinDir: "/cache/node/bin",
-      nodedir: "/cache/node",
-      npmConfigPaths: { globalconfig: "/usr/etc/npmrc", userconfig: "/root/.npmrc" },
-    });
+    const env = nestedEnvForNpmTest();
     for (const name of [
       "npm_config_registry",
       "npm_config_cafile",
