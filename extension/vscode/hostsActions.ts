@@ -93,6 +93,7 @@ export async function addHostMapping(
     name ??
     (await vscode.window.showInputBox({
       title: "Add host mapping",
+      ignoreFocusOut: true,
       prompt: "Hostname to map to this machine",
       placeHolder: "my-awesome-service.test",
       validateInput: (v) => {
@@ -110,6 +111,7 @@ export async function addHostMapping(
     (
       await vscode.window.showInputBox({
         title: `Addresses for ${picked}`,
+        ignoreFocusOut: true,
         prompt: "Space-separated addresses",
         value: core.DEFAULT_ADDRESSES.join(" "),
       })

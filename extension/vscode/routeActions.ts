@@ -48,6 +48,8 @@ function routeProblem(host: string, upstream: string): string | undefined {
   }
 }
 
+// The multi-step prompts here and in hostsActions keep ignoreFocusOut: a redraw of the walkthrough
+// or a notification taking focus closed the pick half-way through (seen on CI). Esc still cancels.
 async function pickUpstream(current?: string): Promise<string | undefined> {
   type Item = vscode.QuickPickItem & { upstream?: string };
   const ports = listeningLoopbackPorts();
@@ -60,6 +62,7 @@ async function pickUpstream(current?: string): Promise<string | undefined> {
   items.push({ label: "$(edit) Enter a URL…", description: "e.g. http://localhost:3000" });
   const picked = await vscode.window.showQuickPick(items, {
     title: "Add Route: the dev server to send requests to",
+    ignoreFocusOut: true,
     placeHolder: ports.length ? "A port listening on this machine now, or enter a URL" : "Enter the dev server's URL",
     matchOnDescription: true,
     matchOnDetail: true,
@@ -68,6 +71,7 @@ async function pickUpstream(current?: string): Promise<string | undefined> {
   if (picked.upstream) return picked.upstream;
   return vscode.window.showInputBox({
     title: "Add Route: the dev server's URL",
+    ignoreFocusOut: true,
     value: current ?? "http://localhost:3000",
     validateInput: (v) => routeProblem("example.test", v),
   });
@@ -81,6 +85,7 @@ export async function addRoute(upstreamArg?: string, hostArg?: string): Promise<
     hostArg ??
     (await vscode.window.showInputBox({
       title: `Add Route: the name that reaches ${upstream}`,
+      ignoreFocusOut: true,
       value: suggestedHost(),
       prompt: "Names under .test, .localhost or .internal work with the local CA.",
       validateInput: (v) => routeProblem(v, upstream),
@@ -104,12 +109,14 @@ export async function editRoute(index: number | undefined): Promise<RawRoute | u
   const host = String(route.host ?? "");
   const upstream = await vscode.window.showInputBox({
     title: `Edit Route ${host}: upstream URL`,
+    ignoreFocusOut: true,
     value: String(route.upstream ?? ""),
     validateInput: (v) => routeProblem(host || "example.test", v),
   });
   if (!upstream) return undefined;
   const newHost = await vscode.window.showInputBox({
     title: "Edit Route: name",
+    ignoreFocusOut: true,
     value: host,
     validateInput: (v) => routeProblem(v, upstream),
   });
