@@ -1,6 +1,7 @@
 // `npm run bench`: installs what the benches need (idempotently, outside the tracked tree), runs
 // every area in its own process (CA, hosts, proxy), prints one table per area, a summary, and
 // writes everything to .bench/results.json. One area failing is reported and the others still run.
+// `npm run bench -- pageload hmr` runs only the areas named (to iterate on one without the rest).
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -27,6 +28,8 @@ const APT_TOOLS = [
 ];
 const NPM_PEERS = ["local-ssl-proxy", "portless"];
 
+const selected = selectAreas(process.argv.slice(2));
+
 const children = new Set();
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {
@@ -51,7 +54,7 @@ async function main() {
   );
 
   const results = {};
-  for (const area of AREAS) {
+  for (const area of selected) {
     console.log(`\n### ${area.title}: running…`);
     const t0 = performance.now();
     const outcome = await runArea(area.name, area.timeoutMs);
@@ -70,6 +73,17 @@ async function main() {
   );
   console.log(`\nresults written to ${out}`);
   if (Object.values(results).some((r) => !r.ok)) process.exitCode = 1;
+}
+
+/** The areas named on the command line (all when none), or exit 2 naming the ones that exist. */
+function selectAreas(names) {
+  if (names.length === 0) return AREAS;
+  const unknown = names.filter((n) => !AREAS.some((a) => a.name === n));
+  if (unknown.length > 0) {
+    console.error(`unknown bench area ${unknown.join(", ")}: choose from ${AREAS.map((a) => a.name).join(", ")}`);
+    process.exit(2);
+  }
+  return AREAS.filter((a) => names.includes(a.name));
 }
 
 function installAptTools() {
@@ -199,25 +213,30 @@ function printTable(title, header, rows) {
 
 function printSummary(results, machine) {
   console.log("\n=== Summary");
-  for (const area of AREAS) {
+  for (const area of selected) {
     const r = results[area.name];
     console.log(
       `${area.name.padEnd(6)} ${r.ok ? "ok    " : "FAILED"} ${String(r.seconds).padStart(7)} s${r.ok ? "" : `  ${r.error}`}`,
     );
   }
-  const proxy = results.proxy;
-  if (proxy?.ok) {
-    const targets = proxy.result.targets ?? [];
-    const met = targets.filter((t) => t.met === true).length;
-    console.log(`proxy targets met: ${met} of ${targets.length}`);
-    for (const t of targets)
-      if (t.met !== true) console.log(`  ${t.met === null ? "n/a " : "MISS"} ${t.target}: ${t.measured}`);
-    for (const row of proxy.result.loads ?? [])
-      if (row.unavailable) console.log(`  unavailable: ${row.label} (${row.mode}): ${row.unavailable}`);
+  // Every area may report goals as `targets` ({ target, measured, met }): one table for all of them.
+  const goals = selected.flatMap((area) => {
+    const r = results[area.name];
+    return r.ok ? (r.result?.targets ?? []).map((t) => [area.name, t.target, t.measured, metCell(t.met)]) : [];
+  });
+  if (goals.length > 0) {
+    const met = goals.filter((g) => g[3] === "met").length;
+    printTable(`Goals: ${met} of ${goals.length} met`, ["area", "goal", "measured", "met"], goals);
   }
+  for (const row of results.proxy?.ok ? (results.proxy.result.loads ?? []) : [])
+    if (row.unavailable) console.log(`  unavailable: ${row.label} (${row.mode}): ${row.unavailable}`);
   console.log(
     `load average ${machine.loadAverageAtStart.join(" ")} at start, ${machine.loadAverageAtEnd.join(" ")} at end (${machine.cpus} CPUs; other work on the machine moves every figure, ratios less so)`,
   );
+}
+
+function metCell(met) {
+  return met === true ? "met" : met === false ? "NOT MET" : "n/a";
 }
 
 function round2(n) {
