@@ -2,7 +2,7 @@
  * Runs one bench area in its own process for bench/run.mjs, so one area's crash or hang cannot
  * take the others down, and prints its result as one JSON line after a marker.
  *
- *     node --import tsx bench/area.ts ca|hosts|proxy|run
+ *     node --import tsx bench/area.ts ca|hosts|proxy|run|firstvisit|…
  */
 export {};
 
@@ -13,6 +13,7 @@ const areas: Record<string, () => Promise<unknown>> = {
   hosts: async () => (await import("./hosts")).runHostsBench(),
   proxy: async () => (await import("./proxy")).runProxyBench(),
   run: async () => (await import("./devServer")).runDevServerBench(),
+  firstvisit: async () => (await import("./firstVisit")).runFirstVisitBench(),
 };
 
 const name = process.argv[2] ?? "";

@@ -1,0 +1,154 @@
+/**
+ * First request to a name the proxy has never seen (issue 15 item 2): curl's time to first byte
+ * on a new TLS connection, with Switchyard issuing the leaf on demand, against nginx serving a
+ * pre-issued certificate and Node's bare tls.Server answering by itself (the floor any Node TLS
+ * server reaches). The three are interleaved name by name (Switchyard, nginx, floor, Switchyard
+ * with the name it issued for one round earlier, …) so machine noise hits them alike.
+ *
+ *     node --import tsx bench/area.ts firstvisit      (or `npm run bench -- firstvisit`)
+ *     BENCH_NAMES=50 …                                (fewer names, noisier)
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { makeBenchCertificate } from "./certificates";
+import { runCurl } from "./load";
+import * as peers from "./peers";
+import { freePort, ProcessGroup, waitForPort } from "./processes";
+import { ratio, summarise, type Spread } from "./spread";
+
+const NAME = "my-awesome-service.test";
+const FRESH_SUFFIX = "fresh.test";
+
+/** One row: time to first byte and TLS-done time over the names. */
+export interface FirstVisitRow {
+  label: string;
+  ttfb: Spread;
+  handshake: Spread;
+}
+
+/** What the area returns to bench/run.mjs. */
+export interface FirstVisitResult {
+  names: number;
+  rows: FirstVisitRow[];
+  targets: { target: string; measured: string; met: boolean | null }[];
+  tables: { title: string; header: string[]; rows: string[][] }[];
+  notes: string[];
+}
+
+/** Runs the interleaved first-visit measurement. */
+export async function runFirstVisitBench(repoRoot = process.cwd()): Promise<FirstVisitResult> {
+  const count = Math.max(5, Number(process.env.BENCH_NAMES ?? 200));
+  const tmp = mkdtempSync(join(tmpdir(), "switchyard-bench-first-"));
+  const group = new ProcessGroup(tmp);
+  const onExit = (): void => group.killAllNow();
+  process.once("exit", onExit);
+  const notes: string[] = [];
+  try {
+    const hostsFile = join(tmp, "hosts");
+    writeFileSync(hostsFile, `127.0.0.1 localhost\n127.0.0.1 ${NAME}\n`);
+    const cert = await makeBenchCertificate(repoRoot, tmp, NAME);
+    const upstreamPort = await freePort();
+    const upstream = group.start(
+      "upstream",
+      process.execPath,
+      ["--import", "tsx", "bench/upstream.ts", String(upstreamPort)],
+      {
+        cwd: repoRoot,
+      },
+    );
+    await waitForPort(upstreamPort, upstream);
+    const ctx: peers.PeerContext = {
+      group,
+      tmp,
+      repoRoot,
+      peersDir: join(repoRoot, ".bench", "peers"),
+      name: NAME,
+      upstreamPort,
+      certPath: cert.certPath,
+      keyPath: cert.keyPath,
+      caDir: cert.caDir,
+      hostsFile,
+    };
+    // A CA of its own, so no leaf of the names below exists anywhere yet.
+    const freshCa = join(tmp, "fresh-ca");
+    const switchyard = await peers.startSwitchyard({ ...ctx, name: `*.${FRESH_SUFFIX}` }, freshCa, "switchyard-fresh");
+    const nginx = await peers.startNginx(ctx);
+    const floor = await peers.startNodeTlsFloor(ctx);
+    const freshRoot = join(freshCa, "root.pem");
+
+    const fetchOnce = async (host: string, port: number, caCert: string): Promise<[number, number]> => {
+      const r = await runCurl({
+        url: `https://${host}:${port}/`,
+        resolve: `${host}:${port}:127.0.0.1`,
+        caCert,
+        timeoutSec: 10,
+      });
+      if (r.httpCode !== 200) throw new Error(`https://${host}:${port}/ answered HTTP ${r.httpCode}`);
+      return [r.timeStartTransfer * 1000, r.timeAppConnect * 1000];
+    };
+    const samples = {
+      fresh: [] as number[][],
+      cached: [] as number[][],
+      nginx: [] as number[][],
+      floor: [] as number[][],
+    };
+    // Unmeasured: the first connection of each process (JIT, lazy loading) is a start-up cost.
+    await fetchOnce(`warm.${FRESH_SUFFIX}`, switchyard.port, freshRoot);
+    await fetchOnce(NAME, nginx.port, cert.rootPath);
+    await fetchOnce(NAME, floor.port, cert.rootPath);
+    for (let i = 0; i < count; i++) {
+      samples.fresh.push(await fetchOnce(`n${i}.${FRESH_SUFFIX}`, switchyard.port, freshRoot));
+      samples.nginx.push(await fetchOnce(NAME, nginx.port, cert.rootPath));
+      samples.floor.push(await fetchOnce(NAME, floor.port, cert.rootPath));
+      if (i > 0) samples.cached.push(await fetchOnce(`n${i - 1}.${FRESH_SUFFIX}`, switchyard.port, freshRoot));
+    }
+    const row = (label: string, s: number[][]): FirstVisitRow => ({
+      label,
+      ttfb: summarise(s.map((x) => x[0]!)),
+      handshake: summarise(s.map((x) => x[1]!)),
+    });
+    const rows = [
+      row("switchyard, never-seen name (leaf issued on demand)", samples.fresh),
+      row("switchyard, name issued one round earlier (cached leaf)", samples.cached),
+      row("nginx, certificate issued before start", samples.nginx),
+      row("node TLS floor (bare tls.Server, no proxy hop)", samples.floor),
+    ];
+    const [fresh, cached, ng, fl] = rows as [FirstVisitRow, FirstVisitRow, FirstVisitRow, FirstVisitRow];
+    const targets = [
+      {
+        target: "first request to a never-seen name: p50 <= 1.3x nginx (pre-issued)",
+        measured: `${fresh.ttfb.p50.toFixed(2)} vs ${ng.ttfb.p50.toFixed(2)} ms = ${ratio(fresh.ttfb.p50, ng.ttfb.p50)}`,
+        met: fresh.ttfb.p50 <= 1.3 * ng.ttfb.p50,
+      },
+    ];
+    notes.push(
+      `reference, not a goal: never-seen name p50 = ${ratio(fresh.ttfb.p50, fl.ttfb.p50)} Node's bare tls.Server; cached leaf = ${ratio(cached.ttfb.p50, fl.ttfb.p50)}`,
+    );
+    return {
+      names: count,
+      rows,
+      targets,
+      notes,
+      tables: [
+        {
+          title: `First request on a new TLS connection (curl TTFB; ${count} names, the four interleaved per name)`,
+          header: ["case", "p50 ms", "p99 ms", "spread p10-p90 ms", "TLS done p50 ms", "p50 x nginx", "p50 x floor"],
+          rows: rows.map((r) => [
+            r.label,
+            r.ttfb.p50.toFixed(2),
+            r.ttfb.p99.toFixed(2),
+            `${r.ttfb.p10.toFixed(2)}-${r.ttfb.p90.toFixed(2)}`,
+            r.handshake.p50.toFixed(2),
+            ratio(r.ttfb.p50, ng.ttfb.p50),
+            ratio(r.ttfb.p50, fl.ttfb.p50),
+          ]),
+        },
+      ],
+    };
+  } finally {
+    await group.stopAll();
+    process.removeListener("exit", onExit);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
