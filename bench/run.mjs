@@ -17,6 +17,7 @@ const AREAS = [
   { name: "hosts", title: "Hosts file: apply one mapping (bench/hosts.ts)", timeoutMs: 240_000 },
   { name: "proxy", title: "Proxy (bench/proxy.ts)", timeoutMs: 420_000 },
   { name: "run", title: "switchyard run: what a dev server's route adds (bench/devServer.ts)", timeoutMs: 240_000 },
+  { name: "firstvisit", title: "First request to a never-seen name (bench/firstVisit.ts)", timeoutMs: 240_000 },
 ];
 
 /** Tools the proxy bench drives, and the Debian packages that provide them. */
