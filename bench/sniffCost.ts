@@ -5,8 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseClientHello } from "../extension/core/proxy/clientHello";
-import { sniff } from "../extension/core/proxy/sniff";
+import { parseClientHello } from "../extension/core/proxy/accept/clientHello";
+import { sniff } from "../extension/core/proxy/accept/sniff";
 
 /** One microbench figure. */
 export interface SniffCostRow {

@@ -48,7 +48,7 @@ const builds = [
     entryPoints: {
       engines: "extension/core/engines.ts",
       cli: "extension/cli.ts",
-      proxyWorker: "extension/core/proxy/proxyWorker.ts",
+      proxyWorker: "extension/core/proxy/worker/proxyWorker.ts",
     },
     outdir: "dist",
     platform: "node",

@@ -3,24 +3,24 @@
  * or failed), one per request as it finishes, and one when the connection closes, as text or as
  * one JSON object per line, so `serve --log ndjson | …` follows a browser session live.
  */
-import type { HandshakeRecord, RequestSummary } from "../core/proxy/records";
+import type { ConnectionRecord, RequestSummary } from "../core/proxy/records/records";
 
-function who(r: HandshakeRecord): string {
+function who(r: ConnectionRecord): string {
   return `${r.client.address}:${r.client.port}`;
 }
 
-function nameOf(r: HandshakeRecord): string {
+function nameOf(r: ConnectionRecord): string {
   return r.clientHello?.serverName ?? r.requests[0]?.host ?? "-";
 }
 
-function tlsOf(r: HandshakeRecord): string {
+function tlsOf(r: ConnectionRecord): string {
   return r.tls?.version
     ? ` ${r.tls.version}${r.tls.alpn ? `/${r.tls.alpn}` : ""}${r.tls.resumed ? " (resumed)" : ""}`
     : "";
 }
 
 /** The line of a connection that is open: handshake done (or failed, for a connection not yet closed). */
-export function formatOpen(r: HandshakeRecord, ndjson: boolean): string {
+export function formatOpen(r: ConnectionRecord, ndjson: boolean): string {
   if (ndjson) return `${JSON.stringify({ type: "connection", event: "open", ...r })}\n`;
   const o = r.outcome;
   const what = o.kind === "failed" ? `failed (${o.stage}, ${o.error}): ${o.explanation}` : "open";
@@ -28,14 +28,14 @@ export function formatOpen(r: HandshakeRecord, ndjson: boolean): string {
 }
 
 /** The line of one finished request on connection `r`. */
-export function formatRequest(r: HandshakeRecord, q: RequestSummary, ndjson: boolean): string {
+export function formatRequest(r: ConnectionRecord, q: RequestSummary, ndjson: boolean): string {
   if (ndjson) return `${JSON.stringify({ type: "request", connection: r.id, client: r.client, ...q })}\n`;
   const result = q.error ? `${q.status ?? "failed"}: ${q.error}` : String(q.status ?? "-");
   return `${new Date().toISOString()} ${who(r)}   ${q.method} ${q.host ?? nameOf(r)}${q.path} -> ${result} (${q.bytes} B, ${q.durationMs.toFixed(1)} ms)\n`;
 }
 
 /** The line of a connection that closed: how it ended, with its request count and duration. */
-export function formatRecord(r: HandshakeRecord, ndjson: boolean): string {
+export function formatRecord(r: ConnectionRecord, ndjson: boolean): string {
   if (ndjson) return `${JSON.stringify({ type: "connection", event: "close", ...r })}\n`;
   const o = r.outcome;
   const what =
@@ -66,7 +66,7 @@ export class ConnectionLog {
   ) {}
 
   /** An open connection's record changed. */
-  live(r: HandshakeRecord): void {
+  live(r: ConnectionRecord): void {
     if (!this.printed.has(r.id)) {
       this.printed.set(r.id, 0);
       this.write(formatOpen(r, this.ndjson));
@@ -75,13 +75,13 @@ export class ConnectionLog {
   }
 
   /** A connection closed. */
-  closed(r: HandshakeRecord): void {
+  closed(r: ConnectionRecord): void {
     this.requests(r);
     this.printed.delete(r.id);
     this.write(formatRecord(r, this.ndjson));
   }
 
-  private requests(r: HandshakeRecord): void {
+  private requests(r: ConnectionRecord): void {
     const done = this.printed.get(r.id) ?? 0;
     for (const q of r.requests.slice(done)) this.write(formatRequest(r, q, this.ndjson));
     if (this.printed.has(r.id) || r.open) this.printed.set(r.id, r.requests.length);

@@ -11,8 +11,8 @@ import { ControlClient, NoProxyRunningError } from "../core/control/controlClien
 import { ControlServer, ControlSocketInUseError } from "../core/control/controlServer";
 import { controlBindings, withDynamicRoutes } from "../core/control/dynamicRoutes";
 import type { DynamicRoute } from "../core/control/protocol";
-import type { BindingRecord } from "../core/proxy/records";
-import { WorkerProxy } from "../core/proxy/workerProxy";
+import type { BindingRecord } from "../core/proxy/records/records";
+import { WorkerProxy } from "../core/proxy/worker/workerProxy";
 import type { SwitchyardSettings } from "../core/settings";
 import type { CliIO } from "./command";
 

@@ -4,7 +4,7 @@
  */
 export * as ca from "./ca";
 export * as hosts from "./hosts";
-export { WorkerProxy } from "./proxy/workerProxy";
+export { WorkerProxy } from "./proxy/worker/workerProxy";
 export { listInterfaces } from "./net/interfaces";
 export { resolveName } from "./net/resolution";
 export { findMismatches } from "./net/mismatches";

@@ -3,7 +3,7 @@
  * all render: off, starting, on, partly listening (some addresses failed) or failed, with the
  * ports and the reasons. A pure function of what the session knows, so it is unit-tested.
  */
-import type { BindingRecord } from "../core/proxy/records";
+import type { BindingRecord } from "../core/proxy/records/records";
 import type { ProxyState } from "../../webview/protocol";
 
 /** What the session knows about its proxy. */

@@ -1,49 +1,37 @@
 /**
- * The adapter's state for one window: current settings, the proxy (when running), the CA, and the
- * connection records the panel streams. Engines are imported on first use so activation stays cheap.
+ * The adapter's state for one window: current settings, the proxy (when running) and the CA. The
+ * panel's model lives in panelModel.ts, the routes besides the settings' in dynamicRouteSet.ts.
+ * Engines are imported on first use so activation stays cheap.
  */
 import { join } from "node:path";
 import type * as vscode from "vscode";
 import type { LocalCa } from "../core/ca/authority";
-import type { ControlServer } from "../core/control/controlServer";
 import { routeSettingFor, withDynamicRoutes, type DynamicRoute } from "../core/control/protocol";
-import type { WorkerProxy } from "../core/proxy/workerProxy";
-import type { BindingRecord, HandshakeRecord } from "../core/proxy/records";
+import type { WorkerProxy } from "../core/proxy/worker/workerProxy";
+import type { BindingRecord, ConnectionRecord } from "../core/proxy/records/records";
 import type { SettingsProblem, SwitchyardSettings } from "../core/settings";
-import type { CaView, PanelSnapshot, RecordView, RouteView, WebviewMessage } from "../../webview/protocol";
+import type { CaView, RouteView } from "../../webview/protocol";
+import { DynamicRouteSet } from "./dynamicRouteSet";
 import type { StatusBarState } from "./statusBar";
 import { engines } from "./engines";
 import { proxyStatus, type ProxyStatus } from "./proxyStatus";
-import {
-  bindingView,
-  caView,
-  configuredTlsPort,
-  interfaceView,
-  mismatchView,
-  recordView,
-  resolutionView,
-  routeView,
-} from "./views";
+import { caView, configuredTlsPort, routeView } from "./views";
 
 export interface SessionHooks {
   log: vscode.LogOutputChannel;
   globalStorage: string;
   onChange(): void;
-  onRecords(records: RecordView[]): void;
+  /** A connection record was published (open, updated, closed: always the whole record). */
+  onRecord(record: ConnectionRecord): void;
   /** A route's last status changed (the Routes view redraws its health icon). */
   onRoutesHealth?(): void;
   /** The permitted names changed in the settings: the existing CA no longer matches them. */
   onConstraintsChanged(): void;
-  /** Carries out an action the panel asked for (the palette command of the same name). */
-  runAction(message: WebviewMessage): Promise<void>;
 }
 
 function constraintsOf(s: SwitchyardSettings): string {
   return JSON.stringify([s.ca.permittedNames, s.ca.permittedIpRanges, s.ca.unconstrained]);
 }
-
-/** Records kept for the panel; the proxy's own ring buffer is bounded the same way. */
-const RECORD_CAPACITY = 10_000;
 
 /** One window's Switchyard: settings in, proxy/CA/hosts state out. */
 export class SwitchyardSession implements vscode.Disposable {
@@ -54,26 +42,25 @@ export class SwitchyardSession implements vscode.Disposable {
   private settingsProblems: SettingsProblem[] = [];
   /** The status of the last request per route host, for the Routes view's health icon. */
   private readonly lastStatus = new Map<string, number>();
-  private readonly recordById = new Map<number, RecordView>();
   private proxy: WorkerProxy | undefined;
   /** The CA the running proxy issues from (root and key type), to reload only when it changed. */
   private servingCa: string | undefined;
   private ca: LocalCa | undefined;
   private trusted: boolean | undefined;
   private caView: Promise<CaView> | undefined;
-  private recordViews: RecordView[] = [];
-  private pending = new Map<number, RecordView>();
-  private flushTimer: NodeJS.Timeout | undefined;
-  /** Routes to dev servers found in VS Code's terminals and tasks, by host. */
-  private readonly detected = new Map<string, DynamicRoute>();
-  /** Routes `switchyard run` added through this proxy's control socket. */
-  private controlRoutes: DynamicRoute[] = [];
-  private control: ControlServer | undefined;
+  private readonly dynamic: DynamicRouteSet;
 
   constructor(
     private settings: SwitchyardSettings,
     private readonly hooks: SessionHooks,
-  ) {}
+  ) {
+    this.dynamic = new DynamicRouteSet({
+      log: hooks.log,
+      configuredRoutes: () => this.settings.proxy.routes,
+      bindings: () => this.bindings(),
+      onControlRoutes: () => void this.applyRoutes().then(() => this.hooks.onChange()),
+    });
+  }
 
   /** The proxy's state as the status bar, the panel and the tree views show it. */
   status(): ProxyStatus {
@@ -123,7 +110,7 @@ export class SwitchyardSession implements vscode.Disposable {
 
   /** Routes that are not in the settings: detected dev servers, then those added by `switchyard run`. */
   dynamicRoutes(): DynamicRoute[] {
-    return [...this.detected.values(), ...this.controlRoutes];
+    return this.dynamic.all();
   }
 
   /** The settings the proxy runs with: the configured routes, then the dynamic ones. */
@@ -136,11 +123,7 @@ export class SwitchyardSession implements vscode.Disposable {
    * settings or `switchyard run` already use is refused with the reason.
    */
   async addDetectedRoute(route: DynamicRoute): Promise<void> {
-    if (this.settings.proxy.routes.some((r) => r.host === route.host))
-      throw new Error(`${route.host} is already a route in your settings`);
-    const run = this.controlRoutes.find((r) => r.host === route.host);
-    if (run) throw new Error(`${route.host} is already routed by switchyard run (pid ${run.owner.pid})`);
-    this.detected.set(route.host, route);
+    this.dynamic.addDetected(route);
     this.hooks.log.info(
       `route ${route.host} -> ${route.upstream} (found in VS Code: ${route.owner.command ?? ""} pid ${route.owner.pid})`,
     );
@@ -151,7 +134,7 @@ export class SwitchyardSession implements vscode.Disposable {
 
   /** Takes a detected server's route away (its server stopped). */
   async removeDetectedRoute(host: string): Promise<void> {
-    if (!this.detected.delete(host)) return;
+    if (!this.dynamic.removeDetected(host)) return;
     this.hooks.log.info(`route ${host} removed: its dev server stopped`);
     await this.applyRoutes();
     this.hooks.onChange();
@@ -166,38 +149,6 @@ export class SwitchyardSession implements vscode.Disposable {
     }
   }
 
-  /** The per-user control socket beside a started proxy, so `switchyard run` can add routes to it. */
-  private async openControl(): Promise<void> {
-    try {
-      const { ControlServer } = await import("../core/control/controlServer");
-      const { controlBindings } = await import("../core/control/dynamicRoutes");
-      const { controlSocketPath, stateDirFor } = await import("../core/control/stateDir");
-      const { homedir, userInfo } = await import("node:os");
-      const socketPath = controlSocketPath(stateDirFor(process.env, homedir()), process.platform, userInfo().username);
-      const control = await ControlServer.listen({
-        socketPath,
-        configuredRoutes: () => [...this.settings.proxy.routes, ...[...this.detected.values()].map(routeSettingFor)],
-        bindings: () => controlBindings(this.bindings()),
-      });
-      control.on("routes", (routes) => {
-        this.controlRoutes = routes;
-        void this.applyRoutes().then(() => this.hooks.onChange());
-      });
-      this.control = control;
-      this.hooks.log.info(`control socket ${socketPath}: switchyard run adds its routes to this proxy`);
-    } catch (e) {
-      // Another proxy of this user (a `switchyard serve`) owns it: run talks to that one.
-      this.hooks.log.info(`no control socket for this proxy: ${(e as Error).message}`);
-    }
-  }
-
-  private async closeControl(): Promise<void> {
-    const control = this.control;
-    this.control = undefined;
-    this.controlRoutes = [];
-    await control?.close();
-  }
-
   get currentSettings(): SwitchyardSettings {
     return this.settings;
   }
@@ -210,6 +161,11 @@ export class SwitchyardSession implements vscode.Disposable {
   /** The bindings of the running proxy (empty when off). */
   bindings(): BindingRecord[] {
     return this.proxy?.bindings ?? [];
+  }
+
+  /** Whether a proxy runs (started, whatever its bindings' state). */
+  get isRunning(): boolean {
+    return this.proxy !== undefined;
   }
 
   /** The first port the proxy listens on for TLS, if it runs. */
@@ -299,8 +255,8 @@ export class SwitchyardSession implements vscode.Disposable {
       const { WorkerProxy } = await engines();
       const caFiles = { dir: ca.material.dir, keyType: this.settings.ca.keyType };
       proxy = new WorkerProxy({ settings: this.effectiveSettings(), ca: caFiles, recordCapacity: 1000 });
-      proxy.on("live", (r) => this.addRecord(r));
-      proxy.on("record", (r) => this.addRecord(r));
+      proxy.on("live", (r) => this.noteRecord(r));
+      proxy.on("record", (r) => this.noteRecord(r));
       proxy.on("binding", (b) => {
         if (b.state === "failed") this.hooks.log.warn(`proxy: ${b.spec} ${b.address}:${b.port} failed: ${b.reason}`);
         this.hooks.onChange();
@@ -314,7 +270,7 @@ export class SwitchyardSession implements vscode.Disposable {
       for (const b of bindings)
         this.hooks.log.info(`proxy: ${b.spec} → ${b.address}:${b.port} ${b.state}${b.reason ? ` (${b.reason})` : ""}`);
       void this.checkTrust();
-      await this.openControl();
+      await this.dynamic.openControl();
       return bindings;
     } catch (e) {
       void proxy?.stop();
@@ -328,7 +284,7 @@ export class SwitchyardSession implements vscode.Disposable {
     const proxy = this.proxy;
     this.proxy = undefined;
     this.startError = undefined;
-    await this.closeControl();
+    await this.dynamic.closeControl();
     if (proxy) await proxy.stop();
     this.hooks.onChange();
   }
@@ -352,33 +308,6 @@ export class SwitchyardSession implements vscode.Disposable {
       routes: this.routes(),
       caUntrusted: this.proxy !== undefined && this.trusted === false,
     };
-  }
-
-  /** Everything the panel shows, gathered now. Each part fails on its own, into the view. */
-  async snapshot(): Promise<PanelSnapshot> {
-    const [net, ca, hosts] = await Promise.all([this.networkSnapshot(), this.caSnapshot(), this.hostsSnapshot()]);
-    const status = this.status();
-    return {
-      proxy: {
-        state: status.state,
-        summary: status.summary,
-        error: status.problems.length ? status.problems.join("; ") : undefined,
-        bindings: this.bindings().map(bindingView),
-        routes: this.routes(),
-      },
-      settingsProblems: this.settingsProblems.map((p) => ({ key: p.key, message: p.message })),
-      ...net,
-      ca,
-      hosts,
-    };
-  }
-
-  records(): RecordView[] {
-    return this.recordViews;
-  }
-
-  handle(message: WebviewMessage): Promise<void> {
-    return this.hooks.runAction(message);
   }
 
   /**
@@ -411,30 +340,6 @@ export class SwitchyardSession implements vscode.Disposable {
     }
   }
 
-  private async hostsSnapshot(): Promise<PanelSnapshot["hosts"]> {
-    const { hostsView } = await import("./hostsActions");
-    return hostsView(this.settings);
-  }
-
-  private async networkSnapshot(): Promise<Pick<PanelSnapshot, "resolutions" | "mismatches" | "interfaces">> {
-    const { listInterfaces, resolveName, findMismatches } = await engines();
-    const interfaces = listInterfaces();
-    const names = [...new Set(this.settings.proxy.routes.map((r) => r.host.replace(/^\*\./, "www.")))];
-    const resolutions = await Promise.all(
-      names.map((n) => resolveName(n, { hostsPath: this.settings.hosts.file, dnsTimeoutMs: 1000 })),
-    );
-    // The panel's binding view has the shape the mismatch rules read (ListenAddress + state).
-    const bindings = this.bindings()
-      .filter((b) => b.state !== "closed" && b.role === "tls+http")
-      .map(bindingView);
-    const mismatches = this.proxy ? findMismatches({ bindings, resolutions, interfaces }) : [];
-    return {
-      resolutions: resolutions.map(resolutionView),
-      mismatches: mismatches.map(mismatchView),
-      interfaces: interfaces.map(interfaceView),
-    };
-  }
-
   private async checkTrust(): Promise<void> {
     await this.caSnapshot();
     this.hooks.onChange();
@@ -446,43 +351,20 @@ export class SwitchyardSession implements vscode.Disposable {
   }
 
   /**
-   * Takes a record as it is published (open, updated, closed: always the whole record) and keeps
-   * one row per connection, replaced in place. Rows go to the panel in batches, so a burst of
-   * connections costs one message per 50 ms, and a row still shows within a fraction of a second.
+   * A record as the proxy publishes it: the route's last status (the Routes view's health icon)
+   * is kept here, the record goes on to the panel's model.
    */
-  private addRecord(record: HandshakeRecord): void {
-    const view = recordView(record);
-    const known = this.recordById.get(view.id);
-    if (known) {
-      const at = this.recordViews.lastIndexOf(known);
-      if (at >= 0) this.recordViews[at] = view;
-    } else {
-      this.recordViews.push(view);
-      if (this.recordViews.length > RECORD_CAPACITY) {
-        this.recordViews = this.recordViews.slice(-RECORD_CAPACITY / 2);
-        this.recordById.clear();
-        for (const v of this.recordViews) this.recordById.set(v.id, v);
-      }
-    }
-    this.recordById.set(view.id, view);
+  private noteRecord(record: ConnectionRecord): void {
     const status = record.requests[record.requests.length - 1]?.status;
     if (record.route && status !== undefined && this.lastStatus.get(record.route.host) !== status) {
       this.lastStatus.set(record.route.host, status);
       this.hooks.onRoutesHealth?.();
     }
-    this.pending.delete(view.id);
-    this.pending.set(view.id, view);
-    this.flushTimer ??= setTimeout(() => {
-      this.flushTimer = undefined;
-      const batch = [...this.pending.values()];
-      this.pending = new Map();
-      this.hooks.onRecords(batch);
-    }, 50);
+    this.hooks.onRecord(record);
   }
 
   dispose(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    void this.closeControl();
+    void this.dynamic.closeControl();
     void this.proxy?.stop();
     this.proxy = undefined;
   }

@@ -6,7 +6,7 @@
  * status bar and the panel show; an empty view shows its welcome content from package.json.
  */
 import * as vscode from "vscode";
-import type { BindingRecord } from "../core/proxy/records";
+import type { BindingRecord } from "../core/proxy/records/records";
 import type { RouteView } from "../../webview/protocol";
 import { bindingAddress } from "./proxyStatus";
 import type { SwitchyardSession } from "./session";

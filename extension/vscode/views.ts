@@ -6,7 +6,7 @@ import type { CaStatus } from "../core/ca/status";
 import type { LocalInterface } from "../core/net/interfaces";
 import type { Mismatch } from "../core/net/mismatches";
 import type { NameResolution } from "../core/net/resolution";
-import type { BindingRecord, HandshakeRecord } from "../core/proxy/records";
+import type { BindingRecord, ConnectionRecord as HandshakeRecord } from "../core/proxy/records/records";
 import type { RouteSetting } from "../core/settings";
 import type {
   BindingView,

@@ -3,7 +3,7 @@
  * configured ones and applied live. Used by `switchyard serve` and by `switchyard run` when it has
  * to start a proxy of its own; the extension does the same with its worker.
  */
-import type { BindingRecord } from "../proxy/records";
+import type { BindingRecord } from "../proxy/records/records";
 import type { SwitchyardSettings } from "../settings";
 import { ControlServer } from "./controlServer";
 import { withDynamicRoutes, type ControlBinding, type DynamicRoute } from "./protocol";

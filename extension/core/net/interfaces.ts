@@ -149,3 +149,9 @@ function unmapIpv4(address: string): string {
 function familyOf(family: string | number): 4 | 6 {
   return family === "IPv6" || family === 6 ? 6 : 4;
 }
+
+/** Strips the IPv4-mapped prefix Node gives dual-stack sockets (`::ffff:127.0.0.1`). */
+export function plainAddress(address: string | undefined): string {
+  if (!address) return "unknown";
+  return address.startsWith("::ffff:") && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
+}

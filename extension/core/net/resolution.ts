@@ -9,7 +9,7 @@
 import dns from "node:dns";
 import net from "node:net";
 import { readFile } from "node:fs/promises";
-import { parseHostsFile as parseHostsBytes } from "../hosts/parse";
+import { parseHostsFile } from "../hosts/parse";
 import { osHostsFilePath } from "../hosts/paths";
 import { canonicalAddress, splitZone } from "./interfaces";
 import { isLocalhostName, type LookupAnswer } from "./listenSpec";
@@ -26,7 +26,7 @@ export interface HostsFileAnswer extends ResolvedAddress {
 }
 
 /** One mapping line of a hosts file. */
-export interface HostsLine {
+export interface HostsMapping {
   line: number;
   address: string;
   names: string[];
@@ -76,14 +76,14 @@ export function defaultHostsPath(platform: NodeJS.Platform = process.platform): 
 }
 
 /** A hosts file's mapping lines, read with the hosts editor's parser (comments and malformed lines skipped, as resolvers do). */
-export function parseHostsFile(text: string): HostsLine[] {
-  return parseHostsBytes(Buffer.from(text)).lines.flatMap((l) =>
+export function hostsMappings(text: string): HostsMapping[] {
+  return parseHostsFile(Buffer.from(text)).lines.flatMap((l) =>
     l.entry ? [{ line: l.number, address: l.entry.address, names: l.entry.names }] : [],
   );
 }
 
 /** The hosts file's addresses for `name` (case-insensitive, trailing dot ignored), in file order. */
-export function hostsFileAnswers(name: string, lines: HostsLine[]): HostsFileAnswer[] {
+export function hostsFileAnswers(name: string, lines: HostsMapping[]): HostsFileAnswer[] {
   const wanted = name.toLowerCase().replace(/\.$/, "");
   return lines
     .filter((l) => l.names.includes(wanted))
@@ -138,7 +138,7 @@ function explain(r: NameResolution): string {
 
 async function readHostsAnswers(name: string, hostsPath: string): Promise<NameResolution["hostsFile"]> {
   try {
-    return { path: hostsPath, answers: hostsFileAnswers(name, parseHostsFile(await readFile(hostsPath, "utf8"))) };
+    return { path: hostsPath, answers: hostsFileAnswers(name, hostsMappings(await readFile(hostsPath, "utf8"))) };
   } catch (e) {
     return {
       path: hostsPath,

@@ -5,10 +5,10 @@
  */
 import type { LeafSource } from "../ca/types";
 import type { SwitchyardSettings } from "../settings";
-import type { RecordLog } from "./records";
+import type { RecordLog } from "./records/records";
 import type { RouteTable } from "./routes";
-import type { UpstreamOrigin } from "./upstream";
-import type { UpstreamPool } from "./upstreamPool";
+import type { UpstreamOrigin } from "./upstream/dial";
+import type { UpstreamPool } from "./upstream/upstreamPool";
 
 /** Tunables that are not user settings (tests shorten them). */
 export interface ProxyTimeouts {

@@ -1,9 +1,8 @@
 /**
  * The sniffing dev proxy: one port speaks HTTPS (terminated with a leaf from the local CA, chosen
  * by SNI) and plain HTTP (redirected to https), routes by host and path to dev servers, and
- * records every connection. Reading order for a connection: listen.ts -> connection.ts (sniff,
- * ClientHello) -> tlsTerminate.ts or http1Proxy.ts (redirect) -> routes.ts -> upstream*.ts ->
- * records.ts.
+ * records every connection. A connection's path through the folders is mapped in README.md:
+ * accept/ -> http/ -> h1/ or h2/ -> upstream/ -> records/.
  */
 import { EventEmitter } from "node:events";
 import { randomBytes } from "node:crypto";
@@ -12,14 +11,15 @@ import type { LeafSource } from "../ca/types";
 import { resolveListenSpec } from "../net/listenSpec";
 import type { ListenAddress } from "../net/types";
 import type { SwitchyardSettings } from "../settings";
-import { handleConnection } from "./connection";
+import { handleConnection } from "./accept/connection";
 import type { ProxyContext, ProxyTimeouts } from "./context";
-import { Http2Front } from "./http2Proxy";
-import { bind, bindingKey, unbind, type Binding } from "./listen";
-import { RecordLog, type BindingRecord, type HandshakeRecord, type RecordLogEvents } from "./records";
+import { Http2Front } from "./h2/http2Front";
+import { bind, bindingKey, unbind, type Binding } from "./accept/listen";
+import { RecordLog, type BindingRecord, type ConnectionRecord, type RecordLogEvents } from "./records/records";
 import { RouteTable } from "./routes";
-import { isLocalhostName, type UpstreamOrigin } from "./upstream";
-import { UpstreamPool } from "./upstreamPool";
+import { isLocalhostName } from "../net/listenSpec";
+import type { UpstreamOrigin } from "./upstream/dial";
+import { UpstreamPool } from "./upstream/upstreamPool";
 
 /** What a DevProxy needs. */
 export interface DevProxyOptions {
@@ -104,7 +104,7 @@ export class DevProxy extends EventEmitter<RecordLogEvents> {
   }
 
   /** The latest handshake records, oldest first (the same call as on WorkerProxy). */
-  async recentRecords(): Promise<HandshakeRecord[]> {
+  async recentRecords(): Promise<ConnectionRecord[]> {
     return this.records.list();
   }
 

@@ -1,16 +1,16 @@
 /**
- * Step 4 for one request, HTTP/1.1 and h2 alike: redirect it to https, answer it with a page, or
+ * One request, HTTP/1.1 and h2 alike: redirect it to https, answer it with a page, or
  * forward it to a route's upstream. Decided over the live routes and settings; the front ends do
  * the I/O, and {@link noteDecision} puts the decision into the connection's record.
  */
 import type { RouteSetting } from "../settings";
-import type { ConnectionRecorder } from "./connectionRecord";
+import type { ConnectionRecorder } from "./records/connectionRecorder";
 import type { ProxyContext } from "./context";
-import { hasLooped, httpsLocation } from "./forwarding";
-import type { HeaderLine } from "./httpHead";
-import type { PageContent } from "./pages";
+import { hasLooped, httpsLocation } from "./http/forwarding";
+import type { HeaderLine } from "./http/httpHead";
+import type { PageContent } from "./http/pages";
 import { hostOf } from "./routes";
-import { originOf, type UpstreamOrigin } from "./upstream";
+import { originOf, type UpstreamOrigin } from "./upstream/dial";
 
 /** What the front end knows of a request when it decides. */
 export interface RequestFacts {

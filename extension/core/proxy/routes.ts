@@ -1,5 +1,5 @@
 /**
- * Step 4: which route serves a request. Pure: hosts and paths in, {@link RouteSetting} out.
+ * Which route serves a request. Pure: hosts and paths in, {@link RouteSetting} out.
  * Exact hosts beat wildcards, and the longest matching path prefix wins.
  */
 import type { RouteSetting } from "../settings";

@@ -11,9 +11,9 @@ import { runCli } from "../../../extension/cli";
 import type { CliIO } from "../../../extension/cli/command";
 import { ConnectionLog, formatRecord } from "../../../extension/cli/connectionLog";
 import { echoUpstream, getWithPeer } from "../proxy/harness";
-import type { HandshakeRecord } from "../../../extension/core/proxy/records";
+import type { ConnectionRecord } from "../../../extension/core/proxy/records/records";
 
-const record = (tls: HandshakeRecord["tls"]): HandshakeRecord => ({
+const record = (tls: ConnectionRecord["tls"]): ConnectionRecord => ({
   id: 7,
   time: "2026-11-26T10:00:00.000Z",
   client: { address: "127.0.0.1", port: 50000 },

@@ -4,12 +4,7 @@ import dns from "node:dns";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import {
-  hostsFileAnswers,
-  parseHostsFile,
-  resolveName,
-  type DnsResolver,
-} from "../../../extension/core/net/resolution";
+import { hostsFileAnswers, hostsMappings, resolveName, type DnsResolver } from "../../../extension/core/net/resolution";
 
 const HOSTS = `# /etc/hosts of a developer machine
 127.0.0.1\tlocalhost
@@ -44,7 +39,7 @@ describe("name resolution by source", () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it("parses a hosts file, skipping comments and malformed lines", () => {
-    const lines = parseHostsFile(HOSTS);
+    const lines = hostsMappings(HOSTS);
     assert.equal(lines.length, 7);
     assert.deepEqual(lines[2], { line: 4, address: "127.0.1.1", names: ["devbox"] });
     assert.deepEqual(hostsFileAnswers("staging.corp.test.", lines), [{ address: "10.20.30.40", family: 4, line: 10 }]);
@@ -54,7 +49,7 @@ describe("name resolution by source", () => {
     ]);
     assert.deepEqual(hostsFileAnswers("broken.test", lines), []);
     assert.deepEqual(
-      parseHostsFile("127.0.0.1 a.test\r\n::1 a.test\r\n").map((l) => l.address),
+      hostsMappings("127.0.0.1 a.test\r\n::1 a.test\r\n").map((l) => l.address),
       ["127.0.0.1", "::1"],
     );
   });

@@ -6,8 +6,8 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { bodyCursor, BodyFramingError } from "../../../extension/core/proxy/bodyFraming";
-import { parseRequestHead, parseResponseHead } from "../../../extension/core/proxy/httpHead";
+import { bodyCursor, BodyFramingError } from "../../../extension/core/proxy/http/bodyFraming";
+import { parseRequestHead, parseResponseHead } from "../../../extension/core/proxy/http/httpHead";
 import { startProxy, type ProxyFixture } from "./harness";
 
 const chunked = (s: string): Buffer => Buffer.from(s, "latin1");

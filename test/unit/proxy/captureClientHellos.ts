@@ -9,7 +9,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import tls from "node:tls";
-import { parseClientHello } from "../../../extension/core/proxy/clientHello";
+import { parseClientHello } from "../../../extension/core/proxy/accept/clientHello";
 
 const OUT = path.join(__dirname, "../../fixtures/clienthello");
 

@@ -8,8 +8,8 @@ import {
   parseClientHello,
   type ClientHello,
   type ClientHelloParse,
-} from "../../../extension/core/proxy/clientHello";
-import { summarizeClientHello } from "../../../extension/core/proxy/records";
+} from "../../../extension/core/proxy/accept/clientHello";
+import { summarizeClientHello } from "../../../extension/core/proxy/records/records";
 
 const DIR = path.join(__dirname, "../../fixtures/clienthello");
 const fixture = (name: string): Buffer => readFileSync(path.join(DIR, `${name}.bin`));

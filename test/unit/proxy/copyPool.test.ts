@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { CopyPool } from "../../../extension/core/proxy/copyPool";
+import { CopyPool } from "../../../extension/core/proxy/h2/copyPool";
 
 describe("CopyPool (copies of shared read-buffer views for h2 writes)", () => {
   it("copies the bytes, so the source can be overwritten at once", () => {

@@ -11,7 +11,7 @@ import type tls from "node:tls";
 import path from "node:path";
 import { DevProxy, type DevProxyOptions } from "../../../extension/core/proxy/devProxy";
 import type { ProxyTimeouts } from "../../../extension/core/proxy/context";
-import type { HandshakeRecord } from "../../../extension/core/proxy/records";
+import type { ConnectionRecord } from "../../../extension/core/proxy/records/records";
 import { parseSettings, type SwitchyardSettings } from "../../../extension/core/settings";
 import { waitForRecord } from "./realProxy";
 import { OpensslLeafSource } from "./testLeafSource";
@@ -124,9 +124,9 @@ export function curl(
 /** Resolves with the first record (already stored or yet to come) that matches. */
 export function nextRecord(
   f: ProxyFixture,
-  match: (r: HandshakeRecord) => boolean,
+  match: (r: ConnectionRecord) => boolean,
   timeoutMs = 5000,
-): Promise<HandshakeRecord> {
+): Promise<ConnectionRecord> {
   return waitForRecord(f.proxy, match, timeoutMs);
 }
 

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import type net from "node:net";
 import tls from "node:tls";
-import { stripHopByHop } from "../../../extension/core/proxy/hopByHop";
-import type { HeaderLine } from "../../../extension/core/proxy/httpHead";
+import { stripHopByHop } from "../../../extension/core/proxy/http/hopByHop";
+import type { HeaderLine } from "../../../extension/core/proxy/http/httpHead";
 import { startProxy, type ProxyFixture } from "./harness";
 
 const names = (lines: HeaderLine[]): string[] => lines.map(([n]) => n.toLowerCase());

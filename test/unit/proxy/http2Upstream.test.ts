@@ -1,5 +1,5 @@
 /**
- * h2 streams on the proxy's own upstream pool (http2Upstream.ts), with Node's http2 client and
+ * h2 streams on the proxy's own upstream pool (h2/h2UpstreamExchange.ts), with Node's http2 client and
  * curl --http2 against real Node upstreams: every response framing decoded (h2 frames the data
  * itself), request bodies with and without a length, upstream sockets reused across streams,
  * repeated headers, HEAD, backpressure from a slow h2 reader, and the failure pages.

@@ -1,13 +1,13 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { bodyCursor, BodyFramingError } from "../../../extension/core/proxy/bodyFraming";
-import { forwardedHeaders, hasLooped, httpsLocation } from "../../../extension/core/proxy/forwarding";
+import { bodyCursor, BodyFramingError } from "../../../extension/core/proxy/http/bodyFraming";
+import { forwardedHeaders, hasLooped, httpsLocation } from "../../../extension/core/proxy/http/forwarding";
 import {
   HttpHeadError,
   parseRequestHead,
   parseResponseHead,
   responseFraming,
-} from "../../../extension/core/proxy/httpHead";
+} from "../../../extension/core/proxy/http/httpHead";
 import { hostMatches, hostOf, pathMatches, RouteTable } from "../../../extension/core/proxy/routes";
 import { parseRouteFlag } from "../../../extension/core/settings";
 

@@ -1,7 +1,7 @@
 /**
  * Large response bodies through the HTTP/1.1 path, byte for byte: plain upstream sockets read
  * into one shared buffer that is encrypted to the client without a copy when it can be
- * (upstreamLink.ts, upstreamExchange.ts), so every framing and a slow client (queued writes,
+ * (upstream/upstreamLink.ts, h1/http1Exchange.ts), so every framing and a slow client (queued writes,
  * backpressure) must still deliver exactly the upstream's bytes.
  */
 import { after, before, describe, it } from "node:test";

@@ -11,8 +11,8 @@ import { LocalCa } from "../../../extension/core/ca/index";
 import { resolveListenSpec } from "../../../extension/core/net/listenSpec";
 import type { ProxyTimeouts } from "../../../extension/core/proxy/context";
 import { DevProxy } from "../../../extension/core/proxy/devProxy";
-import { WorkerProxy } from "../../../extension/core/proxy/workerProxy";
-import type { BindingRecord, HandshakeRecord } from "../../../extension/core/proxy/records";
+import { WorkerProxy } from "../../../extension/core/proxy/worker/workerProxy";
+import type { BindingRecord, ConnectionRecord } from "../../../extension/core/proxy/records/records";
 import { parseSettings, type SwitchyardSettings } from "../../../extension/core/settings";
 
 /** What the tests use of a proxy, in-process or on its worker thread. */
@@ -21,12 +21,12 @@ export interface AnyProxy {
   update(settings: SwitchyardSettings): Promise<BindingRecord[]>;
   stop(): Promise<void>;
   readonly bindings: BindingRecord[];
-  recentRecords(): Promise<HandshakeRecord[]>;
+  recentRecords(): Promise<ConnectionRecord[]>;
   /** Only on the worker thread: its V8 heap. */
   heapStatistics?(): Promise<{ usedBytes: number; physicalBytes: number } | undefined>;
   collectGarbage?(): Promise<boolean>;
-  on(event: "record", listener: (r: HandshakeRecord) => void): unknown;
-  off(event: "record", listener: (r: HandshakeRecord) => void): unknown;
+  on(event: "record", listener: (r: ConnectionRecord) => void): unknown;
+  off(event: "record", listener: (r: ConnectionRecord) => void): unknown;
 }
 
 /** A proxy in front of the real CA, on an OS-picked loopback port. */
@@ -114,11 +114,11 @@ export function needTools(t: TestContext, ...tools: string[]): boolean {
 /** Resolves with the first record (already stored or yet to come) that matches. */
 export function waitForRecord(
   proxy: AnyProxy,
-  match: (r: HandshakeRecord) => boolean,
+  match: (r: ConnectionRecord) => boolean,
   timeoutMs = 5000,
-): Promise<HandshakeRecord> {
+): Promise<ConnectionRecord> {
   return new Promise((resolve, reject) => {
-    const done = (r: HandshakeRecord): void => {
+    const done = (r: ConnectionRecord): void => {
       clearTimeout(timer);
       proxy.off("record", on);
       resolve(r);
@@ -127,7 +127,7 @@ export function waitForRecord(
       proxy.off("record", on);
       reject(new Error("no matching handshake record"));
     }, timeoutMs);
-    const on = (r: HandshakeRecord): void => {
+    const on = (r: ConnectionRecord): void => {
       if (match(r)) done(r);
     };
     // Subscribed before asking for the stored ones, so a record arriving in between is not missed.

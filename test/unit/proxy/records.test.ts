@@ -8,13 +8,13 @@ import path from "node:path";
 import { setTimeout } from "node:timers/promises";
 import { LocalCa } from "../../../extension/core/ca/index";
 import type { DevProxy } from "../../../extension/core/proxy/devProxy";
-import { RecordLog, type BindingRecord, type HandshakeRecord } from "../../../extension/core/proxy/records";
-import { WorkerProxy } from "../../../extension/core/proxy/workerProxy";
+import { RecordLog, type BindingRecord, type ConnectionRecord } from "../../../extension/core/proxy/records/records";
+import { WorkerProxy } from "../../../extension/core/proxy/worker/workerProxy";
 import { parseSettings } from "../../../extension/core/settings";
 import { echoUpstream, getWithPeer } from "./harness";
 import { startRealProxy } from "./realProxy";
 
-const record = (id: number): HandshakeRecord => ({
+const record = (id: number): ConnectionRecord => ({
   id,
   time: new Date(0).toISOString(),
   client: { address: "127.0.0.1", port: 1 },
@@ -44,7 +44,7 @@ describe("RecordLog", () => {
     const log = new RecordLog(2);
     const got = once(log, "record");
     log.add(record(7));
-    assert.equal(((await got)[0] as HandshakeRecord).id, 7);
+    assert.equal(((await got)[0] as ConnectionRecord).id, 7);
   });
 
   it("holds records that survive a JSON round trip unchanged", () => {
@@ -58,8 +58,8 @@ describe("RecordLog", () => {
 });
 
 describe("live connection records (a real proxy on its worker thread, a real TLS client)", () => {
-  const collect = (proxy: WorkerProxy | DevProxy): { live: HandshakeRecord[]; closed: HandshakeRecord[] } => {
-    const seen = { live: [] as HandshakeRecord[], closed: [] as HandshakeRecord[] };
+  const collect = (proxy: WorkerProxy | DevProxy): { live: ConnectionRecord[]; closed: ConnectionRecord[] } => {
+    const seen = { live: [] as ConnectionRecord[], closed: [] as ConnectionRecord[] };
     proxy.on("live", (r) => seen.live.push(r));
     proxy.on("record", (r) => seen.closed.push(r));
     return seen;

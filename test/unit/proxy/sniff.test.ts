@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { firstBytesHex, sniff } from "../../../extension/core/proxy/sniff";
+import { firstBytesHex, sniff } from "../../../extension/core/proxy/accept/sniff";
 
 const bytes = (s: string): Uint8Array => Buffer.from(s, "latin1");
 const fixture = (name: string): Buffer =>

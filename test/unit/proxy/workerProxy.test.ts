@@ -11,7 +11,7 @@ import type net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
-import { WorkerProxy } from "../../../extension/core/proxy/workerProxy";
+import { WorkerProxy } from "../../../extension/core/proxy/worker/workerProxy";
 import { curl as curlVia, run } from "./harness";
 import { proxySettings, startRealProxy, waitForRecord, type RealProxy } from "./realProxy";
 

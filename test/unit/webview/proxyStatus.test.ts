@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { BindingRecord } from "../../../extension/core/proxy/records";
+import type { BindingRecord } from "../../../extension/core/proxy/records/records";
 import { proxyStatus } from "../../../extension/vscode/proxyStatus";
 import { configuredTlsPort, routeView } from "../../../extension/vscode/views";
 

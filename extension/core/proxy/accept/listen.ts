@@ -1,12 +1,12 @@
 /**
- * Step 1: bindings. One net.Server per concrete address (a spec like `localhost:8443` stands for
+ * Bindings: one net.Server per concrete address (a spec like `localhost:8443` stands for
  * 127.0.0.1 and ::1), each reported as a {@link BindingRecord}, listening or failed with the
  * reason in words.
  */
 import net from "node:net";
-import { explainListenError } from "../net/listenErrors";
-import type { ListenAddress } from "../net/types";
-import type { BindingRecord } from "./records";
+import { explainListenError } from "../../net/listenErrors";
+import type { ListenAddress } from "../../net/types";
+import type { BindingRecord } from "../records/records";
 
 /** A bound (or failed) listen address and its server. */
 export interface Binding {

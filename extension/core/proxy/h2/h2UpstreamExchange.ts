@@ -7,18 +7,18 @@
  */
 import http2 from "node:http2";
 import { performance } from "node:perf_hooks";
-import type { BodyCursor } from "./bodyFraming";
+import type { BodyCursor } from "../http/bodyFraming";
 import { CopyPool, type Lease } from "./copyPool";
-import type { ConnectionRecorder } from "./connectionRecord";
-import type { ProxyContext } from "./context";
-import { explainUpstreamFailure, type Explained } from "./explain";
+import type { ConnectionRecorder } from "../records/connectionRecorder";
+import type { ProxyContext } from "../context";
+import { explainUpstreamFailure, type Explained } from "../records/explain";
 import { h2Headers } from "./h2Headers";
 import { sendRequestBody } from "./h2RequestBody";
-import { isIdempotent, type HeaderLine, type ResponseHead } from "./httpHead";
-import type { PageContent } from "./pages";
-import { responseBody, takeResponseHead, upstreamTarget } from "./responseHead";
-import { UpstreamError, type UpstreamOrigin } from "./upstream";
-import { READ_BUFFER_SIZE, type UpstreamConnection, type UpstreamUser } from "./upstreamConnection";
+import { isIdempotent, type HeaderLine, type ResponseHead } from "../http/httpHead";
+import type { PageContent } from "../http/pages";
+import { responseBody, takeResponseHead, upstreamTarget } from "../http/responseHead";
+import { UpstreamError, type UpstreamOrigin } from "../upstream/dial";
+import { READ_BUFFER_SIZE, type UpstreamConnection, type UpstreamUser } from "../upstream/upstreamConnection";
 
 /** What the h2 front end knows about the request. */
 export interface H2Request {

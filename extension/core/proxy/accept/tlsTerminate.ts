@@ -1,21 +1,21 @@
 /**
- * Step 3b: TLS. After the ClientHello has been read (and parsed), either pass the raw stream
+ * TLS, after the ClientHello has been read (and parsed), either pass the raw stream
  * through, or terminate it with the leaf for the SNI name (the dialled address when there is
  * none) and hand the plaintext to HTTP/2 or HTTP/1.1 by what ALPN chose.
  */
 import tls from "node:tls";
 import type net from "node:net";
 import type { ClientHello } from "./clientHello";
-import type { ConnectionRecorder } from "./connectionRecord";
-import type { ProxyContext } from "./context";
-import { explainHandshakeFailure } from "./explain";
-import { plainAddress } from "./forwarding";
-import { Http1Session } from "./http1Proxy";
-import type { Http2Front } from "./http2Proxy";
+import type { ConnectionRecorder } from "../records/connectionRecorder";
+import type { ProxyContext } from "../context";
+import { explainHandshakeFailure } from "../records/explain";
+import { plainAddress } from "../../net/interfaces";
+import { Http1Session } from "../h1/http1Session";
+import type { Http2Front } from "../h2/http2Front";
 import { passThrough } from "./passthrough";
-import type { HandshakeRecord } from "./records";
+import type { ConnectionRecord } from "../records/records";
 
-type CertificateSummary = NonNullable<NonNullable<HandshakeRecord["tls"]>["certificate"]>;
+type CertificateSummary = NonNullable<NonNullable<ConnectionRecord["tls"]>["certificate"]>;
 
 /** The record's certificate fields per secure context, so a cached leaf is not looked up per connection. */
 const certificates = new WeakMap<tls.SecureContext, CertificateSummary>();

@@ -7,7 +7,7 @@
  * instead of dialling past the limit.
  */
 import type net from "node:net";
-import { dialUpstream, type UpstreamOrigin } from "./upstream";
+import { dialUpstream, type UpstreamOrigin } from "./dial";
 import { READ_BUFFER, UpstreamConnection } from "./upstreamConnection";
 
 /** Idle sockets kept per origin; more are closed when released. */

@@ -1,18 +1,18 @@
 /**
- * Step 4-5 for clients that chose h2 in ALPN: nghttp2 (Node's http2) speaks to the client, and
- * each stream becomes one HTTP/1.1 exchange on the proxy's upstream pool (http2Upstream.ts),
+ * The front end for clients that chose h2 in ALPN: nghttp2 (Node's http2) speaks to the client, and
+ * each stream becomes one HTTP/1.1 exchange on the proxy's upstream pool (h2UpstreamExchange.ts),
  * bodies streamed both ways. Dev servers speak HTTP/1.1, so this is where h2 is translated.
  */
 import http2 from "node:http2";
 import type tls from "node:tls";
 import { performance } from "node:perf_hooks";
-import type { ConnectionRecorder } from "./connectionRecord";
-import type { ProxyContext } from "./context";
-import { forwardedHeaders, upstreamHostHeader } from "./forwarding";
-import { renderPage, type PageContent } from "./pages";
+import type { ConnectionRecorder } from "../records/connectionRecorder";
+import type { ProxyContext } from "../context";
+import { forwardedHeaders, upstreamHostHeader } from "../http/forwarding";
+import { renderPage, type PageContent } from "../http/pages";
 import { requestHeaderLines } from "./h2Headers";
-import { H2UpstreamExchange } from "./http2Upstream";
-import { decideRequest, noteDecision } from "./requestDecision";
+import { H2UpstreamExchange } from "./h2UpstreamExchange";
+import { decideRequest, noteDecision } from "../requestDecision";
 
 /** What a session's streams need to know of their connection. */
 interface SessionFacts {

@@ -7,7 +7,7 @@
  *   it to ~100 MB and keeps the pages resident (measured in test/unit/proxy/load.test.ts).
  * - the records' ring buffer lives in the worker only: a second copy on this side measured +25% RSS
  *   after 10,000 connections (V8 grew this thread's young generation to keep 1,000 records that
- *   are replaced all the time), and the extension keeps its own short list for the panel anyway.
+ *   are replaced all the time), and the extension keeps its own list of record views for the panel anyway.
  * If the worker dies, every binding is reported failed with the reason.
  */
 import { EventEmitter } from "node:events";
@@ -15,9 +15,9 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
-import type { SwitchyardSettings } from "../settings";
-import type { ProxyTimeouts } from "./context";
-import type { BindingRecord, HandshakeRecord, RecordLogEvents } from "./records";
+import type { SwitchyardSettings } from "../../settings";
+import type { ProxyTimeouts } from "../context";
+import type { BindingRecord, ConnectionRecord, RecordLogEvents } from "../records/records";
 import type { ProxyCommand, ProxyWorkerData, ProxyWorkerMessage } from "./workerProtocol";
 
 /** What a WorkerProxy needs: the CA is opened in the worker from its directory (create it first). */
@@ -103,7 +103,7 @@ export class WorkerProxy extends EventEmitter<RecordLogEvents> {
   }
 
   /** The latest handshake records (the worker's ring buffer), oldest first; new ones arrive as 'record' events. */
-  async recentRecords(): Promise<HandshakeRecord[]> {
+  async recentRecords(): Promise<ConnectionRecord[]> {
     return (await this.command({ cmd: "records" })).records ?? [];
   }
 

@@ -6,11 +6,11 @@
  * host, so memory settles after a burst of connections.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { LocalCa } from "../ca/authority";
-import { resolveListenSpec } from "../net/listenSpec";
-import { numberRecordsFrom } from "./connectionRecord";
-import { DevProxy } from "./devProxy";
-import type { HandshakeRecord } from "./records";
+import { LocalCa } from "../../ca/authority";
+import { resolveListenSpec } from "../../net/listenSpec";
+import { numberRecordsFrom } from "../records/connectionRecorder";
+import { DevProxy } from "../devProxy";
+import type { ConnectionRecord } from "../records/records";
 import type { ProxyCommand, ProxyWorkerData, ProxyWorkerMessage } from "./workerProtocol";
 
 const port = parentPort;
@@ -22,8 +22,8 @@ if (data.firstRecordId !== undefined) numberRecordsFrom(data.firstRecordId);
 
 // Closed records in order, and the latest state of each open one (a connection's updates within
 // one batch collapse into one); an open record that closed in the same batch goes as closed only.
-let pending: HandshakeRecord[] = [];
-let pendingLive = new Map<number, HandshakeRecord>();
+let pending: ConnectionRecord[] = [];
+let pendingLive = new Map<number, ConnectionRecord>();
 const flush = (): void => {
   const records = pending;
   const live = [...pendingLive.values()].filter((r) => r.open);

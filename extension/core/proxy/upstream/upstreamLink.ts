@@ -2,9 +2,9 @@
  * The upstream side of one HTTP/1.x client connection: it leases at most one pooled socket at a
  * time (upstreamPool.ts) and gives it back, closes it, or hands it to a WebSocket tunnel.
  */
-import type { ConnectionRecorder } from "./connectionRecord";
-import type { ProxyContext } from "./context";
-import type { UpstreamOrigin } from "./upstream";
+import type { ConnectionRecorder } from "../records/connectionRecorder";
+import type { ProxyContext } from "../context";
+import type { UpstreamOrigin } from "./dial";
 import type { UpstreamConnection } from "./upstreamConnection";
 
 /** The upstream socket one client connection is using, if any. */

@@ -1,5 +1,5 @@
 /**
- * Step 3a of a TLS connection: read the whole ClientHello, even when it spans several TCP
+ * Reads the whole ClientHello of a TLS connection, even when it spans several TCP
  * segments or TLS records (Chrome's post-quantum key share makes it larger than one segment).
  *
  * Pure: bytes in, {@link ClientHelloParse} out. It never throws and never loops without consuming

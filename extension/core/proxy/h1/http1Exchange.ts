@@ -7,16 +7,16 @@
 import type net from "node:net";
 import type tls from "node:tls";
 import { performance } from "node:perf_hooks";
-import type { BodyCursor } from "./bodyFraming";
-import type { ConnectionRecorder } from "./connectionRecord";
-import { explainUpstreamFailure, type Explained } from "./explain";
-import { responseHeadBytes } from "./forwarding";
-import { stripHopByHop } from "./hopByHop";
-import type { HeaderLine, RequestHead, ResponseHead } from "./httpHead";
-import { closingPageBytes } from "./pages";
-import { responseBody, takeResponseHead, upstreamTarget } from "./responseHead";
-import { UpstreamError, type UpstreamOrigin } from "./upstream";
-import type { UpstreamConnection, UpstreamUser } from "./upstreamConnection";
+import type { BodyCursor } from "../http/bodyFraming";
+import type { ConnectionRecorder } from "../records/connectionRecorder";
+import { explainUpstreamFailure, type Explained } from "../records/explain";
+import { responseHeadBytes } from "../http/forwarding";
+import { stripHopByHop } from "../http/hopByHop";
+import type { HeaderLine, RequestHead, ResponseHead } from "../http/httpHead";
+import { closingPageBytes } from "../http/pages";
+import { responseBody, takeResponseHead, upstreamTarget } from "../http/responseHead";
+import { UpstreamError, type UpstreamOrigin } from "../upstream/dial";
+import type { UpstreamConnection, UpstreamUser } from "../upstream/upstreamConnection";
 
 /** How an exchange ended, for the session. */
 export interface ExchangeResult {
@@ -54,7 +54,7 @@ function encryptsNow(client: net.Socket): boolean {
 }
 
 /** One request in flight on an upstream socket. */
-export class UpstreamExchange implements UpstreamUser {
+export class Http1Exchange implements UpstreamUser {
   private conn: UpstreamConnection | undefined;
   private buf: Buffer = Buffer.alloc(0);
   private phase: "connecting" | "head" | "body" | "done" = "connecting";

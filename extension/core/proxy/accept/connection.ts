@@ -1,14 +1,14 @@
 /**
- * Step 2 of a connection, after listen: wait (bounded) for the first bytes, sniff them, read a
+ * A new connection: wait (bounded) for the first bytes, sniff them, read a
  * whole ClientHello when it is TLS, and hand the connection to TLS, plain HTTP, or the door.
  */
 import type net from "node:net";
 import { parseClientHello } from "./clientHello";
-import { ConnectionRecorder } from "./connectionRecord";
-import type { ProxyContext } from "./context";
-import { Http1Session } from "./http1Proxy";
-import type { Http2Front } from "./http2Proxy";
-import { summarizeClientHello } from "./records";
+import { ConnectionRecorder } from "../records/connectionRecorder";
+import type { ProxyContext } from "../context";
+import { Http1Session } from "../h1/http1Session";
+import type { Http2Front } from "../h2/http2Front";
+import { summarizeClientHello } from "../records/records";
 import { firstBytesHex, sniff } from "./sniff";
 import { continueTls } from "./tlsTerminate";
 

@@ -4,8 +4,8 @@
  * fields are joined (set-cookie stays a list). Pure.
  */
 import type http2 from "node:http2";
-import { stripHopByHop } from "./hopByHop";
-import type { HeaderLine, ResponseHead } from "./httpHead";
+import { stripHopByHop } from "../http/hopByHop";
+import type { HeaderLine, ResponseHead } from "../http/httpHead";
 
 /** Headers that describe one HTTP/1.1 connection and may not appear in HTTP/2 (RFC 9113 8.2.2). */
 export const CONNECTION_SPECIFIC = new Set([

@@ -1,5 +1,5 @@
 /**
- * Step 2 of a connection (after listen): what protocol do the first bytes speak?
+ * What protocol do the first bytes speak?
  *
  * Like Caddy's http_redirect listener wrapper and sslh's probes, this is a pure function over the
  * bytes received so far, so it can be tested on byte arrays before any socket is involved.

@@ -3,7 +3,7 @@
  * A browser user sees what happened in words, the route list, and what to do next.
  */
 import { STATUS_CODES } from "node:http";
-import type { RouteSetting } from "../settings";
+import type { RouteSetting } from "../../settings";
 
 /** What a page says. */
 export interface PageContent {

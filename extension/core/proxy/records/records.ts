@@ -1,13 +1,13 @@
 /**
  * The last step of a connection: what happened, as plain JSON the panel can render and
- * `switchyard serve --log ndjson` can print. One {@link HandshakeRecord} per connection, one
+ * `switchyard serve --log ndjson` can print. One {@link ConnectionRecord} per connection, one
  * {@link BindingRecord} per bound (or failed) socket address. A record is published while its
  * connection is open ('live', from the handshake on, again after each request) and once more when
  * it closes ('record'); every publication carries the whole record, so consumers replace by id.
  */
 import { EventEmitter } from "node:events";
-import type { ClientHello } from "./clientHello";
-import { cipherSuiteName, groupName, isGrease, tlsVersionName } from "./tlsNames";
+import type { ClientHello } from "../accept/clientHello";
+import { cipherSuiteName, groupName, isGrease, tlsVersionName } from "../accept/tlsNames";
 
 /** One listen address and whether the proxy got it. */
 export interface BindingRecord {
@@ -91,7 +91,7 @@ export interface ConnectionTimeline {
 }
 
 /** Everything about one connection, from accept to close. JSON-serialisable. */
-export interface HandshakeRecord {
+export interface ConnectionRecord {
   /** Unique in this process, also across proxy restarts (each worker numbers from its own base). */
   id: number;
   /** Set while the connection is open (a 'live' publication); absent once it closed. */
@@ -141,9 +141,9 @@ export function summarizeClientHello(hello: ClientHello): ClientHelloSummary {
 /** Events of a {@link RecordLog}. */
 export interface RecordLogEvents {
   /** A connection closed: its final record. */
-  record: [HandshakeRecord];
+  record: [ConnectionRecord];
   /** An open connection's record changed (handshake done or failed, a request finished). */
-  live: [HandshakeRecord];
+  live: [ConnectionRecord];
   binding: [BindingRecord];
 }
 
@@ -152,7 +152,7 @@ export interface RecordLogEvents {
  * for records of open connections as they change, 'record' when one closes (and enters the buffer).
  */
 export class RecordLog extends EventEmitter<RecordLogEvents> {
-  private readonly ring: (HandshakeRecord | undefined)[];
+  private readonly ring: (ConnectionRecord | undefined)[];
   private next = 0;
   private count = 0;
 
@@ -160,11 +160,11 @@ export class RecordLog extends EventEmitter<RecordLogEvents> {
     super();
     if (!Number.isInteger(capacity) || capacity < 1)
       throw new RangeError(`record log capacity must be a positive integer, not ${capacity}`);
-    this.ring = new Array<HandshakeRecord | undefined>(capacity);
+    this.ring = new Array<ConnectionRecord | undefined>(capacity);
   }
 
   /** Stores a record (evicting the oldest when full) and emits 'record'. */
-  add(record: HandshakeRecord): void {
+  add(record: ConnectionRecord): void {
     this.ring[this.next] = record;
     this.next = (this.next + 1) % this.capacity;
     this.count = Math.min(this.count + 1, this.capacity);
@@ -172,13 +172,13 @@ export class RecordLog extends EventEmitter<RecordLogEvents> {
   }
 
   /** Publishes the current state of an open connection's record as 'live' (not stored). */
-  update(record: HandshakeRecord): void {
+  update(record: ConnectionRecord): void {
     this.emit("live", record);
   }
 
   /** The retained records, oldest first. */
-  list(): HandshakeRecord[] {
-    const out: HandshakeRecord[] = [];
+  list(): ConnectionRecord[] {
+    const out: ConnectionRecord[] = [];
     const start = (this.next - this.count + this.capacity) % this.capacity;
     for (let i = 0; i < this.count; i++) out.push(this.ring[(start + i) % this.capacity]!);
     return out;

@@ -1,12 +1,13 @@
 /**
- * Step 5: reaching the route's upstream. `localhost` is dialled on both ::1 and 127.0.0.1 (a dev
+ * Reaching the route's upstream. `localhost` is dialled on both ::1 and 127.0.0.1 (a dev
  * server bound to only one of them must still work), https upstreams get TLS with the route's
  * trust options, and every failure becomes an error whose code {@link explainUpstreamFailure} reads.
  */
 import net from "node:net";
 import tls from "node:tls";
 import type { LookupAddress } from "node:dns";
-import type { RouteSetting } from "../settings";
+import type { RouteSetting } from "../../settings";
+import { isLocalhostName } from "../../net/listenSpec";
 
 /** Where a route's requests go. */
 export interface UpstreamOrigin {
@@ -30,12 +31,6 @@ export function originOf(route: RouteSetting): UpstreamOrigin {
   const port = url.port ? Number(url.port) : secure ? 443 : 80;
   const insecure = secure && route.insecureUpstream;
   return { url: route.upstream, secure, host, port, insecure, key: `${url.protocol}//${host}:${port}#${insecure}` };
-}
-
-/** `localhost` and `*.localhost` (RFC 6761) mean loopback, whatever the resolver says. */
-export function isLocalhostName(host: string): boolean {
-  const h = host.toLowerCase();
-  return h === "localhost" || h.endsWith(".localhost");
 }
 
 /** The socket addresses a dial of `origin` tries, for explanations ("[::1]:3000 or 127.0.0.1:3000"). */

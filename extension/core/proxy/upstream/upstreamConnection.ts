@@ -19,9 +19,9 @@ export interface UpstreamUser {
 /**
  * One read buffer for every plain upstream socket (net's `onread`). A default read is at most
  * 64 KiB into a new buffer; reading up to 1 MiB at once cut a 100 MiB download from ~1600
- * reads and TLS writes to ~100 when the client keeps up, and the bytes can be encrypted straight out of this buffer
- * (upstreamExchange.ts). Sharing is safe because each read is handled synchronously before the
- * next one overwrites it.
+ * reads and TLS writes to ~100 when the client keeps up, and the bytes can be encrypted straight
+ * out of this buffer (h1/http1Exchange.ts). Sharing is safe because each read is handled
+ * synchronously before the next one overwrites it.
  */
 export const READ_BUFFER = Buffer.allocUnsafe(1024 * 1024);
 

@@ -6,7 +6,8 @@
 import net from "node:net";
 import type { HeaderLine } from "./httpHead";
 import { values } from "./httpHead";
-import type { UpstreamOrigin } from "./upstream";
+import { plainAddress } from "../../net/interfaces";
+import type { UpstreamOrigin } from "../upstream/dial";
 
 /** Who asked, and how, for the forwarding headers. */
 export interface ForwardingFacts {
@@ -22,12 +23,6 @@ export interface ForwardingFacts {
 }
 
 const REPLACED = new Set(["host", "x-forwarded-proto", "x-forwarded-host"]);
-
-/** Strips the IPv4-mapped prefix Node gives dual-stack sockets (`::ffff:127.0.0.1`). */
-export function plainAddress(address: string | undefined): string {
-  if (!address) return "unknown";
-  return address.startsWith("::ffff:") && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
-}
 
 /** The Host header value that names an upstream (`localhost:3000`, `[::1]:3000`, `example.test`). */
 export function upstreamHostHeader(origin: UpstreamOrigin): string {

@@ -1,5 +1,5 @@
 /**
- * Builds the one {@link HandshakeRecord} of a connection while it lives: publishes it as 'live'
+ * Builds the one {@link ConnectionRecord} of a connection while it lives: publishes it as 'live'
  * once the handshake completed or failed (or the first request or outcome came, for plain HTTP),
  * again after each request, and hands it to the {@link RecordLog} when the client socket closes.
  * Publications are coalesced per turn of the event loop, so the record carries everything the
@@ -8,12 +8,12 @@
 import type net from "node:net";
 import { performance } from "node:perf_hooks";
 import type { Explained } from "./explain";
-import { plainAddress } from "./forwarding";
+import { plainAddress } from "../../net/interfaces";
 import {
   MAX_REQUESTS_PER_RECORD,
   type ConnectionOutcome,
   type ConnectionTimeline,
-  type HandshakeRecord,
+  type ConnectionRecord,
   type RecordLog,
   type RequestSummary,
 } from "./records";
@@ -35,7 +35,7 @@ type FailedOutcome = Extract<ConnectionOutcome, { kind: "failed" }>;
 
 /** The record of one connection under construction. */
 export class ConnectionRecorder {
-  readonly record: HandshakeRecord;
+  readonly record: ConnectionRecord;
   private readonly started = performance.now();
   private finished = false;
   private publishing = false;

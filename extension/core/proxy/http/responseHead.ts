@@ -4,9 +4,9 @@
  * including the mismatch this product exists to explain, TLS bytes from an http:// upstream.
  */
 import { bodyCursor, type BodyCursor } from "./bodyFraming";
-import { explainUpstreamFailure, type Explained } from "./explain";
+import { explainUpstreamFailure, type Explained } from "../records/explain";
 import { findHeadEnd, MAX_HEAD_BYTES, parseResponseHead, responseFraming, type ResponseHead } from "./httpHead";
-import { dialledAddresses, UpstreamError, type UpstreamOrigin } from "./upstream";
+import { dialledAddresses, UpstreamError, type UpstreamOrigin } from "../upstream/dial";
 
 /** What {@link takeResponseHead} found. `rest` is what follows the head (body bytes, or another head after a 1xx). */
 export type HeadRead =

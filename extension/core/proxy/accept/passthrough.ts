@@ -1,13 +1,13 @@
 /**
- * Step 4 for passthrough routes: the raw TLS stream, ClientHello included, is spliced to the
+ * Passthrough routes: the raw TLS stream, ClientHello included, is spliced to the
  * route's TLS upstream without terminating it. Switchyard never sees the plaintext.
  */
 import net from "node:net";
-import type { RouteSetting } from "../settings";
-import type { ConnectionRecorder } from "./connectionRecord";
-import type { ProxyContext } from "./context";
-import { explainUpstreamFailure } from "./explain";
-import { connectOptions, dialledAddresses, originOf } from "./upstream";
+import type { RouteSetting } from "../../settings";
+import type { ConnectionRecorder } from "../records/connectionRecorder";
+import type { ProxyContext } from "../context";
+import { explainUpstreamFailure } from "../records/explain";
+import { connectOptions, dialledAddresses, originOf } from "../upstream/dial";
 
 /** Splices `client` (paused, with `peeked` already read from it) to the route's upstream. */
 export function passThrough(

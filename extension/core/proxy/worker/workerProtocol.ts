@@ -2,9 +2,9 @@
  * Messages between {@link WorkerProxy} (the extension host or CLI thread) and the proxy worker
  * (proxyWorker.ts). Everything here is structured-clone data.
  */
-import type { KeyType, SwitchyardSettings } from "../settings";
-import type { ProxyTimeouts } from "./context";
-import type { BindingRecord, HandshakeRecord } from "./records";
+import type { KeyType, SwitchyardSettings } from "../../settings";
+import type { ProxyTimeouts } from "../context";
+import type { BindingRecord, ConnectionRecord } from "../records/records";
 
 /** What the worker needs to open the CA (already created by the host) and run the proxy. */
 export interface ProxyWorkerData {
@@ -36,10 +36,10 @@ export type ProxyWorkerMessage =
       kind: "reply";
       id: number;
       bindings?: BindingRecord[];
-      records?: HandshakeRecord[];
+      records?: ConnectionRecord[];
       collected?: boolean;
       error?: string;
     }
   /** Closed connections' records, and (before them) the latest state of open ones. */
-  | { kind: "records"; records: HandshakeRecord[]; live?: HandshakeRecord[] }
+  | { kind: "records"; records: ConnectionRecord[]; live?: ConnectionRecord[] }
   | { kind: "binding"; binding: BindingRecord };

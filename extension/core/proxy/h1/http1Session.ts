@@ -1,17 +1,18 @@
 /**
- * Step 4-5 for HTTP/1.x clients (plain, or TLS with ALPN http/1.1): each client connection gets
- * its own upstream socket and bytes are piped, not re-encoded. Heads are parsed (to route, add
- * forwarding headers and answer redirects) and bodies are framed on both sides, so pipelined
- * requests are forwarded one at a time and never bleed into each other.
+ * The front end for HTTP/1.x clients (plain, or TLS with ALPN http/1.1): each client connection
+ * leases one socket at a time from the proxy's shared upstream pool (upstreamLink.ts), and body
+ * bytes are copied through, not re-encoded. Heads are parsed (to route, add forwarding headers
+ * and answer redirects) and bodies are framed on both sides, so pipelined requests are forwarded
+ * one at a time and never bleed into each other.
  */
 import type net from "node:net";
-import { bodyCursor, type BodyCursor } from "./bodyFraming";
-import type { ConnectionRecorder } from "./connectionRecord";
-import type { ProxyContext } from "./context";
-import { explainUpstreamFailure } from "./explain";
+import { bodyCursor, type BodyCursor } from "../http/bodyFraming";
+import type { ConnectionRecorder } from "../records/connectionRecorder";
+import type { ProxyContext } from "../context";
+import { explainUpstreamFailure } from "../records/explain";
 import { Deadline } from "./deadline";
-import { forwardedHeaders, requestHeadBytes, upstreamHostHeader } from "./forwarding";
-import { stripHopByHop } from "./hopByHop";
+import { forwardedHeaders, requestHeadBytes, upstreamHostHeader } from "../http/forwarding";
+import { stripHopByHop } from "../http/hopByHop";
 import {
   findHeadEnd,
   HttpHeadError,
@@ -20,13 +21,13 @@ import {
   MAX_HEAD_BYTES,
   parseRequestHead,
   type RequestHead,
-} from "./httpHead";
-import { closingPageBytes, http1ResponseBytes, renderPage, type PageContent } from "./pages";
-import { decideRequest, noteDecision } from "./requestDecision";
-import { dialledAddresses, type UpstreamOrigin } from "./upstream";
-import { UpstreamExchange, type ExchangeResult } from "./upstreamExchange";
-import type { UpstreamConnection } from "./upstreamConnection";
-import { UpstreamLink } from "./upstreamLink";
+} from "../http/httpHead";
+import { closingPageBytes, http1ResponseBytes, renderPage, type PageContent } from "../http/pages";
+import { decideRequest, noteDecision } from "../requestDecision";
+import { dialledAddresses, type UpstreamOrigin } from "../upstream/dial";
+import { Http1Exchange, type ExchangeResult } from "./http1Exchange";
+import type { UpstreamConnection } from "../upstream/upstreamConnection";
+import { UpstreamLink } from "../upstream/upstreamLink";
 
 /** How the session treats requests. */
 export interface Http1Mode {
@@ -46,7 +47,7 @@ export class Http1Session {
   private cursor: BodyCursor | undefined;
   /** Where request body bytes go: the upstream, or nowhere for requests answered locally. */
   private sink: net.Socket | undefined;
-  private exchange: UpstreamExchange | undefined;
+  private exchange: Http1Exchange | undefined;
   private readonly link: UpstreamLink;
   /** A keep-alive client with no request in flight is closed after clientIdleMs. */
   private readonly idle: Deadline;
@@ -186,7 +187,7 @@ export class Http1Session {
 
   /** Sends one request head upstream: on an idle pooled socket at once, else after a dial. */
   private forward(head: RequestHead, origin: UpstreamOrigin, bytes: Buffer, retryable: boolean, fresh: boolean): void {
-    const exchange = new UpstreamExchange(
+    const exchange = new Http1Exchange(
       this.client,
       this.rec,
       head,
@@ -218,7 +219,7 @@ export class Http1Session {
   }
 
   /** Writes the head (corked: the first body bytes join it in one write) and switches to the body. */
-  private begin(exchange: UpstreamExchange, conn: UpstreamConnection, head: RequestHead, bytes: Buffer): void {
+  private begin(exchange: Http1Exchange, conn: UpstreamConnection, head: RequestHead, bytes: Buffer): void {
     conn.socket.cork();
     exchange.start(conn, bytes);
     this.sink = conn.socket;
@@ -228,7 +229,7 @@ export class Http1Session {
   }
 
   private exchangeDone(
-    exchange: UpstreamExchange,
+    exchange: Http1Exchange,
     result: ExchangeResult,
     head: RequestHead,
     origin: UpstreamOrigin,
