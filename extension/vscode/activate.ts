@@ -4,10 +4,11 @@
  * stays cheap; the time it took is logged and exposed on the API for the tests.
  */
 import * as vscode from "vscode";
-import { registerCommands, runPanelAction } from "./commands";
+import { registerCommands } from "./commands";
 import { applyTerminalEnvironment, DevServerWatch, terminalVariables } from "./devServers";
 import { onSettingsChanged, readSettings } from "./config";
 import { PanelHost } from "./panelHost";
+import { PanelModel } from "./panelModel";
 import { SwitchyardSession } from "./session";
 import { SettingsProblemReporter } from "./settingsProblems";
 import { StatusBar } from "./statusBar";
@@ -17,6 +18,8 @@ import { SwitchyardTrees } from "./treeViews";
 export interface SwitchyardApi {
   activationMs: number;
   session: SwitchyardSession;
+  /** What the panel shows: snapshots and the live connection rows. */
+  panelModel: PanelModel;
   panel: PanelHost;
   statusBar: StatusBar;
   trees: SwitchyardTrees;
@@ -57,9 +60,8 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
       redraw();
       void panel.refresh();
     },
-    onRecords: (records) => panel.pushRecords(records),
+    onRecord: (record) => panelModel.addRecord(record),
     onRoutesHealth: () => trees.refresh(),
-    runAction: runPanelAction,
     onConstraintsChanged: () => {
       void vscode.window
         .showWarningMessage("Switchyard: the CA's permitted names changed, which takes a new CA.", "Create New CA")
@@ -78,12 +80,14 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
       log.warn(`terminal environment not updated: ${(e as Error).message}`);
     }
   };
-  const panel = new PanelHost(context.extensionUri, session, log);
+  const panelModel = new PanelModel(session, (records) => panel.pushRecords(records));
+  const panel = new PanelHost(context.extensionUri, panelModel, log);
   const trees = new SwitchyardTrees(session);
   context.subscriptions.push(
     log,
     statusBar,
     panel,
+    panelModel,
     trees,
     session,
     onSettingsChanged((next, nextProblems) => {
@@ -101,7 +105,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   redraw();
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs, session, panel, statusBar, trees, devServers };
+  return { activationMs, session, panelModel, panel, statusBar, trees, devServers };
 }
 
 export function deactivate(): void {

@@ -3,7 +3,6 @@
  * them; the work happens in the session, the *Actions modules and the core.
  */
 import * as vscode from "vscode";
-import type { WebviewMessage } from "../../webview/protocol";
 import { createCa, exportCertificate, showCaStatus, trustCa, untrustCa } from "./caActions";
 import { engines } from "./engines";
 import { addHostMapping, removeHostMapping, showHostsFile, syncHosts } from "./hostsActions";
@@ -174,29 +173,6 @@ const COMMANDS: Record<string, Command> = {
     return url;
   },
 };
-
-/** Carries out what the panel asked for, through the same commands as the palette. */
-export async function runPanelAction(message: WebviewMessage): Promise<void> {
-  switch (message.type) {
-    case "ready":
-    case "recheckTrust": // handled by the panel host (it owns the cached CA view)
-      return;
-    case "addMapping":
-      await vscode.commands.executeCommand("switchyard.addHostMapping", message.name, message.addresses);
-      return;
-    case "removeMapping":
-      await vscode.commands.executeCommand("switchyard.removeHostMapping", message.name);
-      return;
-    case "probe":
-      await vscode.commands.executeCommand("switchyard.probeUrl", message.url);
-      return;
-    case "action":
-      if (message.action === "openSettings")
-        await vscode.commands.executeCommand("workbench.action.openSettings", "switchyard");
-      else await vscode.commands.executeCommand(`switchyard.${message.action}`);
-      return;
-  }
-}
 
 /** Registers every command; a failing command shows its message, never a stack trace. */
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {

@@ -5,13 +5,8 @@
  */
 import { randomBytes } from "node:crypto";
 import * as vscode from "vscode";
-import {
-  parseWebviewMessage,
-  type HostMessage,
-  type PanelSnapshot,
-  type RecordView,
-  type WebviewMessage,
-} from "../../webview/protocol";
+import { parseWebviewMessage, type HostMessage, type PanelSnapshot, type RecordView } from "../../webview/protocol";
+import { runPanelAction } from "./panelActions";
 
 export const PANEL_VIEW_TYPE = "switchyard.panel";
 
@@ -21,7 +16,6 @@ export interface PanelDataSource {
   /** The panel (re)opened: state that is cached because it is costly to read should be read again. */
   invalidateCaView(): void;
   records(): RecordView[];
-  handle(message: WebviewMessage): Promise<void>;
 }
 
 /** The one Switchyard panel; created on demand, revived by the serializer. */
@@ -113,7 +107,7 @@ export class PanelHost implements vscode.Disposable {
         await this.refresh();
         return;
       }
-      await this.data.handle(message);
+      await runPanelAction(message);
       await this.refresh();
     } catch (e) {
       const text = (e as Error).message ?? String(e);

@@ -67,7 +67,7 @@ describe("the proxy, driven from VS Code", () => {
   it("records the handshake with its SNI and ALPN for the panel", async () => {
     const api = await getApi();
     await until(() =>
-      api.session.records().some((r) => r.sni === "my-awesome-service.test" && r.alpn === "http/1.1" && r.ok),
+      api.panelModel.records().some((r) => r.sni === "my-awesome-service.test" && r.alpn === "http/1.1" && r.ok),
     );
   });
 

@@ -144,7 +144,7 @@ describe("honest proxy states, routes without JSON, and the CA reload", () => {
         "a click offers Retry / Change Port / Show Log",
       );
       assert.match(api.statusBar.text, /\$\(warning\)/);
-      const snapshot = await api.session.snapshot();
+      const snapshot = await api.panelModel.snapshot();
       assert.equal(snapshot.proxy.state, "partial", "the panel header says the same");
       assert.match(snapshot.proxy.error ?? "", new RegExp(`127\\.0\\.0\\.1:${taken}`));
       await vscode.commands.executeCommand("switchyard.listeners.focus");
@@ -170,7 +170,7 @@ describe("honest proxy states, routes without JSON, and the CA reload", () => {
       vscode.ConfigurationTarget.Workspace,
     );
     await until("the problem", () => api.session.problems.length > 0);
-    const snapshot = await api.session.snapshot();
+    const snapshot = await api.panelModel.snapshot();
     assert.deepEqual(
       snapshot.settingsProblems?.map((p) => p.key),
       ["switchyard.proxy.routes"],
