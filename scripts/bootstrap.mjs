@@ -18,6 +18,9 @@ const SYSTEM = [
   ["openssl", "/usr/bin/openssl"],
   ["curl", "/usr/bin/curl"],
   ["python3", "/usr/bin/python3"],
+  // Java with its compiler: the trust tests load a page with Java's HttpClient and `ca check` runs a
+  // Java handshake through the source launcher (a JRE alone cannot run .java files).
+  ["default-jdk-headless", "/usr/bin/javac"],
   ["iproute2", "/usr/sbin/ip"],
   ["util-linux", "/usr/bin/unshare"],
   ["mkcert", "/usr/bin/mkcert"],

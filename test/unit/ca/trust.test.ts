@@ -243,8 +243,19 @@ describe("Java cacerts store (real keytool, temp JAVA_HOME)", () => {
     assert.equal(await store.isTrusted(root), false);
   });
 
-  it("is unavailable without JAVA_HOME", async () => {
+  it("is unavailable with no JAVA_HOME and no java on PATH", async () => {
     assert.equal(await new JavaCacertsStore(ctx({ env: {} })).isAvailable(), false);
+    assert.equal(await new JavaCacertsStore(ctx({ env: { PATH: tempDir("no-java") } })).isAvailable(), false);
+  });
+
+  it("without JAVA_HOME, uses the JDK of the java first on PATH, followed through its links", async (t) => {
+    if (!haveTool(t, "java")) return;
+    const real = spawnSync("sh", ["-c", "readlink -f $(which java)"]).stdout.toString().trim();
+    const bin = tempDir("path-bin");
+    symlinkSync(spawnSync("sh", ["-c", "which java"]).stdout.toString().trim(), join(bin, "java"));
+    const store = new JavaCacertsStore(ctx({ env: { PATH: `${tempDir("empty")}:${bin}:/usr/bin` } }));
+    assert.ok(await store.isAvailable());
+    assert.equal(store.cacerts(), join(dirname(dirname(real)), "lib", "security", "cacerts"));
   });
 });
 

@@ -2,7 +2,7 @@
  * `switchyard ca trust` for real, with real clients, inside a private mount namespace: temp copies
  * over /etc/ssl and /usr/local/share/ca-certificates, an empty folder over the update hooks (Debian's
  * Java hook would run dpkg triggers on the real machine), a temp /etc/hosts naming my-app.test, and a
- * temp HOME. curl, Python, Node (with `ca env`), headless Chromium and headless Firefox ESR load
+ * temp HOME. curl, Python, Node (with `ca env`), Java, headless Chromium and headless Firefox ESR load
  * https://my-app.test:PORT/ through `switchyard serve` only after trust, and are refused again after
  * untrust. The machine's own stores are never touched. Browsers are required: a missing one fails.
  */
@@ -16,7 +16,7 @@ import { CHROMIUM, FIREFOX } from "./browserClients";
 import { tempDir } from "./realClients";
 
 const REPO = resolve(__dirname, "../../..");
-const CLIENTS = ["curl", "python", "node", "chromium", "firefox"] as const;
+const CLIENTS = ["curl", "python", "node", "java", "chromium", "firefox"] as const;
 
 interface Load {
   loaded: boolean;
@@ -36,7 +36,16 @@ interface Result {
 }
 
 function runInNamespace(caDir: string, mode: "launched" | "fresh"): Result {
-  for (const tool of ["unshare", "update-ca-certificates", "curl", "certutil", "/usr/bin/python3", CHROMIUM, FIREFOX])
+  for (const tool of [
+    "unshare",
+    "update-ca-certificates",
+    "curl",
+    "certutil",
+    "/usr/bin/python3",
+    "java",
+    CHROMIUM,
+    FIREFOX,
+  ])
     assert.equal(spawnSync("sh", ["-c", `command -v ${tool}`]).status, 0, `${tool} is required for this test`);
   const ssl = tempDir("ns-ssl");
   const local = tempDir("ns-local");
@@ -86,6 +95,7 @@ describe("ca trust with real browsers and runtimes in a private mount namespace"
     it(`${home}: every client loads the site after trust and is refused before and after untrust`, async () => {
       const realLocal = readdirSync("/usr/local/share/ca-certificates").sort();
       const realBundle = readFileSync("/etc/ssl/certs/ca-certificates.crt", "utf8");
+      const realJava = readFileSync("/etc/ssl/certs/java/cacerts");
       const caDir = join(tempDir("ns-ca-outer"), "ca");
       await createCa({ dir: caDir });
       const r = runInNamespace(caDir, mode);
@@ -95,13 +105,14 @@ describe("ca trust with real browsers and runtimes in a private mount namespace"
       const trusted = Object.fromEntries(
         r.statusAfterTrust.filter(([, available]) => available).map(([s, , t]) => [s, t]),
       );
-      assert.deepEqual(trusted, { "system-debian": true, chromium: true, firefox: true });
+      assert.deepEqual(trusted, { "system-debian": true, chromium: true, firefox: true, java: true });
       // ca check agrees with what the clients did (plain Node needs `ca env`, so it fails in both).
       const checked = (passed: boolean): Record<string, boolean> => ({
         "curl (system store)": passed,
         node: false,
         "node + NODE_EXTRA_CA_CERTS": true,
         "python (ssl default context)": passed,
+        "java (default trust store)": passed,
         "chromium (headless page load)": passed,
         "chromium (NSS database)": passed,
         "firefox (headless page load)": passed,
@@ -123,6 +134,7 @@ describe("ca trust with real browsers and runtimes in a private mount namespace"
         realBundle,
         "the real bundle was touched",
       );
+      assert.ok(readFileSync("/etc/ssl/certs/java/cacerts").equals(realJava), "the real Java keystore was touched");
     });
   }
 });

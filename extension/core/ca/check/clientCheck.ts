@@ -1,13 +1,16 @@
 /**
  * `switchyard ca check`: a throwaway TLS listener on loopback serving a fresh leaf, and a real
  * handshake from each client installed here (curl, Node with and without NODE_EXTRA_CA_CERTS,
- * Python's default context and certifi). Each gets pass or fail, the reason in plain words and the
+ * Python's default context and certifi, Java's default trust manager). Each gets pass or fail, the reason in plain words and the
  * one fix. Clients run with the trust variables removed, as in a terminal nobody configured.
  */
 import { execFile } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { CommandRunner } from "../trust/types";
 import { RUNTIME_TRUST_VARIABLES } from "../trust/runtimeEnv";
 import { CHECK_PAGE_MARKER } from "./browserCheck";
@@ -39,16 +42,36 @@ h,p,n=sys.argv[1],int(sys.argv[2]),sys.argv[3]
 ctx=ssl.create_default_context(cafile=(__import__("certifi").where() if sys.argv[4]=="certifi" else None))
 ctx.wrap_socket(socket.create_connection((h,p),timeout=5),server_hostname=n).close()
 print("ok")`;
+// Run by Java's source launcher (JDK 11+). Layered over a plain socket so the peer name (for SNI and
+// the HTTPS hostname check) is the probe name while the connection goes to loopback.
+const JAVA_SOURCE = `import javax.net.ssl.*;
+public class SwitchyardTrustCheck {
+  public static void main(String[] a) throws Exception {
+    java.net.Socket plain = new java.net.Socket(a[0], Integer.parseInt(a[1]));
+    plain.setSoTimeout(5000);
+    SSLSocket s = (SSLSocket) ((SSLSocketFactory) SSLSocketFactory.getDefault()).createSocket(plain, a[2], Integer.parseInt(a[1]), true);
+    SSLParameters p = s.getSSLParameters();
+    p.setEndpointIdentificationAlgorithm("HTTPS");
+    s.setSSLParameters(p);
+    s.startHandshake();
+    s.close();
+    System.out.println("ok");
+  }
+}
+`;
 
 /** Plain words for what a client said. */
 export function plainReason(said: string): string {
-  if (
-    /unable to get local issuer|UNABLE_TO_GET_ISSUER_CERT|unknown issuer|self.signed|SEC_ERROR_UNKNOWN_ISSUER|certificate verify failed/i.test(
-      said,
-    )
-  )
-    return "it does not trust the Switchyard root";
+  const untrusted = [
+    /unable to get local issuer|UNABLE_TO_GET_ISSUER_CERT|unknown issuer|self.signed/i,
+    /SEC_ERROR_UNKNOWN_ISSUER|certificate verify failed/i,
+    // Java's trust manager
+    /PKIX path building failed|unable to find valid certification path/,
+  ];
+  if (untrusted.some((r) => r.test(said))) return "it does not trust the Switchyard root";
   if (/No module named 'certifi'/.test(said)) return "certifi is not installed";
+  if (/error: no compiler|module jdk\.compiler not found/i.test(said))
+    return "this Java has no compiler (a JRE), so it cannot run the check";
   if (/expired/i.test(said)) return "the certificate has expired (or the clock is wrong)";
   return said.trim().split("\n").pop() ?? "failed";
 }
@@ -74,6 +97,10 @@ export async function checkClients(
   for (const k of [...RUNTIME_TRUST_VARIABLES, "SSL_CERT_DIR"]) delete clean[k];
   const name = probe.name;
   const python = (await runner.which("python3")) ? "python3" : "";
+  const java = (await runner.which("java")) ? "java" : "";
+  const javaDir = mkdtempSync(join(tmpdir(), "switchyard-java-check-"));
+  const javaFile = join(javaDir, "SwitchyardTrustCheck.java");
+  writeFileSync(javaFile, JAVA_SOURCE);
   const attempts: Attempt[] = [
     {
       client: "curl (system store)",
@@ -115,6 +142,12 @@ export async function checkClients(
       args: (h, p) => ["-c", PY_SCRIPT, h, String(p), name, "certifi"],
       fix: 'certifi ignores the system store: eval "$(switchyard ca env)" sets REQUESTS_CA_BUNDLE and SSL_CERT_FILE',
     },
+    {
+      client: "java (default trust store)",
+      program: java,
+      args: (h, p) => [javaFile, h, String(p), name],
+      fix: "sudo switchyard ca trust (Java reads its cacerts keystore; set JAVA_HOME if it is not the java on PATH)",
+    },
   ];
   const results: ClientCheck[] = [];
   try {
@@ -123,13 +156,19 @@ export async function checkClients(
         results.push({ client: a.client, passed: false, skipped: true, reason: "not installed" });
         continue;
       }
+      // Java compiles the check before it runs: give it longer.
+      const timeout = a.program === java ? 45_000 : 15_000;
       const said = await new Promise<{ code: number; out: string }>((resolve) =>
-        execFile(a.program, a.args("127.0.0.1", port), { env: { ...clean, ...a.env }, timeout: 15_000 }, (e, o, er) =>
+        execFile(a.program, a.args("127.0.0.1", port), { env: { ...clean, ...a.env }, timeout }, (e, o, er) =>
           resolve({ code: e ? 1 : 0, out: `${o}${er}` }),
         ),
       );
-      if (a.client === "python (certifi)" && /No module named 'certifi'/.test(said.out)) {
-        results.push({ client: a.client, passed: false, skipped: true, reason: "certifi is not installed" });
+      const notRunnable = plainReason(said.out);
+      if (
+        said.code !== 0 &&
+        (notRunnable === "certifi is not installed" || notRunnable.startsWith("this Java has no compiler"))
+      ) {
+        results.push({ client: a.client, passed: false, skipped: true, reason: notRunnable });
         continue;
       }
       results.push(
@@ -142,6 +181,7 @@ export async function checkClients(
   } finally {
     server.closeAllConnections();
     server.close();
+    rmSync(javaDir, { recursive: true, force: true });
   }
   return results;
 }

@@ -1,6 +1,27 @@
-/** Java's cacerts keystore, via keytool, when JAVA_HOME is set. */
-import { accessSync, constants, existsSync } from "node:fs";
+/**
+ * Java's cacerts keystore, via keytool: the JDK that JAVA_HOME names, else the one whose `java` is
+ * first on PATH (what a plain `java` run reads; on Debian its cacerts links to
+ * /etc/ssl/certs/java/cacerts).
+ */
+import { accessSync, constants, existsSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
+
+/** The JDK home of the `java` first on PATH (bin/java resolved through its links), if any. */
+export function javaHomeOnPath(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string | undefined {
+  const exe = platform === "win32" ? "java.exe" : "java";
+  for (const dir of (env.PATH ?? "").split(platform === "win32" ? ";" : ":")) {
+    if (!dir) continue;
+    const candidate = join(dir, exe);
+    if (!existsSync(candidate)) continue;
+    try {
+      const home = dirname(dirname(realpathSync(candidate)));
+      return existsSync(join(home, "bin", platform === "win32" ? "keytool.exe" : "keytool")) ? home : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
 import { ElevationRequiredError, mustRun, type RootCertificate, type TrustContext, type TrustStore } from "./types";
 
 /** The JDK's default truststore (`$JAVA_HOME/lib/security/cacerts`, password "changeit"). */
@@ -9,8 +30,11 @@ export class JavaCacertsStore implements TrustStore {
 
   constructor(private readonly ctx: TrustContext) {}
 
+  private home: string | undefined | null = null;
+
   private javaHome(): string | undefined {
-    return this.ctx.env.JAVA_HOME || undefined;
+    if (this.home === null) this.home = this.ctx.env.JAVA_HOME || javaHomeOnPath(this.ctx.env, this.ctx.platform);
+    return this.home;
   }
 
   private keytool(): string {
@@ -26,7 +50,7 @@ export class JavaCacertsStore implements TrustStore {
   }
 
   describe(): string {
-    return `Java cacerts (${this.javaHome() ? this.cacerts() : "JAVA_HOME not set"})`;
+    return `Java cacerts (${this.javaHome() ? this.cacerts() : "no JAVA_HOME and no java on PATH"})`;
   }
 
   async isAvailable(): Promise<boolean> {
