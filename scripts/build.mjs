@@ -2,14 +2,18 @@
 //   node scripts/build.mjs               development build (source maps inline)
 //   node scripts/build.mjs --production  minified, external source maps (kept out of the VSIX)
 //   node scripts/build.mjs --watch       rebuild on change
+//   --outdir DIR                         write the bundles to DIR instead of dist/ (the bundle test and
+//                                        the VS Code cost bench build a production copy there)
 import * as esbuild from "esbuild";
 import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const production = process.argv.includes("--production");
 const watch = process.argv.includes("--watch");
+const outdirAt = process.argv.indexOf("--outdir");
+const outdir = outdirAt > 0 && process.argv[outdirAt + 1] ? resolve(process.argv[outdirAt + 1]) : join(root, "dist");
 const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version;
 
 const common = {
@@ -22,26 +26,48 @@ const common = {
   define: { __SWITCHYARD_VERSION__: JSON.stringify(version) },
 };
 
-// The extension's engines (CA with node-forge, proxy, hosts editor) live in dist/engines.js and are
-// loaded on first use, so activation parses only the adapter (see extension/vscode/engines.ts).
-const enginesExternal = {
-  name: "engines-external",
-  setup(build) {
-    build.onResolve({ filter: /\/core\/engines$/ }, () => ({ path: "./engines.js", external: true }));
-  },
-};
+/**
+ * Code a bundle loads on first use from a sibling file instead of carrying it: `import` of `filter`
+ * becomes `require("./file")` at run time.
+ *  - the engines (CA, proxy, hosts editor) in engines.js: activation parses only the adapter
+ *    (extension/vscode/engines.ts), and the elevated trust step loads them rather than a whole CLI;
+ *  - @vscode/sudo-prompt in sudoPrompt.js: loaded when a step needs administrator rights;
+ *  - the whole of node-forge in forge.js: only PKCS#12 export needs it (issuance uses forge's ASN.1
+ *    module alone, which stays bundled; see extension/core/ca/forge.ts).
+ */
+function loadedLater(filter, file) {
+  return {
+    name: `later:${file}`,
+    setup(build) {
+      build.onResolve({ filter }, () => ({ path: `./${file}`, external: true }));
+    },
+  };
+}
+const enginesLater = loadedLater(/\/core\/engines$/, "engines.js");
+const sudoPromptLater = loadedLater(/^@vscode\/sudo-prompt$/, "sudoPrompt.js");
+const forgeLater = loadedLater(/^node-forge$/, "forge.js");
 
 /** @type {import("esbuild").BuildOptions[]} */
 const builds = [
   {
     ...common,
     entryPoints: { extension: "extension/vscode/activate.ts" },
-    outdir: "dist",
+    outdir,
     platform: "node",
     format: "cjs",
     target: "node20",
     external: ["vscode"],
-    plugins: [enginesExternal],
+    plugins: [enginesLater, sudoPromptLater],
+  },
+  {
+    // What the VSIX runs with administrator rights (`ca trust`/`untrust`): a small entry over engines.js.
+    ...common,
+    entryPoints: { elevatedTrust: "extension/cli/elevatedTrust.ts" },
+    outdir,
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    plugins: [enginesLater],
   },
   {
     ...common,
@@ -50,7 +76,17 @@ const builds = [
       cli: "extension/cli.ts",
       proxyWorker: "extension/core/proxy/worker/proxyWorker.ts",
     },
-    outdir: "dist",
+    outdir,
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    plugins: [forgeLater],
+  },
+  {
+    // The packages loaded later, each bundled on its own (module.exports is the package's).
+    ...common,
+    entryPoints: { forge: "node-forge", sudoPrompt: "@vscode/sudo-prompt" },
+    outdir,
     platform: "node",
     format: "cjs",
     target: "node20",
@@ -58,7 +94,7 @@ const builds = [
   {
     ...common,
     entryPoints: { webview: "webview/main.ts" },
-    outdir: "dist",
+    outdir,
     platform: "browser",
     format: "iife",
     target: "es2022",

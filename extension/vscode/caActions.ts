@@ -104,11 +104,11 @@ async function changeTrust(
       `${verb} with Administrator Rights`,
     );
     if (answer) {
-      const cli = vscode.Uri.joinPath(vscode.Uri.file(__dirname), "cli.js").fsPath;
-      await runElevated(
-        [process.execPath, cli, "ca", install ? "trust" : "untrust", "--ca-dir", session.caDirectory()],
-        { ELECTRON_RUN_AS_NODE: "1" },
-      );
+      // A small entry over engines.js (extension/cli/elevatedTrust.ts), not the whole CLI bundle.
+      const step = vscode.Uri.joinPath(vscode.Uri.file(__dirname), "elevatedTrust.js").fsPath;
+      await runElevated([process.execPath, step, install ? "trust" : "untrust", "--ca-dir", session.caDirectory()], {
+        ELECTRON_RUN_AS_NODE: "1",
+      });
       outcomes = await core.trustStatus(stores, root);
     }
   }

@@ -10,7 +10,9 @@ export async function runElevated(argv: string[], env?: Record<string, string>, 
     if (!SAFE_ARG.test(a))
       throw new Error(`refusing to run an elevated command with the argument ${JSON.stringify(a)}`);
   }
-  const sudo = await import("@vscode/sudo-prompt");
+  // Loaded only now (dist/sudoPrompt.js, see scripts/build.mjs): most sessions never elevate. A
+  // function-scoped require, as in core/ca/forge.ts, hands over the package's exports as they are.
+  const sudo = require("@vscode/sudo-prompt") as typeof import("@vscode/sudo-prompt");
   const command = argv.map((a) => (a.includes(" ") ? `"${a}"` : a)).join(" ");
   await new Promise<void>((resolve, reject) => {
     sudo.exec(command, { name, ...(env ? { env } : {}) }, (error) =>
