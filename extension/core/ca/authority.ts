@@ -41,6 +41,7 @@ export interface IssueOptions {
 export class LocalCa implements LeafSource {
   private readonly cache: LeafCache;
   private readonly signer: LeafIssuer;
+  private warming: Promise<void> | undefined;
 
   private constructor(
     /** The loaded files: root, issuer, meta. */
@@ -55,8 +56,14 @@ export class LocalCa implements LeafSource {
       issuerPublicKey: material.issuer.publicKey,
       now,
       renewBeforeMs: options.renewBeforeMs,
-      issue: (names, keyType, clientAuth) =>
-        issueLeaf(this.signer, names, { keyType, clientAuth, validityDays: options.validityDays, now: now() }),
+      issue: (names, keyType, clientAuth, leafKey) =>
+        issueLeaf(this.signer, names, {
+          keyType,
+          clientAuth,
+          leafKey,
+          validityDays: options.validityDays,
+          now: now(),
+        }),
     });
   }
 
@@ -96,10 +103,26 @@ export class LocalCa implements LeafSource {
     return (await this.cache.get([name.toLowerCase()], this.options.keyType ?? "ecdsa")).leaf;
   }
 
-  /** The TLS secure context for `name`, cached with its leaf: what an SNI callback hands to Node. */
+  /**
+   * The TLS secure context for `name`, cached with its leaf: what an SNI callback hands to Node.
+   * The first call also starts filling the pool of leaf keys, so later new names skip key generation.
+   */
   async secureContextFor(name: string): Promise<SecureContext> {
     checkNames([name], this.material.permitted);
-    return (await this.cache.get([name.toLowerCase()], this.options.keyType ?? "ecdsa")).context();
+    const keyType = this.options.keyType ?? "ecdsa";
+    const entry = await this.cache.get([name.toLowerCase()], keyType);
+    if (!this.warming) this.warming = this.cache.warmUp(keyType);
+    return entry.context();
+  }
+
+  /** Resolves once leaf keys wait in the pool (the proxy's first handshake starts filling it anyway). */
+  warmUp(): Promise<void> {
+    return (this.warming ??= this.cache.warmUp(this.options.keyType ?? "ecdsa"));
+  }
+
+  /** Resolves once the on-disk copies of the leaves issued so far are written. */
+  diskWritesDone(): Promise<void> {
+    return this.cache.diskWritesDone();
   }
 
   /** Why this CA may not issue for `name`, or undefined when it may. */

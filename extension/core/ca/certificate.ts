@@ -29,6 +29,8 @@ export interface CertificateSpec {
   issuer?: Issuer;
   /** The certified key (private or public; only its public half is used). */
   key: KeyObject;
+  /** The certified key's SubjectPublicKeyInfo (DER), when already known; else derived from `key`. */
+  spkiDer?: Buffer;
   /** Required when self-signed. */
   signingKey?: KeyObject;
   notBefore: Date;
@@ -82,7 +84,7 @@ export function buildCertificate(der: Der, spec: CertificateSpec): BuiltCertific
   if (!signer) throw new Error("a self-signed certificate needs its signing key");
   const alg = signatureAlgorithmFor(signer);
   const algId = der.seq([der.oid(alg.oid), ...(alg.nullParams ? [der.nullValue()] : [])]);
-  const spki = der.parse(spkiDer(spec.key));
+  const spki = der.parse(spec.spkiDer ?? spkiDer(spec.key));
   const keyId = keyIdOf(der, spki);
   const subject = encodeName(der, spec.subject);
   const extensions = [...spec.extensions, subjectKeyId(der, keyId), authorityKeyId(der, spec.issuer?.keyId ?? keyId)];

@@ -54,9 +54,15 @@ export function assertOutputFolder(dir: string): void {
 
 /**
  * Writes `content` to `path` with `mode` (exact, not reduced by the umask), durably: a fresh
- * exclusive temp file in the same folder, fsync, rename over `path`.
+ * exclusive temp file in the same folder, fsync, rename over `path`. `durable: false` skips the
+ * fsync, for caches whose torn copy is detected and rebuilt.
  */
-export function writeFileExclusively(path: string, content: string | Uint8Array, mode: number): void {
+export function writeFileExclusively(
+  path: string,
+  content: string | Uint8Array,
+  mode: number,
+  options: { durable?: boolean } = {},
+): void {
   assertSafeDestination(path);
   const temp = join(
     dirname(path),
@@ -69,7 +75,7 @@ export function writeFileExclusively(path: string, content: string | Uint8Array,
       const bytes = typeof content === "string" ? Buffer.from(content) : content;
       let done = 0;
       while (done < bytes.byteLength) done += writeSync(fd, bytes, done, bytes.byteLength - done);
-      fsyncSync(fd);
+      if (options.durable !== false) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }

@@ -6,6 +6,7 @@ import { buildCertificate, type Issuer } from "./certificate";
 import { normaliseName, refusalFor, type PermittedNames } from "./constraints";
 import type { Der } from "./der";
 import { basicConstraints, extKeyUsage, keyUsage, KeyUsageBit, subjectAltName } from "./extensions";
+import { keySpecFor, type LeafKey } from "./keyPool";
 import { generateKey } from "./keys";
 import { NameNotPermittedError, type IssuedLeaf } from "./types";
 
@@ -20,6 +21,8 @@ export interface LeafOptions {
   /** At most {@link MAX_LEAF_VALIDITY_DAYS}; that is also the default. */
   validityDays?: number;
   now?: Date;
+  /** A key made ahead of time ({@link LeafKeyPool}); by default one is generated now. Used for this leaf only. */
+  leafKey?: LeafKey;
 }
 
 /** An issued leaf with its key object (for secure contexts without re-parsing the PEM). */
@@ -63,7 +66,9 @@ export function issueLeaf(signer: LeafIssuer, rawNames: string[], options: LeafO
   const { der } = signer;
   const now = options.now ?? new Date();
   const days = Math.min(options.validityDays ?? MAX_LEAF_VALIDITY_DAYS, MAX_LEAF_VALIDITY_DAYS);
-  const key = generateKey(options.keyType === "rsa" ? "rsa-2048" : "ec-p256");
+  const wanted = options.keyType === "rsa" ? "rsa" : "ec";
+  const leafKey = options.leafKey?.key.asymmetricKeyType === wanted ? options.leafKey : undefined;
+  const key = leafKey?.key ?? generateKey(keySpecFor(options.keyType));
   const firstDns = names.find((n) => isIP(n) === 0);
   // An IP-only leaf gets no CN: OpenSSL would check a dotted-quad CN against the DNS constraints.
   const subject = { O: LEAF_ORGANISATION, ...(firstDns ? { CN: firstDns } : {}) };
@@ -74,6 +79,7 @@ export function issueLeaf(signer: LeafIssuer, rawNames: string[], options: LeafO
     subject,
     issuer: signer.issuer,
     key,
+    ...(leafKey ? { spkiDer: leafKey.spkiDer } : {}),
     notBefore,
     notAfter,
     extensions: [
@@ -87,7 +93,7 @@ export function issueLeaf(signer: LeafIssuer, rawNames: string[], options: LeafO
     names,
     certPem: cert.pem,
     chainPem: cert.pem + signer.chainTailPem,
-    keyPem: key.export({ type: "pkcs8", format: "pem" }).toString(),
+    keyPem: leafKey?.keyPem ?? key.export({ type: "pkcs8", format: "pem" }).toString(),
     key,
     keyType: options.keyType,
     fingerprint256: fingerprint(cert.der),

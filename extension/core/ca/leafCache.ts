@@ -1,8 +1,10 @@
 /**
  * The leaf cache: in memory (promise per name, so concurrent handshakes for one name share one key)
- * and on disk (so a restart does not reissue), with renewal before expiry.
+ * and on disk (so a restart does not reissue), with renewal before expiry. A new leaf is handed out
+ * as soon as it is signed; its disk copy is written right after, off the handshake's path.
  */
 import { X509Certificate, createHash, createPrivateKey, type KeyObject } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { createSecureContext, type SecureContext } from "node:tls";
 import { join } from "node:path";
@@ -10,6 +12,7 @@ import type { KeyType } from "../settings";
 import { fingerprint, type LeafWithKey } from "./leaf";
 import { leafFileBase } from "./paths";
 import { writeFileExclusively } from "./exclusiveFile";
+import { completeContext, LeafKeyPool, type LeafKey } from "./keyPool";
 
 /** A cached leaf and its secure context (built on first use). */
 export interface CachedLeaf {
@@ -21,7 +24,8 @@ export interface CachedLeaf {
 export interface LeafCacheOptions {
   /** Where leaves are kept on disk; undefined keeps them in memory only. */
   dir?: string;
-  issue(names: string[], keyType: KeyType, clientAuth: boolean): LeafWithKey;
+  /** Issues a leaf for `names` with `leafKey` (a key made ahead of time, never used before). */
+  issue(names: string[], keyType: KeyType, clientAuth: boolean, leafKey: LeafKey): LeafWithKey;
   /** The public key leaves must be signed with: a disk entry from another CA is ignored. */
   issuerPublicKey: KeyObject;
   now(): Date;
@@ -39,8 +43,20 @@ export function leafCacheKey(names: string[], keyType: KeyType, clientAuth = fal
 /** In-memory and on-disk cache of issued leaves. */
 export class LeafCache {
   private readonly entries = new Map<string, Promise<CachedLeaf>>();
+  private readonly keys = new LeafKeyPool();
+  private readonly pendingWrites = new Set<Promise<void>>();
 
   constructor(private readonly options: LeafCacheOptions) {}
+
+  /** Resolves once every disk copy started so far is written (or has failed: the cache then reissues). */
+  async diskWritesDone(): Promise<void> {
+    while (this.pendingWrites.size > 0) await Promise.all([...this.pendingWrites]);
+  }
+
+  /** Resolves once keys for `keyType` wait in the pool, so the next new name pays for no key generation. */
+  warmUp(keyType: KeyType): Promise<void> {
+    return this.keys.filled(keyType);
+  }
 
   /** The leaf for `names`, from memory, disk, or freshly issued; one issuance per key at a time. */
   get(names: string[], keyType: KeyType, clientAuth = false): Promise<CachedLeaf> {
@@ -73,13 +89,27 @@ export class LeafCache {
   private async load(key: string, names: string[], keyType: KeyType, clientAuth: boolean): Promise<CachedLeaf> {
     const fromDisk = this.options.dir ? await this.readDisk(key, names, keyType) : undefined;
     if (fromDisk && !this.needsRenewal(fromDisk)) return cached(fromDisk);
-    const leaf = this.options.issue(names, keyType, clientAuth);
-    if (this.options.dir) await this.writeDisk(key, leaf);
-    return cached(leaf);
+    const leafKey = this.keys.take(keyType);
+    const leaf = this.options.issue(names, keyType, clientAuth, leafKey);
+    if (this.options.dir) this.writeSoon(key, leaf);
+    return cached(leaf, leafKey);
+  }
+
+  /** Writes the disk copy on a later turn, so the handshake waiting for this leaf does not wait for the disk. */
+  private writeSoon(key: string, leaf: LeafWithKey): void {
+    const write = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.writeDisk(key, leaf))
+      .catch(() => {
+        // A cache entry that could not be written is issued again after a restart.
+      })
+      .finally(() => this.pendingWrites.delete(write));
+    this.pendingWrites.add(write);
   }
 
   private async readDisk(key: string, names: string[], keyType: KeyType): Promise<LeafWithKey | undefined> {
     const dir = this.options.dir as string;
+    // One stat instead of two reads through the thread pool: a never-seen name has no file.
+    if (!existsSync(join(dir, `${key}-key.pem`))) return undefined;
     try {
       const [chainPem, keyPem] = await Promise.all([
         readFile(join(dir, `${key}.pem`), "utf8"),
@@ -112,15 +142,18 @@ export class LeafCache {
     const dir = this.options.dir as string;
     await mkdir(dir, { recursive: true, mode: 0o700 });
     // No fsync: this is a cache, and a torn entry fails verification and is reissued.
-    writeFileExclusively(join(dir, `${key}-key.pem`), leaf.keyPem, 0o600);
-    writeFileExclusively(join(dir, `${key}.pem`), leaf.chainPem, 0o644);
+    writeFileExclusively(join(dir, `${key}-key.pem`), leaf.keyPem, 0o600, { durable: false });
+    writeFileExclusively(join(dir, `${key}.pem`), leaf.chainPem, 0o644, { durable: false });
   }
 }
 
-function cached(leaf: LeafWithKey): CachedLeaf {
+function cached(leaf: LeafWithKey, leafKey?: LeafKey): CachedLeaf {
   let context: SecureContext | undefined;
   return {
     leaf,
-    context: () => (context ??= createSecureContext({ cert: leaf.chainPem, key: leaf.keyPem })),
+    context: () =>
+      (context ??= leafKey
+        ? completeContext(leafKey, leaf.chainPem, leaf.keyPem)
+        : createSecureContext({ cert: leaf.chainPem, key: leaf.keyPem })),
   };
 }

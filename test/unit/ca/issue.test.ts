@@ -97,6 +97,7 @@ describe("issuing leaves", () => {
     const first = await LocalCa.open({ dir });
     const a = await first.leafFor("cached.test");
     assert.equal(await first.leafFor("cached.test"), a);
+    await first.diskWritesDone();
     assert.ok(readdirSync(join(dir, "leaves")).includes("cached.test-key.pem"));
     const second = await LocalCa.open({ dir });
     const b = await second.leafFor("cached.test");
