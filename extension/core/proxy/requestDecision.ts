@@ -6,7 +6,7 @@
 import type { RouteSetting } from "../settings";
 import type { ConnectionRecorder } from "./records/connectionRecorder";
 import type { ProxyContext } from "./context";
-import { hasLooped, httpsLocation } from "./http/forwarding";
+import { hasLooped } from "./http/forwarding";
 import type { HeaderLine } from "./http/httpHead";
 import type { PageContent } from "./http/pages";
 import { hostOf } from "./routes";
@@ -120,4 +120,23 @@ export function noteDecision(rec: ConnectionRecorder | undefined, d: RequestDeci
       upstream: route.upstream,
       ...(route.pathPrefix ? { pathPrefix: route.pathPrefix } : {}),
     };
+}
+
+/**
+ * Where plain HTTP is redirected: https, the Host's name, the TLS port (omitted when 443), and
+ * the path and query unchanged. Undefined when the Host header is unusable.
+ */
+export function httpsLocation(hostHeader: string, target: string, tlsPort: number): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(`http://${hostHeader}`);
+  } catch {
+    return undefined;
+  }
+  const path = /^https?:\/\//i.test(target)
+    ? new URL(target).pathname + new URL(target).search
+    : target.startsWith("/")
+      ? target
+      : "/";
+  return `https://${url.hostname}${tlsPort === 443 ? "" : `:${tlsPort}`}${path}`;
 }

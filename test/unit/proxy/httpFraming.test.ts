@@ -1,7 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { bodyCursor, BodyFramingError } from "../../../extension/core/proxy/http/bodyFraming";
-import { forwardedHeaders, hasLooped, httpsLocation } from "../../../extension/core/proxy/http/forwarding";
+import { forwardedHeaders, hasLooped } from "../../../extension/core/proxy/http/forwarding";
+import { httpsLocation } from "../../../extension/core/proxy/requestDecision";
 import {
   HttpHeadError,
   parseRequestHead,

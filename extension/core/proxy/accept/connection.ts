@@ -8,6 +8,15 @@ import { ConnectionRecorder } from "../records/connectionRecorder";
 import type { ProxyContext } from "../context";
 import { Http1Session } from "../h1/http1Session";
 import type { Http2Front } from "../h2/http2Front";
+import {
+  explainEarlyClientClose,
+  explainEarlyClientError,
+  explainInternalHandshakeError,
+  explainSniffTimeout,
+  explainUnknownProtocol,
+  explainUnusableClientHello,
+  type Explained,
+} from "../records/explain";
 import { summarizeClientHello } from "../records/records";
 import { firstBytesHex, sniff } from "./sniff";
 import { continueTls } from "./tlsTerminate";
@@ -27,11 +36,11 @@ export function handleConnection(socket: net.Socket, on: AcceptedOn, ctx: ProxyC
   let decided = false;
   const timeoutMs = ctx.settings().sniffTimeoutMs;
 
-  const fail = (error: string, explanation: string, stage: "sniff" | "handshake" = "sniff"): void => {
+  const fail = (explained: Explained, stage: "sniff" | "handshake" = "sniff"): void => {
     decided = true;
     clearTimeout(timer);
     socket.off("data", onData);
-    rec.setOutcome({ kind: "failed", stage, error, explanation });
+    rec.fail(stage, explained);
     if (buf.length > 0 && rec.record.protocol !== "tls") rec.record.firstBytesHex = firstBytesHex(buf);
     socket.destroy();
   };
@@ -50,10 +59,7 @@ export function handleConnection(socket: net.Socket, on: AcceptedOn, ctx: ProxyC
     if (verdict === "need-more") return;
     if (verdict === "unknown") {
       rec.record.protocol = "unknown";
-      return fail(
-        "UNKNOWN_PROTOCOL",
-        "unknown protocol: the first bytes are neither a TLS ClientHello nor an HTTP request",
-      );
+      return fail(explainUnknownProtocol());
     }
     if (verdict === "http") {
       rec.record.protocol = "http";
@@ -66,55 +72,27 @@ export function handleConnection(socket: net.Socket, on: AcceptedOn, ctx: ProxyC
     if (parsed.kind === "need-more") return;
     if (parsed.kind === "error") {
       rec.record.firstBytesHex = firstBytesHex(buf);
-      return fail(
-        `CLIENT_HELLO_${parsed.error.code.toUpperCase().replace(/-/g, "_")}`,
-        `not a usable TLS ClientHello: ${parsed.error.message}`,
-        "handshake",
-      );
+      return fail(explainUnusableClientHello(parsed.error.code, parsed.error.message), "handshake");
     }
     rec.mark("clientHello");
     rec.record.clientHello = summarizeClientHello(parsed.hello);
     handOver();
     continueTls(socket, buf, parsed.hello, ctx, rec, h2).catch((e: unknown) => {
-      rec.setOutcome({
-        kind: "failed",
-        stage: "handshake",
-        error: "INTERNAL",
-        explanation: `Switchyard failed to continue the handshake: ${String(e)}`,
-      });
+      rec.fail("handshake", explainInternalHandshakeError(e));
       socket.destroy();
     });
   };
 
   const timer = setTimeout(() => {
     if (decided) return;
-    const what =
-      buf.length === 0
-        ? "sent nothing"
-        : rec.record.protocol === "tls"
-          ? `sent only ${buf.length} bytes of its ClientHello`
-          : `sent only ${buf.length} bytes`;
-    fail(
-      "SNIFF_TIMEOUT",
-      `the client connected and ${what} within ${timeoutMs} ms (switchyard.proxy.sniffTimeoutMs); closed`,
-    );
+    fail(explainSniffTimeout(buf.length, rec.record.protocol === "tls", timeoutMs));
   }, timeoutMs);
 
   socket.on("data", onData);
   socket.on("error", (e: NodeJS.ErrnoException) => {
-    if (!decided)
-      fail(
-        e.code ?? "SOCKET_ERROR",
-        `the client's connection failed before it said anything useful (${e.code ?? e.message})`,
-      );
+    if (!decided) fail(explainEarlyClientError(e));
   });
   socket.on("end", () => {
-    if (!decided)
-      fail(
-        "CLIENT_CLOSED",
-        buf.length === 0
-          ? "the client connected and closed without sending anything (a port check?)"
-          : `the client closed after ${buf.length} bytes, before a whole request or ClientHello`,
-      );
+    if (!decided) fail(explainEarlyClientClose(buf.length));
   });
 }

@@ -6,7 +6,7 @@ import net from "node:net";
 import type { RouteSetting } from "../../settings";
 import type { ConnectionRecorder } from "../records/connectionRecorder";
 import type { ProxyContext } from "../context";
-import { explainUpstreamFailure } from "../records/explain";
+import { explainPassthroughLoop, explainUpstreamFailure } from "../records/explain";
 import { connectOptions, dialledAddresses, originOf } from "../upstream/dial";
 
 /** Splices `client` (paused, with `peeked` already read from it) to the route's upstream. */
@@ -21,12 +21,7 @@ export function passThrough(
   rec.record.route = { host: route.host, upstream: route.upstream };
   const target = { url: origin.url, dialled: dialledAddresses(origin) };
   if (ctx.isSelf(origin)) {
-    rec.setOutcome({
-      kind: "failed",
-      stage: "upstream",
-      error: "LOOP",
-      explanation: `the passthrough route for ${route.host} points at this proxy itself (${route.upstream})`,
-    });
+    rec.fail("upstream", explainPassthroughLoop(route.host, route.upstream));
     client.destroy();
     return;
   }

@@ -8,7 +8,7 @@ import type net from "node:net";
 import type { ClientHello } from "./clientHello";
 import type { ConnectionRecorder } from "../records/connectionRecorder";
 import type { ProxyContext } from "../context";
-import { explainHandshakeFailure } from "../records/explain";
+import { explainHandshakeFailure, explainNoCertificate } from "../records/explain";
 import { plainAddress } from "../../net/interfaces";
 import { Http1Session } from "../h1/http1Session";
 import type { Http2Front } from "../h2/http2Front";
@@ -56,12 +56,7 @@ export async function continueTls(
   try {
     secureContext = await ctx.leaves.secureContextFor(name);
   } catch (e) {
-    rec.setOutcome({
-      kind: "failed",
-      stage: "handshake",
-      error: "NO_CERTIFICATE",
-      explanation: `no certificate could be issued for ${name}: ${(e as Error).message}`,
-    });
+    rec.fail("handshake", explainNoCertificate(name, e));
     socket.destroy();
     return;
   }

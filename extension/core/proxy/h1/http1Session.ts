@@ -9,9 +9,17 @@ import type net from "node:net";
 import { bodyCursor, type BodyCursor } from "../http/bodyFraming";
 import type { ConnectionRecorder } from "../records/connectionRecorder";
 import type { ProxyContext } from "../context";
-import { explainUpstreamFailure } from "../records/explain";
+import {
+  explainUpstreamFailure,
+  refuseBadBody,
+  refuseHeadTooLarge,
+  refuseSlowHead,
+  refuseUnreadableHead,
+  type Refusal,
+} from "../records/explain";
 import { Deadline } from "./deadline";
-import { forwardedHeaders, requestHeadBytes, upstreamHostHeader } from "../http/forwarding";
+import { forwardedHeaders, upstreamHostHeader } from "../http/forwarding";
+import { messageHeadBytes, requestLine } from "../http/messageHead";
 import { stripHopByHop } from "../http/hopByHop";
 import {
   findHeadEnd,
@@ -68,9 +76,7 @@ export class Http1Session {
     this.link = new UpstreamLink(ctx, rec);
     this.idle = new Deadline(ctx.timeouts.clientIdleMs, () => this.endClient());
     const headMs = ctx.settings().sniffTimeoutMs;
-    this.headDeadline = new Deadline(headMs, () =>
-      this.refuse(408, "Request timeout", `the request head did not end within ${headMs} ms`),
-    );
+    this.headDeadline = new Deadline(headMs, () => this.refuse(refuseSlowHead(headMs)));
     this.responseDeadline = new Deadline(ctx.timeouts.upstreamResponseMs, () =>
       this.exchange?.timedOut(ctx.timeouts.upstreamResponseMs),
     );
@@ -98,9 +104,8 @@ export class Http1Session {
         const end = findHeadEnd(this.buf);
         if (end < 0 || end > MAX_HEAD_BYTES) {
           const problem = this.buf.length > MAX_HEAD_BYTES ? undefined : incompleteHeadProblem(this.buf);
-          if (this.buf.length > MAX_HEAD_BYTES)
-            this.refuse(431, "Request header too large", `the request head is over ${MAX_HEAD_BYTES / 1024} KB`);
-          else if (problem) this.refuse(400, "Bad request", `Switchyard could not read this request: ${problem}`);
+          if (this.buf.length > MAX_HEAD_BYTES) this.refuse(refuseHeadTooLarge(MAX_HEAD_BYTES));
+          else if (problem) this.refuse(refuseUnreadableHead(problem));
           else if (this.buf.length > 0) this.headDeadline.armOnce();
           return;
         }
@@ -113,11 +118,7 @@ export class Http1Session {
           head = parseRequestHead(raw);
         } catch (e) {
           const err = e as HttpHeadError;
-          return this.refuse(
-            err.status ?? 400,
-            "Bad request",
-            `Switchyard could not read this request: ${err.message}`,
-          );
+          return this.refuse(refuseUnreadableHead(err.message, err.status ?? 400));
         }
         this.startRequest(head);
         continue;
@@ -128,7 +129,7 @@ export class Http1Session {
         try {
           step = this.cursor.feed(this.buf);
         } catch (e) {
-          return this.refuse(400, "Bad request body", (e as Error).message);
+          return this.refuse(refuseBadBody((e as Error).message));
         }
         const part = this.buf.subarray(0, step.take);
         this.buf = this.buf.subarray(step.take);
@@ -179,7 +180,7 @@ export class Http1Session {
       via: ctx.via,
       ...(route.rewriteHost ? { rewriteHostTo: upstreamHostHeader(origin) } : {}),
     });
-    const bytes = requestHeadBytes(head.method, head.target, head.version, headers);
+    const bytes = messageHeadBytes(requestLine(head.method, head.target, head.version), headers);
     const retryable = !upgrade && head.framing.kind === "none" && isIdempotent(head.method);
     this.state = "waiting";
     this.forward(head, origin, bytes, retryable, false);
@@ -305,9 +306,9 @@ export class Http1Session {
   }
 
   /** Answers a request that cannot be parsed, then closes: its framing is unknown. */
-  private refuse(status: number, title: string, message: string): void {
-    this.rec.fail("http", { code: `HTTP_${status}`, explanation: message });
-    this.client.write(closingPageBytes({ status, title, message }));
+  private refuse({ status, title, explained }: Refusal): void {
+    this.rec.fail("http", explained);
+    this.client.write(closingPageBytes({ status, title, message: explained.explanation }));
     this.endClient();
   }
 

@@ -1,24 +1,29 @@
 /**
  * One h2 stream forwarded as one HTTP/1.1 exchange on the proxy's own upstream pool (the pool the
  * HTTP/1.1 sessions use): the request head is written by us, the request body is framed for
- * HTTP/1.1 (Content-Length as sent, else chunked), and the response is read with our own head
- * parser and body framing, so the upstream socket can carry the next request and large bodies
- * move in 1 MiB reads instead of through http.request's 64 KiB stream chunks.
+ * HTTP/1.1 (Content-Length as sent, else chunked), and the response is read by the shared
+ * response core (upstreamResponse.ts), so the upstream socket can carry the next request and large
+ * bodies move in 1 MiB reads instead of through http.request's 64 KiB stream chunks.
  */
 import http2 from "node:http2";
-import { performance } from "node:perf_hooks";
-import type { BodyCursor } from "../http/bodyFraming";
 import { CopyPool, type Lease } from "./copyPool";
 import type { ConnectionRecorder } from "../records/connectionRecorder";
 import type { ProxyContext } from "../context";
-import { explainUpstreamFailure, type Explained } from "../records/explain";
+import {
+  explainHeadersNotForH2,
+  explainStatusNotForH2,
+  explainUpstreamFailure,
+  type Explained,
+} from "../records/explain";
 import { h2Headers } from "./h2Headers";
+import { messageHead, requestLine } from "../http/messageHead";
 import { sendRequestBody } from "./h2RequestBody";
 import { isIdempotent, type HeaderLine, type ResponseHead } from "../http/httpHead";
 import type { PageContent } from "../http/pages";
-import { responseBody, takeResponseHead, upstreamTarget } from "../http/responseHead";
-import { UpstreamError, type UpstreamOrigin } from "../upstream/dial";
-import { READ_BUFFER_SIZE, type UpstreamConnection, type UpstreamUser } from "../upstream/upstreamConnection";
+import { upstreamTarget } from "../http/responseHead";
+import type { UpstreamOrigin } from "../upstream/dial";
+import { READ_BUFFER_SIZE, type UpstreamConnection } from "../upstream/upstreamConnection";
+import { UpstreamResponse } from "../upstream/upstreamResponse";
 
 /** What the h2 front end knows about the request. */
 export interface H2Request {
@@ -33,18 +38,10 @@ export interface H2Request {
 const COPIES = new CopyPool(READ_BUFFER_SIZE, 4, 64 * 1024);
 
 /** Forwards one h2 stream; `answer` sends a local page when nothing of the response was relayed yet. */
-export class H2UpstreamExchange implements UpstreamUser {
-  private conn: UpstreamConnection | undefined;
-  private phase: "connecting" | "head" | "body" | "done" = "connecting";
-  private buf: Buffer = Buffer.alloc(0);
-  private cursor: BodyCursor | undefined;
-  private untilClose = false;
-  private status: number | undefined;
-  private reusable = true;
+export class H2UpstreamExchange extends UpstreamResponse {
   private requestSent: boolean;
   private readonly chunked: boolean;
   private bytes = 0;
-  private received = 0;
   private retried = false;
   /** The response ended cleanly before the request body did: the socket goes back once it has. */
   private releaseWhenSent = false;
@@ -54,16 +51,16 @@ export class H2UpstreamExchange implements UpstreamUser {
   private stallTimer: NodeJS.Timeout | undefined;
   /** Set while waiting in the pool's queue for a connection to the origin (queue()). */
   private leaveQueue: (() => void) | undefined;
-  private readonly started = performance.now();
 
   constructor(
     private readonly ctx: ProxyContext,
     private readonly stream: http2.ServerHttp2Stream,
-    private readonly rec: ConnectionRecorder | undefined,
+    rec: ConnectionRecorder | undefined,
     private readonly request: H2Request,
-    private readonly origin: UpstreamOrigin,
+    origin: UpstreamOrigin,
     private readonly answer: (page: PageContent, error?: string) => void,
   ) {
+    super(rec, origin, { method: request.method, host: request.host, path: request.path });
     const hasBody = !stream.endAfterHeaders;
     const length = request.headers.some(([n]) => n.toLowerCase() === "content-length");
     this.chunked = hasBody && !length;
@@ -73,7 +70,10 @@ export class H2UpstreamExchange implements UpstreamUser {
 
   /** Sends the request on an idle pooled socket, or on a new one. */
   start(fresh = false): void {
-    this.timer ??= setTimeout(() => this.timedOut(), this.ctx.timeouts.upstreamResponseMs);
+    this.timer ??= setTimeout(
+      () => this.timedOut(this.ctx.timeouts.upstreamResponseMs),
+      this.ctx.timeouts.upstreamResponseMs,
+    );
     const idle = fresh ? undefined : this.ctx.pool.take(this.origin);
     if (idle) return this.begin(idle);
     if (!this.ctx.pool.hasRoom(this.origin)) return this.queue();
@@ -117,9 +117,7 @@ export class H2UpstreamExchange implements UpstreamUser {
     this.phase = "head";
     const { method, path, headers } = this.request;
     const lines = this.chunked ? [...headers, ["Transfer-Encoding", "chunked"] as HeaderLine] : headers;
-    let head = `${method} ${path} HTTP/1.1\r\n`;
-    for (const [n, v] of lines) head += `${n}: ${v}\r\n`;
-    conn.socket.write(`${head}\r\n`, "latin1");
+    conn.socket.write(messageHead(requestLine(method, path, "1.1"), lines), "latin1");
     if (!this.requestSent) this.sendBody(conn);
   }
 
@@ -140,69 +138,51 @@ export class H2UpstreamExchange implements UpstreamUser {
     });
   }
 
-  /** `chunk` from a plain upstream is a view of the shared read buffer: copied before it is queued. */
-  onUpstreamData(chunk: Buffer): void {
-    this.received += chunk.length;
-    if (this.phase === "body") {
-      if (this.origin.secure) return this.relay(chunk);
-      const lease = COPIES.copy(chunk);
-      this.relay(lease.data, lease);
-      return lease.seal();
-    }
-    if (this.phase !== "head") return;
-    this.rec?.mark("firstResponse");
-    this.buf = this.buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buf, chunk]);
-    while (this.phase === "head") {
-      const read = takeResponseHead(this.buf, this.origin, this.status === undefined);
-      if (read.kind === "need-more") return;
-      if (read.kind === "failed") return this.failBeforeResponse(read.explained);
-      this.buf = read.rest;
-      const status = read.response.status;
-      if (status >= 100 && status < 200) continue; // 1xx (100 Continue, 103): h2 has no use for them here
-      if (status < 100 || status > 599) {
-        const explanation = `${this.origin.url} answered with status ${status}, which HTTP/2 cannot carry (100-599)`;
-        return this.failBeforeResponse({ code: "UPSTREAM_BAD_RESPONSE", explanation });
-      }
-      this.respond(read.response);
-    }
+  protected relayedNothing(): boolean {
+    return this.status === undefined;
   }
 
-  private respond(response: ResponseHead): void {
+  /** 1xx (100 Continue, 103): h2 has no use for them here. */
+  protected interim(response: ResponseHead): boolean {
+    if (response.status >= 100) return true;
+    this.failBeforeResponse(explainStatusNotForH2(this.origin.url, response.status));
+    return false;
+  }
+
+  protected sendHead(response: ResponseHead): boolean {
     clearTimeout(this.timer);
-    const body = responseBody(response, this.request.method, this.origin);
-    if (body.kind === "failed") return this.failBeforeResponse(body.explained);
-    this.cursor = body.cursor;
-    this.untilClose = body.untilClose;
-    this.reusable = response.keepAlive;
-    if (this.stream.destroyed || this.stream.closed) return this.finish(false);
+    if (response.status > 599) {
+      this.failBeforeResponse(explainStatusNotForH2(this.origin.url, response.status));
+      return false;
+    }
+    if (this.stream.destroyed || this.stream.closed) {
+      this.finish(false);
+      return false;
+    }
     try {
-      this.stream.respond(h2Headers(response), { endStream: this.cursor.done });
+      this.stream.respond(h2Headers(response), { endStream: this.cursor!.done });
     } catch (e) {
       // Headers HTTP/2 refuses (invalid characters, a pseudo-header name): nothing was sent yet.
-      const explanation = `${this.origin.url} sent response headers HTTP/2 cannot carry: ${(e as Error).message}`;
-      return this.failBeforeResponse({ code: "UPSTREAM_BAD_RESPONSE", explanation });
+      this.failBeforeResponse(explainHeadersNotForH2(this.origin.url, e));
+      return false;
     }
-    this.status = response.status;
-    this.phase = "body";
-    if (this.cursor.done) return this.finish(this.buf.length === 0 && this.reusable);
-    const rest = this.buf;
-    this.buf = Buffer.alloc(0);
-    if (rest.length > 0) this.relay(rest);
+    return true;
+  }
+
+  /** A plain upstream's `chunk` is a view of the shared read buffer: copied before it is queued. */
+  protected relayBody(chunk: Buffer, transient: boolean): void {
+    if (!transient) return this.relay(chunk);
+    const lease = COPIES.copy(chunk);
+    this.relay(lease.data, lease);
+    lease.seal();
   }
 
   /** Relays the body's content (a chunked body is decoded: h2 frames the data itself). */
   private relay(chunk: Buffer, lease?: Lease): void {
-    let step;
-    try {
-      step = this.cursor!.feed(chunk, this.writeContent(chunk, lease));
-    } catch (e) {
-      const explanation = `${this.origin.url} broke its chunked framing: ${(e as Error).message}`;
-      return this.midResponse({ code: "UPSTREAM_BAD_FRAMING", explanation });
-    }
-    if (step.done) {
-      this.stream.end();
-      this.finish(step.take === chunk.length && this.reusable);
-    }
+    const step = this.feed(chunk, this.writeContent(chunk, lease));
+    if (!step?.done) return;
+    this.stream.end();
+    this.finish(step.take === chunk.length && this.reusable);
   }
 
   /** `lease`: `chunk` is a pooled copy, reused once every write of it completed. */
@@ -226,50 +206,33 @@ export class H2UpstreamExchange implements UpstreamUser {
     };
   }
 
-  onUpstreamClose(error: Error | undefined): void {
-    if (this.phase === "head") {
-      const stale = this.conn?.reused && this.received === 0 && !this.retried;
-      if (stale && this.stream.endAfterHeaders && isIdempotent(this.request.method)) {
-        // A pooled socket the upstream had closed while idle: the request never reached it.
-        this.retried = true;
-        this.conn = undefined;
-        return this.start(true);
-      }
-      return this.failBeforeResponse(
-        explainUpstreamFailure(error ?? new UpstreamError("UPSTREAM_CLOSED", "closed"), upstreamTarget(this.origin)),
-      );
-    }
-    if (this.phase !== "body") return;
-    if (this.untilClose) {
-      this.stream.end();
-      return this.finish(false);
-    }
-    this.midResponse(
-      explainUpstreamFailure(error ?? new UpstreamError("ECONNRESET", "closed"), upstreamTarget(this.origin), true),
-    );
+  protected complete(reusable: boolean): void {
+    this.finish(reusable);
   }
 
-  private timedOut(): void {
-    if (this.phase !== "head" && this.phase !== "connecting") return;
-    const ms = this.ctx.timeouts.upstreamResponseMs;
-    const e = new UpstreamError("UPSTREAM_TIMEOUT", `no response head within ${ms} ms`);
-    this.failBeforeResponse(explainUpstreamFailure(e, upstreamTarget(this.origin)));
+  protected endedByClose(): void {
+    this.stream.end();
+    this.finish(false);
   }
 
-  private failBeforeResponse(explained: Explained): void {
-    if (this.phase === "done") return;
-    if (this.status !== undefined) return this.midResponse(explained);
-    this.rec?.fail("upstream", explained);
+  /** A pooled socket the upstream had closed while idle: the request never reached it. */
+  protected retryStale(): boolean {
+    if (this.retried || !this.stream.endAfterHeaders || !isIdempotent(this.request.method)) return false;
+    this.retried = true;
+    this.conn = undefined;
+    this.start(true);
+    return true;
+  }
+
+  protected answerFailure(page: PageContent, explained: Explained): void {
     this.phase = "done";
     this.dropConnection();
-    const status = explained.code === "UPSTREAM_TIMEOUT" ? 504 : 502;
-    this.answer({ status, title: "Upstream unavailable", message: explained.explanation }, explained.explanation);
+    this.answer(page, explained.explanation);
   }
 
-  /** Part of the response is with the client: the honest signal left is resetting the stream. */
-  private midResponse(explained: Explained): void {
-    this.rec?.fail("upstream", explained);
-    this.record(explained.explanation);
+  /** The stream is reset; the connection and its other streams go on. */
+  protected abort(explained: Explained): void {
+    this.recordRequest(this.bytes, explained.explanation);
     this.phase = "done";
     this.dropConnection();
     this.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
@@ -284,7 +247,7 @@ export class H2UpstreamExchange implements UpstreamUser {
   private stalled(): void {
     if (this.phase === "done" || !this.paused) return;
     const ms = this.ctx.timeouts.clientStallMs;
-    this.record(`the client read none of the response for ${ms} ms; the stream was cancelled`);
+    this.recordRequest(this.bytes, `the client read none of the response for ${ms} ms; the stream was cancelled`);
     this.phase = "done";
     this.dropConnection();
     this.stream.close(http2.constants.NGHTTP2_CANCEL);
@@ -306,7 +269,7 @@ export class H2UpstreamExchange implements UpstreamUser {
     this.phase = "done";
     clearTimeout(this.timer);
     clearTimeout(this.stallTimer);
-    this.record();
+    this.recordRequest(this.bytes);
     const conn = this.conn;
     if (!conn) return;
     conn.user = undefined;
@@ -334,16 +297,5 @@ export class H2UpstreamExchange implements UpstreamUser {
     this.ctx.pool.release(conn, false);
     // The rest of a request body has nowhere to go: read and drop it so the stream can end.
     if (!this.requestSent && this.stream.isPaused()) this.stream.resume();
-  }
-
-  private record(error?: string): void {
-    this.rec?.addRequest({
-      ...{ method: this.request.method, host: this.request.host, path: this.request.path },
-      ...(this.status !== undefined ? { status: this.status } : {}),
-      upstream: this.origin.url,
-      bytes: this.bytes,
-      durationMs: Math.round((performance.now() - this.started) * 1000) / 1000,
-      ...(error ? { error } : {}),
-    });
   }
 }

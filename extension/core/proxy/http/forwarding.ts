@@ -60,36 +60,3 @@ export function forwardedHeaders(headers: HeaderLine[], facts: ForwardingFacts):
 export function hasLooped(headers: HeaderLine[], viaToken: string): boolean {
   return values(headers, "via").some((v) => v.includes(viaToken));
 }
-
-/** Serialises a request head for the upstream. */
-export function requestHeadBytes(method: string, target: string, version: string, headers: HeaderLine[]): Buffer {
-  let s = `${method} ${target} HTTP/${version}\r\n`;
-  for (const [n, v] of headers) s += `${n}: ${v}\r\n`;
-  return Buffer.from(`${s}\r\n`, "latin1");
-}
-
-/** Serialises a response head for the client: always `HTTP/1.1` (the proxy's own version, RFC 9110 6.2). */
-export function responseHeadBytes(status: number, reason: string, headers: HeaderLine[]): Buffer {
-  let s = `HTTP/1.1 ${status} ${reason}\r\n`;
-  for (const [n, v] of headers) s += `${n}: ${v}\r\n`;
-  return Buffer.from(`${s}\r\n`, "latin1");
-}
-
-/**
- * Where plain HTTP is redirected: https, the Host's name, the TLS port (omitted when 443), and
- * the path and query unchanged. Undefined when the Host header is unusable.
- */
-export function httpsLocation(hostHeader: string, target: string, tlsPort: number): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(`http://${hostHeader}`);
-  } catch {
-    return undefined;
-  }
-  const path = /^https?:\/\//i.test(target)
-    ? new URL(target).pathname + new URL(target).search
-    : target.startsWith("/")
-      ? target
-      : "/";
-  return `https://${url.hostname}${tlsPort === 443 ? "" : `:${tlsPort}`}${path}`;
-}

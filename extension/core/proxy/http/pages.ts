@@ -3,6 +3,7 @@
  * A browser user sees what happened in words, the route list, and what to do next.
  */
 import { STATUS_CODES } from "node:http";
+import { messageHeadBytes, statusLine } from "./messageHead";
 import type { RouteSetting } from "../../settings";
 
 /** What a page says. */
@@ -67,11 +68,10 @@ export function http1ResponseBytes(
   body: Buffer,
   close: boolean,
 ): { bytes: Buffer; headLength: number } {
-  let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\n`;
-  for (const [n, v] of Object.entries(headers)) text += `${n}: ${v}\r\n`;
-  if (close) text += "connection: close\r\n";
-  text += "\r\n";
-  return { bytes: Buffer.concat([Buffer.from(text, "latin1"), body]), headLength: text.length };
+  const fields: [string, string][] = Object.entries(headers);
+  if (close) fields.push(["connection", "close"]);
+  const head = messageHeadBytes(statusLine(status, STATUS_CODES[status] ?? ""), fields);
+  return { bytes: Buffer.concat([head, body]), headLength: head.length };
 }
 
 /** A page sent as the last response on a connection (the proxy closes it afterwards). */

@@ -4,7 +4,13 @@
  * including the mismatch this product exists to explain, TLS bytes from an http:// upstream.
  */
 import { bodyCursor, type BodyCursor } from "./bodyFraming";
-import { explainUpstreamFailure, type Explained } from "../records/explain";
+import {
+  explainUnusableFraming,
+  explainUpstreamFailure,
+  explainUpstreamHeadTooLarge,
+  explainUpstreamNotHttp,
+  type Explained,
+} from "../records/explain";
 import { findHeadEnd, MAX_HEAD_BYTES, parseResponseHead, responseFraming, type ResponseHead } from "./httpHead";
 import { dialledAddresses, UpstreamError, type UpstreamOrigin } from "../upstream/dial";
 
@@ -28,14 +34,12 @@ export function takeResponseHead(buf: Buffer, origin: UpstreamOrigin, atStart: b
   const end = findHeadEnd(buf);
   if (end < 0) {
     if (buf.length <= MAX_HEAD_BYTES) return { kind: "need-more" };
-    const explanation = `${origin.url} sent a response head over ${MAX_HEAD_BYTES / 1024} KB`;
-    return { kind: "failed", explained: { code: "UPSTREAM_HEAD_TOO_LARGE", explanation } };
+    return { kind: "failed", explained: explainUpstreamHeadTooLarge(origin.url, MAX_HEAD_BYTES) };
   }
   try {
     return { kind: "head", response: parseResponseHead(buf.subarray(0, end)), rest: buf.subarray(end) };
   } catch (e) {
-    const explanation = `${origin.url} answered something that is not HTTP/1.x: ${(e as Error).message}`;
-    return { kind: "failed", explained: { code: "UPSTREAM_BAD_RESPONSE", explanation } };
+    return { kind: "failed", explained: explainUpstreamNotHttp(origin.url, e) };
   }
 }
 
@@ -49,7 +53,6 @@ export function responseBody(
     const framing = responseFraming(response, requestMethod);
     return { kind: "body", cursor: bodyCursor(framing), untilClose: framing.kind === "until-close" };
   } catch (e) {
-    const explanation = `${origin.url} sent a response with unusable framing: ${(e as Error).message}`;
-    return { kind: "failed", explained: { code: "UPSTREAM_BAD_FRAMING", explanation } };
+    return { kind: "failed", explained: explainUnusableFraming(origin.url, e) };
   }
 }

@@ -143,3 +143,144 @@ export function explainUpstreamFailure(error: unknown, target: UpstreamTarget, m
   }
   return { code, explanation: `the request to ${target.url} failed: ${message || code}` };
 }
+
+/** The first bytes are neither a ClientHello nor an HTTP request. */
+export function explainUnknownProtocol(): Explained {
+  return {
+    code: "UNKNOWN_PROTOCOL",
+    explanation: "unknown protocol: the first bytes are neither a TLS ClientHello nor an HTTP request",
+  };
+}
+
+/** The ClientHello parser's error (its code in upper case, e.g. CLIENT_HELLO_BAD_LENGTH). */
+export function explainUnusableClientHello(parserCode: string, message: string): Explained {
+  return {
+    code: `CLIENT_HELLO_${parserCode.toUpperCase().replace(/-/g, "_")}`,
+    explanation: `not a usable TLS ClientHello: ${message}`,
+  };
+}
+
+/** The client said too little within the sniff timeout. */
+export function explainSniffTimeout(receivedBytes: number, tls: boolean, timeoutMs: number): Explained {
+  const what =
+    receivedBytes === 0
+      ? "sent nothing"
+      : tls
+        ? `sent only ${receivedBytes} bytes of its ClientHello`
+        : `sent only ${receivedBytes} bytes`;
+  return {
+    code: "SNIFF_TIMEOUT",
+    explanation: `the client connected and ${what} within ${timeoutMs} ms (switchyard.proxy.sniffTimeoutMs); closed`,
+  };
+}
+
+/** The client's socket failed before the proxy knew what it speaks. */
+export function explainEarlyClientError(error: NodeJS.ErrnoException): Explained {
+  return {
+    code: error.code ?? "SOCKET_ERROR",
+    explanation: `the client's connection failed before it said anything useful (${error.code ?? error.message})`,
+  };
+}
+
+/** The client closed before a whole request or ClientHello. */
+export function explainEarlyClientClose(receivedBytes: number): Explained {
+  return {
+    code: "CLIENT_CLOSED",
+    explanation:
+      receivedBytes === 0
+        ? "the client connected and closed without sending anything (a port check?)"
+        : `the client closed after ${receivedBytes} bytes, before a whole request or ClientHello`,
+  };
+}
+
+/** A bug of ours between the ClientHello and the handshake. */
+export function explainInternalHandshakeError(error: unknown): Explained {
+  return { code: "INTERNAL", explanation: `Switchyard failed to continue the handshake: ${String(error)}` };
+}
+
+/** The CA could not issue a leaf for the name the client asked for. */
+export function explainNoCertificate(name: string, error: unknown): Explained {
+  return {
+    code: "NO_CERTIFICATE",
+    explanation: `no certificate could be issued for ${name}: ${(error as Error).message}`,
+  };
+}
+
+/** A passthrough route whose upstream is this proxy. */
+export function explainPassthroughLoop(host: string, upstream: string): Explained {
+  return { code: "LOOP", explanation: `the passthrough route for ${host} points at this proxy itself (${upstream})` };
+}
+
+/** The upstream's response head did not end within the limit. */
+export function explainUpstreamHeadTooLarge(url: string, maxBytes: number): Explained {
+  return { code: "UPSTREAM_HEAD_TOO_LARGE", explanation: `${url} sent a response head over ${maxBytes / 1024} KB` };
+}
+
+/** The upstream's bytes do not parse as an HTTP/1.x response head. */
+export function explainUpstreamNotHttp(url: string, error: unknown): Explained {
+  return {
+    code: "UPSTREAM_BAD_RESPONSE",
+    explanation: `${url} answered something that is not HTTP/1.x: ${(error as Error).message}`,
+  };
+}
+
+/** The response head's framing fields contradict each other (RFC 9112 6.3). */
+export function explainUnusableFraming(url: string, error: unknown): Explained {
+  return {
+    code: "UPSTREAM_BAD_FRAMING",
+    explanation: `${url} sent a response with unusable framing: ${(error as Error).message}`,
+  };
+}
+
+/** The chunked body broke off its framing in the middle of the response. */
+export function explainBrokenChunking(url: string, error: unknown): Explained {
+  return { code: "UPSTREAM_BAD_FRAMING", explanation: `${url} broke its chunked framing: ${(error as Error).message}` };
+}
+
+/** A status code outside what an h2 response can carry. */
+export function explainStatusNotForH2(url: string, status: number): Explained {
+  return {
+    code: "UPSTREAM_BAD_RESPONSE",
+    explanation: `${url} answered with status ${status}, which HTTP/2 cannot carry (100-599)`,
+  };
+}
+
+/** Response header fields Node's http2 refuses to send. */
+export function explainHeadersNotForH2(url: string, error: unknown): Explained {
+  return {
+    code: "UPSTREAM_BAD_RESPONSE",
+    explanation: `${url} sent response headers HTTP/2 cannot carry: ${(error as Error).message}`,
+  };
+}
+
+/** A request the HTTP/1.1 front end answers with an error page and a close. */
+export interface Refusal {
+  status: number;
+  /** The page's title. */
+  title: string;
+  explained: Explained;
+}
+
+function refusal(status: number, title: string, explanation: string): Refusal {
+  return { status, title, explained: { code: `HTTP_${status}`, explanation } };
+}
+
+/** The client started a request head and did not finish it in time. */
+export function refuseSlowHead(timeoutMs: number): Refusal {
+  return refusal(408, "Request timeout", `the request head did not end within ${timeoutMs} ms`);
+}
+
+/** The request head did not end within the limit. */
+export function refuseHeadTooLarge(maxBytes: number): Refusal {
+  return refusal(431, "Request header too large", `the request head is over ${maxBytes / 1024} KB`);
+}
+
+/** The request head does not parse (status 400, or what the parser chose, e.g. 501). */
+export function refuseUnreadableHead(problem: string, status = 400): Refusal {
+  return refusal(status, "Bad request", `Switchyard could not read this request: ${problem}`);
+}
+
+/** The request body broke its framing. */
+export function refuseBadBody(problem: string): Refusal {
+  return refusal(400, "Bad request body", problem);
+}

@@ -1,0 +1,170 @@
+/**
+ * The response side of one request on a pooled upstream socket, shared by both front ends (the
+ * HTTP/1.1 exchange and the h2 stream exchange): reading the head (1xx, then the final one),
+ * framing the body so the socket can carry the next request, the stale-socket retry, the 502/504
+ * page while nothing was relayed yet and the reset once something was, and the request's entry in
+ * the connection record. Each front end says how its client gets the head, the body bytes, a page
+ * or a reset.
+ */
+import { performance } from "node:perf_hooks";
+import type { BodyCursor, BodyStep, ContentSink } from "../http/bodyFraming";
+import type { ResponseHead } from "../http/httpHead";
+import type { PageContent } from "../http/pages";
+import { responseBody, takeResponseHead, upstreamTarget } from "../http/responseHead";
+import type { ConnectionRecorder } from "../records/connectionRecorder";
+import { explainBrokenChunking, explainUpstreamFailure, type Explained } from "../records/explain";
+import { UpstreamError, type UpstreamOrigin } from "./dial";
+import type { UpstreamConnection, UpstreamUser } from "./upstreamConnection";
+
+/** The request as its record names it. */
+export interface RequestLabel {
+  method: string;
+  host?: string;
+  path: string;
+}
+
+/** One response read from an upstream socket and relayed to a client. */
+export abstract class UpstreamResponse implements UpstreamUser {
+  protected conn: UpstreamConnection | undefined;
+  protected phase: "connecting" | "head" | "body" | "done" = "connecting";
+  /** Received bytes not handled yet: a partial head, or what followed it. */
+  protected buf: Buffer = Buffer.alloc(0);
+  protected cursor: BodyCursor | undefined;
+  /** The response has no length: its end is the upstream closing. */
+  protected untilClose = false;
+  /** The final status, once its head was sent on. */
+  protected status: number | undefined;
+  /** The upstream socket may carry another request after this response. */
+  protected reusable = true;
+  /** Bytes received from the upstream for this request (a stale pooled socket sends none). */
+  protected received = 0;
+  private readonly started = performance.now();
+
+  constructor(
+    protected readonly rec: ConnectionRecorder | undefined,
+    protected readonly origin: UpstreamOrigin,
+    private readonly label: RequestLabel,
+  ) {}
+
+  /** True while nothing of the response reached the client, so a page can still answer instead. */
+  protected abstract relayedNothing(): boolean;
+  /** A 1xx head (or a 101); false when the exchange ended with it. */
+  protected abstract interim(response: ResponseHead): boolean;
+  /** Sends the final head on; false when it could not (and the exchange has ended). */
+  protected abstract sendHead(response: ResponseHead): boolean;
+  /** Body bytes; `transient`: a view of the shared read buffer, valid only during this call. */
+  protected abstract relayBody(chunk: Buffer, transient: boolean): void;
+  /** The response ended where its framing says; `reusable`: the socket may carry another request. */
+  protected abstract complete(reusable: boolean): void;
+  /** A response framed by the upstream's close ended that way. */
+  protected abstract endedByClose(): void;
+  /** A reused socket closed before a byte of the response: sends the request again when allowed. */
+  protected abstract retryStale(): boolean;
+  /** Answers with the proxy's own page (nothing was relayed yet) and ends the exchange. */
+  protected abstract answerFailure(page: PageContent, explained: Explained): void;
+  /** Part of the response is with the client: the honest signal left is a reset. */
+  protected abstract abort(explained: Explained): void;
+
+  onUpstreamData(chunk: Buffer): void {
+    this.received += chunk.length;
+    // Plain upstreams read into the shared buffer; an https upstream's chunks are its own.
+    if (this.phase === "body") return this.relayBody(chunk, !this.origin.secure);
+    if (this.phase !== "head") return;
+    this.rec?.mark("firstResponse");
+    this.buf = this.buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buf, chunk]);
+    this.headBytesArrived();
+  }
+
+  /** Bytes of a head arrived (a front end may batch what it writes while the heads are read). */
+  protected headBytesArrived(): void {
+    this.readHeads();
+  }
+
+  protected readHeads(): void {
+    while (this.phase === "head") {
+      const read = takeResponseHead(this.buf, this.origin, this.relayedNothing());
+      if (read.kind === "need-more") return;
+      if (read.kind === "failed") return this.failBeforeResponse(read.explained);
+      this.buf = read.rest;
+      if (read.response.status < 200) {
+        if (this.interim(read.response)) continue;
+        return;
+      }
+      this.final(read.response);
+    }
+  }
+
+  private final(response: ResponseHead): void {
+    const body = responseBody(response, this.label.method, this.origin);
+    if (body.kind === "failed") return this.failBeforeResponse(body.explained);
+    this.cursor = body.cursor;
+    this.untilClose = body.untilClose;
+    this.reusable = response.keepAlive;
+    if (!this.sendHead(response)) return;
+    this.status = response.status;
+    this.phase = "body";
+    if (this.cursor.done) return this.complete(this.buf.length === 0 && this.reusable);
+    const rest = this.buf;
+    this.buf = Buffer.alloc(0);
+    if (rest.length > 0) this.relayBody(rest, false);
+  }
+
+  /** Feeds body bytes to the framing; undefined when the framing broke (the exchange has ended). */
+  protected feed(chunk: Buffer, content?: ContentSink): BodyStep | undefined {
+    try {
+      return this.cursor!.feed(chunk, content);
+    } catch (e) {
+      this.midResponse(explainBrokenChunking(this.origin.url, e));
+      return undefined;
+    }
+  }
+
+  onUpstreamClose(error: Error | undefined): void {
+    if (this.phase === "head") {
+      if (this.conn?.reused && this.received === 0 && this.retryStale()) return;
+      const err = error ?? new UpstreamError("UPSTREAM_CLOSED", "closed");
+      return this.failBeforeResponse(explainUpstreamFailure(err, upstreamTarget(this.origin)));
+    }
+    if (this.phase !== "body") return;
+    if (this.untilClose) return this.endedByClose();
+    const err = error ?? new UpstreamError("ECONNRESET", "closed");
+    this.midResponse(explainUpstreamFailure(err, upstreamTarget(this.origin), true));
+  }
+
+  /** The response head did not come within `timeoutMs`. */
+  timedOut(timeoutMs: number): void {
+    if (this.phase !== "head" && this.phase !== "connecting") return;
+    const e = new UpstreamError("UPSTREAM_TIMEOUT", `no response head within ${timeoutMs} ms`);
+    this.failBeforeResponse(explainUpstreamFailure(e, upstreamTarget(this.origin)));
+  }
+
+  /** No response to relay: a 504 page for a timeout, 502 for the rest (or a reset once bytes went out). */
+  failBeforeResponse(explained: Explained): void {
+    if (this.phase === "done") return;
+    if (!this.relayedNothing()) return this.midResponse(explained);
+    this.rec?.fail("upstream", explained);
+    const status = explained.code === "UPSTREAM_TIMEOUT" ? 504 : 502;
+    const title = status === 504 ? "Upstream timed out" : "Upstream unavailable";
+    this.answerFailure({ status, title, message: explained.explanation }, explained);
+  }
+
+  protected midResponse(explained: Explained): void {
+    this.rec?.fail("upstream", explained);
+    this.abort(explained);
+  }
+
+  /** Adds this request to the connection's record. */
+  protected recordRequest(bytes: number, error?: string): void {
+    const { method, host, path } = this.label;
+    this.rec?.addRequest({
+      method,
+      ...(host ? { host } : {}),
+      path,
+      ...(this.status !== undefined ? { status: this.status } : {}),
+      upstream: this.origin.url,
+      bytes,
+      durationMs: Math.round((performance.now() - this.started) * 1000) / 1000,
+      ...(error ? { error } : {}),
+    });
+  }
+}
