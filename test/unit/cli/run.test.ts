@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 import CHROMIUM_FLAGS from "../../harness/chromium-flags.json";
 import { freePort } from "../../../extension/core/devservers/freePort";
-import { needTools, nssHome } from "../proxy/realProxy";
+import { needTools, nssHome } from "../proxy/harness";
 
 const ROOT = join(__dirname, "..", "..", "..");
 const BIN = join(ROOT, "bin", "switchyard.js");

@@ -3,6 +3,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { opensslSelfSigned } from "../proxy/testLeafSource";
 
 /**
  * Whether `tool` can run. Under CI=true a missing tool fails the test instead of skipping it, so
@@ -19,7 +20,7 @@ export function haveTool(tool: string, versionArgs: string[] = ["-V"]): boolean 
   }
 }
 
-/** A self-signed ECDSA certificate made by `openssl req -x509 -newkey ec` in a temp dir. */
+/** A self-signed ECDSA certificate made by openssl (testLeafSource.ts) in its own temp dir. */
 export interface TestCertificate {
   key: string;
   cert: string;
@@ -30,31 +31,7 @@ export interface TestCertificate {
 /** Makes a self-signed certificate for `cn` with the given subjectAltName (e.g. "DNS:a.test,IP:127.0.0.1"). */
 export function makeSelfSignedCertificate(cn: string, san: string, days = 2): TestCertificate {
   const dir = mkdtempSync(path.join(os.tmpdir(), "sy-net-cert-"));
-  const keyPath = path.join(dir, "key.pem");
-  const certPath = path.join(dir, "cert.pem");
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      keyPath,
-      "-out",
-      certPath,
-      "-days",
-      String(days),
-      "-subj",
-      `/CN=${cn}`,
-      "-addext",
-      `subjectAltName=${san}`,
-    ],
-    { stdio: "ignore" },
-  );
+  const { keyPath, certPath } = opensslSelfSigned(dir, "cert", `/CN=${cn}`, [`subjectAltName=${san}`], days);
   return {
     key: readFileSync(keyPath, "utf8"),
     cert: readFileSync(certPath, "utf8"),

@@ -10,7 +10,7 @@ import { existsSync, rmSync } from "node:fs";
 import http from "node:http";
 import type net from "node:net";
 import { chromium, type Browser } from "playwright-core";
-import { needTools, nssHome, startRealProxy, waitForRecord, type RealProxy } from "./realProxy";
+import { needTools, nssHome, startRealProxy, waitForRecord, type RealProxy } from "./harness";
 
 const CHROMIUM = "/usr/bin/chromium";
 const NAME = "my-awesome-service.test";

@@ -5,7 +5,7 @@ import type net from "node:net";
 import tls from "node:tls";
 import { stripHopByHop } from "../../../extension/core/proxy/http/hopByHop";
 import type { HeaderLine } from "../../../extension/core/proxy/http/httpHead";
-import { startProxy, type ProxyFixture } from "./harness";
+import { nextRecord, startProxy, type ProxyFixture } from "./harness";
 
 const names = (lines: HeaderLine[]): string[] => lines.map(([n]) => n.toLowerCase());
 
@@ -152,7 +152,8 @@ describe("the proxy manages each hop's connection itself", () => {
     assert.doesNotMatch(head, /keep-alive|x-upstream-hop|proxy-connection/i, "no upstream hop-by-hop field leaks");
 
     // The upstream socket survived the client's Connection: close and carries the next client's request.
-    await new Promise((r) => setTimeout(r, 50));
+    // The client connection's record is published once the proxy closed it, after the socket was pooled.
+    await nextRecord(f, (r) => r.requests.some((q) => q.path === "/one"));
     assert.equal(upstreamSockets.size, 1, "the upstream connection stays open");
     const second = await rawRequest("GET /two HTTP/1.1\r\nHost: hop.test\r\n\r\n");
     assert.match(second, /^HTTP\/1\.1 200 OK/);

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { getHeapSpaceStatistics } from "node:v8";
-import { startRealProxy } from "./realProxy";
+import { startRealProxy } from "./harness";
 
 /** Messages the test sends. */
 export type LoadCommand = { cmd: "rss" } | { cmd: "stop" };

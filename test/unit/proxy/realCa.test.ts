@@ -8,8 +8,17 @@ import assert from "node:assert/strict";
 import type http from "node:http";
 import https from "node:https";
 import { X509Certificate } from "node:crypto";
-import { curl as curlVia, echoUpstream, getWithPeer, sClient, type run } from "./harness";
-import { needTools, startRealProxy, waitForRecord, type RealProxy } from "./realProxy";
+import {
+  curl as curlVia,
+  echoUpstream,
+  getWithPeer,
+  sClient,
+  type run,
+  needTools,
+  startRealProxy,
+  waitForRecord,
+  type RealProxy,
+} from "./harness";
 
 describe("DevProxy with the real local CA", () => {
   let f: RealProxy;

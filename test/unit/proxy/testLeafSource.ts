@@ -1,7 +1,8 @@
 /**
- * A test-only {@link LeafSource}: a throwaway root made with the `openssl` CLI in a temp dir, and
- * leaves signed by it on demand (node:crypto makes the keys). Refuses names ending in `.com`, the
- * way the real CA's name constraints refuse production names.
+ * The tests' one openssl certificate helper: self-signed certificates made with the `openssl` CLI
+ * (for test servers), and a test-only {@link LeafSource}: a throwaway root in a temp dir and leaves
+ * signed by it on demand (node:crypto makes the keys). The source refuses names ending in `.com`,
+ * the way the real CA's name constraints refuse production names.
  */
 import { execFileSync } from "node:child_process";
 import { generateKeyPairSync, randomBytes, X509Certificate } from "node:crypto";
@@ -13,6 +14,26 @@ import tls from "node:tls";
 import type { IssuedLeaf, LeafSource } from "../../../extension/core/ca/types";
 import { NameNotPermittedError } from "../../../extension/core/ca/types";
 
+/**
+ * `openssl req -x509`: a self-signed P-256 certificate in `dir` as `<base>.pem`, its key as
+ * `<base>.key`; `extensions` are `-addext` values (e.g. "subjectAltName=DNS:a.test").
+ */
+export function opensslSelfSigned(
+  dir: string,
+  base: string,
+  subject: string,
+  extensions: string[],
+  days = 2,
+): { keyPath: string; certPath: string } {
+  const keyPath = path.join(dir, `${base}.key`);
+  const certPath = path.join(dir, `${base}.pem`);
+  const args = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+  args.push("-keyout", keyPath, "-out", certPath, "-subj", subject, "-days", String(days));
+  for (const e of extensions) args.push("-addext", e);
+  execFileSync("openssl", args, { stdio: "ignore" });
+  return { keyPath, certPath };
+}
+
 /** Issues leaves from a temp root; call dispose() to delete the directory. */
 export class OpensslLeafSource implements LeafSource {
   readonly dir = mkdtempSync(path.join(tmpdir(), "switchyard-test-ca-"));
@@ -22,31 +43,10 @@ export class OpensslLeafSource implements LeafSource {
   issued = 0;
 
   constructor() {
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        path.join(this.dir, "root.key"),
-        "-out",
-        path.join(this.dir, "root.pem"),
-        "-subj",
-        "/CN=Switchyard Test Root",
-        "-days",
-        "2",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-      ],
-      { stdio: "ignore" },
-    );
+    opensslSelfSigned(this.dir, "root", "/CN=Switchyard Test Root", [
+      "basicConstraints=critical,CA:TRUE",
+      "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
     this.root = readFileSync(path.join(this.dir, "root.pem"), "utf8");
   }
 

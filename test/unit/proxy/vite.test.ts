@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createServer, type ViteDevServer } from "vite";
 import { WebSocket } from "ws";
-import { proxySettings, startRealProxy, waitForRecord, type RealProxy } from "./realProxy";
+import { proxySettings, startRealProxy, waitForRecord, type RealProxy } from "./harness";
 
 const NAME = "my-awesome-service.test";
 

@@ -12,8 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { WorkerProxy } from "../../../extension/core/proxy/worker/workerProxy";
-import { curl as curlVia, run } from "./harness";
-import { proxySettings, startRealProxy, waitForRecord, type RealProxy } from "./realProxy";
+import { curl as curlVia, run, proxySettings, startRealProxy, waitForRecord, type RealProxy } from "./harness";
 
 describe("the proxy on its worker thread", () => {
   let f: RealProxy;
