@@ -14,6 +14,7 @@ const areas: Record<string, () => Promise<unknown>> = {
   proxy: async () => (await import("./proxy")).runProxyBench(),
   run: async () => (await import("./devServer")).runDevServerBench(),
   firstvisit: async () => (await import("./firstVisit")).runFirstVisitBench(),
+  pageload: async () => (await import("./pageLoad")).runPageLoadBench(),
 };
 
 const name = process.argv[2] ?? "";

@@ -81,8 +81,11 @@ https://${ctx.name}:${port} {
   return { label: "caddy", port, process: p };
 }
 
-/** nginx from Debian: a temp prefix and config, keep-alive upstream pool, forwarding headers. */
-export async function startNginx(ctx: PeerContext): Promise<RunningPeer> {
+/**
+ * nginx from Debian: a temp prefix and config, keep-alive upstream pool, forwarding headers.
+ * `websocket` forwards Upgrade requests too (what a dev server's hot-update socket needs).
+ */
+export async function startNginx(ctx: PeerContext, options: { websocket?: boolean } = {}): Promise<RunningPeer> {
   const dir = join(ctx.tmp, "nginx");
   mkdirSync(join(dir, "logs"), { recursive: true });
   const port = await freePort();
@@ -104,6 +107,7 @@ http {
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
   upstream app { server 127.0.0.1:${ctx.upstreamPort}; keepalive 64; }
+  ${options.websocket ? "map $http_upgrade $connection_upgrade { default upgrade; '' ''; }" : ""}
   server {
     listen 127.0.0.1:${port} ssl http2;
     server_name ${ctx.name};
@@ -115,7 +119,7 @@ http {
     location / {
       proxy_pass http://app;
       proxy_http_version 1.1;
-      proxy_set_header Connection "";
+      ${options.websocket ? "proxy_set_header Upgrade $http_upgrade;\n      proxy_set_header Connection $connection_upgrade;" : 'proxy_set_header Connection "";'}
       proxy_set_header Host $host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;

@@ -1,0 +1,174 @@
+/**
+ * Page load in Chromium (issue 15 item 1): a generated Vite app (1,000 ES modules; and 200
+ * modules with a 2 MB asset) loaded directly over plain HTTP, through Switchyard, nginx and Caddy.
+ * Each run loads every setup in turn (A, B, C, D, A, B, …): cold in a new browser context, then
+ * warm by reloading that page. Times are the page's own: navigation start to the `load` event, and
+ * to main.js's last line (every module evaluated).
+ *
+ *     npm run bench -- pageload          BENCH_RUNS=3 for a quicker, noisier run
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser } from "playwright-core";
+import { launchChromium, trustingHome } from "./browser";
+import { ProcessGroup } from "./processes";
+import { ratio, summarise, type Spread } from "./spread";
+import { generateViteApp, type ViteAppShape } from "./viteApp";
+import { APP_NAME, startViteRig, type Setup } from "./viteRig";
+
+/** One page's timings (ms from navigation start). */
+interface LoadTiming {
+  load: number;
+  evaluated: number;
+  protocol: string;
+}
+
+/** A measured row: one app variant, one setup, cold or warm. */
+export interface PageLoadRow {
+  variant: string;
+  setup: string;
+  mode: "cold" | "warm";
+  protocol: string;
+  load: Spread;
+  evaluated: Spread;
+}
+
+const VARIANTS: { name: string; shape: ViteAppShape }[] = [
+  { name: "1,000 modules", shape: { modules: 1000, assetBytes: 0 } },
+  { name: "200 modules + 2 MB asset", shape: { modules: 200, assetBytes: 2 * 1024 * 1024 } },
+];
+
+// In the page: navigation timing and main.js's mark, as a string (this file is typed for Node).
+const READ_TIMING = `(() => {
+  const n = performance.getEntriesByType("navigation")[0];
+  return { load: n.loadEventStart, evaluated: globalThis.__allEvaluatedAt, modules: globalThis.__modulesEvaluated, protocol: n.nextHopProtocol };
+})()`;
+
+/** Runs every variant; returns rows, goals against direct/nginx/Caddy, and tables. */
+export async function runPageLoadBench(repoRoot = process.cwd()): Promise<unknown> {
+  const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 7));
+  const rows: PageLoadRow[] = [];
+  const notes: string[] = [];
+  for (const variant of VARIANTS) {
+    const tmp = mkdtempSync(join(tmpdir(), "switchyard-bench-page-"));
+    const group = new ProcessGroup(tmp);
+    const onExit = (): void => group.killAllNow();
+    process.once("exit", onExit);
+    let browser: Browser | undefined;
+    try {
+      const app = generateViteApp(join(tmp, "app"), variant.shape);
+      const rig = await startViteRig(group, repoRoot, tmp, app);
+      notes.push(...rig.notes);
+      browser = await launchChromium(trustingHome(tmp, rig.cert.rootPath), [APP_NAME]);
+      const samples = new Map<string, { cold: LoadTiming[]; warm: LoadTiming[] }>();
+      for (const s of rig.setups) samples.set(s.label, { cold: [], warm: [] });
+      // One unmeasured load per setup: Vite transforms each module once, and the proxies start cold.
+      for (const s of rig.setups) await loadColdThenWarm(browser, s, app.modules);
+      for (let i = 0; i < runs; i++)
+        for (const s of rig.setups) {
+          const [cold, warm] = await loadColdThenWarm(browser, s, app.modules);
+          samples.get(s.label)!.cold.push(cold);
+          samples.get(s.label)!.warm.push(warm);
+        }
+      for (const [setup, byMode] of samples)
+        for (const mode of ["cold", "warm"] as const)
+          rows.push({
+            variant: variant.name,
+            setup,
+            mode,
+            protocol: byMode[mode][0]?.protocol ?? "?",
+            load: summarise(byMode[mode].map((t) => t.load)),
+            evaluated: summarise(byMode[mode].map((t) => t.evaluated)),
+          });
+    } finally {
+      await browser?.close().catch(() => {});
+      await group.stopAll();
+      process.removeListener("exit", onExit);
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+  return report(rows, runs, notes);
+}
+
+/** Loads `setup` in a new context (cold), then reloads it (warm); closes the context. */
+async function loadColdThenWarm(browser: Browser, setup: Setup, modules: number): Promise<[LoadTiming, LoadTiming]> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const read = async (): Promise<LoadTiming> => {
+      await page.waitForFunction("globalThis.__allEvaluatedAt !== undefined", undefined, { timeout: 60_000 });
+      const t = (await page.evaluate(READ_TIMING)) as LoadTiming & { modules: number };
+      if (t.modules !== modules) throw new Error(`${setup.label}: ${t.modules} of ${modules} modules evaluated`);
+      return t;
+    };
+    await page.goto(setup.url, { waitUntil: "load", timeout: 60_000 });
+    const cold = await read();
+    await page.reload({ waitUntil: "load", timeout: 60_000 });
+    return [cold, await read()];
+  } finally {
+    await context.close();
+  }
+}
+
+function report(rows: PageLoadRow[], runs: number, notes: string[]): unknown {
+  const find = (variant: string, setupPrefix: string, mode: string): PageLoadRow | undefined =>
+    rows.find((r) => r.variant === variant && r.mode === mode && r.setup.startsWith(setupPrefix));
+  const targets: { target: string; measured: string; met: boolean | null }[] = [];
+  for (const variant of VARIANTS.map((v) => v.name))
+    for (const mode of ["cold", "warm"] as const) {
+      const sy = find(variant, "switchyard", mode)?.load.p50;
+      const direct = find(variant, "direct", mode)?.load.p50;
+      const nginx = find(variant, "nginx", mode)?.load.p50;
+      const caddy = find(variant, "caddy", mode)?.load.p50;
+      const ms = (n: number | undefined): string => (n === undefined ? "missing" : `${n.toFixed(0)} ms`);
+      targets.push({
+        target: `page load (${variant}, ${mode}) through Switchyard <= 0.8x direct HTTP`,
+        measured: `${ms(sy)} vs ${ms(direct)} = ${ratio(sy ?? NaN, direct)}`,
+        met: sy === undefined || direct === undefined ? null : sy <= 0.8 * direct,
+      });
+      targets.push({
+        target: `page load (${variant}, ${mode}) through Switchyard faster than nginx and Caddy`,
+        measured: `${ms(sy)} vs nginx ${ms(nginx)} (${ratio(sy ?? NaN, nginx)}), Caddy ${ms(caddy)} (${ratio(sy ?? NaN, caddy)})`,
+        met: sy === undefined || nginx === undefined || caddy === undefined ? null : sy < nginx && sy < caddy,
+      });
+    }
+  const spread = (s: Spread): string => `${s.min.toFixed(0)}-${s.max.toFixed(0)}`;
+  return {
+    rows,
+    targets,
+    notes,
+    tables: [
+      {
+        title: `Page load in headless Chromium, Vite dev server (median of ${runs} interleaved runs; ms from navigation start; x = ratio of medians)`,
+        header: [
+          "app",
+          "setup",
+          "mode",
+          "protocol",
+          "load p50",
+          "load min-max",
+          "x direct",
+          "all modules evaluated p50",
+          "min-max",
+          "x direct",
+        ],
+        rows: rows.map((r) => {
+          const direct = find(r.variant, "direct", r.mode);
+          return [
+            r.variant,
+            r.setup,
+            r.mode,
+            r.protocol,
+            r.load.p50.toFixed(0),
+            spread(r.load),
+            ratio(r.load.p50, direct?.load.p50),
+            r.evaluated.p50.toFixed(0),
+            spread(r.evaluated),
+            ratio(r.evaluated.p50, direct?.evaluated.p50),
+          ];
+        }),
+      },
+    ],
+  };
+}
