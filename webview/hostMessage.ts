@@ -3,7 +3,7 @@
  * version skew or a bug there must not blank the panel: anything malformed is dropped (with a
  * console warning) and partial snapshots are filled with empty lists.
  */
-import type { HostMessage, PanelSnapshot, ProxyState, RecordView } from "./protocol";
+import type { ClientCheckView, HostMessage, PanelSnapshot, ProxyState, RecordView } from "./protocol";
 
 const PROXY_STATES: readonly ProxyState[] = ["off", "starting", "on", "partial", "error"];
 
@@ -98,6 +98,17 @@ export function parseHostMessage(raw: unknown): HostMessage | undefined {
       return typeof raw.text === "string"
         ? { type: "notice", level: raw.level === "error" ? "error" : "info", text: raw.text }
         : undefined;
+    case "clientChecks": {
+      const checks = list<Record<string, unknown>>(raw.checks, (c) => isObject(c) && typeof c.client === "string").map(
+        (c): ClientCheckView => ({
+          client: c.client as string,
+          state: c.state === "pass" || c.state === "skipped" ? c.state : "fail",
+          reason: text(c.reason),
+          fix: text(c.fix),
+        }),
+      );
+      return { type: "clientChecks", running: raw.running === true, checks, error: text(raw.error) };
+    }
     default:
       return undefined;
   }

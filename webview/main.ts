@@ -73,7 +73,11 @@ const handshakes = new HandshakesView({
     save();
   },
 });
-const certificates = new CertificatesView(onAction, () => post({ type: "recheckTrust" }));
+const certificates = new CertificatesView(
+  onAction,
+  () => post({ type: "recheckTrust" }),
+  () => post({ type: "checkClients" }),
+);
 const hosts = new HostsView({
   onAction,
   onAdd: (name, addresses) => post({ type: "addMapping", name, addresses }),
@@ -250,6 +254,8 @@ function handle(message: HostMessage): void {
       return bindings.setProbeResult(message.url, message.text, message.ok);
     case "notice":
       return notify(message.level, message.text);
+    case "clientChecks":
+      return certificates.showClientChecks(message);
   }
 }
 

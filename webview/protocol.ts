@@ -161,18 +161,30 @@ export const FIX_ACTIONS: readonly FixAction[] = [
   "syncHosts",
 ];
 
+/** One client's verdict from the panel's Check clients (what `switchyard ca check` prints). */
+export interface ClientCheckView {
+  client: string;
+  state: "pass" | "fail" | "skipped";
+  reason?: string;
+  fix?: string;
+}
+
 /** Extension -> webview. */
 export type HostMessage =
   | { type: "snapshot"; snapshot: PanelSnapshot }
   | { type: "records"; records: RecordView[]; reset?: boolean }
   | { type: "probeResult"; url: string; text: string; ok: boolean }
-  | { type: "notice"; level: "info" | "error"; text: string };
+  | { type: "notice"; level: "info" | "error"; text: string }
+  /** Check clients: `running` while the handshakes run, then the verdicts (or why it could not run). */
+  | { type: "clientChecks"; running: boolean; checks: ClientCheckView[]; error?: string };
 
 /** Webview -> extension. */
 export type WebviewMessage =
   | { type: "ready" }
   /** Check the trust stores again (trust may have changed outside VS Code). */
   | { type: "recheckTrust" }
+  /** Make a real TLS handshake from each client on the machine (`switchyard ca check`). */
+  | { type: "checkClients" }
   | { type: "action"; action: FixAction }
   | { type: "addMapping"; name: string; addresses: string[] }
   | { type: "removeMapping"; name: string }
@@ -203,6 +215,8 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
       return { type: "ready" };
     case "recheckTrust":
       return { type: "recheckTrust" };
+    case "checkClients":
+      return { type: "checkClients" };
     case "action":
       return typeof m.action === "string" && (FIX_ACTIONS as readonly string[]).includes(m.action)
         ? { type: "action", action: m.action as FixAction }

@@ -5,7 +5,13 @@
  */
 import { randomBytes } from "node:crypto";
 import * as vscode from "vscode";
-import { parseWebviewMessage, type HostMessage, type PanelSnapshot, type RecordView } from "../../webview/protocol";
+import {
+  parseWebviewMessage,
+  type ClientCheckView,
+  type HostMessage,
+  type PanelSnapshot,
+  type RecordView,
+} from "../../webview/protocol";
 import { runPanelAction } from "./panelActions";
 
 export const PANEL_VIEW_TYPE = "switchyard.panel";
@@ -16,6 +22,8 @@ export interface PanelDataSource {
   /** The panel (re)opened: state that is cached because it is costly to read should be read again. */
   invalidateCaView(): void;
   records(): RecordView[];
+  /** A real handshake from each client on the machine, as `switchyard ca check` makes. */
+  checkClients(): Promise<ClientCheckView[]>;
 }
 
 /** The one Switchyard panel; created on demand, revived by the serializer. */
@@ -24,6 +32,9 @@ export class PanelHost implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   /** Messages rejected by validation; visible to tests through the extension's API. */
   rejectedMessages = 0;
+  private checking = false;
+  /** The last Check clients verdicts; visible to tests through the extension's API. */
+  lastClientChecks: ClientCheckView[] | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -63,6 +74,28 @@ export class PanelHost implements vscode.Disposable {
   /** Streams new connection records to the panel, if it is open. */
   pushRecords(records: RecordView[]): void {
     if (this.panel && records.length > 0) void this.post({ type: "records", records });
+  }
+
+  /** Check clients: the panel shows "running", then each client's verdict; the log gets them too. */
+  private async checkClients(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    await this.post({ type: "clientChecks", running: true, checks: [] });
+    try {
+      const checks = await this.data.checkClients();
+      this.lastClientChecks = checks;
+      for (const c of checks)
+        this.log.info(
+          `ca check: ${c.client}: ${c.state}${c.reason ? ` (${c.reason})` : ""}${c.fix ? `; fix: ${c.fix}` : ""}`,
+        );
+      await this.post({ type: "clientChecks", running: false, checks });
+    } catch (e) {
+      const error = (e as Error).message ?? String(e);
+      this.log.error(`ca check failed: ${error}`);
+      await this.post({ type: "clientChecks", running: false, checks: [], error });
+    } finally {
+      this.checking = false;
+    }
   }
 
   post(message: HostMessage): Thenable<boolean> {
@@ -105,6 +138,10 @@ export class PanelHost implements vscode.Disposable {
       if (message.type === "recheckTrust") {
         this.data.invalidateCaView();
         await this.refresh();
+        return;
+      }
+      if (message.type === "checkClients") {
+        await this.checkClients();
         return;
       }
       await runPanelAction(message);

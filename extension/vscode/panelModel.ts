@@ -5,7 +5,8 @@
  */
 import type * as vscode from "vscode";
 import type { ConnectionRecord } from "../core/proxy/records/records";
-import type { PanelSnapshot, RecordView } from "../../webview/protocol";
+import { homedir } from "node:os";
+import type { ClientCheckView, PanelSnapshot, RecordView } from "../../webview/protocol";
 import { engines } from "./engines";
 import type { PanelDataSource } from "./panelHost";
 import type { SwitchyardSession } from "./session";
@@ -55,6 +56,20 @@ export class PanelModel implements PanelDataSource, vscode.Disposable {
   /** The panel (re)opened or asked to check again: trust may have changed outside VS Code. */
   invalidateCaView(): void {
     this.session.invalidateCaView();
+  }
+
+  /** A real handshake from each client on the machine, as `switchyard ca check` makes. */
+  async checkClients(): Promise<ClientCheckView[]> {
+    const { ca } = await engines();
+    // The extension host's own executable may be Electron: the Node rows run the node a terminal would.
+    const node = (await ca.execFileRunner().which("node")) ?? "";
+    const checks = await ca.checkEveryClient(this.session.caDirectory(), process.env, homedir(), node);
+    return checks.map((c) => ({
+      client: c.client,
+      state: c.skipped ? "skipped" : c.passed ? "pass" : "fail",
+      reason: c.reason,
+      fix: c.fix,
+    }));
   }
 
   /** Every row kept, oldest first (what a panel that opens now starts from). */

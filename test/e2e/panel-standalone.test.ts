@@ -228,6 +228,33 @@ describe("Switchyard panel in a browser (standalone webview)", () => {
       const recheck = (await posted(p)).at(-1);
       assert.deepEqual(recheck, { type: "recheckTrust" });
       assert.ok(parseWebviewMessage(recheck), "the extension accepts it");
+      await p.click('[data-testid="ca-check-clients"]');
+      assert.deepEqual((await posted(p)).at(-1), { type: "checkClients" });
+      await send(p, { type: "clientChecks", running: true, checks: [] });
+      assert.equal(await p.locator('[data-testid="ca-check-clients"]').isDisabled(), true, "one check at a time");
+      await send(p, {
+        type: "clientChecks",
+        running: false,
+        checks: [
+          {
+            client: "curl (system store)",
+            state: "fail",
+            reason: "it does not trust the Switchyard root",
+            fix: "sudo switchyard ca trust",
+          },
+          { client: "node + NODE_EXTRA_CA_CERTS", state: "pass" },
+          { client: "java (default trust store)", state: "skipped", reason: "not installed" },
+          { client: 7, state: "pass" },
+        ],
+      });
+      const clients = p.locator('[data-testid="clients-table"]');
+      assert.equal(await clients.locator("tbody tr").count(), 3, "the malformed row is dropped");
+      assert.match(
+        await clients.innerText(),
+        /curl \(system store\)\s+fails\s+it does not trust the Switchyard root\s+sudo switchyard ca trust/,
+      );
+      assert.match(await clients.innerText(), /java \(default trust store\)\s+not installed/);
+      assert.equal(await p.locator('[data-testid="ca-check-clients"]').isDisabled(), false);
       await shot(p, `certificates-${theme}`);
 
       await p.click('[data-testid="tab-hosts"]');

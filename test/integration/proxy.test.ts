@@ -118,4 +118,19 @@ describe("the proxy, driven from VS Code", () => {
     assert.notEqual(fresh, cached, "a new read of every trust store");
     assert.ok((await fresh).directory, "and it answers");
   });
+
+  it("runs a real handshake from each client when the panel's Check clients asks", async function () {
+    this.timeout(120_000);
+    const api = await getApi();
+    await vscode.commands.executeCommand("switchyard.openPanel");
+    await api.panel.receive({ type: "checkClients" });
+    const checks = new Map((api.panel.lastClientChecks ?? []).map((c) => [c.client, c]));
+    // The root file itself: a handshake against the fresh probe leaf that passes.
+    assert.equal(checks.get("node + NODE_EXTRA_CA_CERTS")?.state, "pass", JSON.stringify([...checks.values()]));
+    // This machine's stores do not trust the test CA (tests never write them): said in plain words.
+    const curl = checks.get("curl (system store)");
+    assert.equal(curl?.state, "fail");
+    assert.equal(curl?.reason, "it does not trust the Switchyard root");
+    assert.match(curl?.fix ?? "", /switchyard ca trust/);
+  });
 });

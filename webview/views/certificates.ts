@@ -1,10 +1,17 @@
 /**
  * Certificates: the local CA (subject, fingerprint, name constraints, expiry), whether each trust
- * store on this machine trusts it, with Trust / Untrust and Check again, and the leaf certificates
- * it issued.
+ * store on this machine trusts it, with Trust / Untrust and Check again, Check clients (a real
+ * handshake from each client, as `switchyard ca check` makes), and the leaf certificates it issued.
  */
 import { badge, button, emptyState, facts, h, mono, section, table } from "../dom";
-import type { CaView, FixAction } from "../protocol";
+import type { CaView, ClientCheckView, FixAction } from "../protocol";
+
+/** What Check clients has to show: nothing yet, running, or its verdicts. */
+export interface ClientChecksState {
+  running: boolean;
+  checks: ClientCheckView[];
+  error?: string;
+}
 
 const DAY = 86_400_000;
 
@@ -29,14 +36,64 @@ function expiry(notAfter: string | undefined): HTMLElement | undefined {
 
 export class CertificatesView {
   readonly element = h("div", { class: "view" });
+  private ca: CaView | undefined;
+  private clientChecks: ClientChecksState | undefined;
 
   constructor(
     private readonly onAction: (action: FixAction) => void,
     /** Asks the extension to read every trust store again (after a change made in a terminal). */
     private readonly onRecheck: () => void,
+    /** Asks the extension for a real handshake from each client on the machine. */
+    private readonly onCheckClients: () => void = () => undefined,
   ) {}
 
+  /** Check clients reported (running, or done with its verdicts). */
+  showClientChecks(state: ClientChecksState): void {
+    this.clientChecks = state;
+    this.update(this.ca);
+  }
+
+  private clientsSection(): HTMLElement {
+    const state = this.clientChecks;
+    const run = button(
+      state?.running ? "Checking…" : state ? "Check clients again" : "Check clients",
+      () => this.onCheckClients(),
+      { "data-testid": "ca-check-clients", ...(state?.running ? { disabled: "" } : {}) },
+      true,
+    );
+    const intro = h(
+      "p",
+      { class: "muted" },
+      "A real TLS handshake from each client installed here (curl, Node, Python, Java, Chromium, Firefox) to a throwaway loopback listener with a fresh certificate, as ",
+      mono("switchyard ca check"),
+      " makes.",
+    );
+    if (!state) return section("Clients", "ca-clients", intro, run);
+    if (state.running)
+      return section("Clients", "ca-clients", intro, h("p", { role: "status" }, "Checking each client…"), run);
+    const verdict = (c: ClientCheckView): HTMLElement =>
+      c.state === "pass"
+        ? badge("trusts the CA", "ok")
+        : c.state === "skipped"
+          ? badge(c.reason ?? "skipped", "muted")
+          : h("span", {}, badge("fails", "error"), h("div", { class: "small" }, c.reason ?? ""));
+    const rows = table(
+      ["Client", "Result", "Fix"],
+      state.checks.map((c) => [c.client, verdict(c), c.state === "fail" && c.fix ? mono(c.fix) : ""]),
+      "No client could be checked.",
+      "clients-table",
+    );
+    return section(
+      "Clients",
+      "ca-clients",
+      intro,
+      state.error ? h("div", { class: "callout callout-error", role: "alert" }, state.error) : rows,
+      run,
+    );
+  }
+
   update(ca: CaView | undefined): void {
+    this.ca = ca;
     if (!ca) {
       this.element.replaceChildren(
         emptyState("Loading the CA…", "The extension has not reported the certificate authority yet."),
@@ -124,6 +181,7 @@ export class CertificatesView {
         trust,
         button("Check again", () => this.onRecheck(), { "data-testid": "ca-recheck" }, true),
       ),
+      this.clientsSection(),
       section(`Issued certificates (${ca.leaves.length})`, "leaves", leaves),
     );
   }

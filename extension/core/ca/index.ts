@@ -41,3 +41,4 @@ export {
   type TrustOutcome,
 } from "./trust/stores";
 export { execFileRunner } from "./trust/runner";
+export { checkEveryClient, anyRequiredFailure, type ClientCheck } from "./check/checkAll";

@@ -7,6 +7,7 @@ describe("messages from the panel webview", () => {
   it("accepts each well-formed message", () => {
     assert.deepEqual(parseWebviewMessage({ type: "ready" }), { type: "ready" });
     assert.deepEqual(parseWebviewMessage({ type: "recheckTrust" }), { type: "recheckTrust" });
+    assert.deepEqual(parseWebviewMessage({ type: "checkClients" }), { type: "checkClients" });
     assert.deepEqual(parseWebviewMessage({ type: "action", action: "trustCa" }), { type: "action", action: "trustCa" });
     assert.deepEqual(parseWebviewMessage({ type: "addMapping", name: "a.test", addresses: ["127.0.0.1"] }), {
       type: "addMapping",
