@@ -15,6 +15,7 @@ const areas: Record<string, () => Promise<unknown>> = {
   run: async () => (await import("./devServer")).runDevServerBench(),
   firstvisit: async () => (await import("./firstVisit")).runFirstVisitBench(),
   pageload: async () => (await import("./pageLoad")).runPageLoadBench(),
+  hmr: async () => (await import("./hmr")).runHmrBench(),
 };
 
 const name = process.argv[2] ?? "";

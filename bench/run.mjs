@@ -18,6 +18,8 @@ const AREAS = [
   { name: "proxy", title: "Proxy (bench/proxy.ts)", timeoutMs: 420_000 },
   { name: "run", title: "switchyard run: what a dev server's route adds (bench/devServer.ts)", timeoutMs: 240_000 },
   { name: "firstvisit", title: "First request to a never-seen name (bench/firstVisit.ts)", timeoutMs: 240_000 },
+  { name: "pageload", title: "Page load of a Vite app in Chromium (bench/pageLoad.ts)", timeoutMs: 1_200_000 },
+  { name: "hmr", title: "Hot update in Chromium through Vite's HMR (bench/hmr.ts)", timeoutMs: 300_000 },
 ];
 
 /** Tools the proxy bench drives, and the Debian packages that provide them. */

@@ -1,0 +1,116 @@
+/**
+ * Hot update latency (issue 15 item 3): the Vite app open in Chromium twice, directly and through
+ * Switchyard; the bench rewrites the CSS file main.js imports and each page reports when the new
+ * colour is applied (a MutationObserver on <head> checks the computed style as soon as Vite's
+ * client swaps the <style>). Both pages take the same file write, so each sample compares the two
+ * paths on the same event. Clocks: Node's and the page's performance.timeOrigin + now(), both
+ * wall-clock based on one machine.
+ *
+ *     npm run bench -- hmr            BENCH_HMR_EDITS=10 for fewer edits
+ */
+import { writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium, trustingHome } from "./browser";
+import { delay, ProcessGroup } from "./processes";
+import { summarise, type Spread } from "./spread";
+import { generateViteApp } from "./viteApp";
+import { APP_NAME, startViteRig } from "./viteRig";
+
+/** One path's latencies from the file write to the style applied. */
+export interface HmrRow {
+  setup: string;
+  latency: Spread;
+}
+
+// In the page: resolve with the absolute time the h1 first has colour `want`.
+const WAIT_FOR_COLOUR = `(want) => new Promise((resolve) => {
+  const h1 = document.querySelector("h1");
+  const done = () => { observer.disconnect(); resolve(performance.timeOrigin + performance.now()); };
+  const observer = new MutationObserver(() => { if (getComputedStyle(h1).color === want) done(); });
+  observer.observe(document.head, { subtree: true, childList: true, characterData: true, attributes: true });
+  if (getComputedStyle(h1).color === want) done();
+})`;
+
+/** Runs the hot-update comparison. */
+export async function runHmrBench(repoRoot = process.cwd()): Promise<unknown> {
+  const edits = Math.max(3, Number(process.env.BENCH_HMR_EDITS ?? 30));
+  const tmp = mkdtempSync(join(tmpdir(), "switchyard-bench-hmr-"));
+  const group = new ProcessGroup(tmp);
+  const onExit = (): void => group.killAllNow();
+  process.once("exit", onExit);
+  let browser: Browser | undefined;
+  try {
+    const app = generateViteApp(join(tmp, "app"), { modules: 200, assetBytes: 0 });
+    const rig = await startViteRig(group, repoRoot, tmp, app, {});
+    browser = await launchChromium(trustingHome(tmp, rig.cert.rootPath), [APP_NAME]);
+    const pages: { label: string; page: Page; samples: number[] }[] = [];
+    for (const setup of rig.setups) {
+      const page = await (await browser.newContext()).newPage();
+      const connected = page.waitForEvent("console", {
+        predicate: (m) => m.text().includes("[vite] connected"),
+        timeout: 60_000,
+      });
+      await page.goto(setup.url, { waitUntil: "load", timeout: 60_000 });
+      await connected;
+      pages.push({ label: setup.label, page, samples: [] });
+    }
+    // Two unmeasured edits first; then each edit is one sample for every page.
+    for (let i = 0; i < edits + 2; i++) {
+      const colour = `rgb(${i % 250}, ${(i * 7) % 250}, 200)`;
+      const applied = pages.map(
+        (p) => p.page.evaluate(`(${WAIT_FOR_COLOUR})(${JSON.stringify(colour)})`) as Promise<number>,
+      );
+      // The observers are installed when evaluate returns the pending promise; give them a turn.
+      await delay(50);
+      const written = performance.timeOrigin + performance.now();
+      writeFileSync(app.cssPath, `h1 { color: ${colour}; }\n`);
+      const times = await Promise.race([
+        Promise.all(applied),
+        delay(20_000).then(() => {
+          throw new Error(`hot update ${i} not applied within 20 s`);
+        }),
+      ]);
+      if (i >= 2) times.forEach((t, j) => pages[j]!.samples.push(t - written));
+      await delay(150); // let Vite's watcher settle before the next write
+    }
+    const rows: HmrRow[] = pages.map((p) => ({ setup: p.label, latency: summarise(p.samples) }));
+    const direct = rows.find((r) => r.setup.startsWith("direct"));
+    const sy = rows.find((r) => r.setup.startsWith("switchyard"));
+    const diff = sy && direct ? sy.latency.p50 - direct.latency.p50 : undefined;
+    return {
+      rows,
+      notes: rig.notes,
+      targets: [
+        {
+          target: "hot update (CSS write to style applied) through Switchyard within +5 ms of direct, median",
+          measured:
+            diff === undefined
+              ? "missing"
+              : `${sy!.latency.p50.toFixed(1)} vs ${direct!.latency.p50.toFixed(1)} ms = ${diff >= 0 ? "+" : ""}${diff.toFixed(1)} ms`,
+          met: diff === undefined ? null : diff <= 5,
+        },
+      ],
+      tables: [
+        {
+          title: `Hot update in Chromium: CSS file written to new style applied (${edits} edits, both pages take each edit)`,
+          header: ["setup", "p50 ms", "p10-p90 ms", "p99 ms", "+ms vs direct p50"],
+          rows: rows.map((r) => [
+            r.setup,
+            r.latency.p50.toFixed(1),
+            `${r.latency.p10.toFixed(1)}-${r.latency.p90.toFixed(1)}`,
+            r.latency.p99.toFixed(1),
+            direct ? (r.latency.p50 - direct.latency.p50).toFixed(1) : "-",
+          ]),
+        },
+      ],
+    };
+  } finally {
+    await browser?.close().catch(() => {});
+    await group.stopAll();
+    process.removeListener("exit", onExit);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
