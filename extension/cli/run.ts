@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { constants, homedir, userInfo } from "node:os";
+import { constants, homedir } from "node:os";
 import { join } from "node:path";
 import { resolveCaDir } from "../core/ca/index";
 import { CA_FILES } from "../core/ca/paths";
@@ -78,7 +78,7 @@ export const runCommand: CliCommand = {
     const stateDir = stateDirFor(io.env, home);
     ensurePrivateDir(stateDir);
     const where = {
-      socketPath: controlSocketPath(stateDir, process.platform, userInfo().username),
+      socketPath: controlSocketPath(stateDir),
       settings,
       caDir: resolveCaDir({
         explicit: (values["ca-dir"] as string | undefined) ?? settings.ca.directory,

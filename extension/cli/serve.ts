@@ -1,6 +1,6 @@
 /** `switchyard serve`: the sniffing dev proxy in the foreground. */
 import { isIP } from "node:net";
-import { homedir, userInfo } from "node:os";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { LocalCa, resolveCaDir } from "../core/ca/index";
 import { CA_FILES } from "../core/ca/paths";
@@ -167,7 +167,7 @@ async function startControl(
   try {
     const stateDir = stateDirFor(io.env, io.env.HOME || homedir());
     return await serveControl({
-      socketPath: controlSocketPath(stateDir, process.platform, userInfo().username),
+      socketPath: controlSocketPath(stateDir),
       proxy,
       settings: () => settings,
       bindings: () => bindings,

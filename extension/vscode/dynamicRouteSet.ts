@@ -55,8 +55,8 @@ export class DynamicRouteSet {
       const { ControlServer } = await import("../core/control/controlServer");
       const { controlBindings } = await import("../core/control/dynamicRoutes");
       const { controlSocketPath, stateDirFor } = await import("../core/control/stateDir");
-      const { homedir, userInfo } = await import("node:os");
-      const socketPath = controlSocketPath(stateDirFor(process.env, homedir()), process.platform, userInfo().username);
+      const { homedir } = await import("node:os");
+      const socketPath = controlSocketPath(stateDirFor(process.env, homedir()));
       const control = await ControlServer.listen({
         socketPath,
         configuredRoutes: () => [...this.hooks.configuredRoutes(), ...[...this.detected.values()].map(routeSettingFor)],

@@ -3,6 +3,7 @@
  * stay until it closes (or its owner process exits).
  */
 import net from "node:net";
+import { isPipePointer, readPipePointer } from "./pipeAddress";
 import { CONTROL_PROTOCOL_VERSION, type ControlReply, type DynamicRoute } from "./protocol";
 
 /** No proxy answers on the control socket (none running, or a leftover socket file). */
@@ -31,8 +32,11 @@ export class ControlClient {
 
   /** Connects, or rejects with {@link NoProxyRunningError} when no proxy answers. */
   static connect(socketPath: string, timeoutMs = 2000): Promise<ControlClient> {
+    // Windows: the address is the file naming the proxy's pipe; no file, no proxy.
+    const endpoint = isPipePointer(socketPath) ? readPipePointer(socketPath) : socketPath;
+    if (endpoint === undefined) return Promise.reject(new NoProxyRunningError(socketPath));
     return new Promise((resolve, reject) => {
-      const socket = net.connect(socketPath);
+      const socket = net.connect(endpoint);
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new NoProxyRunningError(socketPath));

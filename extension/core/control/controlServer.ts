@@ -1,6 +1,7 @@
 /**
  * The control endpoint of a running proxy (`switchyard serve`, `switchyard run`'s own proxy, the
- * extension's): a Unix socket (0600, in the user's 0700 state folder) or a named pipe. Clients add
+ * extension's): a Unix socket (0600, in the user's 0700 state folder) or, on Windows, a randomly
+ * named pipe published in a file in the user's state folder (pipeAddress.ts). Clients add
  * routes they own; a route goes away when its client disconnects or its owner process exits.
  * The proxy itself is not touched here: whoever runs one listens for `routes` and applies them.
  */
@@ -19,6 +20,7 @@ import {
   type DynamicRoute,
   type ListedRoute,
 } from "./protocol";
+import { isPipePointer, newPipeName, publishPipePointer, readPipePointer, withdrawPipePointer } from "./pipeAddress";
 import { ensurePrivateDir } from "./stateDir";
 
 /** Another proxy of this user already answers on the control socket. */
@@ -45,6 +47,8 @@ export interface ControlServerOptions {
   isAlive?(pid: number): boolean;
   /** How often owners are checked, in ms (default 1000). */
   ownerPollMs?: number;
+  /** With a pointer address (Windows): the endpoint to listen on (default: a fresh random pipe name). */
+  newEndpoint?: () => string;
 }
 
 /** The longest request line accepted; a client sending more is cut off. */
@@ -91,15 +95,36 @@ export class ControlServer extends EventEmitter<{ routes: [DynamicRoute[]] }> {
     this.timer.unref();
   }
 
-  /** Listens on `options.socketPath`, replacing a leftover socket file whose proxy is gone. */
+  /**
+   * Listens on `options.socketPath`, replacing a leftover socket file whose proxy is gone. A pointer
+   * address (Windows) gets a new endpoint, published in the pointer once it listens.
+   */
   static async listen(options: ControlServerOptions): Promise<ControlServer> {
-    const isPipe = options.socketPath.startsWith("\\\\.\\pipe\\");
-    if (!isPipe) ensurePrivateDir(dirname(options.socketPath));
+    ensurePrivateDir(dirname(options.socketPath));
+    if (isPipePointer(options.socketPath)) return ControlServer.listenBehindPointer(options);
+    const server = await ControlServer.bindEndpoint(options.socketPath);
+    chmodSync(options.socketPath, 0o600);
+    return new ControlServer(server, options);
+  }
+
+  private static async listenBehindPointer(options: ControlServerOptions): Promise<ControlServer> {
+    const pointer = options.socketPath;
+    const current = readPipePointer(pointer);
+    if (current && (await answers(current))) throw new ControlSocketInUseError(pointer);
+    const endpoint = (options.newEndpoint ?? newPipeName)();
+    const server = await ControlServer.bindEndpoint(endpoint);
+    publishPipePointer(pointer, endpoint);
+    server.once("close", () => withdrawPipePointer(pointer, endpoint));
+    return new ControlServer(server, options);
+  }
+
+  private static async bindEndpoint(socketPath: string): Promise<net.Server> {
+    const isPipe = socketPath.startsWith("\\\\.\\pipe\\");
     const server = net.createServer();
     const bind = (): Promise<void> =>
       new Promise((resolve, reject) => {
         server.once("error", reject);
-        server.listen(options.socketPath, () => {
+        server.listen(socketPath, () => {
           server.removeListener("error", reject);
           resolve();
         });
@@ -108,12 +133,11 @@ export class ControlServer extends EventEmitter<{ routes: [DynamicRoute[]] }> {
       await bind();
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE" || isPipe) throw e;
-      if (await answers(options.socketPath)) throw new ControlSocketInUseError(options.socketPath);
-      unlinkSync(options.socketPath);
+      if (await answers(socketPath)) throw new ControlSocketInUseError(socketPath);
+      unlinkSync(socketPath);
       await bind();
     }
-    if (!isPipe) chmodSync(options.socketPath, 0o600);
-    return new ControlServer(server, options);
+    return server;
   }
 
   /** The routes clients hold now. */

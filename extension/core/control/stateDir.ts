@@ -7,6 +7,7 @@
  */
 import { lstatSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { PIPE_POINTER_FILE } from "./pipeAddress";
 
 /** The state folder exists but another user could reach into it. */
 export class UnsafeStateDirError extends Error {
@@ -37,10 +38,12 @@ export function stateDirFor(
   return join(env.XDG_STATE_HOME || join(home, ".local", "state"), "switchyard");
 }
 
-/** The control socket's path: a Unix socket in the state folder, or a per-user named pipe on Windows. */
-export function controlSocketPath(dir: string, platform: NodeJS.Platform = process.platform, user = ""): string {
-  if (platform === "win32") return `\\\\.\\pipe\\switchyard-control-${user || "user"}`;
-  return join(dir, "control.sock");
+/**
+ * The control address: a Unix socket in the state folder, or on Windows the file in it that names
+ * the running proxy's randomly named pipe (see pipeAddress.ts).
+ */
+export function controlSocketPath(dir: string, platform: NodeJS.Platform = process.platform): string {
+  return join(dir, platform === "win32" ? PIPE_POINTER_FILE : "control.sock");
 }
 
 /** Makes the state folder (0700) if missing, and refuses one that is not this user's alone. */

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { once } from "node:events";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -9,7 +9,13 @@ import { join } from "node:path";
 import { ControlClient, NoProxyRunningError } from "../../../extension/core/control/controlClient";
 import { ControlServer, ControlSocketInUseError } from "../../../extension/core/control/controlServer";
 import type { DynamicRoute } from "../../../extension/core/control/protocol";
-import { ensurePrivateDir, stateDirFor, UnsafeStateDirError } from "../../../extension/core/control/stateDir";
+import { newPipeName } from "../../../extension/core/control/pipeAddress";
+import {
+  controlSocketPath,
+  ensurePrivateDir,
+  stateDirFor,
+  UnsafeStateDirError,
+} from "../../../extension/core/control/stateDir";
 import { parseSettings } from "../../../extension/core/settings";
 
 const configured = parseSettings({
@@ -238,3 +244,65 @@ async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+// Windows: a named pipe's name is global, so it is random per start and published in a file in the
+// user's private state folder. The same code runs here with Unix sockets as the endpoints.
+describe("the control address on Windows: a random pipe published in the private state folder", () => {
+  const base = mkdtempSync(join(tmpdir(), "switchyard-pipe-"));
+  const dir = join(base, "state");
+  const pointer = controlSocketPath(dir, "win32");
+  let n = 0;
+  const endpoint = (): string => join(base, `endpoint-${++n}.sock`);
+  const options = {
+    socketPath: pointer,
+    configuredRoutes: () => configured,
+    bindings: () => [],
+    newEndpoint: endpoint,
+  };
+  after(() => rmSync(base, { recursive: true, force: true }));
+
+  it("names a pointer file in the state folder on Windows and a socket elsewhere", () => {
+    assert.equal(pointer, join(dir, "control.pipe"));
+    assert.equal(controlSocketPath(dir, "linux"), join(dir, "control.sock"));
+  });
+
+  it("gives every start a fresh pipe name nobody can guess ahead", () => {
+    const a = newPipeName();
+    assert.match(a, /^\\\\\.\\pipe\\switchyard-control-[0-9a-f]{32}$/);
+    assert.notEqual(a, newPipeName());
+  });
+
+  it("publishes the endpoint for the user alone; clients find it there; a second proxy is refused; closing withdraws it", async () => {
+    const server = await ControlServer.listen(options);
+    try {
+      const published = readFileSync(pointer, "utf8").trim();
+      assert.equal(published, join(base, "endpoint-1.sock"));
+      assert.equal(statSync(pointer).mode & 0o777, 0o600);
+      const client = await ControlClient.connect(pointer);
+      const hello = await client.request({ op: "hello" });
+      assert.equal(hello.ok, true);
+      client.close();
+      await assert.rejects(ControlServer.listen(options), ControlSocketInUseError);
+      assert.equal(readFileSync(pointer, "utf8").trim(), published, "the running proxy's pointer stays");
+    } finally {
+      await server.close();
+    }
+    assert.equal(existsSync(pointer), false, "withdrawn on close");
+    await assert.rejects(ControlClient.connect(pointer), NoProxyRunningError);
+  });
+
+  it("replaces a pointer left by a proxy that was killed, and a client of the stale one hears 'no proxy'", async () => {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(pointer, `${join(base, "dead.sock")}\n`, { mode: 0o600 });
+    await assert.rejects(ControlClient.connect(pointer), NoProxyRunningError);
+    const server = await ControlServer.listen(options);
+    try {
+      assert.notEqual(readFileSync(pointer, "utf8").trim(), join(base, "dead.sock"));
+      const client = await ControlClient.connect(pointer);
+      assert.equal((await client.request({ op: "list" })).ok, true);
+      client.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
