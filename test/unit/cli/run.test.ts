@@ -137,6 +137,30 @@ describe("switchyard run", () => {
     assert.match(after.body, new RegExp(PROXY_PAGE), "the next request gets the proxy's own page: no route");
   });
 
+  it("routes the name again through a proxy of its own when the proxy it registered with stops", async (t) => {
+    if (!needTools(t, "curl")) return;
+    // Its own state folder, so stopping this proxy leaves the shared one alone.
+    const state = join(work, "state-reroute");
+    mkdirSync(state, { mode: 0o700 });
+    const env2 = { ...env, SWITCHYARD_STATE_DIR: state };
+    const [first, own] = [await freePort(), await freePort()];
+    const lone = startCli(["serve", "--listen", `127.0.0.1:${first}`], env2);
+    started.push(lone);
+    await lone.waitFor(/listening on 127\.0\.0\.1/);
+    const file = server(`require("http").createServer((q,s)=>s.end("again")).listen(process.env.PORT);`);
+    const run = startCli(["run", "again", "--listen", `127.0.0.1:${own}`, "--", process.execPath, file], env2);
+    started.push(run);
+    await run.waitFor(new RegExp(`https://again\\.localhost:${first}/`));
+    assert.equal(curl(`https://again.localhost:${first}/`, rootFile).body, "again");
+    lone.child.kill("SIGTERM");
+    await lone.exit;
+    await run.waitFor(/the proxy serving again\.localhost stopped; routing it again/);
+    await run.waitFor(new RegExp(`https://again\\.localhost:${own}/`));
+    assert.equal(curl(`https://again.localhost:${own}/`, rootFile).body, "again", "served by run's own proxy now");
+    run.child.kill("SIGTERM");
+    await run.exit;
+  });
+
   it("finds the port when the command ignores PORT, and when it listens only on ::1", async (t) => {
     if (!needTools(t, "curl")) return;
     const elsewhere = await freePort();
