@@ -2,7 +2,8 @@
  * A real Vite dev server (the `vite` devDependency, started programmatically in a temp root)
  * behind the proxy: the page loads over https, Vite's HMR WebSocket connects through the proxy
  * the way the browser client does (subprotocol `vite-hmr`, Origin and the page's token), and
- * editing a file pushes an update over that socket. Loopback only.
+ * editing a file pushes an update over that socket; and headless Chromium loads the page over h2
+ * and keeps its HMR socket on that connection (RFC 8441). Loopback only.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -13,7 +14,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createServer, type ViteDevServer } from "vite";
 import { WebSocket } from "ws";
-import { proxySettings, startRealProxy, waitForRecord, type RealProxy } from "./harness";
+import { chromium } from "playwright-core";
+import CHROMIUM_FLAGS from "../../harness/chromium-flags.json";
+import { needTools, nssHome, proxySettings, startRealProxy, waitForRecord, type RealProxy } from "./harness";
 
 const NAME = "my-awesome-service.test";
 
@@ -130,6 +133,42 @@ describe("a real Vite dev server behind the proxy", () => {
     assert.equal(rec.clientHello?.serverName, NAME);
     assert.equal(rec.tls?.version, "TLSv1.3");
     assert.equal(rec.tls?.alpn, undefined, "ws offers no ALPN, so the proxy speaks HTTP/1.1 on it");
+  });
+
+  it("keeps Chromium's HMR socket on the page's h2 connection (RFC 8441 extended CONNECT)", async (t) => {
+    if (!needTools(t, "chromium", "certutil")) return;
+    const home = nssHome(f.rootFile);
+    const browser = await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      env: { ...process.env, HOME: home },
+      args: [...CHROMIUM_FLAGS, `--host-resolver-rules=MAP ${NAME} 127.0.0.1`],
+      timeout: 30_000,
+    });
+    try {
+      const page = await browser.newPage();
+      const logs: string[] = [];
+      page.on("console", (m) => logs.push(m.text()));
+      const connected = page.waitForEvent("console", {
+        predicate: (m) => m.text().includes("[vite] connected."),
+        timeout: 15_000,
+      });
+      assert.equal((await page.goto(`https://${NAME}:${f.port}/`))?.status(), 200);
+      await connected;
+      assert.ok(!logs.some((l) => /failed to connect to websocket/i.test(l)), logs.join("\n"));
+    } finally {
+      // A record is written when its connection closes: Chromium closes them when it exits.
+      await browser.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+    const rec = await waitForRecord(
+      f.proxy,
+      (r) => r.tls?.alpn === "h2" && r.requests.some((q) => q.path === "/" && q.status === 200),
+    );
+    // Chromium (156 here) opened the HMR WebSocket as an extended CONNECT stream on the connection
+    // that loaded the page, instead of a second, HTTP/1.1 connection for the Upgrade.
+    const hmr = rec.requests.find((q) => q.status === 101);
+    assert.ok(hmr, `the page's h2 connection carried the HMR socket: ${JSON.stringify(rec.requests)}`);
+    assert.match(hmr.path, /^\/\?token=/);
   });
 });
 

@@ -16,6 +16,7 @@ import {
   type Explained,
 } from "../records/explain";
 import { h2Headers } from "./h2Headers";
+import { acceptedHeaders, spliceWebSocket } from "./h2WebSocket";
 import { messageHead, requestLine } from "../http/messageHead";
 import { sendRequestBody } from "./h2RequestBody";
 import { isIdempotent, type HeaderLine, type ResponseHead } from "../http/httpHead";
@@ -32,6 +33,8 @@ export interface H2Request {
   path: string;
   /** The upstream request head without its framing header (added here). */
   headers: HeaderLine[];
+  /** An extended CONNECT for a WebSocket (RFC 8441): sent on as an HTTP/1.1 Upgrade, no body. */
+  websocket?: boolean;
 }
 
 /** Copies of plain-upstream reads for h2 (one per read of up to 1 MiB); a few stay for reuse. */
@@ -61,7 +64,8 @@ export class H2UpstreamExchange extends UpstreamResponse {
     private readonly answer: (page: PageContent, error?: string) => void,
   ) {
     super(rec, origin, { method: request.method, host: request.host, path: request.path });
-    const hasBody = !stream.endAfterHeaders;
+    // A WebSocket stream stays open for frames, which go on only after the upstream's 101.
+    const hasBody = !stream.endAfterHeaders && !request.websocket;
     const length = request.headers.some(([n]) => n.toLowerCase() === "content-length");
     this.chunked = hasBody && !length;
     this.requestSent = !hasBody;
@@ -142,11 +146,29 @@ export class H2UpstreamExchange extends UpstreamResponse {
     return this.status === undefined;
   }
 
-  /** 1xx (100 Continue, 103): h2 has no use for them here. */
+  /** 1xx (100 Continue, 103): h2 has no use for them here, except a WebSocket's 101. */
   protected interim(response: ResponseHead): boolean {
+    if (response.status === 101 && this.request.websocket) {
+      this.tunnel(response);
+      return false;
+    }
     if (response.status >= 100) return true;
     this.failBeforeResponse(explainStatusNotForH2(this.origin.url, response.status));
     return false;
+  }
+
+  /** The upstream accepted the WebSocket: its socket leaves the pool and carries the stream's frames. */
+  private tunnel(response: ResponseHead): void {
+    clearTimeout(this.timer);
+    const socket = this.conn!.detach();
+    this.conn = undefined;
+    this.phase = "done";
+    if (this.stream.destroyed || this.stream.closed) return void socket.destroy();
+    this.stream.respond(acceptedHeaders(response));
+    this.status = response.status;
+    this.recordRequest(0);
+    spliceWebSocket(this.stream, socket, this.buf);
+    this.buf = Buffer.alloc(0);
   }
 
   protected sendHead(response: ResponseHead): boolean {

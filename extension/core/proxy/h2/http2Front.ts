@@ -12,6 +12,7 @@ import { forwardedHeaders, upstreamHostHeader } from "../http/forwarding";
 import { renderPage, type PageContent } from "../http/pages";
 import { requestHeaderLines } from "./h2Headers";
 import { H2UpstreamExchange } from "./h2UpstreamExchange";
+import { isWebSocketConnect, upgradeRequestLines } from "./h2WebSocket";
 import { decideRequest, noteDecision } from "../requestDecision";
 
 /** What a session's streams need to know of their connection. */
@@ -22,7 +23,10 @@ interface SessionFacts {
 
 /** Serves h2 connections handed over after the TLS handshake. */
 export class Http2Front {
-  private readonly server = http2.createServer({ settings: { maxConcurrentStreams: 250 } });
+  private readonly server = http2.createServer({
+    // enableConnectProtocol: WebSockets over h2 (RFC 8441, h2WebSocket.ts).
+    settings: { maxConcurrentStreams: 250, enableConnectProtocol: true },
+  });
   private readonly sessions = new WeakMap<http2.ServerHttp2Session, SessionFacts>();
   private pending: SessionFacts | undefined;
 
@@ -76,11 +80,12 @@ export class Http2Front {
         title: "No authority",
         message: "the request has no :authority, so Switchyard cannot tell which route it is for",
       });
-    if (method === "CONNECT")
+    const websocket = isWebSocketConnect(headers);
+    if (method === "CONNECT" && !websocket)
       return answer({
         status: 501,
         title: "CONNECT not supported",
-        message: "Switchyard is a reverse proxy; CONNECT tunnels are not supported",
+        message: "Switchyard is a reverse proxy; CONNECT tunnels other than WebSockets (RFC 8441) are not supported",
       });
     const lines = requestHeaderLines(headers);
     const decision = decideRequest(this.ctx, {
@@ -102,7 +107,9 @@ export class Http2Front {
       via: this.ctx.via,
       ...(route.rewriteHost ? { rewriteHostTo: upstreamHostHeader(origin) } : {}),
     });
-    const request = { method, host: authority, path, headers: forwarded };
+    const request = websocket
+      ? { method: "GET", host: authority, path, headers: upgradeRequestLines(forwarded), websocket }
+      : { method, host: authority, path, headers: forwarded };
     new H2UpstreamExchange(this.ctx, stream, rec, request, origin, answer).start();
   }
 

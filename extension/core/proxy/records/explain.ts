@@ -2,12 +2,26 @@
  * Failures in plain words. Every failed connection or request gets an explanation a user can act
  * on, because "ECONNRESET" or "alert 48" alone does not say what to do.
  */
+import type { HostCheckRefusal } from "../../net/hostCheck";
 
 /** A failure ready for a record and an error page. */
 export interface Explained {
   /** The socket error code, TLS alert or our own code (TLS_FROM_PLAIN_UPSTREAM, …). */
   code: string;
   explanation: string;
+}
+
+/**
+ * A dev server answered 403 from its host check (Vite's "Blocked request", webpack-dev-server's
+ * "Invalid Host header"): the proxy worked, the dev server refused the name it was asked for.
+ */
+export function explainHostCheckRefusal(refusal: HostCheckRefusal, host: string | undefined): Explained {
+  const server = refusal.framework === "vite" ? "Vite" : "webpack-dev-server";
+  const name = refusal.host ?? host ?? "this name";
+  return {
+    code: "HOST_CHECK_REFUSED",
+    explanation: `${server} refused the name "${name}" with 403 (its host check allows only names it knows); to fix: ${refusal.fix}.`,
+  };
 }
 
 /** The TRUST hint shared by every "client rejected our certificate" case. */

@@ -12,9 +12,18 @@ import type { ResponseHead } from "../http/httpHead";
 import type { PageContent } from "../http/pages";
 import { responseBody, takeResponseHead, upstreamTarget } from "../http/responseHead";
 import type { ConnectionRecorder } from "../records/connectionRecorder";
-import { explainBrokenChunking, explainUpstreamFailure, type Explained } from "../records/explain";
+import { hostCheckRefusal } from "../../net/hostCheck";
+import {
+  explainBrokenChunking,
+  explainHostCheckRefusal,
+  explainUpstreamFailure,
+  type Explained,
+} from "../records/explain";
 import { UpstreamError, type UpstreamOrigin } from "./dial";
 import type { UpstreamConnection, UpstreamUser } from "./upstreamConnection";
+
+/** How much of a 403's body is kept to recognise a dev server's host check. */
+const REFUSAL_PROBE_BYTES = 1024;
 
 /** The request as its record names it. */
 export interface RequestLabel {
@@ -39,6 +48,9 @@ export abstract class UpstreamResponse implements UpstreamUser {
   /** Bytes received from the upstream for this request (a stale pooled socket sends none). */
   protected received = 0;
   private readonly started = performance.now();
+  /** The start of a 403's body (copied), to tell a dev server's host check in the record. */
+  private refusalProbe: Buffer[] | undefined;
+  private probed = 0;
 
   constructor(
     protected readonly rec: ConnectionRecorder | undefined,
@@ -68,7 +80,10 @@ export abstract class UpstreamResponse implements UpstreamUser {
   onUpstreamData(chunk: Buffer): void {
     this.received += chunk.length;
     // Plain upstreams read into the shared buffer; an https upstream's chunks are its own.
-    if (this.phase === "body") return this.relayBody(chunk, !this.origin.secure);
+    if (this.phase === "body") {
+      if (this.refusalProbe) this.keepForRefusal(chunk);
+      return this.relayBody(chunk, !this.origin.secure);
+    }
     if (this.phase !== "head") return;
     this.rec?.mark("firstResponse");
     this.buf = this.buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buf, chunk]);
@@ -103,10 +118,21 @@ export abstract class UpstreamResponse implements UpstreamUser {
     if (!this.sendHead(response)) return;
     this.status = response.status;
     this.phase = "body";
+    if (response.status === 403) this.refusalProbe = [];
     if (this.cursor.done) return this.complete(this.buf.length === 0 && this.reusable);
     const rest = this.buf;
     this.buf = Buffer.alloc(0);
-    if (rest.length > 0) this.relayBody(rest, false);
+    if (rest.length > 0) {
+      if (this.refusalProbe) this.keepForRefusal(rest);
+      this.relayBody(rest, false);
+    }
+  }
+
+  private keepForRefusal(chunk: Buffer): void {
+    if (this.probed >= REFUSAL_PROBE_BYTES) return;
+    const part = Buffer.from(chunk.subarray(0, REFUSAL_PROBE_BYTES - this.probed));
+    this.refusalProbe!.push(part);
+    this.probed += part.length;
   }
 
   /** Feeds body bytes to the framing; undefined when the framing broke (the exchange has ended). */
@@ -153,9 +179,17 @@ export abstract class UpstreamResponse implements UpstreamUser {
     this.abort(explained);
   }
 
-  /** Adds this request to the connection's record. */
+  /** Adds this request to the connection's record (and a dev server's host-check refusal as its failure). */
   protected recordRequest(bytes: number, error?: string): void {
     const { method, host, path } = this.label;
+    const refusal =
+      this.refusalProbe && hostCheckRefusal(this.status, Buffer.concat(this.refusalProbe).toString("latin1"));
+    this.refusalProbe = undefined;
+    if (refusal) {
+      const explained = explainHostCheckRefusal(refusal, host);
+      this.rec?.fail("upstream", explained);
+      error ??= explained.explanation;
+    }
     this.rec?.addRequest({
       method,
       ...(host ? { host } : {}),
