@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { launchChromium, trustingHome } from "./browser";
-import { ProcessGroup } from "./processes";
+import { groupCpuSeconds, ProcessGroup } from "./processes";
 import { ratio, summarise, type Spread } from "./spread";
 import { generateViteApp, type ViteAppShape } from "./viteApp";
 import { APP_NAME, startViteRig, type Setup } from "./viteRig";
@@ -22,6 +22,8 @@ interface LoadTiming {
   load: number;
   evaluated: number;
   protocol: string;
+  /** Median over the page's module requests of request sent to first response byte. */
+  moduleWait: number;
 }
 
 /** A measured row: one app variant, one setup, cold or warm. */
@@ -32,6 +34,10 @@ export interface PageLoadRow {
   protocol: string;
   load: Spread;
   evaluated: Spread;
+  moduleWait: Spread;
+  /** CPU ms of the proxy's processes per cold+warm pair (direct: none), and of Vite, medians. */
+  proxyCpuMs?: number;
+  viteCpuMs?: number;
 }
 
 const VARIANTS: { name: string; shape: ViteAppShape }[] = [
@@ -42,7 +48,10 @@ const VARIANTS: { name: string; shape: ViteAppShape }[] = [
 // In the page: navigation timing and main.js's mark, as a string (this file is typed for Node).
 const READ_TIMING = `(() => {
   const n = performance.getEntriesByType("navigation")[0];
-  return { load: n.loadEventStart, evaluated: globalThis.__allEvaluatedAt, modules: globalThis.__modulesEvaluated, protocol: n.nextHopProtocol };
+  const waits = performance.getEntriesByType("resource").filter((e) => e.name.includes("/src/"))
+    .map((e) => e.responseStart - e.requestStart).sort((a, b) => a - b);
+  return { load: n.loadEventStart, evaluated: globalThis.__allEvaluatedAt, modules: globalThis.__modulesEvaluated,
+    protocol: n.nextHopProtocol, moduleWait: waits[Math.floor(waits.length / 2)] ?? NaN };
 })()`;
 
 /** Runs every variant; returns rows, goals against direct/nginx/Caddy, and tables. */
@@ -61,15 +70,23 @@ export async function runPageLoadBench(repoRoot = process.cwd()): Promise<unknow
       const rig = await startViteRig(group, repoRoot, tmp, app);
       notes.push(...rig.notes);
       browser = await launchChromium(trustingHome(tmp, rig.cert.rootPath), [APP_NAME]);
-      const samples = new Map<string, { cold: LoadTiming[]; warm: LoadTiming[] }>();
-      for (const s of rig.setups) samples.set(s.label, { cold: [], warm: [] });
+      const samples = new Map<
+        string,
+        { cold: LoadTiming[]; warm: LoadTiming[]; proxyCpu: number[]; viteCpu: number[] }
+      >();
+      for (const s of rig.setups) samples.set(s.label, { cold: [], warm: [], proxyCpu: [], viteCpu: [] });
+      const cpu = (pgid: number | undefined): number => (pgid === undefined ? 0 : groupCpuSeconds(pgid) * 1000);
       // One unmeasured load per setup: Vite transforms each module once, and the proxies start cold.
       for (const s of rig.setups) await loadColdThenWarm(browser, s, app.modules);
       for (let i = 0; i < runs; i++)
         for (const s of rig.setups) {
+          const [proxy0, vite0] = [cpu(s.pgid), cpu(s.vitePgid)];
           const [cold, warm] = await loadColdThenWarm(browser, s, app.modules);
-          samples.get(s.label)!.cold.push(cold);
-          samples.get(s.label)!.warm.push(warm);
+          const mine = samples.get(s.label)!;
+          mine.cold.push(cold);
+          mine.warm.push(warm);
+          mine.viteCpu.push(cpu(s.vitePgid) - vite0);
+          if (s.pgid !== s.vitePgid) mine.proxyCpu.push(cpu(s.pgid) - proxy0);
         }
       for (const [setup, byMode] of samples)
         for (const mode of ["cold", "warm"] as const)
@@ -80,6 +97,13 @@ export async function runPageLoadBench(repoRoot = process.cwd()): Promise<unknow
             protocol: byMode[mode][0]?.protocol ?? "?",
             load: summarise(byMode[mode].map((t) => t.load)),
             evaluated: summarise(byMode[mode].map((t) => t.evaluated)),
+            moduleWait: summarise(byMode[mode].map((t) => t.moduleWait)),
+            ...(mode === "cold"
+              ? {
+                  viteCpuMs: summarise(byMode.viteCpu).p50,
+                  ...(byMode.proxyCpu.length > 0 ? { proxyCpuMs: summarise(byMode.proxyCpu).p50 } : {}),
+                }
+              : {}),
           });
     } finally {
       await browser?.close().catch(() => {});
@@ -152,6 +176,9 @@ function report(rows: PageLoadRow[], runs: number, notes: string[]): unknown {
           "all modules evaluated p50",
           "min-max",
           "x direct",
+          "module wait p50 ms",
+          "proxy CPU ms/pair",
+          "Vite CPU ms/pair",
         ],
         rows: rows.map((r) => {
           const direct = find(r.variant, "direct", r.mode);
@@ -166,6 +193,9 @@ function report(rows: PageLoadRow[], runs: number, notes: string[]): unknown {
             r.evaluated.p50.toFixed(0),
             spread(r.evaluated),
             ratio(r.evaluated.p50, direct?.evaluated.p50),
+            r.moduleWait.p50.toFixed(1),
+            r.proxyCpuMs === undefined ? "-" : r.proxyCpuMs.toFixed(0),
+            r.viteCpuMs === undefined ? "-" : r.viteCpuMs.toFixed(0),
           ];
         }),
       },

@@ -18,6 +18,10 @@ export const APP_NAME = "app.test";
 export interface Setup {
   label: string;
   url: string;
+  /** Process group of what answers the browser (the proxy; for direct, Vite itself), for CPU accounting. */
+  pgid: number | undefined;
+  /** Vite's process group: its CPU per load is the same work behind every setup. */
+  vitePgid: number | undefined;
 }
 
 /** The running rig. */
@@ -59,9 +63,17 @@ export async function startViteRig(
     caDir: cert.caDir,
     hostsFile,
   };
-  const setups: Setup[] = [{ label: "direct http://127.0.0.1 (HTTP/1.1)", url: `http://127.0.0.1:${vite.port}/` }];
+  const vitePgid = vite.process.child.pid;
+  const setups: Setup[] = [
+    { label: "direct http://127.0.0.1 (HTTP/1.1)", url: `http://127.0.0.1:${vite.port}/`, pgid: vitePgid, vitePgid },
+  ];
   const sy = await peers.startSwitchyard(ctx);
-  setups.push({ label: "switchyard (h2)", url: `https://${APP_NAME}:${sy.port}/` });
+  setups.push({
+    label: "switchyard (h2)",
+    url: `https://${APP_NAME}:${sy.port}/`,
+    pgid: sy.process.child.pid,
+    vitePgid,
+  });
   const optional: [boolean | undefined, string, () => Promise<peers.RunningPeer>][] = [
     [options.nginx, "nginx (h2)", () => peers.startNginx(ctx, { websocket: true })],
     [options.caddy, "caddy (h2)", () => peers.startCaddy(ctx)],
@@ -70,7 +82,7 @@ export async function startViteRig(
     if (!wanted) continue;
     try {
       const peer = await start();
-      setups.push({ label, url: `https://${APP_NAME}:${peer.port}/` });
+      setups.push({ label, url: `https://${APP_NAME}:${peer.port}/`, pgid: peer.process.child.pid, vitePgid });
     } catch (e) {
       notes.push(`${label} unavailable: ${(e as Error).message}`);
     }
