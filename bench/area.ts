@@ -16,6 +16,7 @@ const areas: Record<string, () => Promise<unknown>> = {
   firstvisit: async () => (await import("./firstVisit")).runFirstVisitBench(),
   pageload: async () => (await import("./pageLoad")).runPageLoadBench(),
   hmr: async () => (await import("./hmr")).runHmrBench(),
+  vscode: async () => (await import("./vscodeCost")).runVscodeCostBench(),
 };
 
 const name = process.argv[2] ?? "";

@@ -20,6 +20,11 @@ const AREAS = [
   { name: "firstvisit", title: "First request to a never-seen name (bench/firstVisit.ts)", timeoutMs: 240_000 },
   { name: "pageload", title: "Page load of a Vite app in Chromium (bench/pageLoad.ts)", timeoutMs: 1_200_000 },
   { name: "hmr", title: "Hot update in Chromium through Vite's HMR (bench/hmr.ts)", timeoutMs: 300_000 },
+  {
+    name: "vscode",
+    title: "Cost inside VS Code: activation, memory, proxy worker (bench/vscodeCost.ts)",
+    timeoutMs: 900_000,
+  },
 ];
 
 /** Tools the proxy bench drives, and the Debian packages that provide them. */

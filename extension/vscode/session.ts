@@ -168,6 +168,11 @@ export class SwitchyardSession implements vscode.Disposable {
     return this.proxy !== undefined;
   }
 
+  /** The proxy worker's V8 heap (used and resident bytes), for diagnostics and the cost bench; undefined when off. */
+  proxyHeapStatistics(): Promise<{ usedBytes: number; physicalBytes: number } | undefined> {
+    return this.proxy?.heapStatistics() ?? Promise.resolve(undefined);
+  }
+
   /** The first port the proxy listens on for TLS, if it runs. */
   tlsPort(): number | undefined {
     return this.bindings().find((b) => b.state === "listening" && b.role === "tls+http")?.port;
