@@ -74,8 +74,27 @@ describe("upstream failures and live updates", () => {
     );
     const r = await curl(f, "slow.test", ["--http1.1", "-i", `https://slow.test:${f.port}/`]);
     assert.match(r.stdout, /^HTTP\/1\.1 504/);
+    assert.match(r.stdout, /<title>[^<]*Upstream timed out/);
+    const h2 = await curl(f, "slow.test", ["-i", `https://slow.test:${f.port}/`]);
+    assert.match(h2.stdout, /^HTTP\/2 504/);
+    assert.match(h2.stdout, /<title>[^<]*Upstream timed out/, "the same page on both front ends");
     slow.closeAllConnections();
     slow.close();
+  });
+
+  it("answers a response with unusable framing with the 502 page on HTTP/1.1 and h2 alike", async () => {
+    const bad = net.createServer((s) => {
+      s.once("data", () => s.end("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"));
+    });
+    await new Promise<void>((r) => bad.listen(0, "127.0.0.1", r));
+    const port = (bad.address() as net.AddressInfo).port;
+    await f.proxy.update(f.settings([{ host: "framing.test", upstream: `http://127.0.0.1:${port}` }]));
+    for (const proto of ["--http1.1", "--http2"]) {
+      const r = await curl(f, "framing.test", [proto, "-i", `https://framing.test:${f.port}/`]);
+      assert.match(r.stdout, /^HTTP\/(1\.1|2) 502/, `${proto}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /sent a response with unusable framing/);
+    }
+    bad.close();
   });
 
   it("does not cut off an upload that takes longer than the response deadline while it moves (HTTP/1.1 and h2)", async (t) => {
