@@ -9,31 +9,16 @@ import type net from "node:net";
 import { bodyCursor, type BodyCursor } from "../http/bodyFraming";
 import type { ConnectionRecorder } from "../records/connectionRecorder";
 import type { ProxyContext } from "../context";
-import {
-  explainUpstreamFailure,
-  refuseBadBody,
-  refuseHeadTooLarge,
-  refuseSlowHead,
-  refuseUnreadableHead,
-  type Refusal,
-} from "../records/explain";
+import { explainUpstreamFailure, refuseBadBody, refuseSlowHead, type Refusal } from "../records/explain";
 import { Deadline } from "./deadline";
-import { forwardedHeaders, upstreamHostHeader } from "../http/forwarding";
-import { messageHeadBytes, requestLine } from "../http/messageHead";
-import { stripHopByHop } from "../http/hopByHop";
-import {
-  findHeadEnd,
-  HttpHeadError,
-  incompleteHeadProblem,
-  isIdempotent,
-  MAX_HEAD_BYTES,
-  parseRequestHead,
-  type RequestHead,
-} from "../http/httpHead";
+import { MAX_HEAD_BYTES, type RequestHead } from "../http/httpHead";
+import { takeRequestHead } from "../http/requestHead";
+import { upstreamTarget } from "../http/responseHead";
 import { closingPageBytes, http1ResponseBytes, renderPage, type PageContent } from "../http/pages";
 import { decideRequest, noteDecision } from "../requestDecision";
-import { dialledAddresses, type UpstreamOrigin } from "../upstream/dial";
+import type { UpstreamOrigin } from "../upstream/dial";
 import { Http1Exchange, type ExchangeResult } from "./http1Exchange";
+import { upstreamRequest } from "./upstreamRequest";
 import type { UpstreamConnection } from "../upstream/upstreamConnection";
 import { UpstreamLink } from "../upstream/upstreamLink";
 
@@ -101,26 +86,14 @@ export class Http1Session {
     for (;;) {
       if (this.state === "head") {
         if (this.exchange) return this.holdWhileBusy();
-        const end = findHeadEnd(this.buf);
-        if (end < 0 || end > MAX_HEAD_BYTES) {
-          const problem = this.buf.length > MAX_HEAD_BYTES ? undefined : incompleteHeadProblem(this.buf);
-          if (this.buf.length > MAX_HEAD_BYTES) this.refuse(refuseHeadTooLarge(MAX_HEAD_BYTES));
-          else if (problem) this.refuse(refuseUnreadableHead(problem));
-          else if (this.buf.length > 0) this.headDeadline.armOnce();
-          return;
-        }
-        const raw = this.buf.subarray(0, end);
-        this.buf = this.buf.subarray(end);
+        const read = takeRequestHead(this.buf);
+        if (read.kind === "refused") return this.refuse(read.refusal);
+        if (read.kind === "partial") this.headDeadline.armOnce();
+        if (read.kind !== "head") return;
+        this.buf = read.rest;
         this.idle.disarm();
         this.headDeadline.disarm();
-        let head: RequestHead;
-        try {
-          head = parseRequestHead(raw);
-        } catch (e) {
-          const err = e as HttpHeadError;
-          return this.refuse(refuseUnreadableHead(err.message, err.status ?? 400));
-        }
-        this.startRequest(head);
+        this.startRequest(read.head);
         continue;
       }
       if (this.state === "body" && this.cursor) {
@@ -171,19 +144,13 @@ export class Http1Session {
       return this.answerRaw(head, decision.status, headers, Buffer.alloc(0));
     }
     if (decision.kind === "page") return this.answerPage(head, decision.page);
-    const { route, origin, host } = decision;
-    const upgrade = head.upgrade;
-    const headers = forwardedHeaders(stripHopByHop(head.headers, { upgrade, teTrailers: true }), {
+    const { bytes, retryable } = upstreamRequest(head, decision, {
       clientAddress: this.client.remoteAddress ?? "",
       proto: this.mode.scheme,
-      host,
       via: ctx.via,
-      ...(route.rewriteHost ? { rewriteHostTo: upstreamHostHeader(origin) } : {}),
     });
-    const bytes = messageHeadBytes(requestLine(head.method, head.target, head.version), headers);
-    const retryable = !upgrade && head.framing.kind === "none" && isIdempotent(head.method);
     this.state = "waiting";
-    this.forward(head, origin, bytes, retryable, false);
+    this.forward(head, decision.origin, bytes, retryable, false);
   }
 
   /** Sends one request head upstream: on an idle pooled socket at once, else after a dial. */
@@ -214,8 +181,7 @@ export class Http1Session {
         this.pump();
         conn.socket.uncork();
       },
-      (e: unknown) =>
-        exchange.failBeforeResponse(explainUpstreamFailure(e, { url: origin.url, dialled: dialledAddresses(origin) })),
+      (e: unknown) => exchange.failBeforeResponse(explainUpstreamFailure(e, upstreamTarget(origin))),
     );
   }
 

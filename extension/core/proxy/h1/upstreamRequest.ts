@@ -1,0 +1,36 @@
+/**
+ * The request head an HTTP/1.1 client's request becomes upstream: the client's hop-by-hop fields
+ * dropped (an Upgrade kept for WebSockets), the forwarding fields added, Host preserved or
+ * rewritten per route, and whether it may be sent again on a fresh socket. Pure.
+ */
+import { forwardedHeaders, upstreamHostHeader, type ForwardingFacts } from "../http/forwarding";
+import { stripHopByHop } from "../http/hopByHop";
+import { isIdempotent, type RequestHead } from "../http/httpHead";
+import { messageHeadBytes, requestLine } from "../http/messageHead";
+import type { RequestDecision } from "../requestDecision";
+
+/** What the upstream gets, and whether a stale pooled socket may be replaced for it. */
+export interface UpstreamRequest {
+  bytes: Buffer;
+  /** Idempotent, no body, no upgrade: safe to send twice. */
+  retryable: boolean;
+}
+
+/** The head for the route `decision` chose; `facts` say who asked and how. */
+export function upstreamRequest(
+  head: RequestHead,
+  decision: Extract<RequestDecision, { kind: "forward" }>,
+  facts: Pick<ForwardingFacts, "clientAddress" | "proto" | "via">,
+): UpstreamRequest {
+  const { route, origin, host } = decision;
+  const upgrade = head.upgrade;
+  const headers = forwardedHeaders(stripHopByHop(head.headers, { upgrade, teTrailers: true }), {
+    ...facts,
+    host,
+    ...(route.rewriteHost ? { rewriteHostTo: upstreamHostHeader(origin) } : {}),
+  });
+  return {
+    bytes: messageHeadBytes(requestLine(head.method, head.target, head.version), headers),
+    retryable: !upgrade && head.framing.kind === "none" && isIdempotent(head.method),
+  };
+}
