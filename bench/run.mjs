@@ -54,7 +54,8 @@ main().catch((e) => {
 async function main() {
   mkdirSync(benchDir, { recursive: true });
   const started = new Date();
-  const setup = { apt: installAptTools(), npm: installNpmPeers() };
+  // Only the proxy area drives the npm peers (local-ssl-proxy, portless).
+  const setup = { apt: installAptTools(), npm: selected.some((a) => a.name === "proxy") ? installNpmPeers() : [] };
   for (const line of [...setup.apt, ...setup.npm]) console.log(`setup: ${line}`);
   const machine = { cpus: cpus().length, node: process.version, loadAverageAtStart: loadavg().map(round2) };
   console.log(
