@@ -59,6 +59,8 @@ export interface TrustView {
   available: boolean;
   trusted: boolean;
   detail?: string;
+  /** How the verdict was reached, e.g. "certutil -V -u V with a fresh leaf". */
+  checkedBy?: string;
 }
 
 export interface CaView {

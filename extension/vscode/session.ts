@@ -333,11 +333,18 @@ export class SwitchyardSession implements vscode.Disposable {
   private async readCaView(): Promise<CaView> {
     const directory = this.caDirectory();
     try {
-      const { ca } = await engines();
+      const { ca, rootWithProbe } = await engines();
       const state = ca.inspectCaDir(directory);
       if (state !== "complete") return { exists: false, directory, trust: [], leaves: [] };
       const material = ca.loadCa(directory);
-      const status = await ca.caStatus(material, ca.trustStoresFor(ca.defaultTrustContext()));
+      // With a fresh leaf, each store is checked the way its client decides (certutil -V for NSS,
+      // openssl verify for the system bundle), as `switchyard ca status` does, not by presence.
+      const status = await ca.caStatus(
+        material,
+        ca.trustStoresFor(ca.defaultTrustContext()),
+        process.env,
+        await rootWithProbe(directory),
+      );
       this.trusted = status.trust.some((t) => t.trusted);
       return caView(status);
     } catch (e) {

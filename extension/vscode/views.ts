@@ -95,7 +95,8 @@ export function caView(status: CaStatus): CaView {
         store: t.description || t.store,
         available: t.available,
         trusted: t.trusted,
-        detail: t.error ?? t.elevation,
+        detail: t.error ?? t.elevation ?? (t.available && !t.trusted ? t.reason : undefined),
+        checkedBy: t.available ? t.checkedBy : undefined,
       })),
       {
         store: "node (NODE_EXTRA_CA_CERTS)",

@@ -94,8 +94,19 @@ export const snapshot: PanelSnapshot = {
     permitted: [".test", ".localhost", "localhost"],
     constrained: true,
     trust: [
-      { store: "System (Debian ca-certificates)", available: true, trusted: true },
-      { store: "NSS (Chromium, Firefox)", available: true, trusted: false, detail: "~/.pki/nssdb" },
+      {
+        store: "Linux system store (/usr/local/share/ca-certificates, update-ca-certificates)",
+        available: true,
+        trusted: true,
+        checkedBy: "openssl verify against /etc/ssl/certs/ca-certificates.crt",
+      },
+      {
+        store: "NSS (Chromium, Firefox)",
+        available: true,
+        trusted: false,
+        detail: "~/.pki/nssdb: the root is not trusted there",
+        checkedBy: "certutil -V -u V with a fresh leaf",
+      },
       { store: "Java cacerts", available: false, trusted: false, detail: "no JDK found" },
     ],
     leaves: [

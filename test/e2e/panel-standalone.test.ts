@@ -224,6 +224,10 @@ describe("Switchyard panel in a browser (standalone webview)", () => {
       assert.match(await p.locator('[data-testid="ca-facts"]').innerText(), /Switchyard Development CA/);
       assert.equal(await p.locator('[data-testid="ca-trust"]').count(), 1);
       assert.equal(await p.locator('[data-testid="ca-untrust"]').count(), 1);
+      assert.deepEqual(await p.locator('[data-testid="trust-checked-by"]').allInnerTexts(), [
+        "checked: openssl verify against /etc/ssl/certs/ca-certificates.crt",
+        "checked: certutil -V -u V with a fresh leaf",
+      ]);
       await p.click('[data-testid="ca-recheck"]');
       const recheck = (await posted(p)).at(-1);
       assert.deepEqual(recheck, { type: "recheckTrust" });

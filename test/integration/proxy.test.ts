@@ -117,6 +117,9 @@ describe("the proxy, driven from VS Code", () => {
     const fresh = api.session.caSnapshot();
     assert.notEqual(fresh, cached, "a new read of every trust store");
     assert.ok((await fresh).directory, "and it answers");
+    // Verified with a fresh leaf the way the client decides, not by the root's presence.
+    const system = (await fresh).trust.find((t) => t.store.startsWith("Linux system store"));
+    assert.match(system?.checkedBy ?? "", /^openssl verify against /, JSON.stringify((await fresh).trust));
   });
 
   it("runs a real handshake from each client when the panel's Check clients asks", async function () {

@@ -134,7 +134,15 @@ export class CertificatesView {
     const trust = table(
       ["Trust store", "State", ""],
       ca.trust.map((t) => [
-        h("span", {}, t.store, t.detail ? h("div", { class: "muted small" }, t.detail) : null),
+        h(
+          "span",
+          {},
+          t.store,
+          t.detail ? h("div", { class: "muted small" }, t.detail) : null,
+          t.checkedBy
+            ? h("div", { class: "muted small", "data-testid": "trust-checked-by" }, `checked: ${t.checkedBy}`)
+            : null,
+        ),
         !t.available
           ? badge("not available", "muted")
           : t.trusted
