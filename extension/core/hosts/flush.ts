@@ -4,9 +4,10 @@
  * and says in words how the platform caches names.
  */
 import { execFile } from "node:child_process";
+import type { CommandResult, CommandRunner } from "../commandRunner";
 
-/** Runs a program with arguments (never a shell string) and reports how it ended. */
-export type CommandRunner = (argv: readonly string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
+/** What flushing needs of a {@link CommandRunner}: only `run`. */
+export type FlushRunner = Pick<CommandRunner, "run">;
 
 /** One flush attempt. */
 export interface FlushStep {
@@ -53,13 +54,16 @@ const NOTES: Partial<Record<NodeJS.Platform, string>> = {
 /** Flushes what can be flushed; never throws (a missing tool is reported, not fatal). */
 export async function flushOsNameCache(
   platform: NodeJS.Platform = process.platform,
-  run: CommandRunner = runCommand,
+  runner: FlushRunner = flushRunner,
 ): Promise<FlushReport> {
   const steps: FlushStep[] = [];
   let flushed = false;
   for (const alternatives of flushCommands(platform)) {
     for (const argv of alternatives) {
-      const result = await run(argv).catch((e: unknown) => ({ code: -1, stdout: "", stderr: (e as Error).message }));
+      const [file = "", ...args] = argv;
+      const result = await runner
+        .run(file, args)
+        .catch((e: unknown) => ({ code: -1, stdout: "", stderr: (e as Error).message }));
       const ok = result.code === 0;
       steps.push({ argv: [...argv], ok, detail: ok ? "done" : result.stderr.trim() || `exit code ${result.code}` });
       if (ok) {
@@ -72,16 +76,17 @@ export async function flushOsNameCache(
 }
 
 /** The default runner: `execFile` with a timeout; a missing program is exit code 127. */
-export const runCommand: CommandRunner = (argv) =>
-  new Promise((resolve) => {
-    const [file, ...args] = argv;
-    if (!file) {
-      resolve({ code: 127, stdout: "", stderr: "empty command" });
-      return;
-    }
-    execFile(file, args, { timeout: 10_000, windowsHide: true }, (error, stdout, stderr) => {
-      if (!error) return resolve({ code: 0, stdout, stderr });
-      const code = typeof error.code === "number" ? error.code : 127;
-      resolve({ code, stdout, stderr: stderr || error.message });
-    });
-  });
+export const flushRunner: FlushRunner = {
+  run: (file, args) =>
+    new Promise<CommandResult>((resolve) => {
+      if (!file) {
+        resolve({ code: 127, stdout: "", stderr: "empty command" });
+        return;
+      }
+      execFile(file, args, { timeout: 10_000, windowsHide: true }, (error, stdout, stderr) => {
+        if (!error) return resolve({ code: 0, stdout, stderr });
+        const code = typeof error.code === "number" ? error.code : 127;
+        resolve({ code, stdout, stderr: stderr || error.message });
+      });
+    }),
+};

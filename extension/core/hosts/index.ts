@@ -18,7 +18,7 @@ export { diffLines, formatDiff, isEmptyDiff, type HostsDiff } from "./diff";
 export { prepareElevatedCopy, verifyElevatedCopy, type ElevatedCopy } from "./elevate";
 export { applyHostsEdit, DEFAULT_ADDRESSES, normalizeEdit, type HostsEdit, type HostsEditResult } from "./edit";
 export * from "./errors";
-export { flushCommands, flushOsNameCache, runCommand, type CommandRunner, type FlushReport } from "./flush";
+export { flushCommands, flushOsNameCache, flushRunner, type FlushReport, type FlushRunner } from "./flush";
 export {
   applyHostsPlan,
   planHostsEdit,

@@ -13,7 +13,7 @@ import {
   osHostsFilePath,
   parseHostsFile,
   switchyardDataDir,
-  type CommandRunner,
+  type FlushRunner,
 } from "../../../extension/core/hosts";
 
 describe("hostname and address validation", () => {
@@ -107,11 +107,13 @@ describe("OS paths and cache flush", () => {
 
   it("falls back from resolvectl to systemd-resolve on Linux", async () => {
     const ran: string[] = [];
-    const runner: CommandRunner = async (argv) => {
-      ran.push(argv.join(" "));
-      return argv[0] === "resolvectl"
-        ? { code: 127, stdout: "", stderr: "not found" }
-        : { code: 0, stdout: "", stderr: "" };
+    const runner: FlushRunner = {
+      run: async (file, args) => {
+        ran.push([file, ...args].join(" "));
+        return file === "resolvectl"
+          ? { code: 127, stdout: "", stderr: "not found" }
+          : { code: 0, stdout: "", stderr: "" };
+      },
     };
     const report = await flushOsNameCache("linux", runner);
     assert.deepEqual(ran, ["resolvectl flush-caches", "systemd-resolve --flush-caches"]);
@@ -120,9 +122,11 @@ describe("OS paths and cache flush", () => {
 
   it("runs both macOS steps and ipconfig on Windows", async () => {
     const ran: string[] = [];
-    const runner: CommandRunner = async (argv) => {
-      ran.push(argv.join(" "));
-      return { code: 0, stdout: "", stderr: "" };
+    const runner: FlushRunner = {
+      run: async (file, args) => {
+        ran.push([file, ...args].join(" "));
+        return { code: 0, stdout: "", stderr: "" };
+      },
     };
     await flushOsNameCache("darwin", runner);
     await flushOsNameCache("win32", runner);

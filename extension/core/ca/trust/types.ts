@@ -5,19 +5,9 @@
  * tests point stores at temp dirs or a fake runner.
  */
 
-/** What a finished command returned. */
-export interface CommandResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import type { CommandResult, CommandRunner } from "../../commandRunner";
 
-/** Runs programs with an argv array (never a shell string). */
-export interface CommandRunner {
-  run(file: string, args: string[], options?: { env?: NodeJS.ProcessEnv; input?: string }): Promise<CommandResult>;
-  /** The full path of `program` on PATH, or undefined. */
-  which(program: string): Promise<string | undefined>;
-}
+export type { CommandResult, CommandRunner } from "../../commandRunner";
 
 /** The root as stores need it. */
 export interface RootCertificate {
