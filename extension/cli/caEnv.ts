@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import { CA_FILES } from "../core/ca/paths";
 import { loadCa } from "../core/ca/store";
+import { nodeExtraCaCerts } from "../core/ca/trust/nodeExtraCa";
 import { applyRuntimeTrust, currentRuntimeTrust, shellLines, withdrawRuntimeTrust } from "../core/ca/trust/runtimeEnv";
 import { UsageError, type CliIO } from "./command";
 
@@ -18,6 +19,9 @@ export function runCaEnv(dir: string, options: { shell?: string; json?: boolean 
   loadCa(dir); // a missing or damaged CA is reported as such, not as "no variables"
   const rootFile = join(dir, CA_FILES.root);
   const trust = currentRuntimeTrust({ caDir: dir, rootFile });
+  // A NODE_EXTRA_CA_CERTS the user set already (a company CA) is kept: the value holds both.
+  if (trust.variables.NODE_EXTRA_CA_CERTS)
+    trust.variables.NODE_EXTRA_CA_CERTS = nodeExtraCaCerts(rootFile, io.env.NODE_EXTRA_CA_CERTS, dir);
   if (options.json) {
     io.stdout(`${JSON.stringify(trust, null, 2)}\n`);
     return 0;

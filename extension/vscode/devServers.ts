@@ -4,10 +4,10 @@
  * a loopback port is offered at https://NAME.localhost through the proxy, once per server. Terminals
  * and tasks also get NODE_EXTRA_CA_CERTS, so Node in them trusts the local CA.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import * as vscode from "vscode";
-import { currentRuntimeTrust } from "../core/ca/trust/runtimeEnv";
+import { terminalTrustVariables } from "../core/ca/trust/runtimeEnv";
 import { appHostFor, httpsUrl } from "../core/devservers/devServerEnv";
 import { DevServerDetector, suggestAppName, type DetectedServer } from "../core/devservers/detector";
 import type { SwitchyardSession } from "./session";
@@ -137,17 +137,16 @@ export class DevServerWatch implements vscode.Disposable {
 }
 
 /**
- * The trust variables for terminals and tasks: NODE_EXTRA_CA_CERTS (the root) once the CA exists,
+ * The trust variables for terminals and tasks: NODE_EXTRA_CA_CERTS (the root, with the user's own
+ * roots if they set the variable) once the CA exists,
  * and, once `ca trust` wrote the combined bundle (system roots + the root), SSL_CERT_FILE,
  * REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE pointing at it (core/ca/trust/runtimeEnv.ts). Nothing when
  * `switchyard.terminal.environment` is off. New terminals pick them up; VS Code marks old ones stale.
  */
 export function terminalVariables(session: SwitchyardSession): Record<string, string> {
   if (!session.currentSettings.terminal.environment) return {};
-  const caDir = session.caDirectory();
-  const rootFile = join(caDir, "root.pem");
-  if (!existsSync(rootFile)) return {};
-  return { NODE_EXTRA_CA_CERTS: rootFile, ...currentRuntimeTrust({ caDir, rootFile }).variables };
+  // The window's own NODE_EXTRA_CA_CERTS (from the user's shell) is kept beside the root.
+  return terminalTrustVariables(session.caDirectory(), process.env.NODE_EXTRA_CA_CERTS);
 }
 
 /** Puts the variables into the collection (cleared when there are none). */

@@ -56,7 +56,18 @@ describe("dev servers found in VS Code", function () {
       assert.equal(answer.status, 200);
       assert.equal(answer.body, "from the task /hello");
       await until(() => existsSync(envFile), 10_000, "the task wrote its environment");
-      assert.equal(readFileSync(envFile, "utf8"), join(api.session.caDirectory(), "root.pem"));
+      const rootFile = join(api.session.caDirectory(), "root.pem");
+      const named = readFileSync(envFile, "utf8");
+      const bodyOf = (pem: string): string => pem.replace(/-----[A-Z ]+-----|\s/g, "");
+      assert.ok(bodyOf(readFileSync(named, "utf8")).includes(bodyOf(readFileSync(rootFile, "utf8"))), named);
+      // The window's own NODE_EXTRA_CA_CERTS (here the machine's) is kept beside the root.
+      const own = process.env.NODE_EXTRA_CA_CERTS;
+      if (own) {
+        const first = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(
+          readFileSync(own, "utf8"),
+        )?.[0];
+        assert.ok(first && bodyOf(readFileSync(named, "utf8")).includes(bodyOf(first)), "the user's roots are kept");
+      } else assert.equal(named, rootFile);
     } finally {
       execution.terminate();
     }

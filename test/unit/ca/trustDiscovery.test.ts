@@ -9,6 +9,7 @@ import {
   applyRuntimeTrust,
   currentRuntimeTrust,
   shellLines,
+  terminalTrustVariables,
   withdrawRuntimeTrust,
 } from "../../../extension/core/ca/trust/runtimeEnv";
 import { invokingUser } from "../../../extension/core/ca/trust/sudoUser";
@@ -105,6 +106,30 @@ describe("runtime trust variables", () => {
       shellLines(currentRuntimeTrust(paths), { SSL_CERT_FILE: trust.bundleFile, CURL_CA_BUNDLE: "/etc/x" }, rootFile),
       ["unset SSL_CERT_FILE"],
     );
+  });
+});
+
+describe("trust variables for VS Code terminals and tasks", () => {
+  it("are none before the CA exists, the root alone, or the root beside the user's own NODE_EXTRA_CA_CERTS roots", () => {
+    const caDir = tempDir("terminal-trust");
+    assert.deepEqual(terminalTrustVariables(caDir, undefined), {});
+    const rootFile = join(caDir, "root.pem");
+    writeFileSync(rootFile, "-----BEGIN CERTIFICATE-----\nUk9PVA==\n-----END CERTIFICATE-----\n");
+    assert.deepEqual(terminalTrustVariables(caDir, undefined), { NODE_EXTRA_CA_CERTS: rootFile });
+    const company = join(tempDir("company"), "company.pem");
+    writeFileSync(company, "-----BEGIN CERTIFICATE-----\nQ09NUEFOWQ==\n-----END CERTIFICATE-----\n");
+    const joined = terminalTrustVariables(caDir, company).NODE_EXTRA_CA_CERTS ?? "";
+    assert.notEqual(joined, company, "the user's file is never written");
+    assert.match(readFileSync(joined, "utf8"), /Q09NUEFOWQ==[\s\S]*Uk9PVA==/);
+    assert.equal(statSync(joined).mode & 0o777, 0o600);
+    assert.equal(readFileSync(company, "utf8").includes("Uk9PVA=="), false);
+    // After `ca trust` wrote the combined bundle: its variables too, and the user's roots still kept.
+    const systemBundle = join(caDir, "system.pem");
+    writeFileSync(systemBundle, "-----BEGIN CERTIFICATE-----\nU1lT\n-----END CERTIFICATE-----\n");
+    const trust = applyRuntimeTrust({ caDir, rootFile, systemBundle });
+    const after = terminalTrustVariables(caDir, company);
+    assert.equal(after.NODE_EXTRA_CA_CERTS, joined);
+    assert.equal(after.SSL_CERT_FILE, trust.bundleFile);
   });
 });
 

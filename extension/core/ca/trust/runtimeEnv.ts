@@ -8,6 +8,7 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { nodeExtraCaCerts } from "./nodeExtraCa";
 
 /** The combined bundle's file name in the CA directory. */
 export const RUNTIME_BUNDLE_FILE = "trust-bundle.pem";
@@ -113,4 +114,21 @@ export function shellLines(
   return RUNTIME_TRUST_VARIABLES.filter((k) => env[k] === rootFile || env[k] === trust.bundleFile).map((k) =>
     shell === "sh" ? `unset ${k}` : `Remove-Item Env:${k}`,
   );
+}
+
+/**
+ * The trust variables for a terminal or task: NODE_EXTRA_CA_CERTS, the root, or a file holding the
+ * root and the user's own roots when they already set the variable (a company CA stays trusted),
+ * and the combined-bundle variables once `ca trust` wrote that bundle. Empty until the CA exists.
+ */
+export function terminalTrustVariables(
+  caDir: string,
+  userNodeExtraCaCerts: string | undefined,
+): Record<string, string> {
+  const rootFile = join(caDir, "root.pem");
+  if (!existsSync(rootFile)) return {};
+  return {
+    ...currentRuntimeTrust({ caDir, rootFile }).variables,
+    NODE_EXTRA_CA_CERTS: nodeExtraCaCerts(rootFile, userNodeExtraCaCerts, caDir),
+  };
 }
