@@ -5,7 +5,7 @@
  */
 import type { LeafSource } from "../ca/types";
 import type { SwitchyardSettings } from "../settings";
-import type { RecordLog } from "./records/records";
+import type { RecordRing } from "./records/records";
 import type { RouteTable } from "./routes";
 import type { UpstreamOrigin } from "./upstream/dial";
 import type { UpstreamPool } from "./upstream/upstreamPool";
@@ -29,7 +29,7 @@ export interface ProxyContext {
   routes(): RouteTable;
   settings(): SwitchyardSettings["proxy"];
   readonly leaves: LeafSource;
-  readonly log: RecordLog;
+  readonly log: RecordRing;
   /** Idle upstream sockets shared by HTTP/1.x client connections. */
   readonly pool: UpstreamPool;
   readonly timeouts: ProxyTimeouts;

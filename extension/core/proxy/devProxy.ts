@@ -15,7 +15,7 @@ import { handleConnection } from "./accept/connection";
 import type { ProxyContext, ProxyTimeouts } from "./context";
 import { Http2Front } from "./h2/http2Front";
 import { bind, bindingKey, unbind, type Binding } from "./accept/listen";
-import { RecordLog, type BindingRecord, type ConnectionRecord, type RecordLogEvents } from "./records/records";
+import { RecordRing, type BindingRecord, type ConnectionRecord, type ProxyEvents } from "./records/records";
 import { RouteTable } from "./routes";
 import { isLocalhostName } from "../net/listenSpec";
 import type { UpstreamOrigin } from "./upstream/dial";
@@ -46,9 +46,9 @@ const DEFAULT_TIMEOUTS: ProxyTimeouts = {
  * The running proxy. Events: 'live' (an open connection's record changed), 'record' (a connection
  * closed), 'binding' (a listen address changed state).
  */
-export class DevProxy extends EventEmitter<RecordLogEvents> {
+export class DevProxy extends EventEmitter<ProxyEvents> {
   /** The latest handshake records (bounded ring buffer); also emits 'record'. */
-  readonly records: RecordLog;
+  readonly records: RecordRing;
   private settings: SwitchyardSettings;
   private routeTable: RouteTable;
   private readonly ctx: ProxyContext;
@@ -65,7 +65,7 @@ export class DevProxy extends EventEmitter<RecordLogEvents> {
     this.settings = options.settings;
     this.leaves = options.leaves;
     this.routeTable = new RouteTable(options.settings.proxy.routes);
-    this.records = new RecordLog(options.recordCapacity ?? 1000);
+    this.records = new RecordRing(options.recordCapacity ?? 1000);
     this.records.on("record", (r) => this.emit("record", r));
     this.records.on("live", (r) => this.emit("live", r));
     this.resolveListen = options.resolveListen ?? ((spec) => resolveListenSpec(spec));

@@ -8,7 +8,7 @@ import path from "node:path";
 import { setTimeout } from "node:timers/promises";
 import { LocalCa } from "../../../extension/core/ca/index";
 import type { DevProxy } from "../../../extension/core/proxy/devProxy";
-import { RecordLog, type BindingRecord, type ConnectionRecord } from "../../../extension/core/proxy/records/records";
+import { RecordRing, type BindingRecord, type ConnectionRecord } from "../../../extension/core/proxy/records/records";
 import { WorkerProxy } from "../../../extension/core/proxy/worker/workerProxy";
 import { parseSettings } from "../../../extension/core/settings";
 import { echoUpstream, getWithPeer, startRealProxy } from "./harness";
@@ -28,9 +28,9 @@ const record = (id: number): ConnectionRecord => ({
   timeline: { closed: 1 },
 });
 
-describe("RecordLog", () => {
+describe("RecordRing", () => {
   it("keeps the newest records up to its capacity, oldest first", () => {
-    const log = new RecordLog(3);
+    const log = new RecordRing(3);
     for (let i = 1; i <= 5; i++) log.add(record(i));
     assert.deepEqual(
       log.list().map((r) => r.id),
@@ -40,14 +40,14 @@ describe("RecordLog", () => {
   });
 
   it("emits each record as it is added", async () => {
-    const log = new RecordLog(2);
+    const log = new RecordRing(2);
     const got = once(log, "record");
     log.add(record(7));
     assert.equal(((await got)[0] as ConnectionRecord).id, 7);
   });
 
   it("refuses a capacity that is not a positive integer", () => {
-    assert.throws(() => new RecordLog(0), /positive integer/);
+    assert.throws(() => new RecordRing(0), /positive integer/);
   });
 });
 

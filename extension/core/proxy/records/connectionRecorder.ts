@@ -1,7 +1,7 @@
 /**
  * Builds the one {@link ConnectionRecord} of a connection while it lives: publishes it as 'live'
  * once the handshake completed or failed (or the first request or outcome came, for plain HTTP),
- * again after each request, and hands it to the {@link RecordLog} when the client socket closes.
+ * again after each request, and hands it to the {@link RecordRing} when the client socket closes.
  * Publications are coalesced per turn of the event loop, so the record carries everything the
  * code that triggered it set in the same turn (TLS version, certificate) and a burst costs one.
  */
@@ -14,7 +14,7 @@ import {
   type ConnectionOutcome,
   type ConnectionTimeline,
   type ConnectionRecord,
-  type RecordLog,
+  type RecordRing,
   type RequestSummary,
 } from "./records";
 
@@ -44,7 +44,7 @@ export class ConnectionRecorder {
 
   constructor(
     private readonly socket: net.Socket,
-    private readonly log: RecordLog,
+    private readonly log: RecordRing,
     interfaceName?: string,
   ) {
     this.record = {

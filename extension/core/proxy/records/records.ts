@@ -138,8 +138,8 @@ export function summarizeClientHello(hello: ClientHello): ClientHelloSummary {
   return summary;
 }
 
-/** Events of a {@link RecordLog}. */
-export interface RecordLogEvents {
+/** Events of a running proxy ({@link DevProxy}, {@link WorkerProxy}) and of its {@link RecordRing}. */
+export interface ProxyEvents {
   /** A connection closed: its final record. */
   record: [ConnectionRecord];
   /** An open connection's record changed (handshake done or failed, a request finished). */
@@ -151,7 +151,7 @@ export interface RecordLogEvents {
  * A bounded ring buffer of the latest closed connections' records plus an event stream: 'live'
  * for records of open connections as they change, 'record' when one closes (and enters the buffer).
  */
-export class RecordLog extends EventEmitter<RecordLogEvents> {
+export class RecordRing extends EventEmitter<ProxyEvents> {
   private readonly ring: (ConnectionRecord | undefined)[];
   private next = 0;
   private count = 0;

@@ -17,7 +17,7 @@ import path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { SwitchyardSettings } from "../../settings";
 import type { ProxyTimeouts } from "../context";
-import type { BindingRecord, ConnectionRecord, RecordLogEvents } from "../records/records";
+import type { BindingRecord, ConnectionRecord, ProxyEvents } from "../records/records";
 import type { ProxyCommand, ProxyWorkerData, ProxyWorkerMessage } from "./workerProtocol";
 
 /** What a WorkerProxy needs: the CA is opened in the worker from its directory (create it first). */
@@ -59,7 +59,7 @@ type Command = ProxyCommand extends infer C ? (C extends ProxyCommand ? Omit<C, 
 type Reply = Extract<ProxyWorkerMessage, { kind: "reply" }>;
 
 /** The running proxy's handle on the host side. */
-export class WorkerProxy extends EventEmitter<RecordLogEvents> {
+export class WorkerProxy extends EventEmitter<ProxyEvents> {
   private readonly worker: Worker;
   private readonly live = new Map<string, BindingRecord>();
   private readonly waiting = new Map<number, { resolve: (m: Reply) => void; reject: (e: Error) => void }>();
