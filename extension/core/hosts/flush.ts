@@ -3,8 +3,7 @@
  * the platform's flush commands through an injectable {@link CommandRunner} (argv only, no shell)
  * and says in words how the platform caches names.
  */
-import { execFile } from "node:child_process";
-import type { CommandResult, CommandRunner } from "../commandRunner";
+import { execFileRunner, type CommandRunner } from "../commandRunner";
 
 /** What flushing needs of a {@link CommandRunner}: only `run`. */
 export type FlushRunner = Pick<CommandRunner, "run">;
@@ -75,18 +74,5 @@ export async function flushOsNameCache(
   return { flushed, steps, note: NOTES[platform] ?? "This platform's name caches are not known to Switchyard." };
 }
 
-/** The default runner: `execFile` with a timeout; a missing program is exit code 127. */
-export const flushRunner: FlushRunner = {
-  run: (file, args) =>
-    new Promise<CommandResult>((resolve) => {
-      if (!file) {
-        resolve({ code: 127, stdout: "", stderr: "empty command" });
-        return;
-      }
-      execFile(file, args, { timeout: 10_000, windowsHide: true }, (error, stdout, stderr) => {
-        if (!error) return resolve({ code: 0, stdout, stderr });
-        const code = typeof error.code === "number" ? error.code : 127;
-        resolve({ code, stdout, stderr: stderr || error.message });
-      });
-    }),
-};
+/** The default runner: the core's one runner, with a timeout; a missing program is exit code 127. */
+export const flushRunner: FlushRunner = execFileRunner(process.env, 10_000);

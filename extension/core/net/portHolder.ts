@@ -4,7 +4,7 @@
  * and a scan of /proc/PID/fd for that inode; on macOS it asks `lsof`. Other users' processes are
  * only visible to root, so "unknown" is a normal answer. The parsers are pure and exported for tests.
  */
-import { execFile } from "node:child_process";
+import { execFileRunner, type CommandRunner } from "../commandRunner";
 import { readdir, readFile, readlink } from "node:fs/promises";
 import path from "node:path";
 import { parseLsofListening } from "../devservers/osTables";
@@ -29,8 +29,8 @@ export interface ProcTcpListener {
 export interface PortHolderOptions {
   platform?: NodeJS.Platform;
   procRoot?: string;
-  /** Runs a command and returns its stdout; a failure means "tool missing or refused". */
-  run?: (file: string, args: string[]) => Promise<string>;
+  /** Runs `ss` or `lsof`; a non-zero exit or a failure means "tool missing or refused". */
+  runner?: Pick<CommandRunner, "run">;
   /** Upper bound for the whole search, in ms. */
   timeoutMs?: number;
   /**
@@ -114,7 +114,9 @@ export async function findPortHolder(port: number, options: PortHolderOptions = 
 
 async function search(port: number, options: PortHolderOptions): Promise<PortHolder | undefined> {
   const platform = options.platform ?? process.platform;
-  const run = options.run ?? runTool;
+  const runner = options.runner ?? TOOL_RUNNER;
+  const run = (file: string, args: string[]): Promise<string> =>
+    runner.run(file, args).then((r) => (r.code === 0 ? r.stdout : Promise.reject(new Error(r.stderr))));
   const wanted = options.address;
   const pick = (list: PortHolder[]): PortHolder | undefined => {
     const onPort = list.filter((h) => h.port === port && (wanted === undefined || holdsAddress(h.address, wanted)));
@@ -169,10 +171,5 @@ async function fromProc(port: number, procRoot: string, wanted?: string): Promis
   return { address: first.address, port };
 }
 
-function runTool(file: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: 1000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout) =>
-      err ? reject(err) : resolve(stdout),
-    );
-  });
-}
+/** `ss` and `lsof` answer at once or not at all. */
+const TOOL_RUNNER = execFileRunner(process.env, 1000);

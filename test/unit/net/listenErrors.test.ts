@@ -61,7 +61,7 @@ describe("listen errors in words", () => {
       try {
         await once(child.stdout!, "data");
         for (const lookup of ["ss", "/proc"]) {
-          const options = lookup === "ss" ? {} : { run: () => Promise.reject(new Error("no ss")) };
+          const options = lookup === "ss" ? {} : { runner: { run: () => Promise.reject(new Error("no ss")) } };
           const v6 = await explainListenError(await listenError("::1", port), { address: "::1", port }, options);
           assert.equal(v6.holder?.pid, child.pid, `${lookup}: [::1]:${port} is the child's`);
           const v4 = await explainListenError(
@@ -81,7 +81,7 @@ describe("listen errors in words", () => {
   it("finds the holder through /proc when ss is unavailable", { skip: process.platform !== "linux" }, async () => {
     const { server, port } = await listenLoopback();
     try {
-      const holder = await findPortHolder(port, { run: () => Promise.reject(new Error("no ss")) });
+      const holder = await findPortHolder(port, { runner: { run: () => Promise.reject(new Error("no ss")) } });
       assert.deepEqual(holder, { address: "127.0.0.1", port, pid: process.pid, command: holder?.command });
       assert.ok(holder?.command, "the command name comes from /proc/PID/comm");
     } finally {
