@@ -183,6 +183,37 @@ export interface RealProxy {
   close(): Promise<void>;
 }
 
+/**
+ * GET `path` through the proxy over HTTP/1.1 as a browser with a hosts entry for `name` does:
+ * dialled at 127.0.0.1 with SNI and Host `name`, trusting only the CA's root.
+ */
+export function httpsGetVia(
+  f: Pick<RealProxy, "port" | "rootPem">,
+  name: string,
+  path = "/",
+): Promise<{ status?: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    https
+      .get(
+        {
+          host: "127.0.0.1",
+          port: f.port,
+          servername: name,
+          headers: { host: `${name}:${f.port}` },
+          path,
+          ca: f.rootPem,
+          agent: false,
+        },
+        (res) => {
+          let s = "";
+          res.on("data", (c: Buffer) => (s += c));
+          res.on("end", () => resolve({ status: res.statusCode, body: s }));
+        },
+      )
+      .on("error", reject);
+  });
+}
+
 /** The proxy settings for `routes`, failing loudly on a settings problem. */
 export function proxySettings(
   routes: unknown[],

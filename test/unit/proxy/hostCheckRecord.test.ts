@@ -8,14 +8,13 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createServer as createHttpServer, type Server } from "node:http";
 import http2 from "node:http2";
-import https from "node:https";
 import type net from "node:net";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createServer, type ViteDevServer } from "vite";
 import type { ConnectionRecord } from "../../../extension/core/proxy/records/records";
-import { startRealProxy, waitForRecord, type RealProxy } from "./harness";
+import { httpsGetVia, startRealProxy, waitForRecord, type RealProxy } from "./harness";
 
 const NAME = "stock-app.test";
 const OWN = "forbidden-app.test";
@@ -26,27 +25,7 @@ describe("a dev server's host check behind the proxy, named in the record", () =
   let app: Server;
   let root = "";
 
-  const h1Get = (name: string): Promise<{ status?: number; body: string }> =>
-    new Promise((resolve, reject) => {
-      https
-        .get(
-          {
-            host: "127.0.0.1",
-            port: f.port,
-            servername: name,
-            headers: { host: `${name}:${f.port}` },
-            path: "/",
-            ca: f.rootPem,
-            agent: false,
-          },
-          (res) => {
-            let s = "";
-            res.on("data", (c: Buffer) => (s += c));
-            res.on("end", () => resolve({ status: res.statusCode, body: s }));
-          },
-        )
-        .on("error", reject);
-    });
+  const h1Get = (name: string): Promise<{ status?: number; body: string }> => httpsGetVia(f, name);
 
   const h2Get = (name: string): Promise<{ status?: number; body: string }> =>
     new Promise((resolve, reject) => {

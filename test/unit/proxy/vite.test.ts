@@ -8,7 +8,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import https from "node:https";
 import type net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -16,7 +15,15 @@ import { createServer, type ViteDevServer } from "vite";
 import { WebSocket } from "ws";
 import { chromium } from "playwright-core";
 import CHROMIUM_FLAGS from "../../harness/chromium-flags.json";
-import { needTools, nssHome, proxySettings, startRealProxy, waitForRecord, type RealProxy } from "./harness";
+import {
+  httpsGetVia,
+  needTools,
+  nssHome,
+  proxySettings,
+  startRealProxy,
+  waitForRecord,
+  type RealProxy,
+} from "./harness";
 
 const NAME = "my-awesome-service.test";
 
@@ -27,28 +34,7 @@ describe("a real Vite dev server behind the proxy", () => {
   let socket: WebSocket | undefined;
   const messages: { type: string; [k: string]: unknown }[] = [];
 
-  /** GET through the proxy, trusting only the CA's root. */
-  const get = (p: string): Promise<{ status?: number; body: string }> =>
-    new Promise((resolve, reject) => {
-      https
-        .get(
-          {
-            host: "127.0.0.1",
-            port: f.port,
-            servername: NAME,
-            headers: { host: `${NAME}:${f.port}` },
-            path: p,
-            ca: f.rootPem,
-            agent: false,
-          },
-          (res) => {
-            let s = "";
-            res.on("data", (c: Buffer) => (s += c));
-            res.on("end", () => resolve({ status: res.statusCode, body: s }));
-          },
-        )
-        .on("error", reject);
-    });
+  const get = (p: string): Promise<{ status?: number; body: string }> => httpsGetVia(f, NAME, p);
 
   before(async () => {
     root = mkdtempSync(path.join(tmpdir(), "switchyard-vite-"));
