@@ -6,7 +6,7 @@
 import http2 from "node:http2";
 import type tls from "node:tls";
 import { performance } from "node:perf_hooks";
-import type { ConnectionRecorder } from "../records/connectionRecorder";
+import { msSince, type ConnectionRecorder } from "../records/connectionRecorder";
 import type { ProxyContext } from "../context";
 import { forwardedHeaders, upstreamHostHeader } from "../http/forwarding";
 import { renderPage, type PageContent } from "../http/pages";
@@ -70,7 +70,7 @@ export class Http2Front {
         ...summary,
         status: r.status,
         bytes: r.body.length,
-        durationMs: elapsed(started),
+        durationMs: msSince(started),
         ...(error ? { error } : {}),
       });
     };
@@ -117,8 +117,4 @@ export class Http2Front {
   close(): void {
     this.server.close();
   }
-}
-
-function elapsed(started: number): number {
-  return Math.round((performance.now() - started) * 1000) / 1000;
 }

@@ -33,6 +33,11 @@ export function numberRecordsFrom(first: number): void {
 
 type FailedOutcome = Extract<ConnectionOutcome, { kind: "failed" }>;
 
+/** Milliseconds since `started` (a performance.now() reading), rounded to µs: every duration in a record. */
+export function msSince(started: number): number {
+  return Math.round((performance.now() - started) * 1000) / 1000;
+}
+
 /** The record of one connection under construction. */
 export class ConnectionRecorder {
   readonly record: ConnectionRecord;
@@ -67,7 +72,7 @@ export class ConnectionRecorder {
 
   /** Milliseconds since accept, rounded to µs. */
   elapsed(): number {
-    return Math.round((performance.now() - this.started) * 1000) / 1000;
+    return msSince(this.started);
   }
 
   /** Notes when something first happened; later calls for the same event are ignored. */

@@ -11,7 +11,7 @@ import type { BodyCursor, BodyStep, ContentSink } from "../http/bodyFraming";
 import type { ResponseHead } from "../http/httpHead";
 import type { PageContent } from "../http/pages";
 import { responseBody, takeResponseHead, upstreamTarget } from "../http/responseHead";
-import type { ConnectionRecorder } from "../records/connectionRecorder";
+import { msSince, type ConnectionRecorder } from "../records/connectionRecorder";
 import { hostCheckRefusal } from "../../net/hostCheck";
 import {
   explainBrokenChunking,
@@ -197,7 +197,7 @@ export abstract class UpstreamResponse implements UpstreamUser {
       ...(this.status !== undefined ? { status: this.status } : {}),
       upstream: this.origin.url,
       bytes,
-      durationMs: Math.round((performance.now() - this.started) * 1000) / 1000,
+      durationMs: msSince(this.started),
       ...(error ? { error } : {}),
     });
   }
