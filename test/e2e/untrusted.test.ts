@@ -26,8 +26,8 @@ describe("an untrusted workspace (Restricted Mode)", () => {
 
   it("ignores the workspace's hosts mappings, so syncing writes nothing", async () => {
     await runCommand(wb.page, "Switchyard: Sync Hosts with Settings");
-    // Information toasts hide themselves after a while: read the notification centre instead.
-    await new Promise((r) => setTimeout(r, 2000));
+    // Toasts hide themselves after a while: the answer is read in the notification centre, which
+    // shows notifications as they come (the wait below is for it to arrive).
     await runCommand(wb.page, "Notifications: Show Notifications");
     const note = wb.page.locator(".notifications-center", { hasText: "nothing to change" });
     await note.waitFor({ timeout: 20_000 }).finally(() => screenshot(wb.page, "untrusted-sync.png"));
