@@ -24,6 +24,7 @@ import type { PageContent } from "../http/pages";
 import { upstreamTarget } from "../http/responseHead";
 import type { UpstreamOrigin } from "../upstream/dial";
 import { READ_BUFFER_SIZE, type UpstreamConnection } from "../upstream/upstreamConnection";
+import { StreamLease } from "../upstream/streamLease";
 import { UpstreamResponse } from "../upstream/upstreamResponse";
 
 /** What the h2 front end knows about the request. */
@@ -52,8 +53,7 @@ export class H2UpstreamExchange extends UpstreamResponse {
   private timer: NodeJS.Timeout | undefined;
   /** Runs while the upstream is paused for a client that is not reading (see stalled()). */
   private stallTimer: NodeJS.Timeout | undefined;
-  /** Set while waiting in the pool's queue for a connection to the origin (queue()). */
-  private leaveQueue: (() => void) | undefined;
+  private readonly lease: StreamLease;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -70,6 +70,12 @@ export class H2UpstreamExchange extends UpstreamResponse {
     this.chunked = hasBody && !length;
     this.requestSent = !hasBody;
     stream.on("close", () => this.streamClosed());
+    this.lease = new StreamLease(ctx, origin, {
+      ended: () => this.phase === "done",
+      ready: (conn) => this.begin(conn),
+      failed: (e) => this.failBeforeResponse(explainUpstreamFailure(e, upstreamTarget(this.origin))),
+      dialled: () => this.rec?.mark("upstreamConnected"),
+    });
   }
 
   /** Sends the request on an idle pooled socket, or on a new one. */
@@ -78,41 +84,7 @@ export class H2UpstreamExchange extends UpstreamResponse {
       () => this.timedOut(this.ctx.timeouts.upstreamResponseMs),
       this.ctx.timeouts.upstreamResponseMs,
     );
-    const idle = fresh ? undefined : this.ctx.pool.take(this.origin);
-    if (idle) return this.begin(idle);
-    if (!this.ctx.pool.hasRoom(this.origin)) return this.queue();
-    this.dial();
-  }
-
-  /** Waits for one of the origin's connections (or, after the pool's patience, dials anyway). */
-  private queue(): void {
-    this.leaveQueue = this.ctx.pool.wait(this.origin, (conn) => {
-      this.leaveQueue = undefined;
-      if (this.phase === "done") {
-        if (conn) this.ctx.pool.release(conn, true);
-        else this.ctx.pool.offerSlot(this.origin.key);
-        return;
-      }
-      if (conn) this.begin(conn);
-      else this.dial();
-    });
-  }
-
-  private stopWaiting(): void {
-    this.leaveQueue?.();
-    this.leaveQueue = undefined;
-  }
-
-  private dial(): void {
-    this.ctx.pool.dial(this.origin, this.ctx.timeouts.upstreamConnectMs, this.ctx.leaves.rootPem()).then(
-      (conn) => {
-        this.rec?.mark("upstreamConnected");
-        // The stream was reset while dialling: the new socket never carried a request, so it is pooled.
-        if (this.phase === "done") return this.ctx.pool.release(conn, true);
-        this.begin(conn);
-      },
-      (e: unknown) => this.failBeforeResponse(explainUpstreamFailure(e, upstreamTarget(this.origin))),
-    );
+    this.lease.acquire(fresh);
   }
 
   private begin(conn: UpstreamConnection): void {
@@ -311,7 +283,7 @@ export class H2UpstreamExchange extends UpstreamResponse {
   private dropConnection(): void {
     clearTimeout(this.timer);
     clearTimeout(this.stallTimer);
-    this.stopWaiting();
+    this.lease.cancel();
     const conn = this.conn;
     this.conn = undefined;
     if (!conn) return;
