@@ -42,6 +42,27 @@ interface Run extends ProbeResult {
   /** "Activation: N ms" from Running Extensions (code loading + activate call). */
   reportedMs: number;
   reportedText: string;
+  /** require() of extension.js: VS Code's willLoadExtensionCode to didLoadExtensionCode marks. */
+  requireMs: number;
+  /** The rest of VS Code's code-loading time: other extensions of the same batch loading first. */
+  waitMs: number;
+  /** Those extensions. */
+  loadedBefore: string[];
+}
+
+/**
+ * Splits VS Code's figure with its own marks. Its codeLoadingTime starts when the extension's load
+ * is queued (for every extension of the onStartupFinished batch at once, before an await) and ends
+ * after its require(): the extensions required before it in the batch count in it too.
+ */
+function split(probe: ProbeResult, reportedMs: number): Pick<Run, "requireMs" | "waitMs" | "loadedBefore"> {
+  const at = (name: string): number => probe.marks.find((m) => m.name === `code/extHost/${name}`)?.ms ?? NaN;
+  const requireMs = at("didLoadExtensionCode") - at("willLoadExtensionCode");
+  const waitMs = Math.max(0, reportedMs - probe.activateMs - requireMs);
+  const loadedBefore = probe.marks
+    .filter((m) => m.name.startsWith("code/extHost/didLoadExtensionCode/") && m.ms <= 0 && m.ms >= -waitMs - 2)
+    .map((m) => m.name.slice("code/extHost/didLoadExtensionCode/".length));
+  return { requireMs, waitMs, loadedBefore };
 }
 
 function median(values: number[]): number {
@@ -130,7 +151,7 @@ async function oneRun(extension: string, probe: string, index: number): Promise<
     console.log(
       `run ${index + 1}/${RUNS}: VS Code reports "${reportedText}", activate() ${probeResult.activateMs.toFixed(1)} ms`,
     );
-    return { ...probeResult, reportedMs, reportedText };
+    return { ...probeResult, reportedMs, reportedText, ...split(probeResult, reportedMs) };
   } finally {
     await close();
     await server.stop();
@@ -164,8 +185,9 @@ export async function runVscodeCostBench(): Promise<unknown> {
     for (let i = 0; i < RUNS; i++) runs.push(await oneRun(extension, probe, i));
 
     const reported = runs.map((r) => r.reportedMs);
-    const activate = runs.map((r) => round1(r.activateMs));
     const pick = (f: (r: Run) => number): number[] => runs.map((r) => round1(f(r)));
+    const activate = pick((r) => r.activateMs);
+    const own = pick((r) => r.requireMs + r.activateMs);
     const workerIdle = pick((r) => r.proxyIdle.rssMb - r.beforeProxy.rssMb);
     const workerAfter = pick((r) => r.proxyAfterConnections.rssMb - r.beforeProxy.rssMb);
     const lazyLoaded = [...new Set(runs.flatMap((r) => r.lazyBundlesAfterActivation))];
@@ -178,7 +200,28 @@ export async function runVscodeCostBench(): Promise<unknown> {
     });
     const rows = [
       row("activation, as VS Code reports it (code loading + activate)", reported, "ms", `< ${GOALS.activationMs} ms`),
-      row("inside activate() (start to return)", activate, "ms"),
+      row(
+        "  of it: other extensions of the batch loading first",
+        pick((r) => r.waitMs),
+        "ms",
+      ),
+      row(
+        "  of it: require() of extension.js (VS Code's marks)",
+        pick((r) => r.requireMs),
+        "ms",
+      ),
+      row("  of it: inside activate() (start to return)", activate, "ms"),
+      row("Switchyard's own part (require + activate)", own, "ms", `< ${GOALS.activationMs} ms`),
+      row(
+        "activate() CPU time",
+        pick((r) => r.activateCpuMs),
+        "ms",
+      ),
+      row(
+        "extension.js loaded again later in the same host (compile + top level)",
+        pick((r) => r.reloadMs),
+        "ms",
+      ),
       row(
         "extension host RSS, panel closed",
         pick((r) => r.panelClosed.rssMb),
@@ -234,6 +277,7 @@ export async function runVscodeCostBench(): Promise<unknown> {
       ],
       notes: [
         `VS Code's figure is the Running Extensions view's "Activation" (codeLoadingTime + activateCallTime), read from the workbench page: ${runs.map((r) => `"${r.reportedText}"`).join(", ")}. The extension activates on onStartupFinished, after the window is up, so it adds this to the extension host's busy time, not to the time the window takes to open.`,
+        `VS Code's "Activation" is codeLoadingTime + activateCallTime. Its codeLoadingTime starts when the whole onStartupFinished batch is queued and ends after this extension's require(), so the extensions required before it count in it: ${runs.map((r) => `${round1(r.waitMs)} ms for ${r.loadedBefore.join(", ") || "none"}`).join("; ")}.`,
         `bundles loaded after activation, before any Switchyard action: ${lazyLoaded.length ? lazyLoaded.join(", ") : "none (only dist/extension.js)"}; after the panel's first snapshot: ${runs[0]?.lazyBundlesAfterPanel.join(", ") ?? "?"}`,
         `proxy worker RSS is what starting the proxy adds to the extension host's RSS (the worker is a thread of that process), the CA already loaded; ${failedConnections} of ${runs.length * 1000} connections failed`,
       ],
@@ -242,6 +286,11 @@ export async function runVscodeCostBench(): Promise<unknown> {
           target: `VS Code-reported activation < ${GOALS.activationMs} ms (production bundle)`,
           measured: `${median(reported)} ms (median of ${RUNS}; ${spread(reported)})`,
           met: median(reported) < GOALS.activationMs,
+        },
+        {
+          target: `Switchyard's own part of it (require + activate) < ${GOALS.activationMs} ms`,
+          measured: `${median(own)} ms (${spread(own)})`,
+          met: median(own) < GOALS.activationMs,
         },
         {
           target: "no engine code loaded until the first Switchyard action",

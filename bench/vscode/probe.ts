@@ -32,6 +32,7 @@ export interface Memory {
 /** What the probe writes for the bench. */
 export interface ProbeResult {
   activateMs: number;
+  activateCpuMs: number;
   lazyBundlesAfterActivation: string[];
   lazyBundlesAfterPanel: string[];
   panelClosed: Memory;
@@ -42,6 +43,42 @@ export interface ProbeResult {
   workerHeapIdle?: { usedMb: number; physicalMb: number };
   workerHeapAfter?: { usedMb: number; physicalMb: number };
   connections: { ok: number; failed: number; seconds: number };
+  /**
+   * VS Code's own marks (code/extHost/willLoadExtensionCode/ID, didLoad…, willActivate…, didActivate…)
+   * for this extension (no ID) and the others loaded or activated around it, in ms after ours first.
+   */
+  marks: { name: string; ms: number }[];
+  /** Loading dist/extension.js again now (compile and top-level code, no activate), in ms. */
+  reloadMs: number;
+}
+
+interface PerformanceMarks {
+  getMarks(): { name: string; startTime: number }[];
+}
+
+/** The extension host's marks (code/extHost/willLoadExtensionCode/ID and friends) for this extension. */
+function extensionMarks(): ProbeResult["marks"] {
+  const all = (globalThis as { MonacoPerformanceMarks?: PerformanceMarks }).MonacoPerformanceMarks?.getMarks() ?? [];
+  const ours = all.filter((m) => m.name.endsWith(`/${ID}`));
+  const first = ours[0]?.startTime ?? 0;
+  const last = ours[ours.length - 1]?.startTime ?? 0;
+  // Other extensions loaded or activated in the same window share the extension host's thread.
+  const window = all.filter(
+    (m) => /ExtensionCode\/|ActivateExtension\//.test(m.name) && m.startTime >= first - 500 && m.startTime <= last,
+  );
+  return window.map((m) => ({ name: m.name.replace(`/${ID}`, ""), ms: m.startTime - first }));
+}
+
+/** Requires the activation bundle once more (a fresh module, not activated): its own load cost now. */
+function reloadMs(): number {
+  const file = join(vscode.extensions.getExtension(ID)?.extensionUri.fsPath ?? "", "dist", "extension.js");
+  const cached = require.cache[file];
+  delete require.cache[file];
+  const started = performance.now();
+  require(file);
+  const ms = performance.now() - started;
+  if (cached) require.cache[file] = cached;
+  return Math.round(ms * 10) / 10;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -106,6 +143,7 @@ export async function run(): Promise<void> {
   if (!ext) throw new Error(`${ID} is not loaded in this extension host`);
   const api = ext.isActive ? ext.exports : await ext.activate();
   const lazyBundlesAfterActivation = lazyBundlesLoaded();
+  const marks = extensionMarks();
   await letBenchReadRunningExtensions();
   await sleep(1000);
   const panelClosed = memory();
@@ -148,6 +186,7 @@ export async function run(): Promise<void> {
 
   const result: ProbeResult = {
     activateMs: api.activationMs,
+    activateCpuMs: api.activationCpuMs,
     lazyBundlesAfterActivation,
     lazyBundlesAfterPanel,
     panelClosed,
@@ -158,6 +197,8 @@ export async function run(): Promise<void> {
     workerHeapIdle,
     workerHeapAfter,
     connections,
+    marks,
+    reloadMs: reloadMs(),
   };
   writeFileSync(process.env.SWITCHYARD_BENCH_RESULTS ?? "", JSON.stringify(result, null, 2));
 }
