@@ -69,7 +69,7 @@ function runInNamespace(caDir: string, mode: "launched" | "fresh"): Result {
     {
       cwd: REPO,
       encoding: "utf8",
-      timeout: 300_000,
+      timeout: 570_000,
       env: { ...process.env, HOME: home },
       input: "",
     },
@@ -92,49 +92,57 @@ function expectAll(loads: Loads, loaded: boolean, stage: string): void {
 describe("ca trust with real browsers and runtimes in a private mount namespace", () => {
   for (const mode of ["launched", "fresh"] as const) {
     const home = mode === "launched" ? "both browsers launched once before trust" : "neither browser ever launched";
-    it(`${home}: every client loads the site after trust and is refused before and after untrust`, async () => {
-      const realLocal = readdirSync("/usr/local/share/ca-certificates").sort();
-      const realBundle = readFileSync("/etc/ssl/certs/ca-certificates.crt", "utf8");
-      const realJava = readFileSync("/etc/ssl/certs/java/cacerts");
-      const caDir = join(tempDir("ns-ca-outer"), "ca");
-      await createCa({ dir: caDir });
-      const r = runInNamespace(caDir, mode);
-      expectAll(r.before, false, "before trust");
-      assert.equal(r.trust.code, 0, r.trust.out);
-      expectAll(r.afterTrust, true, `after trust (${r.trust.out})`);
-      const trusted = Object.fromEntries(
-        r.statusAfterTrust.filter(([, available]) => available).map(([s, , t]) => [s, t]),
-      );
-      assert.deepEqual(trusted, { "system-debian": true, chromium: true, firefox: true, java: true });
-      // ca check agrees with what the clients did (plain Node needs `ca env`, so it fails in both).
-      const checked = (passed: boolean): Record<string, boolean> => ({
-        "curl (system store)": passed,
-        node: false,
-        "node + NODE_EXTRA_CA_CERTS": true,
-        "python (ssl default context)": passed,
-        "java (default trust store)": passed,
-        "chromium (headless page load)": passed,
-        "chromium (NSS database)": passed,
-        "firefox (headless page load)": passed,
-        "firefox (NSS database)": passed,
-      });
-      const { ["python (certifi)"]: _certifi, ...afterTrust } = r.checkAfterTrust;
-      assert.deepEqual(afterTrust, checked(true));
-      assert.equal(r.untrust.code, 0, r.untrust.out);
-      const { ["python (certifi)"]: _certifi2, ...afterUntrust } = r.checkAfterUntrust;
-      assert.deepEqual(afterUntrust, checked(false));
-      expectAll(r.afterUntrust, false, "after untrust");
-      assert.ok(
-        r.statusAfterUntrust.every(([, , t]) => !t),
-        JSON.stringify(r.statusAfterUntrust),
-      );
-      assert.deepEqual(readdirSync("/usr/local/share/ca-certificates").sort(), realLocal, "the real store was touched");
-      assert.equal(
-        readFileSync("/etc/ssl/certs/ca-certificates.crt", "utf8"),
-        realBundle,
-        "the real bundle was touched",
-      );
-      assert.ok(readFileSync("/etc/ssl/certs/java/cacerts").equals(realJava), "the real Java keystore was touched");
-    });
+    it(
+      `${home}: every client loads the site after trust and is refused before and after untrust`,
+      { timeout: 600_000 },
+      async () => {
+        const realLocal = readdirSync("/usr/local/share/ca-certificates").sort();
+        const realBundle = readFileSync("/etc/ssl/certs/ca-certificates.crt", "utf8");
+        const realJava = readFileSync("/etc/ssl/certs/java/cacerts");
+        const caDir = join(tempDir("ns-ca-outer"), "ca");
+        await createCa({ dir: caDir });
+        const r = runInNamespace(caDir, mode);
+        expectAll(r.before, false, "before trust");
+        assert.equal(r.trust.code, 0, r.trust.out);
+        expectAll(r.afterTrust, true, `after trust (${r.trust.out})`);
+        const trusted = Object.fromEntries(
+          r.statusAfterTrust.filter(([, available]) => available).map(([s, , t]) => [s, t]),
+        );
+        assert.deepEqual(trusted, { "system-debian": true, chromium: true, firefox: true, java: true });
+        // ca check agrees with what the clients did (plain Node needs `ca env`, so it fails in both).
+        const checked = (passed: boolean): Record<string, boolean> => ({
+          "curl (system store)": passed,
+          node: false,
+          "node + NODE_EXTRA_CA_CERTS": true,
+          "python (ssl default context)": passed,
+          "java (default trust store)": passed,
+          "chromium (headless page load)": passed,
+          "chromium (NSS database)": passed,
+          "firefox (headless page load)": passed,
+          "firefox (NSS database)": passed,
+        });
+        const { ["python (certifi)"]: _certifi, ...afterTrust } = r.checkAfterTrust;
+        assert.deepEqual(afterTrust, checked(true));
+        assert.equal(r.untrust.code, 0, r.untrust.out);
+        const { ["python (certifi)"]: _certifi2, ...afterUntrust } = r.checkAfterUntrust;
+        assert.deepEqual(afterUntrust, checked(false));
+        expectAll(r.afterUntrust, false, "after untrust");
+        assert.ok(
+          r.statusAfterUntrust.every(([, , t]) => !t),
+          JSON.stringify(r.statusAfterUntrust),
+        );
+        assert.deepEqual(
+          readdirSync("/usr/local/share/ca-certificates").sort(),
+          realLocal,
+          "the real store was touched",
+        );
+        assert.equal(
+          readFileSync("/etc/ssl/certs/ca-certificates.crt", "utf8"),
+          realBundle,
+          "the real bundle was touched",
+        );
+        assert.ok(readFileSync("/etc/ssl/certs/java/cacerts").equals(realJava), "the real Java keystore was touched");
+      },
+    );
   }
 });
