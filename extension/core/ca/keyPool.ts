@@ -2,10 +2,14 @@
  * Leaf keys made ahead of time, so the first handshake for a new name does not wait for key
  * generation, key encoding or the TLS context's key setup. Each key is used for exactly one leaf
  * and lives only in memory until then (the same as a key generated on the spot); the pool is
- * refilled off the hot path, a little after a key was taken, with the asynchronous generator
- * (libuv's thread pool), so a refill never blocks a connection that is being served.
+ * refilled off the hot path, a little after a key was taken, one key per turn of the event loop.
+ * EC keys (the default) are made synchronously: P-256 takes well under a millisecond, and an
+ * asynchronous key job still running when a worker thread is terminated (the proxy stopping)
+ * crashes Node 20 (FATAL "ToLocalChecked Empty MaybeLocal" in KeyObjectHandle, seen on CI). RSA
+ * keys use the thread pool on the main thread only.
  */
-import { createPublicKey, generateKeyPair, type KeyObject } from "node:crypto";
+import { createPublicKey, generateKeyPair, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { isMainThread } from "node:worker_threads";
 import { createSecureContext, type SecureContext } from "node:tls";
 import type { KeyType } from "../settings";
 import { generateKey, type KeySpec } from "./keys";
@@ -121,9 +125,12 @@ export class LeafKeyPool {
   }
 
   private refillOne(keyType: KeyType): void {
-    // The next key follows at once (generation runs on the thread pool; only the context setup is ours).
+    // The next key follows on the next turn of the event loop, until the pool is full.
     const done = (): void => {
-      if (this.readyCount(keyType) < this.size) return this.refillOne(keyType);
+      if (this.readyCount(keyType) < this.size) {
+        setImmediate(() => this.refillOne(keyType)).unref();
+        return;
+      }
       this.filling.delete(keyType);
     };
     const store = (err: Error | null, privateKey: KeyObject): void => {
@@ -137,7 +144,17 @@ export class LeafKeyPool {
       this.ready.set(keyType, list);
       done();
     };
-    if (keyType === "rsa") generateKeyPair("rsa", { modulusLength: 2048 }, (err, _pub, key) => store(err, key));
-    else generateKeyPair("ec", { namedCurve: "prime256v1" }, (err, _pub, key) => store(err, key));
+    if (keyType === "rsa" && isMainThread)
+      return generateKeyPair("rsa", { modulusLength: 2048 }, (err, _pub, key) => store(err, key));
+    let key: KeyObject;
+    try {
+      key =
+        keyType === "rsa"
+          ? generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey
+          : generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey;
+    } catch (e) {
+      return store(e as Error, undefined as unknown as KeyObject);
+    }
+    store(null, key);
   }
 }

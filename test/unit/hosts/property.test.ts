@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { applyHostsEdit, findManagedBlock, parseHostsFile, type HostsEdit } from "../../../extension/core/hosts";
 
-const label = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?$/);
+// Hyphens in the 3rd and 4th place ("xn--…") mark an IDNA label, which validation rightly refuses
+// unless it is valid punycode: such labels are not valid edits, so they are not generated.
+const label = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?$/).filter((l) => l.slice(2, 4) !== "--");
 const hostname = fc.tuple(label, fc.constantFrom("test", "internal", "example")).map(([l, tld]) => `${l}.${tld}`);
 const address = fc.oneof(fc.ipV4(), fc.constantFrom("::1", "fd00::1", "2001:db8::42"));
 const edit: fc.Arbitrary<HostsEdit> = fc.oneof(
