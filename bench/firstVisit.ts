@@ -8,13 +8,12 @@
  *     node --import tsx bench/area.ts firstvisit      (or `npm run bench -- firstvisit`)
  *     BENCH_NAMES=50 …                                (fewer names, noisier)
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeBenchCertificate } from "./certificates";
 import { runCurl } from "./load";
 import * as peers from "./peers";
-import { freePort, ProcessGroup, waitForPort } from "./processes";
+import { withBenchRun } from "./processes";
 import { ratio, summarise, type Spread } from "./spread";
 
 const NAME = "my-awesome-service.test";
@@ -39,37 +38,14 @@ export interface FirstVisitResult {
 /** Runs the interleaved first-visit measurement. */
 export async function runFirstVisitBench(repoRoot = process.cwd()): Promise<FirstVisitResult> {
   const count = Math.max(5, Number(process.env.BENCH_NAMES ?? 200));
-  const tmp = mkdtempSync(join(tmpdir(), "switchyard-bench-first-"));
-  const group = new ProcessGroup(tmp);
-  const onExit = (): void => group.killAllNow();
-  process.once("exit", onExit);
-  const notes: string[] = [];
-  try {
+  return withBenchRun("first", async (run) => {
+    const { tmp } = run;
+    const notes: string[] = [];
     const hostsFile = join(tmp, "hosts");
     writeFileSync(hostsFile, `127.0.0.1 localhost\n127.0.0.1 ${NAME}\n`);
     const cert = await makeBenchCertificate(repoRoot, tmp, NAME);
-    const upstreamPort = await freePort();
-    const upstream = group.start(
-      "upstream",
-      process.execPath,
-      ["--import", "tsx", "bench/upstream.ts", String(upstreamPort)],
-      {
-        cwd: repoRoot,
-      },
-    );
-    await waitForPort(upstreamPort, upstream);
-    const ctx: peers.PeerContext = {
-      group,
-      tmp,
-      repoRoot,
-      peersDir: join(repoRoot, ".bench", "peers"),
-      name: NAME,
-      upstreamPort,
-      certPath: cert.certPath,
-      keyPath: cert.keyPath,
-      caDir: cert.caDir,
-      hostsFile,
-    };
+    const upstream = await peers.startBenchUpstream(run.group, repoRoot);
+    const ctx = peers.peerContext({ run, repoRoot, name: NAME, upstreamPort: upstream.port, cert, hostsFile });
     // A CA of its own, so no leaf of the names below exists anywhere yet.
     const freshCa = join(tmp, "fresh-ca");
     const switchyard = await peers.startSwitchyard({ ...ctx, name: `*.${FRESH_SUFFIX}` }, freshCa, "switchyard-fresh");
@@ -146,9 +122,5 @@ export async function runFirstVisitBench(repoRoot = process.cwd()): Promise<Firs
         },
       ],
     };
-  } finally {
-    await group.stopAll();
-    process.removeListener("exit", onExit);
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 }

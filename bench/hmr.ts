@@ -9,15 +9,13 @@
  *     npm run bench -- hmr            BENCH_HMR_EDITS=10 for fewer edits
  */
 import { writeFileSync } from "node:fs";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { launchChromium, trustingHome } from "./browser";
-import { delay, ProcessGroup } from "./processes";
+import { delay, withBenchRun } from "./processes";
 import { summarise, type Spread } from "./spread";
-import { generateViteApp } from "./viteApp";
-import { APP_NAME, startViteRig } from "./viteRig";
+import { generateViteApp, type ViteApp } from "./viteApp";
+import { APP_NAME, startViteRig, type ViteRig } from "./viteRig";
 
 /** One path's latencies from the file write to the style applied. */
 export interface HmrRow {
@@ -37,89 +35,88 @@ const WAIT_FOR_COLOUR = `(want) => new Promise((resolve) => {
 /** Runs the hot-update comparison. */
 export async function runHmrBench(repoRoot = process.cwd()): Promise<unknown> {
   const edits = Math.max(3, Number(process.env.BENCH_HMR_EDITS ?? 30));
-  const tmp = mkdtempSync(join(tmpdir(), "switchyard-bench-hmr-"));
-  const group = new ProcessGroup(tmp);
-  const onExit = (): void => group.killAllNow();
-  process.once("exit", onExit);
-  let browser: Browser | undefined;
-  try {
+  return withBenchRun("hmr", async ({ tmp, group }) => {
     const app = generateViteApp(join(tmp, "app"), { modules: 200, assetBytes: 0 });
     // nginx in front of the same Vite as a reference (no goal): what one more process hop costs here.
     const rig = await startViteRig(group, repoRoot, tmp, app, { nginx: true });
-    browser = await launchChromium(trustingHome(tmp, rig.cert.rootPath), [APP_NAME]);
-    const pages: { label: string; page: Page; samples: number[] }[] = [];
-    for (const setup of rig.setups) {
-      const page = await (await browser.newContext()).newPage();
-      const connected = page.waitForEvent("console", {
-        predicate: (m) => m.text().includes("[vite] connected"),
-        timeout: 60_000,
-      });
-      await page.goto(setup.url, { waitUntil: "load", timeout: 60_000 });
-      await connected;
-      pages.push({ label: setup.label, page, samples: [] });
+    const browser = await launchChromium(trustingHome(tmp, rig.cert.rootPath), [APP_NAME]);
+    try {
+      return await measureHotUpdates(browser, rig, app, edits);
+    } finally {
+      await browser.close().catch(() => {});
     }
-    // Two unmeasured edits first; then each edit is one sample for every page. An edit a page has
-    // not applied within 10 s counts as missed for that page (and is reported), not as a sample.
-    const missed = new Map<string, number[]>(pages.map((p) => [p.label, []]));
-    for (let i = 0; i < edits + 2; i++) {
-      const colour = `rgb(${i % 250}, ${(i * 7) % 250}, 200)`;
-      const applied = pages.map((p) =>
-        Promise.race([
-          p.page.evaluate(`(${WAIT_FOR_COLOUR})(${JSON.stringify(colour)})`) as Promise<number>,
-          delay(10_000).then(() => undefined),
-        ]),
-      );
-      // The observers are installed when evaluate returns the pending promise; give them a turn.
-      await delay(50);
-      const written = performance.timeOrigin + performance.now();
-      writeFileSync(app.cssPath, `h1 { color: ${colour}; }\n`);
-      const times = await Promise.all(applied);
-      times.forEach((t, j) => {
-        const p = pages[j]!;
-        if (t === undefined) missed.get(p.label)!.push(i);
-        else if (i >= 2) p.samples.push(t - written);
-      });
-      await delay(250); // let Vite's watcher settle before the next write
-    }
-    const notes = [...rig.notes];
-    for (const [label, edits_] of missed)
-      if (edits_.length > 0) notes.push(`${label}: edits ${edits_.join(", ")} not applied within 10 s`);
-    if (pages.some((p) => p.samples.length < edits / 2)) throw new Error(`hot updates missed: ${notes.join("; ")}`);
-    const rows: HmrRow[] = pages.map((p) => ({ setup: p.label, latency: summarise(p.samples) }));
-    const direct = rows.find((r) => r.setup.startsWith("direct"));
-    const sy = rows.find((r) => r.setup.startsWith("switchyard"));
-    const diff = sy && direct ? sy.latency.p50 - direct.latency.p50 : undefined;
-    return {
-      rows,
-      notes,
-      targets: [
-        {
-          target: "hot update (CSS write to style applied) through Switchyard within +5 ms of direct, median",
-          measured:
-            diff === undefined
-              ? "missing"
-              : `${sy!.latency.p50.toFixed(1)} vs ${direct!.latency.p50.toFixed(1)} ms = ${diff >= 0 ? "+" : ""}${diff.toFixed(1)} ms`,
-          met: diff === undefined ? null : diff <= 5,
-        },
-      ],
-      tables: [
-        {
-          title: `Hot update in Chromium: CSS file written to new style applied (${edits} edits, every page takes each edit)`,
-          header: ["setup", "p50 ms", "p10-p90 ms", "p99 ms", "+ms vs direct p50"],
-          rows: rows.map((r) => [
-            r.setup,
-            r.latency.p50.toFixed(1),
-            `${r.latency.p10.toFixed(1)}-${r.latency.p90.toFixed(1)}`,
-            r.latency.p99.toFixed(1),
-            direct ? (r.latency.p50 - direct.latency.p50).toFixed(1) : "-",
-          ]),
-        },
-      ],
-    };
-  } finally {
-    await browser?.close().catch(() => {});
-    await group.stopAll();
-    process.removeListener("exit", onExit);
-    rmSync(tmp, { recursive: true, force: true });
+  });
+}
+
+/** Opens every setup's page, then writes the CSS `edits` times (two more unmeasured) and times each page. */
+async function measureHotUpdates(browser: Browser, rig: ViteRig, app: ViteApp, edits: number): Promise<unknown> {
+  const pages: { label: string; page: Page; samples: number[] }[] = [];
+  for (const setup of rig.setups) {
+    const page = await (await browser.newContext()).newPage();
+    const connected = page.waitForEvent("console", {
+      predicate: (m) => m.text().includes("[vite] connected"),
+      timeout: 60_000,
+    });
+    await page.goto(setup.url, { waitUntil: "load", timeout: 60_000 });
+    await connected;
+    pages.push({ label: setup.label, page, samples: [] });
   }
+  // Two unmeasured edits first; then each edit is one sample for every page. An edit a page has
+  // not applied within 10 s counts as missed for that page (and is reported), not as a sample.
+  const missed = new Map<string, number[]>(pages.map((p) => [p.label, []]));
+  for (let i = 0; i < edits + 2; i++) {
+    const colour = `rgb(${i % 250}, ${(i * 7) % 250}, 200)`;
+    const applied = pages.map((p) =>
+      Promise.race([
+        p.page.evaluate(`(${WAIT_FOR_COLOUR})(${JSON.stringify(colour)})`) as Promise<number>,
+        delay(10_000).then(() => undefined),
+      ]),
+    );
+    // The observers are installed when evaluate returns the pending promise; give them a turn.
+    await delay(50);
+    const written = performance.timeOrigin + performance.now();
+    writeFileSync(app.cssPath, `h1 { color: ${colour}; }\n`);
+    const times = await Promise.all(applied);
+    times.forEach((t, j) => {
+      const p = pages[j]!;
+      if (t === undefined) missed.get(p.label)!.push(i);
+      else if (i >= 2) p.samples.push(t - written);
+    });
+    await delay(250); // let Vite's watcher settle before the next write
+  }
+  const notes = [...rig.notes];
+  for (const [label, edits_] of missed)
+    if (edits_.length > 0) notes.push(`${label}: edits ${edits_.join(", ")} not applied within 10 s`);
+  if (pages.some((p) => p.samples.length < edits / 2)) throw new Error(`hot updates missed: ${notes.join("; ")}`);
+  const rows: HmrRow[] = pages.map((p) => ({ setup: p.label, latency: summarise(p.samples) }));
+  const direct = rows.find((r) => r.setup.startsWith("direct"));
+  const sy = rows.find((r) => r.setup.startsWith("switchyard"));
+  const diff = sy && direct ? sy.latency.p50 - direct.latency.p50 : undefined;
+  return {
+    rows,
+    notes,
+    targets: [
+      {
+        target: "hot update (CSS write to style applied) through Switchyard within +5 ms of direct, median",
+        measured:
+          diff === undefined
+            ? "missing"
+            : `${sy!.latency.p50.toFixed(1)} vs ${direct!.latency.p50.toFixed(1)} ms = ${diff >= 0 ? "+" : ""}${diff.toFixed(1)} ms`,
+        met: diff === undefined ? null : diff <= 5,
+      },
+    ],
+    tables: [
+      {
+        title: `Hot update in Chromium: CSS file written to new style applied (${edits} edits, every page takes each edit)`,
+        header: ["setup", "p50 ms", "p10-p90 ms", "p99 ms", "+ms vs direct p50"],
+        rows: rows.map((r) => [
+          r.setup,
+          r.latency.p50.toFixed(1),
+          `${r.latency.p10.toFixed(1)}-${r.latency.p90.toFixed(1)}`,
+          r.latency.p99.toFixed(1),
+          direct ? (r.latency.p50 - direct.latency.p50).toFixed(1) : "-",
+        ]),
+      },
+    ],
+  };
 }

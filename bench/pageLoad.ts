@@ -7,15 +7,13 @@
  *
  *     npm run bench -- pageload          BENCH_RUNS=3 for a quicker, noisier run
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { launchChromium, trustingHome } from "./browser";
-import { groupCpuSeconds, ProcessGroup } from "./processes";
+import { groupCpuSeconds, withBenchRun } from "./processes";
 import { ratio, summarise, type Spread } from "./spread";
-import { generateViteApp, type ViteAppShape } from "./viteApp";
-import { APP_NAME, startViteRig, type Setup } from "./viteRig";
+import { generateViteApp, type ViteApp, type ViteAppShape } from "./viteApp";
+import { APP_NAME, startViteRig, type Setup, type ViteRig } from "./viteRig";
 
 /** One page's timings (ms from navigation start). */
 interface LoadTiming {
@@ -59,60 +57,63 @@ export async function runPageLoadBench(repoRoot = process.cwd()): Promise<unknow
   const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 7));
   const rows: PageLoadRow[] = [];
   const notes: string[] = [];
-  for (const variant of VARIANTS) {
-    const tmp = mkdtempSync(join(tmpdir(), "switchyard-bench-page-"));
-    const group = new ProcessGroup(tmp);
-    const onExit = (): void => group.killAllNow();
-    process.once("exit", onExit);
-    let browser: Browser | undefined;
-    try {
+  for (const variant of VARIANTS)
+    await withBenchRun("page", async ({ tmp, group }) => {
       const app = generateViteApp(join(tmp, "app"), variant.shape);
       const rig = await startViteRig(group, repoRoot, tmp, app);
       notes.push(...rig.notes);
-      browser = await launchChromium(trustingHome(tmp, rig.cert.rootPath), [APP_NAME]);
-      const samples = new Map<
-        string,
-        { cold: LoadTiming[]; warm: LoadTiming[]; proxyCpu: number[]; viteCpu: number[] }
-      >();
-      for (const s of rig.setups) samples.set(s.label, { cold: [], warm: [], proxyCpu: [], viteCpu: [] });
-      const cpu = (pgid: number | undefined): number => (pgid === undefined ? 0 : groupCpuSeconds(pgid) * 1000);
-      // One unmeasured load per setup: Vite transforms each module once, and the proxies start cold.
-      for (const s of rig.setups) await loadColdThenWarm(browser, s, app.modules);
-      for (let i = 0; i < runs; i++)
-        for (const s of rig.setups) {
-          const [proxy0, vite0] = [cpu(s.pgid), cpu(s.vitePgid)];
-          const [cold, warm] = await loadColdThenWarm(browser, s, app.modules);
-          const mine = samples.get(s.label)!;
-          mine.cold.push(cold);
-          mine.warm.push(warm);
-          mine.viteCpu.push(cpu(s.vitePgid) - vite0);
-          if (s.pgid !== s.vitePgid) mine.proxyCpu.push(cpu(s.pgid) - proxy0);
-        }
-      for (const [setup, byMode] of samples)
-        for (const mode of ["cold", "warm"] as const)
-          rows.push({
-            variant: variant.name,
-            setup,
-            mode,
-            protocol: byMode[mode][0]?.protocol ?? "?",
-            load: summarise(byMode[mode].map((t) => t.load)),
-            evaluated: summarise(byMode[mode].map((t) => t.evaluated)),
-            moduleWait: summarise(byMode[mode].map((t) => t.moduleWait)),
-            ...(mode === "cold"
-              ? {
-                  viteCpuMs: summarise(byMode.viteCpu).p50,
-                  ...(byMode.proxyCpu.length > 0 ? { proxyCpuMs: summarise(byMode.proxyCpu).p50 } : {}),
-                }
-              : {}),
-          });
-    } finally {
-      await browser?.close().catch(() => {});
-      await group.stopAll();
-      process.removeListener("exit", onExit);
-      rmSync(tmp, { recursive: true, force: true });
-    }
-  }
+      const browser = await launchChromium(trustingHome(tmp, rig.cert.rootPath), [APP_NAME]);
+      try {
+        rows.push(...(await loadVariant(browser, rig, app, variant.name, runs)));
+      } finally {
+        await browser.close().catch(() => {});
+      }
+    });
   return report(rows, runs, notes);
+}
+
+/** `runs` interleaved rounds over the rig's setups (after one unmeasured round): one row per setup and mode. */
+async function loadVariant(
+  browser: Browser,
+  rig: ViteRig,
+  app: ViteApp,
+  variant: string,
+  runs: number,
+): Promise<PageLoadRow[]> {
+  const rows: PageLoadRow[] = [];
+  const samples = new Map<string, { cold: LoadTiming[]; warm: LoadTiming[]; proxyCpu: number[]; viteCpu: number[] }>();
+  for (const s of rig.setups) samples.set(s.label, { cold: [], warm: [], proxyCpu: [], viteCpu: [] });
+  const cpu = (pgid: number | undefined): number => (pgid === undefined ? 0 : groupCpuSeconds(pgid) * 1000);
+  // One unmeasured load per setup: Vite transforms each module once, and the proxies start cold.
+  for (const s of rig.setups) await loadColdThenWarm(browser, s, app.modules);
+  for (let i = 0; i < runs; i++)
+    for (const s of rig.setups) {
+      const [proxy0, vite0] = [cpu(s.pgid), cpu(s.vitePgid)];
+      const [cold, warm] = await loadColdThenWarm(browser, s, app.modules);
+      const mine = samples.get(s.label)!;
+      mine.cold.push(cold);
+      mine.warm.push(warm);
+      mine.viteCpu.push(cpu(s.vitePgid) - vite0);
+      if (s.pgid !== s.vitePgid) mine.proxyCpu.push(cpu(s.pgid) - proxy0);
+    }
+  for (const [setup, byMode] of samples)
+    for (const mode of ["cold", "warm"] as const)
+      rows.push({
+        variant,
+        setup,
+        mode,
+        protocol: byMode[mode][0]?.protocol ?? "?",
+        load: summarise(byMode[mode].map((t) => t.load)),
+        evaluated: summarise(byMode[mode].map((t) => t.evaluated)),
+        moduleWait: summarise(byMode[mode].map((t) => t.moduleWait)),
+        ...(mode === "cold"
+          ? {
+              viteCpuMs: summarise(byMode.viteCpu).p50,
+              ...(byMode.proxyCpu.length > 0 ? { proxyCpuMs: summarise(byMode.proxyCpu).p50 } : {}),
+            }
+          : {}),
+      });
+  return rows;
 }
 
 /** Loads `setup` in a new context (cold), then reloads it (warm); closes the context. */

@@ -9,7 +9,8 @@
  */
 import { cpSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePort, waitForPort, type ProcessGroup, type StartedProcess } from "./processes";
+import type { BenchCertificate } from "./certificates";
+import { freePort, waitForPort, type BenchRun, type ProcessGroup, type StartedProcess } from "./processes";
 
 /** What every peer needs to know about the run. */
 export interface PeerContext {
@@ -28,6 +29,44 @@ export interface PeerContext {
   caDir: string;
   /** A hosts file mapping `name` to 127.0.0.1, for bind mounts. */
   hostsFile: string;
+}
+
+/** What {@link peerContext} makes a context of. */
+export interface PeerContextParts {
+  run: BenchRun;
+  repoRoot: string;
+  name: string;
+  upstreamPort: number;
+  cert: BenchCertificate;
+  hostsFile: string;
+}
+
+/** The context every peer of one run shares: its temp dir and group, one name, one upstream, one certificate. */
+export function peerContext(parts: PeerContextParts): PeerContext {
+  return {
+    group: parts.run.group,
+    tmp: parts.run.tmp,
+    repoRoot: parts.repoRoot,
+    peersDir: join(parts.repoRoot, ".bench", "peers"),
+    name: parts.name,
+    upstreamPort: parts.upstreamPort,
+    certPath: parts.cert.certPath,
+    keyPath: parts.cert.keyPath,
+    caDir: parts.cert.caDir,
+    hostsFile: parts.hostsFile,
+  };
+}
+
+/** The bench upstream (bench/upstream.ts) in its own process, once it listens on a free loopback port. */
+export async function startBenchUpstream(
+  group: ProcessGroup,
+  repoRoot: string,
+): Promise<{ port: number; process: StartedProcess }> {
+  const port = await freePort();
+  const args = ["--import", "tsx", "bench/upstream.ts", String(port)];
+  const p = group.start("upstream", process.execPath, args, { cwd: repoRoot });
+  await waitForPort(port, p);
+  return { port, process: p };
 }
 
 /** A peer that is up and listening. */

@@ -5,8 +5,9 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { execFileSync } from "node:child_process";
-import { openSync, closeSync, readFileSync, readdirSync } from "node:fs";
+import { openSync, closeSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /** A process the bench started, with where its output went. */
@@ -72,6 +73,32 @@ export class ProcessGroup {
   /** Synchronous last resort for process exit handlers. */
   killAllNow(): void {
     for (const p of this.started) if (p.child.pid !== undefined) signalGroup(p.child.pid, "SIGKILL");
+  }
+}
+
+/** The temp dir and the process group of one bench run. */
+export interface BenchRun {
+  /** A fresh temp dir, `switchyard-bench-<prefix>-…`; the process logs go here too. */
+  tmp: string;
+  group: ProcessGroup;
+}
+
+/**
+ * Runs `fn` with a fresh temp dir and a {@link ProcessGroup} logging into it; afterwards (also when
+ * `fn` throws) every process it started is stopped and the dir removed. If Node exits meanwhile,
+ * the groups are killed on the way out, so no peer outlives the bench.
+ */
+export async function withBenchRun<T>(prefix: string, fn: (run: BenchRun) => Promise<T>): Promise<T> {
+  const tmp = mkdtempSync(join(tmpdir(), `switchyard-bench-${prefix}-`));
+  const group = new ProcessGroup(tmp);
+  const onExit = (): void => group.killAllNow();
+  process.once("exit", onExit);
+  try {
+    return await fn({ tmp, group });
+  } finally {
+    await group.stopAll();
+    process.removeListener("exit", onExit);
+    rmSync(tmp, { recursive: true, force: true });
   }
 }
 

@@ -10,13 +10,13 @@
  *     node --import tsx bench/proxy.ts            (or through `npm run bench`)
  *     BENCH_SECONDS=3 node --import tsx bench/proxy.ts   (a quicker, noisier run)
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { makeBenchCertificate } from "./certificates";
 import { runCurl, runWrk, type WrkResult } from "./load";
 import * as peers from "./peers";
-import { delay, freePort, groupCpuSeconds, ProcessGroup, waitForPort } from "./processes";
+import { delay, groupCpuSeconds, withBenchRun } from "./processes";
 import { buildReport, type DownloadRow, type LoadRow, type ProxyBenchResult, type TtfbRow } from "./proxyReport";
 import { measureSniffCost } from "./sniffCost";
 
@@ -26,15 +26,12 @@ const FRESH_SUFFIX = "fresh.test";
 /** Runs the whole proxy bench; never throws for one peer's failure (that row says "unavailable"). */
 export async function runProxyBench(repoRoot = process.cwd()): Promise<ProxyBenchResult> {
   const seconds = Number(process.env.BENCH_SECONDS ?? 8);
-  const tmp = mkdtempSync(join(tmpdir(), "switchyard-bench-proxy-"));
-  const group = new ProcessGroup(tmp);
-  const onExit = (): void => group.killAllNow();
-  process.once("exit", onExit);
   const notes: string[] = [];
   const loads: LoadRow[] = [];
   const downloads: DownloadRow[] = [];
   const ttfb: TtfbRow[] = [];
-  try {
+  await withBenchRun("proxy", async (run) => {
+    const { tmp, group } = run;
     const hostsFile = join(tmp, "hosts");
     writeFileSync(hostsFile, `127.0.0.1 localhost\n::1 localhost\n127.0.0.1 ${NAME}\n`);
     const cert = await makeBenchCertificate(repoRoot, tmp, NAME);
@@ -44,28 +41,9 @@ export async function runProxyBench(repoRoot = process.cwd()): Promise<ProxyBenc
         .map((n) => n.toFixed(2))
         .join(" ")}`,
     );
-    const upstreamPort = await freePort();
-    const upstream = group.start(
-      "upstream",
-      process.execPath,
-      ["--import", "tsx", "bench/upstream.ts", String(upstreamPort)],
-      {
-        cwd: repoRoot,
-      },
-    );
-    await waitForPort(upstreamPort, upstream);
-    const ctx: peers.PeerContext = {
-      group,
-      tmp,
-      repoRoot,
-      peersDir: join(repoRoot, ".bench", "peers"),
-      name: NAME,
-      upstreamPort,
-      certPath: cert.certPath,
-      keyPath: cert.keyPath,
-      caDir: cert.caDir,
-      hostsFile,
-    };
+    const upstream = await peers.startBenchUpstream(group, repoRoot);
+    const upstreamPort = upstream.port;
+    const ctx = peers.peerContext({ run, repoRoot, name: NAME, upstreamPort, cert, hostsFile });
     const wrk = (url: string, close = false, durationSec = seconds): Promise<WrkResult> =>
       runWrk({ url, hostsFile, durationSec, headers: close ? ["Connection: close"] : [] });
     const download = async (label: string, url: string, http1: boolean): Promise<void> => {
@@ -107,7 +85,7 @@ export async function runProxyBench(repoRoot = process.cwd()): Promise<ProxyBenc
     // Direct: plain HTTP keep-alive to the upstream, the ceiling.
     const directUrl = `http://${NAME}:${upstreamPort}/`;
     await attempt(notes, "direct warm-up", async () => void (await wrk(directUrl, false, 2)));
-    await measure(loads, "direct (plain HTTP)", "keep-alive", upstream.child.pid, async () => ({
+    await measure(loads, "direct (plain HTTP)", "keep-alive", upstream.process.child.pid, async () => ({
       result: await wrk(directUrl),
       forwardHeaders: null,
     }));
@@ -187,13 +165,9 @@ export async function runProxyBench(repoRoot = process.cwd()): Promise<ProxyBenc
     await tlsPeer("portless", () => peers.startPortless(ctx));
 
     await attempt(notes, "on-demand issuance", () => measureFirstVisit(ctx, tmp, ttfb));
-  } catch (e) {
+  }).catch((e: unknown) => {
     notes.push(`proxy bench stopped early: ${(e as Error).message}`);
-  } finally {
-    await group.stopAll();
-    process.removeListener("exit", onExit);
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
   const sniff = measureSniffCost(repoRoot);
   return buildReport({ loads, downloads, ttfb, sniff, notes, seconds });
 }

@@ -51,18 +51,14 @@ export async function startViteRig(
   const vite = await startVite(group, repoRoot, app);
   const hostsFile = join(tmp, "hosts");
   writeFileSync(hostsFile, `127.0.0.1 localhost\n127.0.0.1 ${APP_NAME}\n`);
-  const ctx: peers.PeerContext = {
-    group,
-    tmp,
+  const ctx = peers.peerContext({
+    run: { group, tmp },
     repoRoot,
-    peersDir: join(repoRoot, ".bench", "peers"),
     name: APP_NAME,
     upstreamPort: vite.port,
-    certPath: cert.certPath,
-    keyPath: cert.keyPath,
-    caDir: cert.caDir,
+    cert,
     hostsFile,
-  };
+  });
   const vitePgid = vite.process.child.pid;
   const setups: Setup[] = [
     { label: "direct http://127.0.0.1 (HTTP/1.1)", url: `http://127.0.0.1:${vite.port}/`, pgid: vitePgid, vitePgid },

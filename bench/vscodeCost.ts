@@ -29,9 +29,9 @@ import { join } from "node:path";
 import * as esbuild from "esbuild";
 import type { Page } from "playwright-core";
 // @ts-expect-error: plain JS harness module shared with `npm start` and the integration runner
-import { launchChromium } from "../test/harness/browser.mjs";
-// @ts-expect-error: plain JS harness module shared with `npm start` and the integration runner
-import { freePort, startVsCodeServer, workbenchUrl } from "../test/harness/codeServer.mjs";
+import { workbenchUrl } from "../test/harness/codeServer.mjs";
+// @ts-expect-error: plain JS harness module shared with the integration runner
+import { startExtensionHost } from "../test/harness/extensionTests.mjs";
 import type { ProbeResult } from "./vscode/probe";
 
 const ROOT = join(__dirname, "..");
@@ -114,29 +114,18 @@ async function readRunningExtensions(page: Page, sync: string): Promise<string> 
 }
 
 async function oneRun(extension: string, probe: string, index: number): Promise<Run> {
-  const work = mkdtempSync(join(tmpdir(), "switchyard-bench-vscode-"));
-  const workspace = join(work, "workspace");
-  const sync = join(work, "sync");
-  mkdirSync(join(workspace, ".vscode"), { recursive: true });
-  mkdirSync(sync);
-  const proxyPort = await freePort();
-  writeFileSync(
-    join(workspace, ".vscode", "settings.json"),
-    JSON.stringify({ "switchyard.proxy.listen": [`127.0.0.1:${proxyPort}`] }),
-  );
-  const results = join(work, "results.json");
-  const server = await startVsCodeServer({
-    env: {
-      SWITCHYARD_BENCH_RESULTS: results,
-      SWITCHYARD_BENCH_SYNC: sync,
-      SWITCHYARD_TEST_PORT: String(proxyPort),
-      SWITCHYARD_CAROOT: join(work, "ca"),
-      SWITCHYARD_DATA_DIR: join(work, "data"),
-    },
+  const { work, workspace, server, browser, stop } = await startExtensionHost({
+    prefix: "switchyard-bench-vscode-",
+    env: (dir: string) => ({
+      SWITCHYARD_BENCH_RESULTS: join(dir, "results.json"),
+      SWITCHYARD_BENCH_SYNC: join(dir, "sync"),
+    }),
   });
-  const { browser, close } = await launchChromium();
+  const sync = join(work, "sync");
+  const results = join(work, "results.json");
   try {
     // Tall, so every activated extension's row is drawn in the Running Extensions list.
+    mkdirSync(sync);
     const page: Page = await browser.newPage({ viewport: { width: 1400, height: 4000 } });
     let exit: (code: number) => void = () => undefined;
     const exited = new Promise<number>((resolve) => (exit = resolve));
@@ -153,9 +142,7 @@ async function oneRun(extension: string, probe: string, index: number): Promise<
     );
     return { ...probeResult, reportedMs, reportedText, ...split(probeResult, reportedMs) };
   } finally {
-    await close();
-    await server.stop();
-    rmSync(work, { recursive: true, force: true });
+    await stop();
   }
 }
 

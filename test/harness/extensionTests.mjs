@@ -15,26 +15,11 @@ import { freePort, repoRoot, startVsCodeServer, workbenchUrl } from "./codeServe
 export async function runExtensionTests({ timeoutMs = 300_000, artifacts } = {}) {
   const testsPath = join(repoRoot, "out", "integration", "index.js");
   if (!existsSync(testsPath)) throw new Error(`${testsPath} is missing: run npm run build first`);
-  const work = mkdtempSync(join(tmpdir(), "switchyard-it-"));
-  const workspace = join(work, "workspace");
-  mkdirSync(join(workspace, ".vscode"), { recursive: true });
-  // A free port for the proxy, so the suite never collides with anything else on the machine.
-  const proxyPort = await freePort();
-  writeFileSync(
-    join(workspace, ".vscode", "settings.json"),
-    JSON.stringify({ "switchyard.proxy.listen": [`127.0.0.1:${proxyPort}`] }, null, 2),
-  );
-  const resultsFile = join(work, "results.json");
-  const server = await startVsCodeServer({
-    env: {
-      SWITCHYARD_TEST_RESULTS: resultsFile,
-      SWITCHYARD_TEST_WORK: work,
-      SWITCHYARD_TEST_PORT: String(proxyPort),
-      SWITCHYARD_CAROOT: join(work, "ca"),
-      SWITCHYARD_DATA_DIR: join(work, "data"),
-    },
+  const { work, workspace, server, browser, stop } = await startExtensionHost({
+    prefix: "switchyard-it-",
+    env: (dir) => ({ SWITCHYARD_TEST_RESULTS: join(dir, "results.json"), SWITCHYARD_TEST_WORK: dir }),
   });
-  const { browser, close } = await launchChromium();
+  const resultsFile = join(work, "results.json");
   try {
     const page = await browser.newPage();
     const exited = new Promise((resolve) => page.exposeFunction("codeAutomationExit", (code) => resolve(code)));
@@ -64,8 +49,38 @@ export async function runExtensionTests({ timeoutMs = 300_000, artifacts } = {})
     }
     return { ...results, exitCode };
   } finally {
+    await stop();
+  }
+}
+
+/**
+ * A fresh VS Code server and browser for one run of the extension: a temp `work` dir holding a
+ * workspace whose proxy listens on a free loopback port (so nothing collides with the machine),
+ * the CA and data dirs of its own; `env(work)` adds the extension host's variables. Used by the
+ * integration suite and the VS Code cost bench. `stop()` closes both and removes `work`.
+ */
+export async function startExtensionHost({ prefix, env = () => ({}) }) {
+  const work = mkdtempSync(join(tmpdir(), prefix));
+  const workspace = join(work, "workspace");
+  mkdirSync(join(workspace, ".vscode"), { recursive: true });
+  const proxyPort = await freePort();
+  writeFileSync(
+    join(workspace, ".vscode", "settings.json"),
+    JSON.stringify({ "switchyard.proxy.listen": [`127.0.0.1:${proxyPort}`] }, null, 2),
+  );
+  const server = await startVsCodeServer({
+    env: {
+      ...env(work),
+      SWITCHYARD_TEST_PORT: String(proxyPort),
+      SWITCHYARD_CAROOT: join(work, "ca"),
+      SWITCHYARD_DATA_DIR: join(work, "data"),
+    },
+  });
+  const { browser, close } = await launchChromium();
+  const stop = async () => {
     await close();
     await server.stop();
     rmSync(work, { recursive: true, force: true });
-  }
+  };
+  return { work, workspace, server, browser, stop };
 }
