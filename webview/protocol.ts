@@ -76,7 +76,8 @@ export interface CaView {
   error?: string;
 }
 
-export interface HostsView {
+/** The hosts file as the panel shows it: the managed block's mappings and the lines that conflict with them. */
+export interface HostsFileView {
   file: string;
   mappings: { name: string; addresses: string[] }[];
   conflicts: { name: string; message: string }[];
@@ -147,7 +148,7 @@ export interface PanelSnapshot {
   mismatches: MismatchView[];
   interfaces: InterfaceView[];
   ca?: CaView;
-  hosts?: HostsView;
+  hosts?: HostsFileView;
 }
 
 /** Actions the panel may ask for; each maps to a palette command. */

@@ -6,7 +6,7 @@
 import * as vscode from "vscode";
 import type { HostsEdit, HostsState } from "../core/hosts";
 import type { SwitchyardSettings } from "../core/settings";
-import type { HostsView } from "../../webview/protocol";
+import type { HostsFileView } from "../../webview/protocol";
 import { runElevated } from "./elevate";
 import { engines, type Engines } from "./engines";
 
@@ -15,7 +15,7 @@ async function hostsCore(): Promise<Engines["hosts"]> {
 }
 
 /** Reads the hosts file into the panel's view model; never throws (errors go into the view). */
-export async function hostsView(settings: SwitchyardSettings): Promise<HostsView> {
+export async function hostsFileView(settings: SwitchyardSettings): Promise<HostsFileView> {
   const core = await hostsCore();
   const path = core.resolveHostsPath({ path: settings.hosts.file });
   try {
@@ -130,7 +130,7 @@ export async function removeHostMapping(
 ): Promise<boolean> {
   let picked = name;
   if (!picked) {
-    const view = await hostsView(settings);
+    const view = await hostsFileView(settings);
     if (view.mappings.length === 0) {
       void vscode.window.showInformationMessage("Switchyard has no mappings in the hosts file.");
       return false;

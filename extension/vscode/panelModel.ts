@@ -107,8 +107,8 @@ export class PanelModel implements PanelDataSource, vscode.Disposable {
   }
 
   private async hostsSnapshot(): Promise<PanelSnapshot["hosts"]> {
-    const { hostsView } = await import("./hostsActions");
-    return hostsView(this.session.currentSettings);
+    const { hostsFileView } = await import("./hostsActions");
+    return hostsFileView(this.session.currentSettings);
   }
 
   private async networkSnapshot(): Promise<Pick<PanelSnapshot, "resolutions" | "mismatches" | "interfaces">> {

@@ -142,8 +142,8 @@ export class SwitchyardTrees implements vscode.Disposable {
   }
 
   private async mappings(): Promise<SwitchyardNode[]> {
-    const { hostsView } = await import("./hostsActions");
-    const view = await hostsView(this.session.currentSettings);
+    const { hostsFileView } = await import("./hostsActions");
+    const view = await hostsFileView(this.session.currentSettings);
     if (view.error)
       return [{ kind: "note", label: "Cannot read the hosts file", description: view.error, icon: bad("error") }];
     return view.mappings.map((m) => ({

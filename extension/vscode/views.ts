@@ -6,7 +6,7 @@ import type { CaStatus } from "../core/ca/status";
 import type { LocalInterface } from "../core/net/interfaces";
 import type { Mismatch } from "../core/net/mismatches";
 import type { NameResolution } from "../core/net/resolution";
-import type { BindingRecord, ConnectionRecord as HandshakeRecord } from "../core/proxy/records/records";
+import type { BindingRecord, ConnectionRecord } from "../core/proxy/records/records";
 import type { RouteSetting } from "../core/settings";
 import type {
   BindingView,
@@ -116,7 +116,7 @@ function fixFor(explanation: string): FixAction | undefined {
   return undefined;
 }
 
-function outcomeText(r: HandshakeRecord): { text: string; ok: boolean; explanation?: string } {
+function outcomeText(r: ConnectionRecord): { text: string; ok: boolean; explanation?: string } {
   const o = r.outcome;
   switch (o.kind) {
     case "proxied": {
@@ -139,8 +139,8 @@ function outcomeText(r: HandshakeRecord): { text: string; ok: boolean; explanati
   }
 }
 
-/** A handshake record as a row of the Handshakes view (the full record rides along for details). */
-export function recordView(r: HandshakeRecord): RecordView {
+/** A connection record as a row of the Handshakes view (the full record rides along for details). */
+export function recordView(r: ConnectionRecord): RecordView {
   const outcome = outcomeText(r);
   const cert = r.tls?.certificate;
   return {

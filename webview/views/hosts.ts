@@ -3,7 +3,7 @@
  * the lines outside the block that conflict with them.
  */
 import { badge, button, emptyState, h, mono, section, table } from "../dom";
-import type { FixAction, HostsView as HostsModel } from "../protocol";
+import type { FixAction, HostsFileView } from "../protocol";
 
 export interface HostsActions {
   onAction(action: FixAction): void;
@@ -65,7 +65,7 @@ export class HostsView {
     this.element = h("div", { class: "view" }, this.content, add, this.conflicts);
   }
 
-  update(hosts: HostsModel | undefined): void {
+  update(hosts: HostsFileView | undefined): void {
     if (!hosts) {
       this.content.replaceChildren(
         emptyState("Loading the hosts file…", "The extension has not reported the hosts file yet."),
