@@ -36,6 +36,14 @@ export interface ResponseHead {
   /** The reason phrase as sent (may be empty). */
   reason: string;
   headers: HeaderLine[];
+  /** Each header's name lower-cased, parallel to `headers` (read once, while parsing). */
+  names: string[];
+  /** The Connection header's tokens, lower-cased. */
+  connection: string[];
+  /** The Transfer-Encoding header's tokens, lower-cased. */
+  transferCoding: string[];
+  /** Every Content-Length value as sent (before repeats were merged). */
+  contentLengths: string[];
   keepAlive: boolean;
 }
 
@@ -57,6 +65,10 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Control characters are exactly what this pattern is for (a request target may not carry them).
 // eslint-disable-next-line no-control-regex
 const CTL = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+/** A CR not followed by LF, an LF not preceded by CR, or a NUL. */
+// eslint-disable-next-line no-control-regex
+const BARE_CR_LF_NUL = /\r(?!\n)|(?<!\r)\n|\0/;
 
 /** The offset just past the blank line that ends a head, or -1 while it has not arrived. */
 export function findHeadEnd(buf: Buffer): number {
@@ -108,18 +120,64 @@ export function parseRequestHead(head: Buffer): RequestHead {
   return request;
 }
 
-/** Parses a response head (the bytes up to and including the blank line). */
+/**
+ * Parses a response head (the bytes up to and including the blank line) in one pass over its
+ * lines: each name is lower-cased once, and the fields that frame the message and manage the
+ * connection (Content-Length, Transfer-Encoding, Connection) are picked up on the way.
+ */
 export function parseResponseHead(head: Buffer): ResponseHead {
-  const [statusLine, headers] = splitHead(head, 502);
+  const text = head.toString("latin1");
+  const end = text.endsWith("\r\n\r\n") ? text.length - 4 : text.length;
+  let headers: HeaderLine[] = [];
+  let names: string[] = [];
+  const connection: string[] = [];
+  const transferCoding: string[] = [];
+  const contentLengths: string[] = [];
+  // One scan of the whole head for a bare CR or LF or a NUL, instead of one per line.
+  const clean = !BARE_CR_LF_NUL.test(text.slice(0, end));
+  let at = text.indexOf("\r\n");
+  if (at < 0 || at > end) at = end;
+  const first = at;
+  while (at < end) {
+    const start = at + 2;
+    let next = text.indexOf("\r\n", start);
+    if (next < 0 || next > end) next = end;
+    const colon = text.indexOf(":", start);
+    const c = text.charCodeAt(start);
+    const name = colon > start && colon < next ? text.slice(start, colon) : "";
+    // Anything unusual (obs-fold, no valid name, a bare CR or LF) gets its error from headerLine.
+    if (!clean || c === 0x20 || c === 0x09 || !TOKEN.test(name)) headerLine(text.slice(start, next), 502);
+    const value = text.slice(colon + 1, next).trim();
+    const lower = name.toLowerCase();
+    headers.push([name, value]);
+    names.push(lower);
+    if (lower === "content-length") contentLengths.push(value);
+    else if (lower === "transfer-encoding") addTokens(transferCoding, value);
+    else if (lower === "connection") addTokens(connection, value);
+    at = next;
+  }
+  const statusLine = text.slice(0, first);
+  if (!clean && /[\r\n]/.test(statusLine)) throw new HttpHeadError(502, "the first line contains a bare CR or LF");
   const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(statusLine);
   if (!m) throw new HttpHeadError(502, `the upstream's status line "${clip(statusLine)}" is not HTTP/1.x`);
   const version = m[1] === "1" ? "1.1" : "1.0";
+  if (contentLengths.length > 1 || (contentLengths.length === 1 && contentLengths[0]!.includes(","))) {
+    const merged = singleContentLength(headers);
+    if (merged !== headers) {
+      headers = merged;
+      names = merged.map(([n]) => n.toLowerCase());
+    }
+  }
   return {
     version,
     status: Number(m[2]),
     reason: m[3] ?? "",
-    headers: singleContentLength(headers),
-    keepAlive: keepAlive(version, tokens(headers, "connection")),
+    headers,
+    names,
+    connection,
+    transferCoding,
+    contentLengths,
+    keepAlive: keepAlive(version, connection),
   };
 }
 
@@ -127,9 +185,9 @@ export function parseResponseHead(head: Buffer): ResponseHead {
 export function responseFraming(response: ResponseHead, requestMethod: string): BodyFraming {
   const s = response.status;
   if (requestMethod === "HEAD" || (s >= 100 && s < 200) || s === 204 || s === 304) return { kind: "none" };
-  const te = tokens(response.headers, "transfer-encoding");
+  const te = response.transferCoding;
   if (te.length > 0) return te[te.length - 1] === "chunked" ? { kind: "chunked" } : { kind: "until-close" };
-  const length = contentLength(response.headers, 502);
+  const length = lengthOf(response.contentLengths, 502);
   return length === undefined ? { kind: "until-close" } : { kind: "length", length };
 }
 
@@ -152,7 +210,12 @@ function requestFraming(headers: HeaderLine[], version: "1.0" | "1.1"): BodyFram
 }
 
 function contentLength(headers: HeaderLine[], status: 400 | 502): number | undefined {
-  const all = values(headers, "content-length").flatMap((v) => v.split(",").map((s) => s.trim()));
+  return lengthOf(values(headers, "content-length"), status);
+}
+
+function lengthOf(contentLengths: string[], status: 400 | 502): number | undefined {
+  if (contentLengths.length === 1 && /^\d{1,15}$/.test(contentLengths[0]!)) return Number(contentLengths[0]);
+  const all = contentLengths.flatMap((v) => v.split(",").map((s) => s.trim()));
   if (all.length === 0) return undefined;
   if (!all.every((v) => /^\d{1,15}$/.test(v)) || new Set(all).size !== 1) {
     throw new HttpHeadError(status, `Content-Length "${clip(all.join(", "))}" is not one number`);
@@ -193,20 +256,30 @@ function splitHead(head: Buffer, status: 400 | 502): [string, HeaderLine[]] {
   const body = text.endsWith("\r\n\r\n") ? text.slice(0, -4) : text;
   const lines = body.split("\r\n");
   const headers: HeaderLine[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.startsWith(" ") || line.startsWith("\t"))
-      throw new HttpHeadError(status, "a folded header line (obs-fold) is not accepted");
-    const colon = line.indexOf(":");
-    const name = colon > 0 ? line.slice(0, colon) : "";
-    if (!TOKEN.test(name)) throw new HttpHeadError(status, `the header line "${clip(line)}" has no valid name`);
-    const value = line.slice(colon + 1).trim();
-    if (/[\r\n\0]/.test(value)) throw new HttpHeadError(status, `header ${name} contains CR, LF or NUL`);
-    headers.push([name, value]);
-  }
+  for (let i = 1; i < lines.length; i++) headers.push(headerLine(lines[i]!, status));
   const first = lines[0]!;
   if (/[\r\n]/.test(first)) throw new HttpHeadError(status, "the first line contains a bare CR or LF");
   return [first, headers];
+}
+
+/** One `name: value` line, checked: no obs-fold, a token for a name, no CR, LF or NUL in the value. */
+function headerLine(line: string, status: 400 | 502): HeaderLine {
+  if (line.startsWith(" ") || line.startsWith("\t"))
+    throw new HttpHeadError(status, "a folded header line (obs-fold) is not accepted");
+  const colon = line.indexOf(":");
+  const name = colon > 0 ? line.slice(0, colon) : "";
+  if (!TOKEN.test(name)) throw new HttpHeadError(status, `the header line "${clip(line)}" has no valid name`);
+  const value = line.slice(colon + 1).trim();
+  if (/[\r\n\0]/.test(value)) throw new HttpHeadError(status, `header ${name} contains CR, LF or NUL`);
+  return [name, value];
+}
+
+/** Appends the comma-separated tokens of `value`, lower-cased, to `into`. */
+function addTokens(into: string[], value: string): void {
+  for (const t of value.split(",")) {
+    const token = t.trim().toLowerCase();
+    if (token !== "") into.push(token);
+  }
 }
 
 /** Every value of a header, by case-insensitive name. */
