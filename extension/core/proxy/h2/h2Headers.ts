@@ -4,7 +4,7 @@
  * fields are joined (set-cookie stays a list). Pure.
  */
 import type http2 from "node:http2";
-import { stripHopByHop } from "../http/hopByHop";
+import { namedByConnection } from "../http/hopByHop";
 import type { HeaderLine, ResponseHead } from "../http/httpHead";
 
 /** Headers that describe one HTTP/1.1 connection and may not appear in HTTP/2 (RFC 9113 8.2.2). */
@@ -29,15 +29,23 @@ export function requestHeaderLines(headers: http2.IncomingHttpHeaders): HeaderLi
   return lines;
 }
 
-/** The response head as h2 headers: hop-by-hop and connection-specific fields dropped, repeats joined. */
-export function h2Headers(response: ResponseHead): http2.OutgoingHttpHeaders {
+/**
+ * The response head as h2 headers, built in one pass over the parsed head (whose names are
+ * already lower-cased): hop-by-hop and connection-specific fields dropped (with those the
+ * Connection header names), repeats joined, set-cookie kept as a list. `skip`: one more field to
+ * leave out (a WebSocket's Sec-WebSocket-Accept).
+ */
+export function h2Headers(response: ResponseHead, skip?: string): http2.OutgoingHttpHeaders {
   const out: http2.OutgoingHttpHeaders = { ":status": response.status };
-  for (const [name, value] of stripHopByHop(response.headers, { upgrade: false, teTrailers: false })) {
-    const n = name.toLowerCase();
-    if (CONNECTION_SPECIFIC.has(n)) continue;
+  const { headers, names } = response;
+  const named = response.connection.length > 0 ? namedByConnection(response.connection) : undefined;
+  for (let i = 0; i < headers.length; i++) {
+    const n = names[i]!;
+    if (CONNECTION_SPECIFIC.has(n) || n === skip || named?.has(n)) continue;
+    const value = headers[i]![1];
     const prev = out[n];
     if (prev === undefined) out[n] = value;
-    else if (n === "set-cookie") out[n] = [...(Array.isArray(prev) ? prev : [String(prev)]), value];
+    else if (n === "set-cookie") out[n] = Array.isArray(prev) ? [...prev, value] : [String(prev), value];
     else out[n] = `${String(prev)}, ${value}`;
   }
   return out;

@@ -32,9 +32,8 @@ export function upgradeRequestLines(lines: HeaderLine[]): HeaderLine[] {
 
 /** The stream's 200 for the upstream's 101: the negotiated subprotocol and extensions, no Sec-WebSocket-Accept. */
 export function acceptedHeaders(response: ResponseHead): http2.OutgoingHttpHeaders {
-  const headers = h2Headers(response);
+  const headers = h2Headers(response, "sec-websocket-accept");
   headers[":status"] = 200;
-  delete headers["sec-websocket-accept"];
   return headers;
 }
 

@@ -35,6 +35,13 @@ const PROTECTED = new Set([
   "via",
 ]);
 
+/** The fields a Connection header's (lower-cased) tokens name for removal; undefined when none. */
+export function namedByConnection(tokens: readonly string[]): Set<string> | undefined {
+  let named: Set<string> | undefined;
+  for (const token of tokens) if (!PROTECTED.has(token)) (named ??= new Set()).add(token);
+  return named;
+}
+
 /** What {@link stripHopByHop} keeps of the connection-level fields. */
 export interface HopByHopOptions {
   /** The message is an upgrade (request with Connection: upgrade + Upgrade, or its 101): keep Upgrade. */
