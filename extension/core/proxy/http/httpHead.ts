@@ -67,7 +67,6 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const CTL = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 /** A CR not followed by LF, an LF not preceded by CR, or a NUL. */
-// eslint-disable-next-line no-control-regex
 const BARE_CR_LF_NUL = /\r(?!\n)|(?<!\r)\n|\0/;
 
 /** The offset just past the blank line that ends a head, or -1 while it has not arrived. */
