@@ -23,8 +23,20 @@ export interface UpstreamOrigin {
   key: string;
 }
 
-/** The upstream of a route; the URL was validated when settings were parsed. */
+/** Origins by route: routes are immutable objects, replaced wholesale on a settings update. */
+const origins = new WeakMap<RouteSetting, UpstreamOrigin>();
+
+/** The upstream of a route (parsed once per route object); the URL was validated when settings were parsed. */
 export function originOf(route: RouteSetting): UpstreamOrigin {
+  let origin = origins.get(route);
+  if (!origin) {
+    origin = parseOrigin(route);
+    origins.set(route, origin);
+  }
+  return origin;
+}
+
+function parseOrigin(route: RouteSetting): UpstreamOrigin {
   const url = new URL(route.upstream);
   const secure = url.protocol === "https:";
   const host = url.hostname.replace(/^\[|\]$/g, "");
