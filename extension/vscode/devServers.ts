@@ -7,10 +7,10 @@
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import * as vscode from "vscode";
-import { terminalTrustVariables } from "../core/ca/trust/runtimeEnv";
 import { appHostFor, httpsUrl } from "../core/devservers/devServerEnv";
 import { DevServerDetector, suggestAppName, type DetectedServer } from "../core/devservers/detector";
 import type { SwitchyardSession } from "./session";
+import { TerminalTrustCache } from "./terminalTrust";
 
 /** The label detected servers get in this workspace: the setting, else package.json's name, else the folder. */
 function appLabel(session: SwitchyardSession): string {
@@ -136,6 +136,9 @@ export class DevServerWatch implements vscode.Disposable {
   }
 }
 
+// Read again only when one of the files changed: this runs on every redraw of the window.
+const terminalTrust = new TerminalTrustCache();
+
 /**
  * The trust variables for terminals and tasks: NODE_EXTRA_CA_CERTS (the root, with the user's own
  * roots if they set the variable) once the CA exists,
@@ -146,7 +149,7 @@ export class DevServerWatch implements vscode.Disposable {
 export function terminalVariables(session: SwitchyardSession): Record<string, string> {
   if (!session.currentSettings.terminal.environment) return {};
   // The window's own NODE_EXTRA_CA_CERTS (from the user's shell) is kept beside the root.
-  return terminalTrustVariables(session.caDirectory(), process.env.NODE_EXTRA_CA_CERTS);
+  return terminalTrust.variables(session.caDirectory(), process.env.NODE_EXTRA_CA_CERTS);
 }
 
 /** Puts the variables into the collection (cleared when there are none). */
