@@ -1,7 +1,8 @@
 /**
  * The leaf cache: in memory (promise per name, so concurrent handshakes for one name share one key)
  * and on disk (so a restart does not reissue), with renewal before expiry. A new leaf is handed out
- * as soon as it is signed; its disk copy is written right after, off the handshake's path.
+ * as soon as it is signed; its disk copy is written a little later, once the handshake that asked
+ * for it has had its round trips (the writes are synchronous on the proxy's thread).
  */
 import { X509Certificate, createHash, createPrivateKey, type KeyObject } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -40,11 +41,19 @@ export function leafCacheKey(names: string[], keyType: KeyType, clientAuth = fal
   return `${first}${extra}${keyType === "rsa" ? ".rsa" : ""}${clientAuth ? ".client" : ""}`;
 }
 
+/**
+ * How long a new leaf's disk copy waits: past the rest of its handshake (ServerHello out, the
+ * client's Finished and first request in, a few ms on loopback), so those are not queued behind it.
+ */
+const DISK_WRITE_DELAY_MS = 50;
+
 /** In-memory and on-disk cache of issued leaves. */
 export class LeafCache {
   private readonly entries = new Map<string, Promise<CachedLeaf>>();
   private readonly keys = new LeafKeyPool();
   private readonly pendingWrites = new Set<Promise<void>>();
+  /** The cache folder, created once (not once per leaf); reset when creating it failed. */
+  private dirReady: Promise<void> | undefined;
 
   constructor(private readonly options: LeafCacheOptions) {}
 
@@ -95,9 +104,9 @@ export class LeafCache {
     return cached(leaf, leafKey);
   }
 
-  /** Writes the disk copy on a later turn, so the handshake waiting for this leaf does not wait for the disk. */
+  /** Writes the disk copy a little later, so the handshake waiting for this leaf does not wait for the disk. */
   private writeSoon(key: string, leaf: LeafWithKey): void {
-    const write = new Promise<void>((resolve) => setImmediate(resolve))
+    const write = new Promise<void>((resolve) => setTimeout(resolve, DISK_WRITE_DELAY_MS))
       .then(() => this.writeDisk(key, leaf))
       .catch(() => {
         // A cache entry that could not be written is issued again after a restart.
@@ -140,10 +149,32 @@ export class LeafCache {
 
   private async writeDisk(key: string, leaf: LeafWithKey): Promise<void> {
     const dir = this.options.dir as string;
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    // No fsync: this is a cache, and a torn entry fails verification and is reissued.
-    writeFileExclusively(join(dir, `${key}-key.pem`), leaf.keyPem, 0o600, { durable: false });
-    writeFileExclusively(join(dir, `${key}.pem`), leaf.chainPem, 0o644, { durable: false });
+    const write = (): void => {
+      // No fsync: this is a cache, and a torn entry fails verification and is reissued.
+      writeFileExclusively(join(dir, `${key}-key.pem`), leaf.keyPem, 0o600, { durable: false });
+      writeFileExclusively(join(dir, `${key}.pem`), leaf.chainPem, 0o644, { durable: false });
+    };
+    await this.ensureDir(dir);
+    try {
+      write();
+    } catch (e) {
+      // The folder went away while the proxy ran: made again, as every write used to.
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      this.dirReady = undefined;
+      await this.ensureDir(dir);
+      write();
+    }
+  }
+
+  private ensureDir(dir: string): Promise<void> {
+    this.dirReady ??= mkdir(dir, { recursive: true, mode: 0o700 }).then(
+      () => undefined,
+      (e: unknown) => {
+        this.dirReady = undefined;
+        throw e;
+      },
+    );
+    return this.dirReady;
   }
 }
 
