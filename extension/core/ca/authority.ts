@@ -10,12 +10,12 @@ import { refusalFor as policyRefusal } from "./constraints";
 import { createCa, type CreateCaOptions, type CreateCaResult } from "./create";
 import { derWith } from "./der";
 import { loadAsn1 } from "./forge";
-import { checkNames, issueLeaf, type LeafIssuer, type LeafWithKey } from "./leaf";
+import { issueLeaf, type LeafIssuer, type LeafWithKey } from "./leaf";
 import { assertKeyIsPrivate } from "./keyAccess";
 import { LeafCache } from "./leafCache";
 import { CA_FILES } from "./paths";
 import { inspectCaDir, loadCa, type CaMaterial } from "./store";
-import type { IssuedLeaf, LeafSource } from "./types";
+import { NameNotPermittedError, type IssuedLeaf, type LeafSource } from "./types";
 
 /** How a {@link LocalCa} issues. */
 export interface LocalCaOptions {
@@ -37,11 +37,20 @@ export interface IssueOptions {
   clientAuth?: boolean;
 }
 
+/** Names whose verdict {@link LocalCa.refusalFor} keeps; the memo starts over past this many. */
+const REMEMBERED_VERDICTS = 256;
+
 /** The local CA: issues and caches leaves signed by the intermediate. */
 export class LocalCa implements LeafSource {
   private readonly cache: LeafCache;
   private readonly signer: LeafIssuer;
   private warming: Promise<void> | undefined;
+  /**
+   * Each name's verdict, by the name as asked: the proxy asks once to choose the certificate's
+   * name and again to get its context, on every connection. The permitted set never changes for
+   * one LocalCa (a new CA is opened again), so a verdict never goes stale.
+   */
+  private readonly verdicts = new Map<string, string | undefined>();
 
   private constructor(
     /** The loaded files: root, issuer, meta. */
@@ -99,7 +108,7 @@ export class LocalCa implements LeafSource {
 
   /** The cached leaf for one name (DNS, wildcard or IP), issued when missing or close to expiry. */
   async leafFor(name: string): Promise<IssuedLeaf> {
-    checkNames([name], this.material.permitted);
+    this.assertPermitted(name);
     return (await this.cache.get([name.toLowerCase()], this.options.keyType ?? "ecdsa")).leaf;
   }
 
@@ -108,7 +117,7 @@ export class LocalCa implements LeafSource {
    * The first call also starts filling the pool of leaf keys, so later new names skip key generation.
    */
   async secureContextFor(name: string): Promise<SecureContext> {
-    checkNames([name], this.material.permitted);
+    this.assertPermitted(name);
     const keyType = this.options.keyType ?? "ecdsa";
     const entry = await this.cache.get([name.toLowerCase()], keyType);
     if (!this.warming) this.warming = this.cache.warmUp(keyType);
@@ -127,7 +136,17 @@ export class LocalCa implements LeafSource {
 
   /** Why this CA may not issue for `name`, or undefined when it may. */
   refusalFor(name: string): string | undefined {
-    return policyRefusal(name, this.material.permitted);
+    if (this.verdicts.has(name)) return this.verdicts.get(name);
+    const refusal = policyRefusal(name, this.material.permitted);
+    if (this.verdicts.size >= REMEMBERED_VERDICTS) this.verdicts.clear();
+    this.verdicts.set(name, refusal);
+    return refusal;
+  }
+
+  /** What checkNames does for one name, from the remembered verdict. */
+  private assertPermitted(name: string): void {
+    const refusal = this.refusalFor(name);
+    if (refusal !== undefined) throw new NameNotPermittedError(name, refusal);
   }
 
   /** The root certificate, PEM. */
