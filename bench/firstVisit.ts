@@ -11,7 +11,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeBenchCertificate } from "./certificates";
-import { runCurl } from "./load";
+import { curlHttps } from "./load";
 import * as peers from "./peers";
 import { withBenchRun } from "./processes";
 import { ratio, summarise, type Spread } from "./spread";
@@ -54,12 +54,7 @@ export async function runFirstVisitBench(repoRoot = process.cwd()): Promise<Firs
     const freshRoot = join(freshCa, "root.pem");
 
     const fetchOnce = async (host: string, port: number, caCert: string): Promise<[number, number]> => {
-      const r = await runCurl({
-        url: `https://${host}:${port}/`,
-        resolve: `${host}:${port}:127.0.0.1`,
-        caCert,
-        timeoutSec: 10,
-      });
+      const r = await curlHttps(host, port, caCert, 10);
       if (r.httpCode !== 200) throw new Error(`https://${host}:${port}/ answered HTTP ${r.httpCode}`);
       return [r.timeStartTransfer * 1000, r.timeAppConnect * 1000];
     };

@@ -87,6 +87,12 @@ export interface CurlOptions {
   timeoutSec?: number;
 }
 
+/** One GET of https://`host`:`port`/ on a new connection, `host` resolved to 127.0.0.1, trusting `caCert`. */
+export function curlHttps(host: string, port: number, caCert: string, timeoutSec?: number): Promise<CurlResult> {
+  const url = `https://${host}:${port}/`;
+  return runCurl({ url, resolve: `${host}:${port}:127.0.0.1`, caCert, ...(timeoutSec ? { timeoutSec } : {}) });
+}
+
 /** Fetches a URL with curl, discards the body and returns curl's timings. */
 export async function runCurl(o: CurlOptions): Promise<CurlResult> {
   const fmt = "%{time_total} %{time_appconnect} %{time_starttransfer} %{size_download} %{http_version} %{http_code}";

@@ -14,7 +14,7 @@ import { writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { makeBenchCertificate } from "./certificates";
-import { runCurl, runWrk, type WrkResult } from "./load";
+import { curlHttps, runCurl, runWrk, type WrkResult } from "./load";
 import * as peers from "./peers";
 import { delay, groupCpuSeconds, withBenchRun } from "./processes";
 import { buildReport, type DownloadRow, type LoadRow, type ProxyBenchResult, type TtfbRow } from "./proxyReport";
@@ -133,7 +133,7 @@ export async function runProxyBench(repoRoot = process.cwd()): Promise<ProxyBenc
       async (url, peer) => {
         await downloadsFor("nginx")(url);
         await attempt(notes, "ttfb nginx", async () => {
-          const r = await runCurl({ url, resolve: `${NAME}:${peer.port}:127.0.0.1`, caCert: cert.rootPath });
+          const r = await curlHttps(NAME, peer.port, cert.rootPath);
           ttfb.push({
             label: "nginx, new connection, cert loaded at start",
             ttfbMs: r.timeStartTransfer * 1000,
@@ -181,13 +181,8 @@ async function measureFirstVisit(ctx: peers.PeerContext, tmp: string, ttfb: Ttfb
     const first: number[] = [];
     const firstHandshake: number[] = [];
     for (let i = 0; i < 6; i++) {
-      const host = `app${i}.${FRESH_SUFFIX}`;
-      const r = await runCurl({
-        url: `https://${host}:${peer.port}/`,
-        resolve: `${host}:${peer.port}:127.0.0.1`,
-        caCert: root,
-      });
-      if (r.httpCode !== 200) throw new Error(`first visit to ${host}: HTTP ${r.httpCode}`);
+      const r = await curlHttps(`app${i}.${FRESH_SUFFIX}`, peer.port, root);
+      if (r.httpCode !== 200) throw new Error(`first visit to app${i}.${FRESH_SUFFIX}: HTTP ${r.httpCode}`);
       first.push(r.timeStartTransfer * 1000);
       firstHandshake.push(r.timeAppConnect * 1000);
       await delay(50);
@@ -202,12 +197,7 @@ async function measureFirstVisit(ctx: peers.PeerContext, tmp: string, ttfb: Ttfb
     const again: number[] = [];
     const againHandshake: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const host = `app0.${FRESH_SUFFIX}`;
-      const r = await runCurl({
-        url: `https://${host}:${peer.port}/`,
-        resolve: `${host}:${peer.port}:127.0.0.1`,
-        caCert: root,
-      });
+      const r = await curlHttps(`app0.${FRESH_SUFFIX}`, peer.port, root);
       again.push(r.timeStartTransfer * 1000);
       againHandshake.push(r.timeAppConnect * 1000);
     }

@@ -46,18 +46,6 @@ export interface Table {
   rows: string[][];
 }
 
-/** Everything the proxy bench found. */
-export interface ProxyBenchResult {
-  seconds: number;
-  loads: LoadRow[];
-  downloads: DownloadRow[];
-  ttfb: TtfbRow[];
-  sniff: SniffCostRow[];
-  targets: TargetCheck[];
-  notes: string[];
-  tables: Table[];
-}
-
 /** The measurements, before ratios and targets. */
 export interface ProxyMeasurements {
   seconds: number;
@@ -66,6 +54,12 @@ export interface ProxyMeasurements {
   ttfb: TtfbRow[];
   sniff: SniffCostRow[];
   notes: string[];
+}
+
+/** Everything the proxy bench found: the measurements, the targets checked and the tables. */
+export interface ProxyBenchResult extends ProxyMeasurements {
+  targets: TargetCheck[];
+  tables: Table[];
 }
 
 const MIB = 1024 * 1024;
