@@ -74,11 +74,11 @@ export class Http1Exchange extends UpstreamResponse {
   }
 
   /** Sends the request head and starts reading the response. */
-  start(conn: UpstreamConnection, head: Buffer): void {
+  start(conn: UpstreamConnection, headText: string): void {
     this.conn = conn;
     this.phase = "head";
     conn.user = this;
-    conn.socket.write(head);
+    conn.socket.write(headText, "latin1");
   }
 
   /** Still waiting for the response head: what the session's response deadline checks. */

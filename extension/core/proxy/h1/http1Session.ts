@@ -144,23 +144,29 @@ export class Http1Session {
       return this.answerRaw(head, decision.status, headers, Buffer.alloc(0));
     }
     if (decision.kind === "page") return this.answerPage(head, decision.page);
-    const { bytes, retryable } = upstreamRequest(head, decision, {
+    const { headText, retryable } = upstreamRequest(head, decision, {
       clientAddress: this.client.remoteAddress ?? "",
       proto: this.mode.scheme,
       via: ctx.via,
     });
     this.state = "waiting";
-    this.forward(head, decision.origin, bytes, retryable, false);
+    this.forward(head, decision.origin, headText, retryable, false);
   }
 
   /** Sends one request head upstream: on an idle pooled socket at once, else after a dial. */
-  private forward(head: RequestHead, origin: UpstreamOrigin, bytes: Buffer, retryable: boolean, fresh: boolean): void {
+  private forward(
+    head: RequestHead,
+    origin: UpstreamOrigin,
+    headText: string,
+    retryable: boolean,
+    fresh: boolean,
+  ): void {
     const exchange = new Http1Exchange(
       this.client,
       this.rec,
       head,
       origin,
-      (r) => this.exchangeDone(exchange, r, head, origin, bytes),
+      (r) => this.exchangeDone(exchange, r, head, origin, headText),
       retryable,
     );
     this.exchange = exchange;
@@ -168,7 +174,7 @@ export class Http1Session {
     const idle = fresh ? undefined : this.link.takeIdle(origin);
     if (idle) {
       // Called from pump(), which goes on to forward the body bytes already buffered.
-      this.begin(exchange, idle, head, bytes);
+      this.begin(exchange, idle, head, headText);
       process.nextTick(uncork, idle.socket);
       return;
     }
@@ -176,7 +182,7 @@ export class Http1Session {
     this.link.dial(origin).then(
       (conn) => {
         if (this.state === "closed" || this.exchange !== exchange) return this.link.close();
-        this.begin(exchange, conn, head, bytes);
+        this.begin(exchange, conn, head, headText);
         this.client.resume();
         this.pump();
         conn.socket.uncork();
@@ -186,9 +192,9 @@ export class Http1Session {
   }
 
   /** Writes the head (corked: the first body bytes join it in one write) and switches to the body. */
-  private begin(exchange: Http1Exchange, conn: UpstreamConnection, head: RequestHead, bytes: Buffer): void {
+  private begin(exchange: Http1Exchange, conn: UpstreamConnection, head: RequestHead, headText: string): void {
     conn.socket.cork();
-    exchange.start(conn, bytes);
+    exchange.start(conn, headText);
     this.sink = conn.socket;
     this.cursor = bodyCursor(head.framing);
     this.state = this.cursor.done ? "head" : "body";
@@ -200,7 +206,7 @@ export class Http1Session {
     result: ExchangeResult,
     head: RequestHead,
     origin: UpstreamOrigin,
-    bytes: Buffer,
+    headText: string,
   ): void {
     if (this.exchange !== exchange) return;
     this.exchange = undefined;
@@ -213,7 +219,7 @@ export class Http1Session {
       // A pooled socket the upstream had closed while idle: the request never reached it.
       this.retried = true;
       this.state = "waiting";
-      this.forward(head, origin, bytes, false, true);
+      this.forward(head, origin, headText, false, true);
       return;
     }
     this.retried = false;

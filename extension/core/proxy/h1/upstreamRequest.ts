@@ -6,12 +6,13 @@
 import { forwardedHeaders, upstreamHostHeader, type ForwardingFacts } from "../http/forwarding";
 import { stripHopByHop } from "../http/hopByHop";
 import { isIdempotent, type RequestHead } from "../http/httpHead";
-import { messageHeadBytes, requestLine } from "../http/messageHead";
+import { messageHead, requestLine } from "../http/messageHead";
 import type { RequestDecision } from "../requestDecision";
 
 /** What the upstream gets, and whether a stale pooled socket may be replaced for it. */
 export interface UpstreamRequest {
-  bytes: Buffer;
+  /** The head as latin1 text: written as is (the socket encodes it), and kept for a retry. */
+  headText: string;
   /** Idempotent, no body, no upgrade: safe to send twice. */
   retryable: boolean;
 }
@@ -30,7 +31,7 @@ export function upstreamRequest(
     ...(route.rewriteHost ? { rewriteHostTo: upstreamHostHeader(origin) } : {}),
   });
   return {
-    bytes: messageHeadBytes(requestLine(head.method, head.target, head.version), headers),
+    headText: messageHead(requestLine(head.method, head.target, head.version), headers),
     retryable: !upgrade && head.framing.kind === "none" && isIdempotent(head.method),
   };
 }

@@ -29,9 +29,12 @@ export function sendRequestBody(
     if (!events.current() || chunk.length === 0) return;
     events.onChunk();
     if (chunked) {
+      // Size line, data and CRLF leave in one write.
+      socket.cork();
       socket.write(`${chunk.length.toString(16)}\r\n`, "latin1");
       socket.write(chunk);
       socket.write("\r\n", "latin1");
+      socket.uncork();
     } else socket.write(chunk);
     if (socket.writableNeedDrain) {
       stream.pause();

@@ -6,6 +6,7 @@
  * bodies move in 1 MiB reads instead of through http.request's 64 KiB stream chunks.
  */
 import http2 from "node:http2";
+import type net from "node:net";
 import { CopyPool, type Lease } from "./copyPool";
 import type { ConnectionRecorder } from "../records/connectionRecorder";
 import type { ProxyContext } from "../context";
@@ -93,8 +94,13 @@ export class H2UpstreamExchange extends UpstreamResponse {
     this.phase = "head";
     const { method, path, headers } = this.request;
     const lines = this.chunked ? [...headers, ["Transfer-Encoding", "chunked"] as HeaderLine] : headers;
-    conn.socket.write(messageHead(requestLine(method, path, "1.1"), lines), "latin1");
-    if (!this.requestSent) this.sendBody(conn);
+    const head = messageHead(requestLine(method, path, "1.1"), lines);
+    if (this.requestSent) return void conn.socket.write(head, "latin1");
+    // Corked until the next tick: the body bytes that came with the HEADERS frame join the head in one write.
+    conn.socket.cork();
+    conn.socket.write(head, "latin1");
+    this.sendBody(conn);
+    process.nextTick(uncork, conn.socket);
   }
 
   /** Request body: DATA frames become the HTTP/1.1 body, with backpressure from the upstream socket. */
@@ -292,4 +298,8 @@ export class H2UpstreamExchange extends UpstreamResponse {
     // The rest of a request body has nowhere to go: read and drop it so the stream can end.
     if (!this.requestSent && this.stream.isPaused()) this.stream.resume();
   }
+}
+
+function uncork(socket: net.Socket): void {
+  socket.uncork();
 }
