@@ -11,6 +11,7 @@ import type { ConnectionRecorder } from "../records/connectionRecorder";
 import type { ProxyContext } from "../context";
 import { explainUpstreamFailure, refuseBadBody, refuseSlowHead, type Refusal } from "../records/explain";
 import { Deadline } from "./deadline";
+import { ConnectionForwarding } from "../http/forwarding";
 import { MAX_HEAD_BYTES, type RequestHead } from "../http/httpHead";
 import { takeRequestHead } from "../http/requestHead";
 import { upstreamTarget } from "../http/responseHead";
@@ -50,6 +51,8 @@ export class Http1Session {
   private readonly responseDeadline: Deadline;
   /** The request in flight was already re-sent once after a stale pooled socket. */
   private retried = false;
+  /** The forwarding fields' per-connection part, from the first forwarded request on. */
+  private forwarding: ConnectionForwarding | undefined;
 
   constructor(
     private readonly client: net.Socket,
@@ -144,11 +147,8 @@ export class Http1Session {
       return this.answerRaw(head, decision.status, headers, Buffer.alloc(0));
     }
     if (decision.kind === "page") return this.answerPage(head, decision.page);
-    const { headText, retryable } = upstreamRequest(head, decision, {
-      clientAddress: this.client.remoteAddress ?? "",
-      proto: this.mode.scheme,
-      via: ctx.via,
-    });
+    this.forwarding ??= new ConnectionForwarding(this.client.remoteAddress ?? "", this.mode.scheme, ctx.via);
+    const { headText, retryable } = upstreamRequest(head, decision, this.forwarding);
     this.state = "waiting";
     this.forward(head, decision.origin, headText, retryable, false);
   }

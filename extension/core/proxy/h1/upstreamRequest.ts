@@ -3,7 +3,7 @@
  * dropped (an Upgrade kept for WebSockets), the forwarding fields added, Host preserved or
  * rewritten per route, and whether it may be sent again on a fresh socket. Pure.
  */
-import { forwardedHeaders, upstreamHostHeader, type ForwardingFacts } from "../http/forwarding";
+import { forwardedLines, upstreamHostHeader, type ConnectionForwarding } from "../http/forwarding";
 import { stripHopByHop } from "../http/hopByHop";
 import { isIdempotent, type RequestHead } from "../http/httpHead";
 import { messageHead, requestLine } from "../http/messageHead";
@@ -17,19 +17,16 @@ export interface UpstreamRequest {
   retryable: boolean;
 }
 
-/** The head for the route `decision` chose; `facts` say who asked and how. */
+/** The head for the route `decision` chose; `conn` says who asked and how. */
 export function upstreamRequest(
   head: RequestHead,
   decision: Extract<RequestDecision, { kind: "forward" }>,
-  facts: Pick<ForwardingFacts, "clientAddress" | "proto" | "via">,
+  conn: ConnectionForwarding,
 ): UpstreamRequest {
   const { route, origin, host } = decision;
   const upgrade = head.upgrade;
-  const headers = forwardedHeaders(stripHopByHop(head.headers, { upgrade, teTrailers: true }), {
-    ...facts,
-    host,
-    ...(route.rewriteHost ? { rewriteHostTo: upstreamHostHeader(origin) } : {}),
-  });
+  const stripped = stripHopByHop(head.headers, { upgrade, teTrailers: true });
+  const headers = forwardedLines(stripped, conn, host, route.rewriteHost ? upstreamHostHeader(origin) : undefined);
   return {
     headText: messageHead(requestLine(head.method, head.target, head.version), headers),
     retryable: !upgrade && head.framing.kind === "none" && isIdempotent(head.method),

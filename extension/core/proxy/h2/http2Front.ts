@@ -8,7 +8,7 @@ import type tls from "node:tls";
 import { performance } from "node:perf_hooks";
 import { msSince, type ConnectionRecorder } from "../records/connectionRecorder";
 import type { ProxyContext } from "../context";
-import { forwardedHeaders, upstreamHostHeader } from "../http/forwarding";
+import { ConnectionForwarding, forwardedLines, upstreamHostHeader } from "../http/forwarding";
 import { renderPage, type PageContent } from "../http/pages";
 import { requestHeaderLines } from "./h2Headers";
 import { H2UpstreamExchange } from "./h2UpstreamExchange";
@@ -19,6 +19,8 @@ import { decideRequest, noteDecision } from "../requestDecision";
 interface SessionFacts {
   rec: ConnectionRecorder;
   tlsServerName: string | undefined;
+  /** The forwarding fields' per-connection part. */
+  forwarding: ConnectionForwarding;
 }
 
 /** Serves h2 connections handed over after the TLS handshake. */
@@ -43,7 +45,11 @@ export class Http2Front {
   accept(socket: tls.TLSSocket, rec: ConnectionRecorder, tlsServerName?: string): void {
     // Node's tls.Server clears this flag before 'secureConnection'; http2 waits for 'secureConnect' while it is set.
     (socket as tls.TLSSocket & { secureConnecting: boolean }).secureConnecting = false;
-    this.pending = { rec, tlsServerName };
+    this.pending = {
+      rec,
+      tlsServerName,
+      forwarding: new ConnectionForwarding(socket.remoteAddress ?? "", "https", this.ctx.via),
+    };
     try {
       this.server.emit("connection", socket);
     } finally {
@@ -100,13 +106,14 @@ export class Http2Front {
     noteDecision(rec, decision);
     if (decision.kind === "page") return answer(decision.page);
     const { route, origin } = decision;
-    const forwarded = forwardedHeaders(lines, {
-      clientAddress: stream.session?.socket?.remoteAddress ?? "",
-      proto: "https",
-      host: authority,
-      via: this.ctx.via,
-      ...(route.rewriteHost ? { rewriteHostTo: upstreamHostHeader(origin) } : {}),
-    });
+    const forwarding =
+      facts?.forwarding ?? new ConnectionForwarding(stream.session?.socket?.remoteAddress ?? "", "https", this.ctx.via);
+    const forwarded = forwardedLines(
+      lines,
+      forwarding,
+      authority,
+      route.rewriteHost ? upstreamHostHeader(origin) : undefined,
+    );
     const request = websocket
       ? { method: "GET", host: authority, path, headers: upgradeRequestLines(forwarded), websocket }
       : { method, host: authority, path, headers: forwarded };

@@ -31,14 +31,65 @@ export function upstreamHostHeader(origin: UpstreamOrigin): string {
   return origin.port === defaultPort ? host : `${host}:${origin.port}`;
 }
 
+/**
+ * What the forwarding fields take from one client connection (its address, the scheme it used,
+ * the proxy's Via token), worked out once when the connection opens rather than per request.
+ */
+export class ConnectionForwarding {
+  /** The client's address without an IPv4-mapped prefix, as X-Forwarded-For carries it. */
+  readonly client: string;
+  /** The client as a Forwarded `for=` node (IPv6 quoted and bracketed, RFC 7239 6). */
+  private readonly forNode: string;
+  private lastHost: string | undefined;
+  private lastElement = "";
+
+  constructor(
+    clientAddress: string,
+    readonly proto: "http" | "https",
+    readonly via: string,
+  ) {
+    this.client = plainAddress(clientAddress);
+    this.forNode = net.isIPv6(this.client) ? `"[${this.client}]"` : this.client;
+  }
+
+  /** This connection's Forwarded element for a request to `host` (the last one is kept: most connections ask for one host). */
+  element(host: string): string {
+    if (host !== this.lastHost) {
+      this.lastHost = host;
+      this.lastElement = `for=${this.forNode};host="${host.replace(/["\\]/g, "")}";proto=${this.proto}`;
+    }
+    return this.lastElement;
+  }
+}
+
 /** The headers to send upstream, in the client's order, with forwarding headers added or extended. */
 export function forwardedHeaders(headers: HeaderLine[], facts: ForwardingFacts): HeaderLine[] {
-  const out: HeaderLine[] = [["Host", facts.rewriteHostTo ?? facts.host]];
-  const client = plainAddress(facts.clientAddress);
+  return forwardedLines(
+    headers,
+    new ConnectionForwarding(facts.clientAddress, facts.proto, facts.via),
+    facts.host,
+    facts.rewriteHostTo,
+  );
+}
+
+/** {@link forwardedHeaders} for a request on a connection whose facts were worked out when it opened. */
+export function forwardedLines(
+  headers: HeaderLine[],
+  conn: ConnectionForwarding,
+  host: string,
+  rewriteHostTo?: string,
+): HeaderLine[] {
+  const out: HeaderLine[] = [["Host", rewriteHostTo ?? host]];
   let xff: string | undefined;
   let forwarded: string | undefined;
   let via: string | undefined;
   for (const line of headers) {
+    // Only names starting with h, x, f or v can be one of the fields handled here.
+    const c = line[0].charCodeAt(0) | 0x20;
+    if (c !== 0x68 && c !== 0x78 && c !== 0x66 && c !== 0x76) {
+      out.push(line);
+      continue;
+    }
     const name = line[0].toLowerCase();
     if (REPLACED.has(name)) continue;
     if (name === "x-forwarded-for") xff = xff === undefined ? line[1] : `${xff}, ${line[1]}`;
@@ -46,13 +97,12 @@ export function forwardedHeaders(headers: HeaderLine[], facts: ForwardingFacts):
     else if (name === "via") via = via === undefined ? line[1] : `${via}, ${line[1]}`;
     else out.push(line);
   }
-  const forNode = net.isIPv6(client) ? `"[${client}]"` : client;
-  const element = `for=${forNode};host="${facts.host.replace(/["\\]/g, "")}";proto=${facts.proto}`;
-  out.push(["X-Forwarded-For", xff === undefined ? client : `${xff}, ${client}`]);
-  out.push(["X-Forwarded-Proto", facts.proto]);
-  out.push(["X-Forwarded-Host", facts.host]);
+  const element = conn.element(host);
+  out.push(["X-Forwarded-For", xff === undefined ? conn.client : `${xff}, ${conn.client}`]);
+  out.push(["X-Forwarded-Proto", conn.proto]);
+  out.push(["X-Forwarded-Host", host]);
   out.push(["Forwarded", forwarded === undefined ? element : `${forwarded}, ${element}`]);
-  out.push(["Via", via === undefined ? facts.via : `${via}, ${facts.via}`]);
+  out.push(["Via", via === undefined ? conn.via : `${via}, ${conn.via}`]);
   return out;
 }
 
