@@ -12,6 +12,8 @@ import { derWith } from "./der";
 import { loadAsn1 } from "./forge";
 import { issueLeaf, type LeafIssuer, type LeafWithKey } from "./leaf";
 import { assertKeyIsPrivate } from "./keyAccess";
+import { completeContext, prepareLeafKey } from "./keyPool";
+import { generateKey } from "./keys";
 import { LeafCache } from "./leafCache";
 import { CA_FILES } from "./paths";
 import { inspectCaDir, loadCa, type CaMaterial } from "./store";
@@ -124,9 +126,28 @@ export class LocalCa implements LeafSource {
     return entry.context();
   }
 
-  /** Resolves once leaf keys wait in the pool (the proxy's first handshake starts filling it anyway). */
+  /**
+   * Gets the first never-seen name ready to be as quick as the later ones (the proxy calls this
+   * when it starts): a throwaway leaf for localhost is signed into a throwaway context once, which
+   * compiles the issuance code and primes OpenSSL's decoders (nothing is cached or written), then
+   * the pool of leaf keys fills. Resolves once keys wait in the pool.
+   */
   warmUp(): Promise<void> {
-    return (this.warming ??= this.cache.warmUp(this.options.keyType ?? "ecdsa"));
+    return (this.warming ??= this.rehearseIssuance().then(() => this.cache.warmUp(this.options.keyType ?? "ecdsa")));
+  }
+
+  private async rehearseIssuance(): Promise<void> {
+    // After the caller's turn: the proxy's start is answered first.
+    await new Promise((resolve) => setImmediate(resolve));
+    try {
+      // Always an EC key (well under a millisecond); the code paths are the same for RSA leaves.
+      const leafKey = prepareLeafKey(generateKey("ec-p256"));
+      const now = (this.options.now ?? (() => new Date()))();
+      const leaf = issueLeaf(this.signer, ["localhost"], { keyType: "ecdsa", leafKey, now });
+      completeContext(leafKey, leaf.chainPem, leaf.keyPem);
+    } catch {
+      // Only a rehearsal: the first real name issues (and reports) the same way without it.
+    }
   }
 
   /** Resolves once the on-disk copies of the leaves issued so far are written. */

@@ -49,4 +49,6 @@ export interface LeafSource {
   refusalFor(name: string): string | undefined;
   /** The root certificate, PEM: what clients must trust. */
   rootPem(): string;
+  /** Prepares what the first never-seen name would otherwise wait for (keys, compiled code); the proxy calls it when it starts. */
+  warmUp?(): Promise<void>;
 }
