@@ -11,6 +11,7 @@ import { CopyPool, type Lease } from "./copyPool";
 import type { ConnectionRecorder } from "../records/connectionRecorder";
 import type { ProxyContext } from "../context";
 import {
+  explainClientStall,
   explainHeadersNotForH2,
   explainStatusNotForH2,
   explainUpstreamFailure,
@@ -246,8 +247,7 @@ export class H2UpstreamExchange extends UpstreamResponse {
    */
   private stalled(): void {
     if (this.phase === "done" || !this.paused) return;
-    const ms = this.ctx.timeouts.clientStallMs;
-    this.recordRequest(this.bytes, `the client read none of the response for ${ms} ms; the stream was cancelled`);
+    this.recordRequest(this.bytes, explainClientStall(this.ctx.timeouts.clientStallMs).explanation);
     this.phase = "done";
     this.dropConnection();
     this.stream.close(http2.constants.NGHTTP2_CANCEL);

@@ -267,6 +267,14 @@ export function explainHeadersNotForH2(url: string, error: unknown): Explained {
   };
 }
 
+/** An h2 client that read none of a response for `ms` (its flow-control window stayed shut): the stream is cancelled. */
+export function explainClientStall(ms: number): Explained {
+  return {
+    code: "CLIENT_STALLED",
+    explanation: `the client read none of the response for ${ms} ms; the stream was cancelled`,
+  };
+}
+
 /** A request the HTTP/1.1 front end answers with an error page and a close. */
 export interface Refusal {
   status: number;
