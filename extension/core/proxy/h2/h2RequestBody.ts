@@ -18,13 +18,20 @@ export interface RequestBodyEvents {
   onSent(): void;
 }
 
-/** Writes `stream`'s body to `socket` in HTTP/1.1 framing (chunked when `chunked`). */
+/**
+ * Writes the request `head`, then `stream`'s body in HTTP/1.1 framing (chunked when `chunked`).
+ * The socket stays corked until the next tick, so the body bytes that came with the HEADERS frame
+ * leave with the head in one write.
+ */
 export function sendRequestBody(
   stream: http2.ServerHttp2Stream,
   socket: net.Socket,
+  head: string,
   chunked: boolean,
   events: RequestBodyEvents,
 ): void {
+  socket.cork();
+  socket.write(head, "latin1");
   stream.on("data", (chunk: Buffer) => {
     if (!events.current() || chunk.length === 0) return;
     events.onChunk();
@@ -53,4 +60,10 @@ export function sendRequestBody(
     if (chunked) socket.write(LAST_CHUNK);
     events.onSent();
   });
+  // After 'data' is attached: its resume runs first, so DATA already buffered joins the head too.
+  process.nextTick(uncork, socket);
+}
+
+function uncork(socket: net.Socket): void {
+  socket.uncork();
 }

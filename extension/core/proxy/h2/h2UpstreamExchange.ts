@@ -6,7 +6,6 @@
  * bodies move in 1 MiB reads instead of through http.request's 64 KiB stream chunks.
  */
 import http2 from "node:http2";
-import type net from "node:net";
 import { CopyPool, type Lease } from "./copyPool";
 import type { ConnectionRecorder } from "../records/connectionRecorder";
 import type { ProxyContext } from "../context";
@@ -96,17 +95,13 @@ export class H2UpstreamExchange extends UpstreamResponse {
     const { method, path, headers } = this.request;
     const lines = this.chunked ? [...headers, ["Transfer-Encoding", "chunked"] as HeaderLine] : headers;
     const head = messageHead(requestLine(method, path, "1.1"), lines);
-    if (this.requestSent) return void conn.socket.write(head, "latin1");
-    // Corked until the next tick: the body bytes that came with the HEADERS frame join the head in one write.
-    conn.socket.cork();
-    conn.socket.write(head, "latin1");
-    this.sendBody(conn);
-    process.nextTick(uncork, conn.socket);
+    if (this.requestSent) conn.socket.write(head, "latin1");
+    else this.sendWithBody(conn, head);
   }
 
-  /** Request body: DATA frames become the HTTP/1.1 body, with backpressure from the upstream socket. */
-  private sendBody(conn: UpstreamConnection): void {
-    sendRequestBody(this.stream, conn.socket, this.chunked, {
+  /** The head, then DATA frames as the HTTP/1.1 body, with backpressure from the upstream socket. */
+  private sendWithBody(conn: UpstreamConnection, head: string): void {
+    sendRequestBody(this.stream, conn.socket, head, this.chunked, {
       current: () => this.conn === conn,
       // The head deadline counts from the last request byte sent (as for HTTP/1.1).
       onChunk: () => {
@@ -279,7 +274,7 @@ export class H2UpstreamExchange extends UpstreamResponse {
     }
     if (!reusable) return this.dropConnection();
     if (!this.requestSent) {
-      this.releaseWhenSent = true; // the request body's end releases it (sendBody)
+      this.releaseWhenSent = true; // the request body's end releases it (sendWithBody)
       return;
     }
     this.conn = undefined;
@@ -298,8 +293,4 @@ export class H2UpstreamExchange extends UpstreamResponse {
     // The rest of a request body has nowhere to go: read and drop it so the stream can end.
     if (!this.requestSent && this.stream.isPaused()) this.stream.resume();
   }
-}
-
-function uncork(socket: net.Socket): void {
-  socket.uncork();
 }
