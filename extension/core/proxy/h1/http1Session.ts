@@ -15,7 +15,8 @@ import { ConnectionForwarding } from "../http/forwarding";
 import { MAX_HEAD_BYTES, type RequestHead } from "../http/httpHead";
 import { takeRequestHead } from "../http/requestHead";
 import { upstreamTarget } from "../http/responseHead";
-import { closingPageBytes, http1ResponseBytes, renderPage, type PageContent } from "../http/pages";
+import { closingPageBytes } from "../http/pages";
+import { endClientConnection, spliceTunnel, writeLocalAnswer, writePage } from "./localAnswer";
 import { decideRequest, noteDecision } from "../requestDecision";
 import type { UpstreamOrigin } from "../upstream/dial";
 import { Http1Exchange, type ExchangeResult } from "./http1Exchange";
@@ -74,7 +75,7 @@ export class Http1Session {
     client.on("end", () => {
       if (this.state === "head" && this.buf.length === 0) client.end();
     });
-    this.armIdle();
+    this.idle.arm();
     if (initial.length > 0) this.onData(initial);
     client.resume();
   }
@@ -118,7 +119,7 @@ export class Http1Session {
         if (!step.done) return;
         this.cursor = undefined;
         this.state = "head";
-        if (!this.exchange) this.armIdle();
+        if (!this.exchange) this.idle.arm();
         continue;
       }
       return;
@@ -144,9 +145,12 @@ export class Http1Session {
     noteDecision(this.rec, decision);
     if (decision.kind === "redirect") {
       const headers = { location: decision.location, "content-length": "0" };
-      return this.answerRaw(head, decision.status, headers, Buffer.alloc(0));
+      return this.answered(
+        head,
+        writeLocalAnswer(this.client, this.rec, head, decision.status, headers, Buffer.alloc(0)),
+      );
     }
-    if (decision.kind === "page") return this.answerPage(head, decision.page);
+    if (decision.kind === "page") return this.answered(head, writePage(this.client, this.rec, head, decision.page));
     this.forwarding ??= new ConnectionForwarding(this.client.remoteAddress ?? "", this.mode.scheme, ctx.via);
     const { headText, retryable } = upstreamRequest(head, decision, this.forwarding);
     this.state = "waiting";
@@ -226,11 +230,8 @@ export class Http1Session {
     if (result.tunnel) {
       this.state = "tunnel";
       this.client.off("data", this.onData);
-      result.tunnel.write(this.buf);
+      spliceTunnel(this.client, result.tunnel, this.buf);
       this.buf = Buffer.alloc(0);
-      this.client.pipe(result.tunnel);
-      result.tunnel.pipe(this.client);
-      this.client.resume();
       return;
     }
     const requestFinished = this.state !== "body" && this.state !== "waiting";
@@ -240,41 +241,18 @@ export class Http1Session {
     }
     this.sink = undefined;
     if (this.client.isPaused()) this.client.resume();
-    this.armIdle();
+    this.idle.arm();
     this.pump();
   }
 
-  /** A local answer (page, redirect); the request body, if any, is read and dropped. */
-  private answerRaw(
-    head: RequestHead,
-    status: number,
-    headers: Record<string, string>,
-    body: Buffer,
-    forceClose = false,
-  ): void {
-    const close = forceClose || !head.keepAlive;
-    const payload = head.method === "HEAD" ? Buffer.alloc(0) : body;
-    const response = http1ResponseBytes(status, headers, payload, close);
-    this.client.write(response.bytes);
-    this.rec.addRequest({
-      method: head.method,
-      ...(head.host ? { host: head.host } : {}),
-      path: head.target,
-      status,
-      bytes: response.bytes.length,
-      durationMs: 0,
-    });
+  /** A local answer (page, redirect) was written; the request body, if any, is read and dropped. */
+  private answered(head: RequestHead, close: boolean): void {
     if (close) return this.endClient();
     this.sink = undefined;
     this.cursor = bodyCursor(head.framing);
     this.state = this.cursor.done ? "head" : "body";
     if (this.cursor.done) this.cursor = undefined;
-    this.armIdle();
-  }
-
-  private answerPage(head: RequestHead, page: PageContent): void {
-    const r = renderPage(page);
-    this.answerRaw(head, r.status, r.headers, r.body);
+    this.idle.arm();
   }
 
   /** Answers a request that cannot be parsed, then closes: its framing is unknown. */
@@ -291,10 +269,6 @@ export class Http1Session {
     });
   }
 
-  private armIdle(): void {
-    this.idle.arm();
-  }
-
   private endClient(): void {
     if (this.state === "closed") return;
     this.state = "closed";
@@ -302,13 +276,7 @@ export class Http1Session {
     this.headDeadline.dispose();
     this.responseDeadline.dispose();
     this.client.off("data", this.onData);
-    this.client.end();
-    // A client that never reads its last response must not pin the socket forever. The timer goes
-    // when the socket closes, so a closed connection's objects are not kept alive for 5 s.
-    const client = this.client;
-    const timer = setTimeout(() => client.destroy(), 5000);
-    timer.unref();
-    client.once("close", () => clearTimeout(timer));
+    endClientConnection(this.client);
     this.link.close();
   }
 
