@@ -5,7 +5,8 @@
  */
 import { forwardedLines, upstreamHostHeader, type ConnectionForwarding } from "../http/forwarding";
 import { stripHopByHop } from "../http/hopByHop";
-import { isIdempotent, type RequestHead } from "../http/httpHead";
+import type { RequestHead } from "../http/httpHead";
+import { isIdempotent } from "../http/requestHead";
 import { messageHead, requestLine } from "../http/messageHead";
 import type { RequestDecision } from "../requestDecision";
 

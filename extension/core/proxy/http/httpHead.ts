@@ -127,8 +127,8 @@ export function parseRequestHead(head: Buffer): RequestHead {
 export function parseResponseHead(head: Buffer): ResponseHead {
   const text = head.toString("latin1");
   const end = text.endsWith("\r\n\r\n") ? text.length - 4 : text.length;
-  let headers: HeaderLine[] = [];
-  let names: string[] = [];
+  const headers: HeaderLine[] = [];
+  const names: string[] = [];
   const connection: string[] = [];
   const transferCoding: string[] = [];
   const contentLengths: string[] = [];
@@ -160,19 +160,14 @@ export function parseResponseHead(head: Buffer): ResponseHead {
   const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(statusLine);
   if (!m) throw new HttpHeadError(502, `the upstream's status line "${clip(statusLine)}" is not HTTP/1.x`);
   const version = m[1] === "1" ? "1.1" : "1.0";
-  if (contentLengths.length > 1 || (contentLengths.length === 1 && contentLengths[0]!.includes(","))) {
-    const merged = singleContentLength(headers);
-    if (merged !== headers) {
-      headers = merged;
-      names = merged.map(([n]) => n.toLowerCase());
-    }
-  }
+  const repeated = contentLengths.length > 1 || contentLengths[0]?.includes(",") === true;
+  const merged = repeated ? singleContentLength(headers) : headers;
   return {
     version,
     status: Number(m[2]),
     reason: m[3] ?? "",
-    headers,
-    names,
+    headers: merged,
+    names: merged === headers ? names : merged.map(([n]) => n.toLowerCase()),
     connection,
     transferCoding,
     contentLengths,
@@ -298,27 +293,4 @@ export function tokens(headers: HeaderLine[], name: string): string[] {
 
 function clip(s: string): string {
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
-}
-
-const REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ \S+ HTTP\/\d\.\d\r?$/;
-
-/**
- * For a request head that has not ended yet: why it can never become a valid request, or
- * undefined while it still may. Lets the proxy answer a client whose first line is already wrong
- * (`HELO example.test`, a line that merely looked like a method to the sniffer) instead of
- * waiting for a blank line that will never come.
- */
-export function incompleteHeadProblem(buf: Buffer): string | undefined {
-  const nl = buf.indexOf(0x0a);
-  if (nl < 0) return undefined;
-  const line = buf.subarray(0, nl).toString("latin1");
-  if (REQUEST_LINE.test(line)) return undefined;
-  return `the first line ${JSON.stringify(line.replace(/\r$/, "").slice(0, 80))} is not an HTTP request line (METHOD TARGET HTTP/1.1)`;
-}
-
-const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
-
-/** RFC 9110 9.2.2: sending it twice means the same as once, so a request lost on a stale pooled socket may be resent. */
-export function isIdempotent(method: string): boolean {
-  return IDEMPOTENT.has(method);
 }
