@@ -21,8 +21,11 @@ export const CONNECTION_SPECIFIC = new Set([
 /** A request's HTTP/2 headers as ordered lines for HTTP/1.1: pseudo-headers dropped (:authority becomes Host upstream, forwarding.ts). */
 export function requestHeaderLines(headers: http2.IncomingHttpHeaders): HeaderLine[] {
   const lines: HeaderLine[] = [];
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.startsWith(":") || CONNECTION_SPECIFIC.has(name) || name === "host" || value === undefined) continue;
+  // for-in over Node's header object (own, plain properties): no [name, value] pair per field.
+  for (const name in headers) {
+    const value = headers[name];
+    if (name.charCodeAt(0) === 0x3a || CONNECTION_SPECIFIC.has(name) || name === "host" || value === undefined)
+      continue;
     if (Array.isArray(value)) for (const v of value) lines.push([name, v]);
     else lines.push([name, value]);
   }
