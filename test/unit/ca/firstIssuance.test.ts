@@ -11,7 +11,7 @@ import { once } from "node:events";
 import { join } from "node:path";
 import tls from "node:tls";
 import { createCa, LocalCa } from "../../../extension/core/ca/index";
-import { LeafKeyPool } from "../../../extension/core/ca/keyPool";
+import { completeContext, LeafKeyPool, prepareLeafKey } from "../../../extension/core/ca/keyPool";
 import { tempDir } from "./realClients";
 
 async function freshCa(
@@ -20,6 +20,25 @@ async function freshCa(
   const dir = join(tempDir("first"), "ca");
   await createCa({ dir });
   return { ca: await LocalCa.open({ dir, ...options }), dir };
+}
+
+/** Handshakes with a server that presents `context`, asserts the client verified it against `rootPem`; returns the leaf. */
+async function handshakeWith(context: tls.SecureContext, name: string, rootPem: string): Promise<X509Certificate> {
+  const server = tls.createServer({ SNICallback: (_servername, cb) => cb(null, context) });
+  server.on("secureConnection", (s) => s.end());
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  try {
+    const port = (server.address() as { port: number }).port;
+    const socket = tls.connect({ host: "127.0.0.1", port, servername: name, ca: rootPem });
+    await once(socket, "secureConnect");
+    assert.equal(socket.authorized, true);
+    const cert = socket.getPeerX509Certificate()!;
+    socket.destroy();
+    return cert;
+  } finally {
+    server.close();
+  }
 }
 
 /** Handshakes with a server whose SNI callback asks the CA, the way the proxy does; returns the presented leaf. */
@@ -78,6 +97,24 @@ describe("first issuance for a new name", () => {
     assert.equal(pool.readyCount("ecdsa"), 3);
     const rsa = pool.take("rsa");
     assert.equal(rsa.key.asymmetricKeyType, "rsa", "an empty pool generates on the spot");
+  });
+
+  it("builds the context from the PEMs when this Node cannot complete a prepared one", async () => {
+    const { ca } = await freshCa({ diskCache: false });
+    // Node without the native setKey/setCert: prepareLeafKey leaves no context to complete.
+    const leafA = await ca.issue(["a.test"]);
+    const bare = { ...prepareLeafKey(leafA.key), context: undefined };
+    const fromPems = completeContext(bare, leafA.chainPem, leafA.keyPem);
+    assert.equal((await handshakeWith(fromPems, "a.test", ca.rootPem())).fingerprint256, leafA.fingerprint256);
+    // A native setCert that throws (a changed internal) falls back the same way.
+    const prepared = prepareLeafKey(leafA.key);
+    assert.ok(prepared.context, "this Node prepares contexts natively");
+    (prepared.context as unknown as { context: { setCert(): void } }).context.setCert = () => {
+      throw new Error("changed internal");
+    };
+    const fallback = completeContext(prepared, leafA.chainPem, leafA.keyPem);
+    assert.notEqual(fallback, prepared.context);
+    assert.equal((await handshakeWith(fallback, "a.test", ca.rootPem())).fingerprint256, leafA.fingerprint256);
   });
 
   it("hands the new leaf out before writing its disk copy, and writes it right after", async () => {
