@@ -1,16 +1,16 @@
 /**
  * Hot update latency (issue 15 item 3): the Vite app open in Chromium directly, through Switchyard
- * and (a reference, no goal) through nginx; the bench rewrites the CSS file main.js imports and each
- * page reports when the new colour is applied (a MutationObserver on <head> checks the computed
- * style as soon as Vite's client swaps the <style>). Every page takes the same file write, so each
- * sample compares the paths on the same event. Clocks: Node's and the page's performance.timeOrigin + now(), both
+ * and (a reference, no goal) through nginx; the bench rewrites the CSS file main.js imports and the
+ * open page reports when the new colour is applied (a MutationObserver on <head> checks the computed
+ * style as soon as Vite's client swaps the <style>). One page is open at a time and the setups take
+ * turns, so no page's update waits behind another's. Clocks: Node's and the page's performance.timeOrigin + now(), both
  * wall-clock based on one machine.
  *
  *     npm run bench -- hmr            BENCH_HMR_EDITS=10 for fewer edits
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { launchChromium, trustingHome } from "./browser";
 import { delay, withBenchRun } from "./processes";
 import { summarise, type Spread } from "./spread";
@@ -48,41 +48,54 @@ export async function runHmrBench(repoRoot = process.cwd()): Promise<unknown> {
   });
 }
 
-/** Opens every setup's page, then writes the CSS `edits` times (two more unmeasured) and times each page. */
+/** Edits per page visit; the setups take turns in blocks of this many edits. */
+const EDITS_PER_VISIT = 5;
+
+/**
+ * Times each setup with its page the only one open (as a developer has it): the setups take turns
+ * (A, B, C, then B, C, A, ...) in visits of EDITS_PER_VISIT edits, so machine noise hits them
+ * alike. With every page open at once, each edit reached the pages in the order their sockets
+ * connected to Vite and their CSS requests queued behind one another in Vite and Chromium, so a
+ * later page's figure carried the earlier pages' work.
+ */
 async function measureHotUpdates(browser: Browser, rig: ViteRig, app: ViteApp, edits: number): Promise<unknown> {
-  const pages: { label: string; page: Page; samples: number[] }[] = [];
-  for (const setup of rig.setups) {
-    const page = await (await browser.newContext()).newPage();
-    const connected = page.waitForEvent("console", {
-      predicate: (m) => m.text().includes("[vite] connected"),
-      timeout: 60_000,
-    });
-    await page.goto(setup.url, { waitUntil: "load", timeout: 60_000 });
-    await connected;
-    pages.push({ label: setup.label, page, samples: [] });
-  }
-  // Two unmeasured edits first; then each edit is one sample for every page. An edit a page has
-  // not applied within 10 s counts as missed for that page (and is reported), not as a sample.
+  const pages = rig.setups.map((setup) => ({ label: setup.label, url: setup.url, samples: [] as number[] }));
   const missed = new Map<string, number[]>(pages.map((p) => [p.label, []]));
-  for (let i = 0; i < edits + 2; i++) {
-    const colour = `rgb(${i % 250}, ${(i * 7) % 250}, 200)`;
-    const applied = pages.map((p) =>
-      Promise.race([
-        p.page.evaluate(`(${WAIT_FOR_COLOUR})(${JSON.stringify(colour)})`) as Promise<number>,
-        delay(10_000).then(() => undefined),
-      ]),
-    );
-    // The observers are installed when evaluate returns the pending promise; give them a turn.
-    await delay(50);
-    const written = performance.timeOrigin + performance.now();
-    writeFileSync(app.cssPath, `h1 { color: ${colour}; }\n`);
-    const times = await Promise.all(applied);
-    times.forEach((t, j) => {
-      const p = pages[j]!;
-      if (t === undefined) missed.get(p.label)!.push(i);
-      else if (i >= 2) p.samples.push(t - written);
-    });
-    await delay(250); // let Vite's watcher settle before the next write
+  let edit = 0;
+  for (let visit = 0; visit * EDITS_PER_VISIT < edits; visit++) {
+    for (let k = 0; k < pages.length; k++) {
+      const p = pages[(visit + k) % pages.length]!;
+      const context = await browser.newContext();
+      try {
+        const page = await context.newPage();
+        const connected = page.waitForEvent("console", {
+          predicate: (m) => m.text().includes("[vite] connected"),
+          timeout: 60_000,
+        });
+        await page.goto(p.url, { waitUntil: "load", timeout: 60_000 });
+        await connected;
+        // One unmeasured edit per visit first; then each edit is one sample. An edit the page has
+        // not applied within 10 s counts as missed (and is reported), not as a sample.
+        for (let i = 0; i <= EDITS_PER_VISIT; i++) {
+          const colour = `rgb(${edit % 250}, ${(edit * 7) % 250}, 200)`;
+          edit++;
+          const applied = Promise.race([
+            page.evaluate(`(${WAIT_FOR_COLOUR})(${JSON.stringify(colour)})`) as Promise<number>,
+            delay(10_000).then(() => undefined),
+          ]);
+          // The observer is installed when evaluate returns the pending promise; give it a turn.
+          await delay(50);
+          const written = performance.timeOrigin + performance.now();
+          writeFileSync(app.cssPath, `h1 { color: ${colour}; }\n`);
+          const t = await applied;
+          if (t === undefined) missed.get(p.label)!.push(edit);
+          else if (i > 0) p.samples.push(t - written);
+          await delay(250); // let Vite's watcher settle before the next write
+        }
+      } finally {
+        await context.close().catch(() => {});
+      }
+    }
   }
   const notes = [...rig.notes];
   for (const [label, edits_] of missed)
@@ -107,7 +120,7 @@ async function measureHotUpdates(browser: Browser, rig: ViteRig, app: ViteApp, e
     ],
     tables: [
       {
-        title: `Hot update in Chromium: CSS file written to new style applied (${edits} edits, every page takes each edit)`,
+        title: `Hot update in Chromium: CSS file written to new style applied (${edits} edits per setup, one page open at a time, setups in turn)`,
         header: ["setup", "p50 ms", "p10-p90 ms", "p99 ms", "+ms vs direct p50"],
         rows: rows.map((r) => [
           r.setup,
