@@ -168,14 +168,15 @@ function checkTargets(
       measured: p99 === undefined ? "missing" : `${p99.toFixed(2)} ms`,
       met: p99 === undefined ? null : p99 < 15,
     },
-    atLeast("new-connection req/s >= 0.8x nginx", syClose, nginxClose, 0.8),
   ];
-  // Context for the new-connection target, not a target: Node's own TLS server answering by itself.
+  // New connections are bounded by Node's own TLS: the goal is set against a bare Node tls.Server
+  // answering by itself in the same run (issue 15); nginx's native TLS stays as the reference.
   const floorClose = rps("node TLS floor (no proxy)", "new TLS conn/request");
-  if (floorClose !== undefined && nginxClose !== undefined && syClose !== undefined)
+  checks.push(atLeast("new-connection req/s >= 0.9x Node's bare tls.Server", syClose, floorClose, 0.9));
+  if (nginxClose !== undefined && syClose !== undefined)
     m.notes.push(
-      `new connections: Node's bare tls.Server (no proxy hop) reached ${floorClose.toFixed(0)} req/s = ${ratio(floorClose, nginxClose)} nginx; ` +
-        `Switchyard reached ${ratio(syClose, floorClose)} of that floor`,
+      `new connections, reference: Switchyard ${ratio(syClose, nginxClose)} nginx` +
+        (floorClose === undefined ? "" : `; Node's bare tls.Server ${ratio(floorClose, nginxClose)} nginx`),
     );
   for (const suffix of ["", " (curl default ALPN)"]) {
     const s = dl(`switchyard${suffix}`);
