@@ -10,7 +10,7 @@ import * as vscode from "vscode";
 import { appHostFor, httpsUrl } from "../core/devservers/devServerEnv";
 import { DevServerDetector, suggestAppName, type DetectedServer } from "../core/devservers/detector";
 import type { SwitchyardSession } from "./session";
-import { TerminalTrustCache } from "./terminalTrust";
+import { TerminalTrustCache } from "../core/ca/trust/terminalTrustCache";
 
 /** The label detected servers get in this workspace: the setting, else package.json's name, else the folder. */
 function appLabel(session: SwitchyardSession): string {

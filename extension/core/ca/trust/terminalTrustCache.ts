@@ -7,7 +7,7 @@
  */
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { RUNTIME_BUNDLE_FILE, SYSTEM_BUNDLES, terminalTrustVariables } from "../core/ca/trust/runtimeEnv";
+import { RUNTIME_BUNDLE_FILE, SYSTEM_BUNDLES, terminalTrustVariables } from "./runtimeEnv";
 
 /** What {@link TerminalTrustCache} remembers the result of: terminalTrustVariables's shape. */
 export type TrustVariablesSource = (caDir: string, userNodeExtraCaCerts: string | undefined) => Record<string, string>;

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { existsSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { applyRuntimeTrust, terminalTrustVariables } from "../../../extension/core/ca/trust/runtimeEnv";
-import { TerminalTrustCache } from "../../../extension/vscode/terminalTrust";
-import { tempDir } from "../ca/realClients";
+import { TerminalTrustCache } from "../../../extension/core/ca/trust/terminalTrustCache";
+import { tempDir } from "./realClients";
 
 const pem = (body: string): string => `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`;
 
