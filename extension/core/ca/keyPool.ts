@@ -8,7 +8,7 @@
  * crashes Node 20 (FATAL "ToLocalChecked Empty MaybeLocal" in KeyObjectHandle, seen on CI). RSA
  * keys use the thread pool on the main thread only.
  */
-import { createPublicKey, generateKeyPair, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createPublicKey, generateKeyPair, type KeyObject } from "node:crypto";
 import { isMainThread } from "node:worker_threads";
 import { createSecureContext, type SecureContext } from "node:tls";
 import type { KeyType } from "../settings";
@@ -133,8 +133,8 @@ export class LeafKeyPool {
       }
       this.filling.delete(keyType);
     };
-    const store = (err: Error | null, privateKey: KeyObject): void => {
-      if (err) {
+    const store = (err: Error | null, privateKey: KeyObject | undefined): void => {
+      if (err || !privateKey) {
         // Not retried in a loop: the next take() generates on the spot and schedules again.
         this.filling.delete(keyType);
         return;
@@ -148,12 +148,9 @@ export class LeafKeyPool {
       return generateKeyPair("rsa", { modulusLength: 2048 }, (err, _pub, key) => store(err, key));
     let key: KeyObject;
     try {
-      key =
-        keyType === "rsa"
-          ? generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey
-          : generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey;
+      key = generateKey(keySpecFor(keyType));
     } catch (e) {
-      return store(e as Error, undefined as unknown as KeyObject);
+      return store(e as Error, undefined);
     }
     store(null, key);
   }
