@@ -155,9 +155,21 @@ describe("probe", () => {
   );
 
   it("says the certificate is for another name", { skip: !hasOpenssl && "openssl missing" }, async () => {
-    const report = await probeUrl(`https://localhost:${securePort}/`, { ...opts, extraCaPem: cert!.cert });
+    // A name that resolves to the one address the server bound (localhost would also try ::1, where
+    // another program may hold the same port).
+    const resolution = {
+      ...opts.resolution,
+      hostsPath: "/nonexistent",
+      lookup: async () => [{ address: "127.0.0.1", family: 4 }],
+    };
+    const url = `https://other-name.test:${securePort}/`;
+    const report = await probeUrl(url, { ...opts, resolution, extraCaPem: cert!.cert });
+    assert.deepEqual(
+      report.addresses.map((a) => a.address),
+      ["127.0.0.1"],
+    );
     const v = report.verdicts.find((x) => x.code === "certificate-wrong-name");
-    assert.equal(v?.message, "the certificate is for my-awesome-service.test, 127.0.0.1, not localhost");
+    assert.equal(v?.message, "the certificate is for my-awesome-service.test, 127.0.0.1, not other-name.test");
     assert.equal(report.works, false);
   });
 

@@ -2,7 +2,8 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import http2 from "node:http2";
 import https from "node:https";
-import type http from "node:http";
+import http from "node:http";
+import type net from "node:net";
 import { WebSocket, WebSocketServer } from "ws";
 import { curl, echoUpstream, nextRecord, run, sClient, startProxy, type ProxyFixture } from "./harness";
 
@@ -10,9 +11,18 @@ describe("DevProxy with real clients", () => {
   let f: ProxyFixture;
   let up: { server: http.Server; port: number; url: string };
   let wss: WebSocketServer;
+  /** Another program on the same port number at ::1, answering every request with 418. */
+  let impostor: http.Server | undefined;
+  let impostorError: string | undefined;
 
   before(async () => {
     up = await echoUpstream();
+    impostor = http.createServer((_q, s) => s.writeHead(418).end("impostor"));
+    impostorError = await new Promise<string | undefined>((resolve) => {
+      impostor!.once("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+      impostor!.listen(up.port, "::1", () => resolve(undefined));
+    });
+    if (impostorError) impostor = undefined;
     wss = new WebSocketServer({ server: up.server });
     wss.on("connection", (ws) => ws.on("message", (m) => ws.send(`echo:${String(m)}`)));
     f = await startProxy([
@@ -25,6 +35,7 @@ describe("DevProxy with real clients", () => {
     await f.close();
     wss.close();
     up.server.close();
+    impostor?.close();
   });
 
   const json = (s: string): { url: string; headers: Record<string, string>; body: string } =>
@@ -39,6 +50,20 @@ describe("DevProxy with real clients", () => {
     assert.equal(body.headers["x-forwarded-proto"], "https");
     assert.equal(body.headers["x-forwarded-for"], "127.0.0.1");
     assert.match(body.headers.forwarded!, /for=127\.0\.0\.1;host="app\.test:\d+";proto=https/);
+  });
+
+  it("reaches the upstream it bound while another program holds the same port on ::1", async (t) => {
+    if (impostorError) {
+      const message = `cannot listen on [::1]:${up.port} (${impostorError})`;
+      if (process.env.CI === "true") throw new Error(`${message} (CI=true)`);
+      return t.skip(message);
+    }
+    assert.equal((impostor!.address() as net.AddressInfo).port, up.port);
+    for (const version of ["--http1.1", "--http2"]) {
+      const r = await curl(f, "app.test", ["-i", version, `https://app.test:${f.port}/which`]);
+      assert.doesNotMatch(r.stdout, /impostor/, version);
+      assert.equal(json(r.stdout).url, "/which", version);
+    }
   });
 
   it("proxies curl --http2 and records the negotiated ALPN, version and certificate", async () => {
@@ -67,7 +92,7 @@ describe("DevProxy with real clients", () => {
 
   it("rewrites Host to the upstream's when the route says so", async () => {
     const r = await curl(f, "rewrite.test", [`https://rewrite.test:${f.port}/`]);
-    assert.equal(json(r.stdout).headers.host, `localhost:${up.port}`);
+    assert.equal(json(r.stdout).headers.host, `127.0.0.1:${up.port}`);
   });
 
   it("answers plain HTTP without Host with 400 and an explanation", async () => {

@@ -64,7 +64,10 @@ export async function startProxy(
   return { proxy, port, leaves, rootFile, settings, close: () => proxy.stop() };
 }
 
-/** An upstream that echoes what it received as JSON. */
+/**
+ * An upstream that echoes what it received as JSON. Its `url` names the address it bound, never
+ * `localhost`: another program holding the same port on the other loopback address would answer.
+ */
 export async function echoUpstream(host = "127.0.0.1"): Promise<{ server: http.Server; port: number; url: string }> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -85,7 +88,12 @@ export async function echoUpstream(host = "127.0.0.1"): Promise<{ server: http.S
   });
   await new Promise<void>((r) => server.listen(0, host, r));
   const port = (server.address() as net.AddressInfo).port;
-  return { server, port, url: `http://localhost:${port}` };
+  return { server, port, url: `http://${urlHost(host)}:${port}` };
+}
+
+/** An address as a URL's host: IPv6 in brackets. */
+export function urlHost(address: string): string {
+  return address.includes(":") ? `[${address}]` : address;
 }
 
 /** Runs a command; resolves with stdout/stderr/exit code, never rejects on a non-zero exit. */
