@@ -1,4 +1,5 @@
-// `npm test`: every suite, one summary line at the end ("N passed, N failed") for CI.
+// `npm test`: every suite, one summary line at the end ("N passed, N failed, N skipped") for CI,
+// with every skipped test listed (name and reason) above it.
 //   node test/run.mjs                 static checks, unit, extension host, browser
 //   node test/run.mjs unit e2e        only the named phases
 // Phases: static (typecheck, lint, format), unit (node:test over test/unit/**), integration
@@ -9,12 +10,15 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { repoRoot } from "./harness/codeServer.mjs";
+import { skippedTests } from "./harness/tap.mjs";
 
 const ALL = ["static", "unit", "integration", "e2e"];
 const phases = process.argv.slice(2).filter((a) => ALL.includes(a));
 const selected = phases.length > 0 ? phases : ALL;
-const totals = { passed: 0, failed: 0 };
+const totals = { passed: 0, failed: 0, skipped: 0 };
 const failures = [];
+/** Every skipped test, "phase: suite › test: reason", listed above the summary line. */
+const skips = [];
 /** One line per phase for the summary: "unit: 325 passed, 0 failed", or why it could not start. */
 const suiteLines = [];
 const started = Date.now();
@@ -117,15 +121,18 @@ async function nodeTests(label, files, extraEnv = {}) {
   // A test cancelled by a failed hook, a crashed file or a timeout never showed it works: it fails.
   const cancelled = Number(/^# cancelled (\d+)/m.exec(text)?.[1] ?? 0);
   const failed = fail + cancelled;
+  const skipped = Number(/^# skipped (\d+)/m.exec(text)?.[1] ?? 0);
   totals.passed += pass;
   totals.failed += failed;
+  totals.skipped += skipped;
+  skips.push(...skippedTests(text).map((s) => `${label}: ${s}`));
   for (const m of text.matchAll(/^\s*not ok \d+ - (.*)$/gm)) failures.push(`${label}: ${m[1]}`);
   if (code !== 0 && failed === 0) record(`${label}: test runner exit code`, false, `exit code ${code}`);
   const todo = Number(/^# todo (\d+)/m.exec(text)?.[1] ?? 0);
   for (const m of text.matchAll(/^\s*(?:not )?ok \d+ - (.*) # TODO (.*)$/gm))
     console.log(`known open problem (todo): ${m[1]}: ${m[2]}`);
   const line =
-    `${label}: ${pass} passed, ${failed} failed` +
+    `${label}: ${pass} passed, ${failed} failed, ${skipped} skipped` +
     (cancelled ? ` (${cancelled} cancelled, counted as failed)` : "") +
     (todo ? `, ${todo} todo (known open problems, listed above)` : "");
   suiteLines.push(line);
@@ -161,7 +168,7 @@ if (selected.includes("static")) {
     if (code === 0) staticCounts.passed += 1;
     else staticCounts.failed += 1;
   }
-  suiteLines.push(`static: ${staticCounts.passed} passed, ${staticCounts.failed} failed`);
+  suiteLines.push(`static: ${staticCounts.passed} passed, ${staticCounts.failed} failed, 0 skipped`);
 }
 
 if (selected.includes("unit")) {
@@ -178,18 +185,25 @@ if (selected.includes("integration")) {
     try {
       const { runExtensionTests } = await import("./harness/extensionTests.mjs");
       const r = await runExtensionTests({ artifacts: join(repoRoot, ".test-artifacts") });
-      for (const t of r.tests) console.log(`${t.state === "passed" ? "ok  " : "FAIL"} ${t.title}`);
+      const marks = { passed: "ok  ", skipped: "skip" };
+      for (const t of r.tests) console.log(`${marks[t.state] ?? "FAIL"} ${t.title}`);
       for (const f of r.failures) console.log(`--- ${f.title}\n${f.error}`);
       for (const n of r.notes ?? []) console.log(`note: ${n}`);
       if (r.passed + r.failed === 0) suiteDidNotStart("integration", integrationFiles, "no test reported a result");
       else {
         // A suite cut short (timeout, crash) reports what ran: the declared tests that did not, fail.
-        const missing = Math.max(0, declaredTests(integrationFiles) - r.passed - r.failed);
+        // Mocha's pending tests (`this.skip()`, `it.skip`) did report: they count as skipped.
+        const rSkipped = r.skipped ?? [];
+        const missing = Math.max(0, declaredTests(integrationFiles) - r.passed - r.failed - rSkipped.length);
         if (missing > 0) failures.push(`integration: ${missing} tests never reported a result`);
         totals.passed += r.passed;
         totals.failed += r.failed + missing;
+        totals.skipped += rSkipped.length;
         failures.push(...r.failures.map((f) => `integration: ${f.title}`));
-        const line = `integration: ${r.passed} passed, ${r.failed + missing} failed${missing ? ` (${missing} never ran)` : ""}`;
+        skips.push(...rSkipped.map((t) => `integration: ${t.title}: ${t.reason || "(no reason given)"}`));
+        const line =
+          `integration: ${r.passed} passed, ${r.failed + missing} failed, ${rSkipped.length} skipped` +
+          (missing ? ` (${missing} never ran)` : "");
         suiteLines.push(line);
         console.log(line);
       }
@@ -207,8 +221,9 @@ if (selected.includes("e2e")) {
 }
 
 const seconds = ((Date.now() - started) / 1000).toFixed(0);
+if (skips.length > 0) console.log(`\nSkipped:\n${skips.map((s) => `  - ${s}`).join("\n")}`);
 if (failures.length > 0) console.log(`\nFailures:\n${failures.map((f) => `  - ${f}`).join("\n")}`);
 console.log(`\nSuites (Node ${process.version}, ${seconds} s):\n${suiteLines.map((l) => `  ${l}`).join("\n")}`);
-console.log(`${totals.passed} passed, ${totals.failed} failed`);
+console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 // Exit explicitly: a stray handle (a browser helper, a timer) must never keep CI waiting.
 process.exit(totals.failed > 0 || totals.passed === 0 ? 1 : 0);

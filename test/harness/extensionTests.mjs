@@ -10,7 +10,7 @@ import { freePort, repoRoot, startVsCodeServer, workbenchUrl } from "./codeServe
 
 /**
  * Runs the bundled suite (out/integration/index.js) in a fresh VS Code. Returns
- * { passed, failed, failures: [{title, error}], exitCode }.
+ * { passed, failed, failures: [{title, error}], skipped: [{title, reason}], tests, notes, exitCode }.
  */
 export async function runExtensionTests({ timeoutMs = 300_000, artifacts } = {}) {
   const testsPath = join(repoRoot, "out", "integration", "index.js");
@@ -32,7 +32,7 @@ export async function runExtensionTests({ timeoutMs = 300_000, artifacts } = {})
       mkdirSync(artifacts, { recursive: true });
       await page.screenshot({ path: join(artifacts, "integration-workbench.png") }).catch(() => {});
     }
-    let results = { passed: 0, failed: 0, failures: [], tests: [] };
+    let results = { passed: 0, failed: 0, failures: [], skipped: [], tests: [] };
     if (existsSync(resultsFile)) results = JSON.parse(readFileSync(resultsFile, "utf8"));
     if (exitCode === "timeout") {
       results.failed += 1;

@@ -1,7 +1,7 @@
 /**
  * The integration suite's entry inside the real extension host (loaded through
  * extensionTestsPath). Runs mocha over the bundled tests and writes the counts to
- * $SWITCHYARD_TEST_RESULTS so `npm test` can add them to its summary line.
+ * $SWITCHYARD_TEST_RESULTS so `npm test` can add them (passed, failed, skipped) to its summary line.
  */
 import { writeFileSync } from "node:fs";
 import Mocha from "mocha";
@@ -13,6 +13,8 @@ interface Results {
   failed: number;
   failures: { title: string; error: string }[];
   tests: { title: string; state: string; durationMs?: number }[];
+  /** Mocha's pending tests (`it.skip`, `this.skip()`); mocha keeps no reason, so none is given. */
+  skipped: { title: string; reason?: string }[];
   notes: string[];
 }
 
@@ -20,7 +22,7 @@ export function run(): Promise<void> {
   const mocha = new Mocha({ ui: "bdd", timeout: 60_000, color: false, reporter: "spec" });
   mocha.suite.emit("pre-require", globalThis, "switchyard-integration", mocha);
   loadSuites();
-  const results: Results = { passed: 0, failed: 0, failures: [], tests: [], notes };
+  const results: Results = { passed: 0, failed: 0, failures: [], tests: [], skipped: [], notes };
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {
       const file = process.env.SWITCHYARD_TEST_RESULTS;
@@ -31,6 +33,10 @@ export function run(): Promise<void> {
     runner.on("pass", (test) => {
       results.passed += 1;
       results.tests.push({ title: test.fullTitle(), state: "passed", durationMs: test.duration });
+    });
+    runner.on("pending", (test) => {
+      results.skipped.push({ title: test.fullTitle() });
+      results.tests.push({ title: test.fullTitle(), state: "skipped" });
     });
     runner.on("fail", (test, err: Error) => {
       results.failed += 1;
