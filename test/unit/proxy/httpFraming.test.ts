@@ -148,17 +148,21 @@ describe("routes", () => {
 });
 
 describe("forwarding headers", () => {
-  it("appends to X-Forwarded-For, Forwarded and Via, and replaces -Proto and -Host", () => {
+  it("replaces a client's X-Forwarded-For, -Proto and Forwarded, and appends to Via", () => {
     const out = forwardedHeaders(
       [
         ["X-Forwarded-For", "10.0.0.1"],
         ["X-Forwarded-Proto", "http"],
+        ["Forwarded", "for=10.0.0.1"],
+        ["Via", "1.1 elsewhere"],
         ["Accept", "*/*"],
       ],
       { clientAddress: "::ffff:127.0.0.1", proto: "https", host: "app.test:8443", via: "1.1 switchyard-x" },
     );
     const get = (n: string): string[] => out.filter(([k]) => k.toLowerCase() === n).map(([, v]) => v);
-    assert.deepEqual(get("x-forwarded-for"), ["10.0.0.1, 127.0.0.1"]);
+    assert.deepEqual(get("x-forwarded-for"), ["127.0.0.1"]);
+    assert.deepEqual(get("via"), ["1.1 elsewhere, 1.1 switchyard-x"]);
+    assert.deepEqual(get("accept"), ["*/*"]);
     assert.deepEqual(get("x-forwarded-proto"), ["https"]);
     assert.deepEqual(get("host"), ["app.test:8443"]);
     assert.deepEqual(get("forwarded"), ['for=127.0.0.1;host="app.test:8443";proto=https']);
