@@ -23,9 +23,9 @@ import { loadAsn1 } from "../../../extension/core/ca/forge";
 import { readPrivateKey } from "../../../extension/core/ca/store";
 import type { CliIO } from "../../../extension/cli/command";
 import { tempDir } from "./realClients";
+import { needRoot } from "../requirements";
 
 /** chown to another user (nobody) needs root. */
-const SECOND_USER = process.getuid?.() === 0 ? false : "needs root to chown files to a second user (nobody)";
 
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
   let out = "";
@@ -154,23 +154,20 @@ describe("switchyard ca: files it writes", () => {
     assert.equal(readFileSync(victim, "utf8"), "precious\n");
   });
 
-  it(
-    "refuses a key file another user created in a shared folder, instead of reusing it with its mode",
-    { skip: SECOND_USER },
-    async () => {
-      const { dir } = await caWithOut("foreign");
-      const shared = tempDir("foreign-shared");
-      chmodSync(shared, 0o1777);
-      const planted = join(shared, "a.test-key.pem");
-      writeFileSync(planted, "");
-      chmodSync(planted, 0o666);
-      chownSync(planted, NOBODY, NOBODY);
-      const issued = await cli(["issue", "a.test", "--out", shared, "--ca-dir", dir]);
-      assert.equal(issued.code, 1);
-      assert.match(issued.err, /belongs to another user \(uid 65534\)/);
-      assert.equal(readFileSync(planted, "utf8"), "", "the planted file never receives the key");
-    },
-  );
+  it("refuses a key file another user created in a shared folder, instead of reusing it with its mode", async (t) => {
+    if (!needRoot(t, "to chown files to a second user (nobody)")) return;
+    const { dir } = await caWithOut("foreign");
+    const shared = tempDir("foreign-shared");
+    chmodSync(shared, 0o1777);
+    const planted = join(shared, "a.test-key.pem");
+    writeFileSync(planted, "");
+    chmodSync(planted, 0o666);
+    chownSync(planted, NOBODY, NOBODY);
+    const issued = await cli(["issue", "a.test", "--out", shared, "--ca-dir", dir]);
+    assert.equal(issued.code, 1);
+    assert.match(issued.err, /belongs to another user \(uid 65534\)/);
+    assert.equal(readFileSync(planted, "utf8"), "", "the planted file never receives the key");
+  });
 
   it("writes the key as a new 0600 file even over an old world-readable key of the user's own", async () => {
     const { dir, out } = await caWithOut("own-old");
@@ -267,7 +264,8 @@ describe("switchyard ca: a CA others can reach is not signed with", () => {
     assert.equal((await cli(["issue", "a.test", "--out", out, "--ca-dir", dir])).code, 0, "fixed as told, it signs");
   });
 
-  it("refuses a CA whose folder or key belongs to another user", { skip: SECOND_USER }, async () => {
+  it("refuses a CA whose folder or key belongs to another user", async (t) => {
+    if (!needRoot(t, "to chown files to a second user (nobody)")) return;
     const { dir, out } = await ca("perm-owner");
     chownSync(join(dir, "intermediate-key.pem"), 65534, 65534);
     const keyOwned = await cli(["issue", "a.test", "--out", out, "--ca-dir", dir]);

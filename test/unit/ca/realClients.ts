@@ -3,7 +3,7 @@
  * loopback TLS server, and the real clients (curl, openssl, headless Chromium with a temp NSS db).
  */
 import CHROMIUM_FLAGS from "../../harness/chromium-flags.json";
-import { execFile, spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import type { SecureContext } from "node:tls";
+import { needTools } from "../requirements";
 
 const tempDirs: string[] = [];
 process.on("exit", () => {
@@ -26,10 +27,7 @@ export function tempDir(prefix: string): string {
 
 /** True when `tool` is on PATH; otherwise fails the test under CI=true, else skips it saying why. */
 export function haveTool(t: TestContext, tool: string): boolean {
-  if (spawnSync("which", [tool]).status === 0) return true;
-  if (process.env.CI === "true") throw new Error(`${tool} is required for this test (CI=true) but is not installed`);
-  t.skip(`${tool} is not installed`);
-  return false;
+  return needTools(t, tool);
 }
 
 /** The result of running a program. */

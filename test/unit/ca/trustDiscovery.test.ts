@@ -25,6 +25,7 @@ import {
 import { chromiumNssLocations, nativeChromium } from "../../../extension/core/ca/trust/discovery/chromium";
 import { outcomeFailed, outcomeState } from "../../../extension/cli/trustReport";
 import { tempDir } from "./realClients";
+import { needRoot } from "../requirements";
 
 async function trustRoot() {
   const dir = join(tempDir("sudo-ca"), "ca");
@@ -152,7 +153,7 @@ describe("ca trust under sudo", () => {
   });
 
   it("hands the databases it creates in the user's home to that user", async (t) => {
-    if (typeof process.geteuid !== "function" || process.geteuid() !== 0) return t.skip("needs root to chown");
+    if (!needRoot(t, "to chown the databases to the user")) return;
     const root = await trustRoot();
     const home = tempDir("sudo-home");
     const store = new NssStore(

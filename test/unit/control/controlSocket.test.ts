@@ -17,6 +17,7 @@ import {
   UnsafeStateDirError,
 } from "../../../extension/core/control/stateDir";
 import { parseSettings } from "../../../extension/core/settings";
+import { needRoot, needTools } from "../requirements";
 
 const configured = parseSettings({
   "switchyard.proxy.routes": [{ host: "api.test", upstream: "http://localhost:4000" }],
@@ -196,7 +197,7 @@ describe("the control socket of a running proxy", () => {
   });
 
   it("cannot be reached by another local user (setpriv to nobody)", async (t) => {
-    if (process.getuid?.() !== 0) return t.skip("needs root to switch to another user");
+    if (!needRoot(t, "to switch to another user (nobody)") || !needTools(t, "setpriv")) return;
     const script = `require("net").connect(${JSON.stringify(socketPath)}).on("connect",()=>{console.log("connected");process.exit(0)}).on("error",e=>{console.log(e.code);process.exit(0)})`;
     const r = spawnSync(
       "setpriv",

@@ -13,6 +13,7 @@ import {
 } from "../../../extension/core/hosts";
 import { execFileSync } from "node:child_process";
 import { FIXTURES_DIR, tempDir } from "./fixtures";
+import { needRoot, needTools } from "../requirements";
 
 function fakeIO(answer: boolean, env: NodeJS.ProcessEnv): CliIO & { out: string; err: string; asked: string[] } {
   const io = {
@@ -125,7 +126,8 @@ describe("switchyard hosts", () => {
     f.remove();
   });
 
-  it("says to rerun with sudo when the file is not writable", { skip: !hasSetpriv() }, () => {
+  it("says to rerun with sudo when the file is not writable", (t) => {
+    if (!needRoot(t, "to run the CLI as another user (nobody)") || !needTools(t, "setpriv")) return;
     const f = withHostsFile("debian.hosts");
     chmodSync(join(f.path, ".."), 0o755);
     chmodSync(f.path, 0o644);
@@ -200,12 +202,3 @@ describe("elevated apply", () => {
     f.remove();
   });
 });
-
-function hasSetpriv(): boolean {
-  try {
-    execFileSync("setpriv", ["--version"], { stdio: "ignore" });
-    return process.getuid?.() === 0;
-  } catch {
-    return false;
-  }
-}

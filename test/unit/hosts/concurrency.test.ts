@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { describe, it, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -7,13 +7,16 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { applyHostsPlan, findManagedBlock, planHostsEdit } from "../../../extension/core/hosts";
 import { blocklistFixture, tempDir } from "./fixtures";
+import { needRoot, needTools } from "../requirements";
 
 const ROOT = join(__dirname, "..", "..", "..");
 const CLI = join(ROOT, "extension", "cli.ts");
 
 const NOBODY = ["--reuid=65534", "--regid=65534", "--clear-groups"];
-/** Acting as a second user (setpriv to nobody, chown to nobody) needs root. */
-const SECOND_USER = process.getuid?.() === 0 ? false : "needs root to act as a second user (nobody)";
+/** Acting as a second user (setpriv to nobody, chown to nobody) needs root and setpriv. */
+function canActAsNobody(t: TestContext): boolean {
+  return needRoot(t, "to act as a second user (nobody)") && needTools(t, "setpriv");
+}
 /** A pid that cannot exist: above Linux's largest pid_max (2^22). */
 const DEAD_PID = 2 ** 22 + 12345;
 
@@ -142,30 +145,27 @@ describe("concurrent writers", () => {
     tmp.remove();
   });
 
-  it(
-    "fails at once, saying how to fix it, on a dead writer's lock this user may not remove",
-    { skip: SECOND_USER },
-    async () => {
-      const tmp = tempDir();
-      chmodSync(tmp.dir, 0o1777);
-      const path = join(tmp.dir, "hosts");
-      writeFileSync(path, "127.0.0.1 localhost\n");
-      chownSync(path, 65534, 65534);
-      const lock = `${path}.switchyard.lock`;
-      writeFileSync(lock, JSON.stringify({ pid: DEAD_PID, host: hostname(), time: Date.now() }));
-      const started = Date.now();
-      const writer = cli(
-        ["hosts", "add", "x.test", "--file", path, "--yes"],
-        { SWITCHYARD_DATA_DIR: join(tmp.dir, "nobody-data"), SWITCHYARD_HOSTS_DNS: "off" },
-        true,
-      );
-      assert.equal(await writer.done, 1, writer.stderr());
-      assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
-      assert.match(writer.stderr(), /left by a process that is gone .* may not remove it; nothing was written/);
-      assert.equal(readFileSync(path, "utf8"), "127.0.0.1 localhost\n");
-      tmp.remove();
-    },
-  );
+  it("fails at once, saying how to fix it, on a dead writer's lock this user may not remove", async (t) => {
+    if (!canActAsNobody(t)) return;
+    const tmp = tempDir();
+    chmodSync(tmp.dir, 0o1777);
+    const path = join(tmp.dir, "hosts");
+    writeFileSync(path, "127.0.0.1 localhost\n");
+    chownSync(path, 65534, 65534);
+    const lock = `${path}.switchyard.lock`;
+    writeFileSync(lock, JSON.stringify({ pid: DEAD_PID, host: hostname(), time: Date.now() }));
+    const started = Date.now();
+    const writer = cli(
+      ["hosts", "add", "x.test", "--file", path, "--yes"],
+      { SWITCHYARD_DATA_DIR: join(tmp.dir, "nobody-data"), SWITCHYARD_HOSTS_DNS: "off" },
+      true,
+    );
+    assert.equal(await writer.done, 1, writer.stderr());
+    assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
+    assert.match(writer.stderr(), /left by a process that is gone .* may not remove it; nothing was written/);
+    assert.equal(readFileSync(path, "utf8"), "127.0.0.1 localhost\n");
+    tmp.remove();
+  });
 
   it("stops waiting for the lock on SIGTERM", async () => {
     const tmp = tempDir();
@@ -192,45 +192,42 @@ describe("concurrent writers", () => {
     tmp.remove();
   });
 
-  it(
-    "keeps the elevated path's lock in the user's own folder, out of another user's reach",
-    { skip: SECOND_USER },
-    () => {
-      const tmp = tempDir();
-      chmodSync(tmp.dir, 0o755);
-      const path = join(tmp.dir, "hosts"); // in a folder only root may write: the elevated case
-      writeFileSync(path, "127.0.0.1 localhost\n");
-      // Another user (root here) plants a dead writer's lock where the lock used to be: shared /tmp.
-      const planted = join(
-        tmpdir(),
-        `switchyard-hosts-${createHash("sha256").update(path).digest("hex").slice(0, 16)}.lock`,
-      );
-      writeFileSync(planted, JSON.stringify({ pid: DEAD_PID, host: hostname(), time: Date.now() }));
-      const data = join(tmpdir(), `switchyard-nobody-${process.pid}-${Date.now()}`);
-      const script =
-        `const h = require("./extension/core/hosts");` +
-        `const o = { path: ${JSON.stringify(path)}, dataDir: ${JSON.stringify(data)} };` +
-        `h.planHostsEdit({ kind: "add", name: "x.test" }, o).then((p) => h.prepareElevatedCopy(p, o))` +
-        `.then(async (c) => { await c.cleanup(); console.log("prepared"); })` +
-        `.catch((e) => { console.error(e.message); process.exit(1); });`;
-      const ran = spawnSync("setpriv", [...NOBODY, process.execPath, "--import", "tsx", "-e", script], {
-        cwd: ROOT,
-        encoding: "utf8",
-        timeout: 30_000,
-      });
-      try {
-        assert.equal(ran.status, 0, ran.stderr);
-        assert.match(ran.stdout, /prepared/);
-        assert.ok(existsSync(planted), "the planted file was not touched");
-        const locks = statSync(join(data, "locks"));
-        assert.equal(locks.mode & 0o777, 0o700);
-        assert.equal(locks.uid, 65534);
-      } finally {
-        spawnSync("rm", ["-rf", planted, data]);
-        tmp.remove();
-      }
-    },
-  );
+  it("keeps the elevated path's lock in the user's own folder, out of another user's reach", (t) => {
+    if (!canActAsNobody(t)) return;
+    const tmp = tempDir();
+    chmodSync(tmp.dir, 0o755);
+    const path = join(tmp.dir, "hosts"); // in a folder only root may write: the elevated case
+    writeFileSync(path, "127.0.0.1 localhost\n");
+    // Another user (root here) plants a dead writer's lock where the lock used to be: shared /tmp.
+    const planted = join(
+      tmpdir(),
+      `switchyard-hosts-${createHash("sha256").update(path).digest("hex").slice(0, 16)}.lock`,
+    );
+    writeFileSync(planted, JSON.stringify({ pid: DEAD_PID, host: hostname(), time: Date.now() }));
+    const data = join(tmpdir(), `switchyard-nobody-${process.pid}-${Date.now()}`);
+    const script =
+      `const h = require("./extension/core/hosts");` +
+      `const o = { path: ${JSON.stringify(path)}, dataDir: ${JSON.stringify(data)} };` +
+      `h.planHostsEdit({ kind: "add", name: "x.test" }, o).then((p) => h.prepareElevatedCopy(p, o))` +
+      `.then(async (c) => { await c.cleanup(); console.log("prepared"); })` +
+      `.catch((e) => { console.error(e.message); process.exit(1); });`;
+    const ran = spawnSync("setpriv", [...NOBODY, process.execPath, "--import", "tsx", "-e", script], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    try {
+      assert.equal(ran.status, 0, ran.stderr);
+      assert.match(ran.stdout, /prepared/);
+      assert.ok(existsSync(planted), "the planted file was not touched");
+      const locks = statSync(join(data, "locks"));
+      assert.equal(locks.mode & 0o777, 0o700);
+      assert.equal(locks.uid, 65534);
+    } finally {
+      spawnSync("rm", ["-rf", planted, data]);
+      tmp.remove();
+    }
+  });
 
   it("never shows the lock without its content (a reader polling while another process takes it 400 times)", async () => {
     const tmp = tempDir();

@@ -1,23 +1,16 @@
 /** Test support for the net tests: required external tools and throwaway certificates. */
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { opensslSelfSigned } from "../proxy/testLeafSource";
+import { toolCannotRun } from "../requirements";
 
 /**
- * Whether `tool` can run. Under CI=true a missing tool fails the test instead of skipping it, so
- * a CI image without `ip` or `openssl` cannot pass by testing less.
+ * Whether `tool` runs (`tool ...versionArgs`). Under CI=true a missing tool throws instead
+ * (requirements.ts), so a CI image without `ip` or `openssl` cannot pass by testing less.
  */
 export function haveTool(tool: string, versionArgs: string[] = ["-V"]): boolean {
-  try {
-    execFileSync(tool, versionArgs, { stdio: "ignore" });
-    return true;
-  } catch {
-    if (process.env.CI === "true")
-      throw new Error(`${tool} is required for this test under CI=true but is not installed`);
-    return false;
-  }
+  return toolCannotRun(tool, versionArgs) === undefined;
 }
 
 /** A self-signed ECDSA certificate made by openssl (testLeafSource.ts) in its own temp dir. */
