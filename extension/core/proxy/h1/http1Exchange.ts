@@ -55,6 +55,8 @@ function encryptsNow(client: net.Socket): boolean {
 export class Http1Exchange extends UpstreamResponse {
   private keepClient = true;
   private sentBytes = 0;
+  /** Bytes of the 1xx heads relayed before the final one. */
+  private interimBytes = 0;
   private paused = false;
 
   constructor(
@@ -96,8 +98,9 @@ export class Http1Exchange extends UpstreamResponse {
     }
   }
 
+  /** Only 1xx heads went out (or nothing): a page can still be the final response. */
   protected relayedNothing(): boolean {
-    return this.sentBytes === 0;
+    return this.sentBytes === this.interimBytes;
   }
 
   protected interim(response: ResponseHead): boolean {
@@ -107,7 +110,11 @@ export class Http1Exchange extends UpstreamResponse {
       this.finish({ keepClient: false, reusable: false, tunnel: this.detachForTunnel() });
       return false;
     }
-    this.send(this.headFor(response, stripHopByHop(response.headers, { upgrade: false, teTrailers: false })));
+    // RFC 9110 15.2: no 1xx to an HTTP/1.0 client, which would take it for the response.
+    if (this.request.version === "1.0") return true;
+    const head = this.headFor(response, stripHopByHop(response.headers, { upgrade: false, teTrailers: false }));
+    this.interimBytes += head.length;
+    this.send(head);
     return true;
   }
 

@@ -11,6 +11,7 @@ import type { ConnectionRecorder } from "../records/connectionRecorder";
 import type { ProxyContext } from "../context";
 import {
   explainClientStall,
+  explainH2StreamReset,
   explainHeadersNotForH2,
   explainStatusNotForH2,
   explainUpstreamFailure,
@@ -121,15 +122,33 @@ export class H2UpstreamExchange extends UpstreamResponse {
     return this.status === undefined;
   }
 
-  /** 1xx (100 Continue, 103): h2 has no use for them here, except a WebSocket's 101. */
+  /**
+   * 1xx: 100 Continue and 103 Early Hints go on as HEADERS before the final response (RFC 9113
+   * 8.1); a 101 opens a WebSocket's tunnel, and is not relayed otherwise (h2 has no 101).
+   */
   protected interim(response: ResponseHead): boolean {
-    if (response.status === 101 && this.request.websocket) {
+    if (response.status === 101) {
+      if (!this.request.websocket) return true;
       this.tunnel(response);
       return false;
     }
-    if (response.status >= 100) return true;
-    this.failBeforeResponse(explainStatusNotForH2(this.origin.url, response.status));
-    return false;
+    if (response.status < 100) {
+      this.failBeforeResponse(explainStatusNotForH2(this.origin.url, response.status));
+      return false;
+    }
+    this.relayInterim(response);
+    return true;
+  }
+
+  private relayInterim(response: ResponseHead): void {
+    const stream = this.stream;
+    if (stream.destroyed || stream.closed || stream.headersSent) return;
+    try {
+      stream.additionalHeaders(h2Headers(response));
+    } catch {
+      // A 1xx is advisory (RFC 9110 15.2): one whose fields HTTP/2 refuses is left out, and the
+      // final response, which the client needs, still comes (and is checked in sendHead).
+    }
   }
 
   /** The upstream accepted the WebSocket: its socket leaves the pool and carries the stream's frames. */
@@ -255,6 +274,9 @@ export class H2UpstreamExchange extends UpstreamResponse {
       if (this.conn && this.releaseWhenSent && !this.requestSent) this.dropConnection();
       return;
     }
+    // Reset with an error code before the response was complete: the request's entry says so.
+    const reset = explainH2StreamReset(this.stream.rstCode);
+    if (reset) this.recordRequest(this.bytes, reset.explanation);
     this.phase = "done";
     clearTimeout(this.timer);
     this.dropConnection();
