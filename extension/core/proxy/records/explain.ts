@@ -2,6 +2,7 @@
  * Failures in plain words. Every failed connection or request gets an explanation a user can act
  * on, because "ECONNRESET" or "alert 48" alone does not say what to do.
  */
+import http2 from "node:http2";
 import type { HostCheckRefusal } from "../../net/hostCheck";
 
 /** A failure ready for a record and an error page. */
@@ -305,4 +306,107 @@ export function refuseUnreadableHead(problem: string, status = 400): Refusal {
 /** The request body broke its framing. */
 export function refuseBadBody(problem: string): Refusal {
   return refusal(400, "Bad request body", problem);
+}
+
+/** What went wrong, for an explanation: the error's message, else its code. */
+function detail(error: unknown): string {
+  const code = errorCode(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return message && message !== code ? `${code}: ${message}` : code;
+}
+
+/**
+ * An exception nothing caught on the proxy's thread. The proxy goes on (one connection's bug must
+ * not take every binding down), but what that connection was doing is lost.
+ */
+export function explainInternalError(error: unknown): Explained {
+  const where = error instanceof Error && error.stack ? ` (${error.stack.split("\n")[1]?.trim() ?? ""})` : "";
+  return {
+    code: "INTERNAL_ERROR",
+    explanation: `the proxy hit an internal error and kept running: ${detail(error)}${where}; a connection in flight may have been cut. If it happens again, restart the proxy (Switchyard: Restart Proxy, or stop and start switchyard serve) and report it with this log`,
+  };
+}
+
+/** A listening socket that failed after it was bound (accept failed, the address went away). */
+export function explainListenerFailure(error: unknown, where: string): Explained {
+  const code = errorCode(error);
+  const fix =
+    code === "EMFILE" || code === "ENFILE"
+      ? "the process ran out of file descriptors (raise `ulimit -n`, or close connections), then restart the proxy"
+      : "restart the proxy (or change a proxy setting) to listen there again";
+  return {
+    code,
+    explanation: `${where} stopped accepting connections (${detail(error)}): ${fix}`,
+  };
+}
+
+/** An h2 session that failed (the client broke the protocol, or its socket failed). */
+export function explainH2SessionError(error: unknown): Explained {
+  const code = errorCode(error);
+  const what =
+    code === "ERR_HTTP2_ERROR" || code === "ERR_HTTP2_SESSION_ERROR"
+      ? "the client broke the HTTP/2 protocol (a frame Switchyard could not accept), so the connection was closed"
+      : "the HTTP/2 connection failed";
+  return { code, explanation: `${what} (${detail(error)}); if a real browser did this, report it with this record` };
+}
+
+/** The h2 error codes' names (RFC 9113 7), by number. */
+const H2_ERROR_NAMES = [
+  "NO_ERROR",
+  "PROTOCOL_ERROR",
+  "INTERNAL_ERROR",
+  "FLOW_CONTROL_ERROR",
+  "SETTINGS_TIMEOUT",
+  "STREAM_CLOSED",
+  "FRAME_SIZE_ERROR",
+  "REFUSED_STREAM",
+  "CANCEL",
+  "COMPRESSION_ERROR",
+  "CONNECT_ERROR",
+  "ENHANCE_YOUR_CALM",
+  "INADEQUATE_SECURITY",
+  "HTTP_1_1_REQUIRED",
+];
+
+/**
+ * An h2 stream that closed with error code `rstCode` (RFC 9113 7) before its response was
+ * complete: reset by the client, or its connection failed. Undefined for NO_ERROR and CANCEL
+ * (a page that navigated away is not an error).
+ */
+export function explainH2StreamReset(rstCode: number | undefined): Explained | undefined {
+  if (
+    rstCode === undefined ||
+    rstCode === http2.constants.NGHTTP2_NO_ERROR ||
+    rstCode === http2.constants.NGHTTP2_CANCEL
+  )
+    return undefined;
+  const name = H2_ERROR_NAMES[rstCode] ?? `HTTP/2 error ${rstCode}`;
+  return {
+    code: name,
+    explanation: `the request was reset with ${name} before its response was complete: the client reset it (a broken or strict client), or its HTTP/2 connection failed (see the connection's outcome)`,
+  };
+}
+
+/** The certificate was presented but its details could not be read back for the record. */
+export function explainCertificateUnreadable(name: string, error: unknown): Explained {
+  return {
+    code: "CERTIFICATE_UNREADABLE",
+    explanation: `the certificate for ${name} was presented, but the CA could not report its details (${detail(error)}); the connection went on. Run \`switchyard ca status\` to check the CA`,
+  };
+}
+
+/** A leaf that could not be saved in the CA's leaves folder. */
+export function explainLeafCacheWriteFailure(file: string, error: unknown): Explained {
+  return {
+    code: "LEAF_CACHE_WRITE_FAILED",
+    explanation: `a certificate could not be saved as ${file} (${detail(error)}): the proxy still serves it, but issues it again after each restart. Make that folder writable by this user (or move what is in its way); this is reported once until a save succeeds`,
+  };
+}
+
+/** An h2 client connection with no request for `ms`: closed with GOAWAY, as an idle HTTP/1.1 one is closed. */
+export function explainClientIdle(ms: number): Explained {
+  return {
+    code: "CLIENT_IDLE",
+    explanation: `the client sent no request for ${ms} ms, so Switchyard closed the connection (GOAWAY); a browser opens a new one when it needs it`,
+  };
 }
