@@ -122,15 +122,33 @@ export class H2UpstreamExchange extends UpstreamResponse {
     return this.status === undefined;
   }
 
-  /** 1xx (100 Continue, 103): h2 has no use for them here, except a WebSocket's 101. */
+  /**
+   * 1xx: 100 Continue and 103 Early Hints go on as HEADERS before the final response (RFC 9113
+   * 8.1); a 101 opens a WebSocket's tunnel, and is not relayed otherwise (h2 has no 101).
+   */
   protected interim(response: ResponseHead): boolean {
-    if (response.status === 101 && this.request.websocket) {
+    if (response.status === 101) {
+      if (!this.request.websocket) return true;
       this.tunnel(response);
       return false;
     }
-    if (response.status >= 100) return true;
-    this.failBeforeResponse(explainStatusNotForH2(this.origin.url, response.status));
-    return false;
+    if (response.status < 100) {
+      this.failBeforeResponse(explainStatusNotForH2(this.origin.url, response.status));
+      return false;
+    }
+    this.relayInterim(response);
+    return true;
+  }
+
+  private relayInterim(response: ResponseHead): void {
+    const stream = this.stream;
+    if (stream.destroyed || stream.closed || stream.headersSent) return;
+    try {
+      stream.additionalHeaders(h2Headers(response));
+    } catch {
+      // A 1xx is advisory (RFC 9110 15.2): one whose fields HTTP/2 refuses is left out, and the
+      // final response, which the client needs, still comes (and is checked in sendHead).
+    }
   }
 
   /** The upstream accepted the WebSocket: its socket leaves the pool and carries the stream's frames. */
