@@ -1,5 +1,4 @@
 /** `switchyard hosts`: the managed block of the hosts file. */
-import { writeFile } from "node:fs/promises";
 import { parseCommandArgs, loadSettings, UsageError, type CliCommand, type CliIO } from "./command";
 import {
   applyHostsPlan,
@@ -15,7 +14,6 @@ import {
   type HostsEdit,
   type HostsFileOptions,
   type HostsPlan,
-  type WriteHooks,
 } from "../core/hosts";
 
 const HELP = `Usage:
@@ -58,7 +56,6 @@ export const hostsCommand: CliCommand = {
     const options: HostsFileOptions = {
       path: values.file ?? settings.hosts.file,
       env: io.env,
-      hooks: testHooks(io.env),
       lock: {
         signal: io.signal,
         onWait: (holder) => io.stderr(`waiting for the hosts lock, held by ${holder} (Ctrl+C stops waiting)\n`),
@@ -148,19 +145,4 @@ async function list(options: HostsFileOptions, json: boolean, io: CliIO): Promis
   for (const c of state.conflicts) io.stdout(`conflict: ${c.message}\n`);
   for (const w of state.warnings) io.stdout(`warning: ${w.message}\n`);
   return 0;
-}
-
-/**
- * SWITCHYARD_TEST_PAUSE_BEFORE_REPLACE=FILE makes a writer announce its temp file in FILE and then
- * hang before replacing the hosts file, so tests can kill it mid-write.
- */
-function testHooks(env: NodeJS.ProcessEnv): WriteHooks | undefined {
-  const announce = env.SWITCHYARD_TEST_PAUSE_BEFORE_REPLACE;
-  if (!announce) return undefined;
-  return {
-    async beforeReplace(tempPath) {
-      await writeFile(announce, tempPath);
-      await new Promise<void>((resolve) => setTimeout(resolve, 600_000));
-    },
-  };
 }

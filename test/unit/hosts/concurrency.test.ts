@@ -5,6 +5,7 @@ import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, statSync, 
 import { hostname, tmpdir } from "node:os";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { applyHostsPlan, findManagedBlock, planHostsEdit } from "../../../extension/core/hosts";
 import { blocklistFixture, tempDir } from "./fixtures";
 import { needRoot, needTools } from "../requirements";
@@ -41,6 +42,20 @@ function cli(
     ),
     stderr: () => stderr,
     kill: (signal = "SIGKILL") => child.kill(signal),
+  };
+}
+
+/**
+ * The environment that makes a CLI process pause just before it renames its temp copy onto
+ * `target`, after writing the temp copy's path to `announce` (test/fixtures/preload/pauseBeforeRename.mjs,
+ * loaded with NODE_OPTIONS; deleting `announce` releases it).
+ */
+function pauseBeforeRenameOnto(target: string, announce: string): NodeJS.ProcessEnv {
+  const preload = pathToFileURL(join(ROOT, "test", "fixtures", "preload", "pauseBeforeRename.mjs")).href;
+  return {
+    NODE_OPTIONS: [process.env.NODE_OPTIONS, `--import=${preload}`].filter(Boolean).join(" "),
+    SWITCHYARD_FIXTURE_PAUSE_TARGET: target,
+    SWITCHYARD_FIXTURE_PAUSE_ANNOUNCE: announce,
   };
 }
 
@@ -93,7 +108,7 @@ describe("concurrent writers", () => {
     const env = { SWITCHYARD_DATA_DIR: join(tmp.dir, "data"), SWITCHYARD_HOSTS_DNS: "off" };
     const writer = cli(["hosts", "add", "crash.test", "--file", path, "--yes"], {
       ...env,
-      SWITCHYARD_TEST_PAUSE_BEFORE_REPLACE: announce,
+      ...pauseBeforeRenameOnto(path, announce),
     });
     await waitFor(announce);
     const temp = readFileSync(announce, "utf8");
