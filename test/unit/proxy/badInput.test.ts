@@ -62,11 +62,13 @@ describe("bad input on the port, while normal requests still succeed", () => {
   });
 
   it("closes a TLS record claiming 65535 bytes at once", async () => {
-    const started = Date.now();
     const [r] = await Promise.all([raw(f.port, Buffer.from([0x16, 0x03, 0x01, 0xff, 0xff])), ok()]);
     assert.ok(r.closed);
-    assert.ok(Date.now() - started < 1400, "closed before the sniff timeout");
-    await nextRecord(f, (x) => x.outcome.kind === "failed" && x.outcome.error === "CLIENT_HELLO_RECORD_TOO_LARGE");
+    // "At once" is what closed it, not how soon: the proxy refused the record for its size
+    // (CLIENT_HELLO_RECORD_TOO_LARGE) rather than waiting for the rest until the sniff deadline
+    // fired (SNIFF_TIMEOUT), whatever the machine's load.
+    const rec = await nextRecord(f, (x) => x.protocol === "tls" && x.outcome.kind === "failed" && x.bytesIn === 5);
+    assert.equal(rec.outcome.kind === "failed" && rec.outcome.error, "CLIENT_HELLO_RECORD_TOO_LARGE");
   });
 
   it("completes a handshake for a ClientHello dribbled one byte per 50 ms", async () => {
