@@ -93,6 +93,15 @@ export interface UpstreamTarget {
   url: string;
   /** The socket addresses dialled, e.g. ["[::1]:3000", "127.0.0.1:3000"]. */
   dialled: string[];
+  /** The one address the request went to, once a connection was made (`[::1]:3000` for localhost). */
+  connected?: string;
+}
+
+/** The upstream's URL, with the address it reached when the URL names a host (`http://localhost:3000 at [::1]:3000`). */
+function reached(target: UpstreamTarget): string {
+  return target.connected && !target.url.includes(target.connected)
+    ? `${target.url} at ${target.connected}`
+    : target.url;
 }
 
 /** Explains a failure to get a response from an upstream. */
@@ -104,7 +113,7 @@ export function explainUpstreamFailure(error: unknown, target: UpstreamTarget, m
   if (midResponse) {
     return {
       code,
-      explanation: `${target.url} closed the connection in the middle of its response (${code}): the dev server crashed or restarted`,
+      explanation: `${reached(target)} closed the connection in the middle of its response (${code}): the dev server crashed or restarted`,
     };
   }
   switch (code) {
@@ -114,7 +123,7 @@ export function explainUpstreamFailure(error: unknown, target: UpstreamTarget, m
     case "UPSTREAM_TIMEOUT":
       return {
         code,
-        explanation: `${target.url} did not answer in time (${message || "timeout"}): the dev server is stuck or still compiling`,
+        explanation: `${reached(target)} did not answer in time (${message || "timeout"}): the dev server is stuck or still compiling`,
       };
     case "ENOTFOUND":
     case "EAI_AGAIN":
@@ -127,7 +136,7 @@ export function explainUpstreamFailure(error: unknown, target: UpstreamTarget, m
     case "UPSTREAM_CLOSED":
       return {
         code,
-        explanation: `${target.url} closed the connection without answering: the dev server crashed, or it speaks another protocol`,
+        explanation: `${reached(target)} closed the connection without answering: the dev server crashed, or it speaks another protocol`,
       };
     case "TLS_FROM_PLAIN_UPSTREAM":
       return {

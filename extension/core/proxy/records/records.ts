@@ -58,6 +58,8 @@ export interface RequestSummary {
   path: string;
   status?: number;
   upstream?: string;
+  /** The socket address the request went to (`[::1]:3000` or `127.0.0.1:3000` for a `localhost` upstream). */
+  dialled?: string;
   /** Response bytes sent to the client, headers included. */
   bytes: number;
   durationMs: number;
