@@ -12,6 +12,11 @@ import tls from "node:tls";
 import { curl, echoUpstream, nextRecord, startProxy, type ProxyFixture } from "./harness";
 
 const SNIFF_TIMEOUT_MS = 300;
+/**
+ * How long a test waits for the proxy to close a connection: far past every deadline, so that a
+ * loaded machine firing them late does not fail a test; only a proxy that never closes does.
+ */
+const CLOSE_WAIT_MS = 15_000;
 
 /** Sends `bytes` on a new connection; resolves with the reply and when the proxy closed it. */
 function raw(
@@ -64,10 +69,12 @@ describe("bad input: timeouts, big headers, garbage bursts", () => {
   });
 
   it(`closes a client that connects and sends nothing after sniffTimeoutMs (${SNIFF_TIMEOUT_MS} ms) and records it`, async () => {
-    const [r] = await Promise.all([raw(plain, undefined), ok()]);
+    // What is asserted is that the deadline fired (the record below), not how soon.
+    const [r] = await Promise.all([raw(plain, undefined, CLOSE_WAIT_MS), ok()]);
     assert.ok(r.closed, "the proxy closed the silent connection");
+    // A lower bound only (load can make the close later, never earlier): the proxy waited out the
+    // deadline instead of closing a client that had not spoken yet.
     assert.ok(r.afterMs >= SNIFF_TIMEOUT_MS - 20, `closed after ${r.afterMs} ms, not before the timeout`);
-    assert.ok(r.afterMs < SNIFF_TIMEOUT_MS + 1000, `closed after ${r.afterMs} ms, promptly after the timeout`);
     assert.equal(r.data.length, 0, "nothing is sent to a client that said nothing");
     const rec = await nextRecord(
       f,
@@ -111,18 +118,20 @@ describe("bad input: timeouts, big headers, garbage bursts", () => {
   });
 
   it("closes a client whose first line is complete but not an HTTP request line (HELO x) within the sniff timeout", async () => {
-    const [r] = await Promise.all([raw(plain, "HELO example.test\r\n", SNIFF_TIMEOUT_MS + 1500), ok()]);
+    const [r] = await Promise.all([raw(plain, "HELO example.test\r\n", CLOSE_WAIT_MS), ok()]);
     assert.ok(r.closed, `still open after ${r.afterMs} ms`);
   });
   it("answers 400 at once to a first line that is not an HTTP request line", async () => {
-    const r = await raw(plain, "HELO example.test\r\n", SNIFF_TIMEOUT_MS + 1500);
+    const r = await raw(plain, "HELO example.test\r\n", CLOSE_WAIT_MS);
     assert.ok(r.closed);
+    // "At once" is shown by what came back, not by elapsed time: a 400 answers the line itself,
+    // where the sniff deadline would have closed the connection with nothing sent (see the silent
+    // client above) and the head deadline would have answered 408.
     assert.match(r.data.toString("latin1"), /^HTTP\/1\.1 400 /);
-    assert.ok(r.afterMs < SNIFF_TIMEOUT_MS, `answered after ${r.afterMs} ms`);
   });
 
   it("closes a request head that never ends (408) within the sniff timeout, counted from its first byte", async () => {
-    const r = await raw(plain, "GET / HTTP/1.1\r\nHost: my-awesome-service.test\r\n", SNIFF_TIMEOUT_MS + 1500);
+    const r = await raw(plain, "GET / HTTP/1.1\r\nHost: my-awesome-service.test\r\n", CLOSE_WAIT_MS);
     assert.ok(r.closed, `still open after ${r.afterMs} ms`);
     assert.match(r.data.toString("latin1"), /^HTTP\/1\.1 408 /);
   });
