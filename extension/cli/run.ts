@@ -18,6 +18,7 @@ import { waitUntilRouteAnswers } from "../core/devservers/routeReady";
 import { waitForListeningPort } from "../core/devservers/waitForListening";
 import { loadSettings, parseCommandArgs, UsageError, type CliCommand } from "./command";
 import { connectOrStartProxy, type ProxyLease } from "./runProxy";
+import { KeptRoute } from "./runRoute";
 
 const HELP = `Usage:
   switchyard run NAME [--listen SPEC]... [--config FILE] [--ca-dir DIR] -- COMMAND [ARGS...]
@@ -88,8 +89,9 @@ export const runCommand: CliCommand = {
     };
 
     let lease: ProxyLease | undefined;
+    /** Once routed, the lease is kept by this (and replaced when its proxy goes away). */
+    let kept: KeptRoute | undefined;
     let child: ChildProcess | undefined;
-    let ended = false;
     try {
       lease = await connectOrStartProxy(where, io);
       const hello = await lease.client.request({ op: "hello" });
@@ -111,7 +113,6 @@ export const runCommand: CliCommand = {
         running.once("exit", (code, signal) => resolve({ code, signal }));
         running.once("error", (error) => resolve({ code: 127, signal: null, error }));
       });
-      void exited.then(() => (ended = true));
       const forward = (): void => {
         const reason = io.signal.reason;
         running.kill(typeof reason === "string" && reason.startsWith("SIG") ? (reason as NodeJS.Signals) : "SIGTERM");
@@ -143,31 +144,16 @@ export const runCommand: CliCommand = {
           await exited;
           return 1;
         }
+        kept = new KeptRoute(lease, where, io);
+        lease = undefined;
+        kept.keep(route, {
+          routed: (again) => io.stdout(`${urlFor(host, again)} -> ${command[0]} on port ${port}\n`),
+          lost: (e) => io.stderr(`switchyard run: ${host} is no longer routed: ${e.message}\n`),
+        });
         await waitUntilRouteAnswers({ host, bindings, rootFile, exited });
         io.stdout(`${urlFor(host, bindings)} -> ${command[0]} on port ${port}\n`);
         if (!needsNoHostsEntry(host))
           io.stderr(`note: clients that do not resolve ${host} need a hosts entry: switchyard hosts add ${host}\n`);
-        // A proxy that goes away (serve stopped, a VS Code window closed) takes the route along:
-        // say so and route the name again through whichever proxy runs now, or one of our own.
-        const keepRouted = async (current: ProxyLease): Promise<void> => {
-          await current.client.closed();
-          if (ended || io.signal.aborted) return;
-          io.stderr(`switchyard run: the proxy serving ${host} stopped; routing it again\n`);
-          try {
-            const next = await connectOrStartProxy(where, io);
-            lease = next;
-            const again = await next.client.request({ op: "add", route });
-            if (!again.ok) throw new Error(again.error);
-            const nextHello = await next.client.request({ op: "hello" });
-            io.stdout(
-              `${urlFor(host, nextHello.ok ? (nextHello.bindings ?? []) : [])} -> ${command[0]} on port ${port}\n`,
-            );
-            void keepRouted(next);
-          } catch (e) {
-            io.stderr(`switchyard run: ${host} is no longer routed: ${(e as Error).message}\n`);
-          }
-        };
-        void keepRouted(lease);
       }
       const end = await exited;
       io.signal.removeEventListener("abort", forward);
@@ -182,8 +168,8 @@ export const runCommand: CliCommand = {
       if (end.signal) return signalStatus(end.signal);
       return end.code ?? 1;
     } finally {
-      ended = true;
       if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      await kept?.release();
       lease?.client.close();
       await lease?.own?.stop();
     }

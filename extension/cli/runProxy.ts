@@ -23,14 +23,15 @@ export interface ProxyLease {
   own?: { stop(): Promise<void> };
 }
 
-interface Where {
+/** Where run finds a proxy, and what it needs to start one of its own. */
+export interface ProxyPlace {
   socketPath: string;
   settings: SwitchyardSettings;
   caDir: string;
 }
 
 /** Connects to the running proxy, or starts one here when none runs (bounded retries for races). */
-export async function connectOrStartProxy(where: Where, io: CliIO): Promise<ProxyLease> {
+export async function connectOrStartProxy(where: ProxyPlace, io: CliIO): Promise<ProxyLease> {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       return { client: await ControlClient.connect(where.socketPath) };
@@ -50,7 +51,7 @@ export async function connectOrStartProxy(where: Where, io: CliIO): Promise<Prox
 }
 
 /** Starts a proxy in this process with its control socket; "running" when another one took the socket first. */
-async function startOwnProxy(where: Where, io: CliIO): Promise<{ stop(): Promise<void> } | "running"> {
+async function startOwnProxy(where: ProxyPlace, io: CliIO): Promise<{ stop(): Promise<void> } | "running"> {
   let bindings: BindingRecord[] = [];
   let control: ControlServer;
   try {

@@ -156,12 +156,18 @@ export class ControlServer extends EventEmitter<{ routes: [DynamicRoute[]] }> {
     ];
   }
 
+  /**
+   * Stops accepting first (the socket file goes away with the listener), then drops the clients:
+   * a client that hears its connection close and connects again must not reach this stopping
+   * proxy, which would take its route and then close on it too.
+   */
   async close(): Promise<void> {
     clearInterval(this.timer);
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const client of this.clients) client.destroy();
     this.clients.clear();
     this.dynamic.clear();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closed;
   }
 
   private serve(client: net.Socket): void {

@@ -3,10 +3,10 @@
  * plain Node servers and a stock Vite with no config file), real sockets on loopback, curl and a
  * headless Chromium trusting the root through a temp NSS database. State and CA live in temp dirs.
  */
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
+import { spawnSync } from "node:child_process";
+import net from "node:net";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,72 +15,15 @@ import CHROMIUM_FLAGS from "../../harness/chromium-flags.json";
 import { freePort } from "../../../extension/core/devservers/freePort";
 import { needTools, nssHome } from "../proxy/harness";
 
-const ROOT = join(__dirname, "..", "..", "..");
-const BIN = join(ROOT, "bin", "switchyard.js");
+import { cliArgv, exitWithin, newMark, reapMarked, ROOT, startCli as startMarkedCli, type Cli } from "./cliProcesses";
+
 const PROXY_PAGE = "Answered by the Switchyard dev proxy";
 
-/** A started CLI process with its output collected. */
-interface Cli {
-  child: ChildProcess;
-  out: () => string;
-  /** Resolves with the first match of `re` in stdout+stderr (rejects after timeoutMs or on exit). */
-  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function startCli(args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Cli {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  const listeners = new Set<() => void>();
-  const onData = (d: Buffer): void => {
-    out += d.toString();
-    for (const l of listeners) l();
-  };
-  child.stdout!.on("data", onData);
-  child.stderr!.on("data", onData);
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
-  return {
-    child,
-    out: () => out,
-    exit,
-    waitFor(re, timeoutMs = 60_000) {
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          const m = re.exec(out);
-          if (m) {
-            cleanup();
-            resolve(m);
-          }
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`no ${re} within ${timeoutMs} ms:\n${out}`));
-        }, timeoutMs);
-        const onExit = (): void => {
-          setTimeout(() => {
-            const m = re.exec(out);
-            cleanup();
-            if (m) resolve(m);
-            else reject(new Error(`the process exited before ${re}:\n${out}`));
-          }, 50);
-        };
-        const cleanup = (): void => {
-          clearTimeout(timer);
-          listeners.delete(check);
-          child.off("exit", onExit);
-        };
-        listeners.add(check);
-        child.once("exit", onExit);
-        check();
-      });
-    },
-  };
-}
-
 function curl(url: string, rootFile: string): { code: number; body: string } {
-  const r = spawnSync("curl", ["-sS", "--max-time", "10", "--cacert", rootFile, url], { encoding: "utf8" });
+  const r = spawnSync("curl", ["-sS", "--max-time", "10", "--cacert", rootFile, url], {
+    encoding: "utf8",
+    timeout: 20_000,
+  });
   return { code: r.status ?? -1, body: `${r.stdout}${r.stderr}` };
 }
 
@@ -90,9 +33,14 @@ describe("switchyard run", () => {
   let rootFile: string;
   let port: number;
   let serve: Cli;
-  const started: Cli[] = [];
+  /** The file's shared processes (serve) and each test's own: both ended by hooks, also after a failure. */
+  const fileMark = newMark();
+  let testMark = `${fileMark}-0`;
+  let tests = 0;
+  const startCli = (args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Cli =>
+    startMarkedCli(args, env, testMark, cwd);
   const server = (body: string): string => {
-    const file = join(work, `server-${started.length}-${Math.random().toString(16).slice(2)}.js`);
+    const file = join(work, `server-${Math.random().toString(16).slice(2)}.js`);
     writeFileSync(file, body);
     return file;
   };
@@ -109,12 +57,22 @@ describe("switchyard run", () => {
     delete env.NODE_EXTRA_CA_CERTS;
     rootFile = join(work, "ca", "root.pem");
     port = await freePort();
-    serve = startCli(["serve", "--listen", `127.0.0.1:${port}`], env);
+    serve = startMarkedCli(["serve", "--listen", `127.0.0.1:${port}`], env, fileMark);
     await serve.waitFor(/listening on 127\.0\.0\.1/);
   });
 
+  beforeEach(() => {
+    tests += 1;
+    testMark = `${fileMark}-${tests}`;
+  });
+
+  // Whatever a test started ends with it, passed or failed: nothing may keep this file running.
+  afterEach(async () => {
+    await reapMarked(testMark);
+  });
+
   after(async () => {
-    for (const c of [...started, serve]) if (c && c.child.exitCode === null) c.child.kill("SIGKILL");
+    await reapMarked(fileMark);
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -124,14 +82,13 @@ describe("switchyard run", () => {
       `const fs=require("fs");require("http").createServer((q,s)=>s.end("shop on "+process.env.PORT+" ca="+fs.readFileSync(process.env.NODE_EXTRA_CA_CERTS,"utf8").includes(${JSON.stringify(readFileSync(rootFile, "utf8").trim().split("\n")[1])}))).listen(process.env.PORT);`,
     );
     const run = startCli(["run", "shop", "--", process.execPath, file], env);
-    started.push(run);
     const [line] = await run.waitFor(/https:\/\/shop\.localhost:\d+\//);
     assert.equal(line, `https://shop.localhost:${port}/`, "the URL names the running proxy's port");
     const answer = curl(`https://shop.localhost:${port}/`, rootFile);
     assert.match(answer.body, /^shop on \d+ ca=true$/, "curl resolves *.localhost by itself and trusts the leaf");
     await serve.waitFor(/routes from switchyard run: shop\.localhost -> http:\/\/localhost:\d+ \(pid \d+\)/);
     run.child.kill("SIGTERM");
-    const ended = await run.exit;
+    const ended = await exitWithin(run);
     assert.equal(ended.code, 143, `run exits as its command did (SIGTERM): ${run.out()}`);
     const after = curl(`https://shop.localhost:${port}/`, rootFile);
     assert.match(after.body, new RegExp(PROXY_PAGE), "the next request gets the proxy's own page: no route");
@@ -145,20 +102,70 @@ describe("switchyard run", () => {
     const env2 = { ...env, SWITCHYARD_STATE_DIR: state };
     const [first, own] = [await freePort(), await freePort()];
     const lone = startCli(["serve", "--listen", `127.0.0.1:${first}`], env2);
-    started.push(lone);
     await lone.waitFor(/listening on 127\.0\.0\.1/);
     const file = server(`require("http").createServer((q,s)=>s.end("again")).listen(process.env.PORT);`);
     const run = startCli(["run", "again", "--listen", `127.0.0.1:${own}`, "--", process.execPath, file], env2);
-    started.push(run);
     await run.waitFor(new RegExp(`https://again\\.localhost:${first}/`));
     assert.equal(curl(`https://again.localhost:${first}/`, rootFile).body, "again");
     lone.child.kill("SIGTERM");
-    await lone.exit;
+    await exitWithin(lone);
     await run.waitFor(/the proxy serving again\.localhost stopped; routing it again/);
     await run.waitFor(new RegExp(`https://again\\.localhost:${own}/`));
     assert.equal(curl(`https://again.localhost:${own}/`, rootFile).body, "again", "served by run's own proxy now");
     run.child.kill("SIGTERM");
-    await run.exit;
+    await exitWithin(run);
+  });
+
+  it("keeps routing the name when the proxy it reconnects to is itself stopping and closes on it", async (t) => {
+    if (!needTools(t, "curl")) return;
+    // A stand-in for a proxy that is shutting down: it takes run's route on the first connection,
+    // then accepts each new connection and closes it (as a stopping proxy whose socket still
+    // accepts does), and only after two of those stops listening, as a proxy's end does.
+    const state = join(work, "state-stopping");
+    mkdirSync(state, { mode: 0o700 });
+    const env2 = { ...env, SWITCHYARD_STATE_DIR: state };
+    let first: net.Socket | undefined;
+    let closedOn = 0;
+    let routed!: () => void;
+    const routeAdded = new Promise<void>((r) => (routed = r));
+    const stopping = net.createServer((c) => {
+      c.setEncoding("utf8");
+      if (first) {
+        closedOn += 1;
+        c.once("data", () => c.destroy());
+        if (closedOn === 2) stopping.close();
+        return;
+      }
+      first = c;
+      let buffered = "";
+      c.on("data", (d: string) => {
+        buffered += d;
+        let nl: number;
+        while ((nl = buffered.indexOf("\n")) >= 0) {
+          const request = JSON.parse(buffered.slice(0, nl)) as { id: number; op: string };
+          buffered = buffered.slice(nl + 1);
+          c.write(`${JSON.stringify({ v: 1, id: request.id, ok: true, bindings: [] })}\n`);
+          if (request.op === "add") routed();
+        }
+      });
+    });
+    await new Promise<void>((resolve) => stopping.listen(join(state, "control.sock"), resolve));
+    try {
+      const own = await freePort();
+      const file = server(`require("http").createServer((q,s)=>s.end("still")).listen(process.env.PORT);`);
+      const run = startCli(["run", "still", "--listen", `127.0.0.1:${own}`, "--", process.execPath, file], env2);
+      await run.waitFor(/https:\/\/still\.localhost\/ -> /);
+      await routeAdded;
+      first!.destroy();
+      await run.waitFor(new RegExp(`https://still\\.localhost:${own}/`));
+      assert.equal(closedOn, 2, "run was closed on twice by the stopping proxy before it started its own");
+      assert.doesNotMatch(run.out(), /no longer routed/);
+      assert.equal(curl(`https://still.localhost:${own}/`, rootFile).body, "still", "served by run's own proxy");
+      run.child.kill("SIGTERM");
+      await exitWithin(run);
+    } finally {
+      stopping.close();
+    }
   });
 
   it("finds the port when the command ignores PORT, and when it listens only on ::1", async (t) => {
@@ -184,19 +191,18 @@ describe("switchyard run", () => {
       ],
       env,
     );
-    started.push(ignoring, v6);
     await ignoring.waitFor(new RegExp(`on port ${elsewhere}`));
     assert.equal(curl(`https://elsewhere.localhost:${port}/`, rootFile).body, "fixed port");
     await v6.waitFor(/https:\/\/six\.localhost/);
     assert.equal(curl(`https://six.localhost:${port}/`, rootFile).body, "v6 only");
     ignoring.child.kill("SIGTERM");
     v6.child.kill("SIGTERM");
-    await Promise.all([ignoring.exit, v6.exit]);
+    await Promise.all([exitWithin(ignoring), exitWithin(v6)]);
   });
 
   it("says so when the command exits before it listens, with the command's exit code", async () => {
     const run = startCli(["run", "quitter", "--", process.execPath, "-e", "process.exit(3)"], env);
-    const ended = await run.exit;
+    const ended = await exitWithin(run);
     assert.equal(ended.code, 3);
     assert.match(run.out(), /exited \(code 3\) before it listened on a port/);
   });
@@ -204,21 +210,24 @@ describe("switchyard run", () => {
   it("refuses a second run of the same name, naming the first one's pid", async () => {
     const file = server(`require("http").createServer((q,s)=>s.end("first")).listen(process.env.PORT);`);
     const first = startCli(["run", "twice", "--", process.execPath, file], env);
-    started.push(first);
     await first.waitFor(/https:\/\/twice\.localhost/);
     const second = startCli(["run", "twice", "--", process.execPath, file], env);
-    const ended = await second.exit;
+    const ended = await exitWithin(second);
     assert.equal(ended.code, 1);
     assert.match(second.out(), /twice\.localhost is already routed for pid \d+/);
     first.child.kill("SIGTERM");
-    await first.exit;
+    await exitWithin(first);
   });
 
   it("rejects a name that cannot be a host name, and a missing command, as usage errors", () => {
-    const bad = spawnSync(process.execPath, [BIN, "run", "a b", "--", "true"], { env, encoding: "utf8" });
+    const bad = spawnSync(process.execPath, cliArgv(["run", "a b", "--", "true"]), {
+      env,
+      encoding: "utf8",
+      timeout: 30_000,
+    });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /cannot be a host name/);
-    const none = spawnSync(process.execPath, [BIN, "run", "shop"], { env, encoding: "utf8" });
+    const none = spawnSync(process.execPath, cliArgv(["run", "shop"]), { env, encoding: "utf8", timeout: 30_000 });
     assert.equal(none.status, 2);
     assert.match(none.stderr, /after --/);
   });
@@ -236,7 +245,6 @@ describe("switchyard run", () => {
     const vitePort = await freePort();
     const vite = join(ROOT, "node_modules", "vite", "bin", "vite.js");
     const run = startCli(["run", "my-app.test", "--", process.execPath, vite, "--port", String(vitePort)], env, app);
-    started.push(run);
     const [url] = await run.waitFor(/https:\/\/my-app\.test:\d+\//, 90_000);
     const home = nssHome(rootFile);
     const browser = await chromium.launch({
@@ -266,7 +274,7 @@ describe("switchyard run", () => {
       await browser.close();
       rmSync(home, { recursive: true, force: true });
       run.child.kill("SIGTERM");
-      await once(run.child, "exit").catch(() => {});
+      await exitWithin(run).catch(() => {});
     }
   });
 });

@@ -1,0 +1,158 @@
+/**
+ * The `switchyard` CLI as the run tests start it: from the TypeScript sources (so a stale
+ * dist/cli.js is never what is tested), with its output collected, and every process it and its
+ * commands start marked in its environment so that {@link reapMarked} can end all of them after a
+ * test, also when the test failed half-way and also when a process left its process group.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+
+export const ROOT = join(__dirname, "..", "..", "..");
+const CLI = join(ROOT, "extension", "cli.ts");
+
+/** The variable every process of these tests inherits; its value names the test file's run. */
+const MARK = "SWITCHYARD_TEST_PROCESS_MARK";
+
+/** A fresh mark for one test file: processes carrying it are this file's. */
+export function newMark(): string {
+  return `run-tests-${process.pid}-${Date.now()}`;
+}
+
+/** A started CLI process with its output collected. */
+export interface Cli {
+  child: ChildProcess;
+  out: () => string;
+  /** Resolves with the first match of `re` in stdout+stderr (rejects after timeoutMs or on exit). */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** tsx's loader by its location, so the CLI starts from any working folder (a test app's too). */
+const TSX = pathToFileURL(join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
+
+/** The argv that runs the CLI from source. */
+export function cliArgv(args: string[]): string[] {
+  return ["--import", TSX, CLI, ...args];
+}
+
+/** Starts `switchyard ARGS` with `env` (plus `mark`), collecting its output. */
+export function startCli(args: string[], env: NodeJS.ProcessEnv, mark: string, cwd = ROOT): Cli {
+  const child = spawn(process.execPath, cliArgv(args), {
+    cwd,
+    env: { ...env, [MARK]: mark },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  const listeners = new Set<() => void>();
+  const onData = (d: Buffer): void => {
+    out += d.toString();
+    for (const l of listeners) l();
+  };
+  child.stdout!.on("data", onData);
+  child.stderr!.on("data", onData);
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    child,
+    out: () => out,
+    exit,
+    waitFor(re, timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          const m = re.exec(out);
+          if (m) {
+            cleanup();
+            resolve(m);
+          }
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`no ${re} within ${timeoutMs} ms:\n${out}`));
+        }, timeoutMs);
+        const onExit = (): void => {
+          setTimeout(() => {
+            const m = re.exec(out);
+            cleanup();
+            if (m) resolve(m);
+            else reject(new Error(`the process exited before ${re}:\n${out}`));
+          }, 50);
+        };
+        const cleanup = (): void => {
+          clearTimeout(timer);
+          listeners.delete(check);
+          child.off("exit", onExit);
+        };
+        listeners.add(check);
+        child.once("exit", onExit);
+        check();
+      });
+    },
+  };
+}
+
+/** The CLI's exit, or a rejection naming what it printed when it has not exited within `timeoutMs`. */
+export async function exitWithin(
+  cli: Cli,
+  timeoutMs = 30_000,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still running after ${timeoutMs} ms:\n${cli.out()}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([cli.exit, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Pids of this user's processes whose environment carries `mark` (Linux /proc). */
+export function markedPids(mark: string): number[] {
+  const needle = `${MARK}=${mark}\0`;
+  const out: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (`${readFileSync(`/proc/${name}/environ`, "latin1")}\0`.includes(needle)) out.push(Number(name));
+    } catch {
+      // gone, or another user's
+    }
+  }
+  return out;
+}
+
+/**
+ * SIGKILLs every process carrying `mark`, and their groups, until none is left (bounded): what an
+ * after/afterEach hook calls so that a failed test leaves nothing running to hold the file open.
+ */
+export async function reapMarked(mark: string, timeoutMs = 10_000): Promise<number[]> {
+  const killed = new Set<number>();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pids = markedPids(mark).filter((pid) => !isZombie(pid));
+    if (pids.length === 0 || Date.now() > deadline) return [...killed];
+    for (const pid of pids) {
+      killed.add(pid);
+      for (const target of [-pid, pid]) {
+        try {
+          process.kill(target, "SIGKILL");
+        } catch {
+          // not a group leader, or gone already
+        }
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return true;
+  }
+}
