@@ -136,13 +136,14 @@ describe("parseClientHello errors", () => {
 describe("parseClientHello fuzz", () => {
   const real = FIXTURES.map(fixture);
 
-  it("never throws and answers fast on random bytes", () => {
+  // An input that made the parser spin would never return (the parser is synchronous): the
+  // runner's --test-timeout (test/run.mjs) then ends the file as a failure. How fast the parser
+  // is, is measured by bench/sniffCost.ts, not asserted here, where load makes any bound flaky.
+  it("never throws and always answers on random bytes", () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 3000 }), (b) => {
-        const started = performance.now();
         const p = parseClientHello(b);
         assert.ok(["complete", "need-more", "error"].includes(p.kind));
-        assert.ok(performance.now() - started < 250, "no input makes the parser spin");
       }),
       { numRuns: 3000 },
     );
