@@ -152,11 +152,11 @@ describe("concurrent writers", () => {
     const path = join(tmp.dir, "hosts");
     writeFileSync(path, "");
     writeFileSync(`${path}.switchyard.lock`, "");
-    const started = Date.now();
     const plan = await planHostsEdit({ kind: "add", name: "x.test" }, { path });
     const result = await applyHostsPlan(plan, { path, dataDir: join(tmp.dir, "data") });
+    // Taken over, not waited out: a writer that waits for a lock it does not break fails with
+    // HostsLockTimeoutError (after 10 s by default), so a write shows the empty lock was broken.
     assert.equal(result.written, true);
-    assert.ok(Date.now() - started < 4000, `took ${Date.now() - started} ms`);
     tmp.remove();
   });
 
@@ -169,14 +169,15 @@ describe("concurrent writers", () => {
     chownSync(path, 65534, 65534);
     const lock = `${path}.switchyard.lock`;
     writeFileSync(lock, JSON.stringify({ pid: DEAD_PID, host: hostname(), time: Date.now() }));
-    const started = Date.now();
     const writer = cli(
       ["hosts", "add", "x.test", "--file", path, "--yes"],
       { SWITCHYARD_DATA_DIR: join(tmp.dir, "nobody-data"), SWITCHYARD_HOSTS_DNS: "off" },
       true,
     );
     assert.equal(await writer.done, 1, writer.stderr());
-    assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
+    // "At once" is the reason it gives, not a duration: it did not start to wait for the lock (a
+    // waiting writer says so first) and failed because it may not remove it, not by timing out.
+    assert.doesNotMatch(writer.stderr(), /waiting for the hosts lock/);
     assert.match(writer.stderr(), /left by a process that is gone .* may not remove it; nothing was written/);
     assert.equal(readFileSync(path, "utf8"), "127.0.0.1 localhost\n");
     tmp.remove();
@@ -198,10 +199,10 @@ describe("concurrent writers", () => {
       assert.ok(Date.now() < deadline, `the writer never said it waits: ${writer.stderr()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    const signalled = Date.now();
     writer.kill("SIGTERM");
+    // The signal ended the wait: exit code 1 with its own words (a writer killed by the signal would
+    // have no exit code, and one that waited out the lock would say it timed out).
     assert.equal(await writer.done, 1);
-    assert.ok(Date.now() - signalled < 3000, `exited ${Date.now() - signalled} ms after SIGTERM`);
     assert.match(writer.stderr(), /stopped waiting for the hosts lock/);
     assert.equal(readFileSync(path, "utf8"), "");
     tmp.remove();
