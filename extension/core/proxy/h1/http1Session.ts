@@ -191,7 +191,7 @@ export class Http1Session {
         this.pump();
         conn.socket.uncork();
       },
-      (e: unknown) => exchange.failBeforeResponse(explainUpstreamFailure(e, upstreamTarget(origin))),
+      (e: unknown) => exchange.failBeforeResponse(explainUpstreamFailure(e, upstreamTarget(origin, undefined, e))),
     );
   }
 

@@ -76,7 +76,7 @@ export class H2UpstreamExchange extends UpstreamResponse {
     this.lease = new StreamLease(ctx, origin, {
       ended: () => this.phase === "done",
       ready: (conn) => this.begin(conn),
-      failed: (e) => this.failBeforeResponse(explainUpstreamFailure(e, upstreamTarget(this.origin))),
+      failed: (e) => this.failBeforeResponse(explainUpstreamFailure(e, upstreamTarget(this.origin, undefined, e))),
       dialled: () => this.rec?.mark("upstreamConnected"),
     });
   }

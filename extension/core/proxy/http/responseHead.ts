@@ -10,9 +10,10 @@ import {
   explainUpstreamHeadTooLarge,
   explainUpstreamNotHttp,
   type Explained,
+  type UpstreamTarget,
 } from "../records/explain";
 import { findHeadEnd, MAX_HEAD_BYTES, parseResponseHead, responseFraming, type ResponseHead } from "./httpHead";
-import { dialledAddresses, UpstreamError, type UpstreamOrigin } from "../upstream/dial";
+import { dialledAddresses, triedAddresses, UpstreamError, type UpstreamOrigin } from "../upstream/dial";
 
 /** What {@link takeResponseHead} found. `rest` is what follows the head (body bytes, or another head after a 1xx). */
 export type HeadRead =
@@ -20,16 +21,23 @@ export type HeadRead =
   | { kind: "failed"; explained: Explained }
   | { kind: "head"; response: ResponseHead; rest: Buffer };
 
-/** The upstream as the explanations name it. */
-export function upstreamTarget(origin: UpstreamOrigin): { url: string; dialled: string[] } {
-  return { url: origin.url, dialled: dialledAddresses(origin) };
+/**
+ * The upstream as the explanations name it: the address a connection reached (`connected`), else
+ * the addresses a failed dial tried (`dialError`), else every address a dial of it tries.
+ */
+export function upstreamTarget(origin: UpstreamOrigin, connected?: string, dialError?: unknown): UpstreamTarget {
+  if (connected !== undefined) return { url: origin.url, dialled: [connected], connected };
+  return { url: origin.url, dialled: triedAddresses(dialError) ?? dialledAddresses(origin) };
 }
 
-/** `atStart`: nothing of this response has been relayed yet (where TLS bytes from a plain upstream show). */
-export function takeResponseHead(buf: Buffer, origin: UpstreamOrigin, atStart: boolean): HeadRead {
+/**
+ * `atStart`: nothing of this response has been relayed yet (where TLS bytes from a plain upstream
+ * show); `connected`: the address the connection reached, for the explanations.
+ */
+export function takeResponseHead(buf: Buffer, origin: UpstreamOrigin, atStart: boolean, connected?: string): HeadRead {
   if (atStart && !origin.secure && buf.length >= 2 && (buf[0] === 0x16 || buf[0] === 0x15) && buf[1] === 0x03) {
     const e = new UpstreamError("TLS_FROM_PLAIN_UPSTREAM", "TLS record");
-    return { kind: "failed", explained: explainUpstreamFailure(e, upstreamTarget(origin)) };
+    return { kind: "failed", explained: explainUpstreamFailure(e, upstreamTarget(origin, connected)) };
   }
   const end = findHeadEnd(buf);
   if (end < 0) {

@@ -3,6 +3,7 @@
  * server bound to only one of them must still work), https upstreams get TLS with the route's
  * trust options, and every failure becomes an error whose code {@link explainUpstreamFailure} reads.
  */
+import assert from "node:assert";
 import net from "node:net";
 import tls from "node:tls";
 import type { LookupAddress } from "node:dns";
@@ -48,7 +49,30 @@ function parseOrigin(route: RouteSetting): UpstreamOrigin {
 /** The socket addresses a dial of `origin` tries, for explanations ("[::1]:3000 or 127.0.0.1:3000"). */
 export function dialledAddresses(origin: UpstreamOrigin): string[] {
   if (isLocalhostName(origin.host)) return [`[::1]:${origin.port}`, `127.0.0.1:${origin.port}`];
-  return [net.isIPv6(origin.host) ? `[${origin.host}]:${origin.port}` : `${origin.host}:${origin.port}`];
+  return [socketAddress(origin.host, origin.port)];
+}
+
+/** `127.0.0.1:3000`, `[::1]:3000`. */
+export function socketAddress(address: string, port: number): string {
+  return net.isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** The address a connected socket reached (`[::1]:3000` when `localhost` was dialled), as records name it. */
+export function peerAddress(socket: net.Socket): string {
+  const { remoteAddress, remotePort } = socket;
+  assert(remoteAddress !== undefined && remotePort !== undefined, "a connected socket has a peer address");
+  return socketAddress(remoteAddress, remotePort);
+}
+
+/** A failed dial's error: `dialled` lists the socket addresses it tried, when Node said which. */
+export interface DialFailure extends NodeJS.ErrnoException {
+  dialled?: string[];
+}
+
+/** The addresses a failed dial tried (both loopbacks of `localhost`, or the one that failed), if known. */
+export function triedAddresses(error: unknown): string[] | undefined {
+  const dialled = (error as DialFailure | undefined)?.dialled;
+  return dialled && dialled.length > 0 ? dialled : undefined;
 }
 
 const LOOPBACK_BOTH: LookupAddress[] = [
@@ -123,9 +147,13 @@ export function dialUpstream(
     );
     const fail = (e: Error): void => {
       clearTimeout(timer);
+      const failure = firstError(e);
+      // Connected, then TLS failed: the address that answered (read before the socket is destroyed).
+      if (!failure.dialled && raw.remoteAddress !== undefined && raw.remotePort !== undefined)
+        failure.dialled = [socketAddress(raw.remoteAddress, raw.remotePort)];
       secure?.destroy();
       raw.destroy();
-      reject(firstError(e));
+      reject(failure);
     };
     const done = (socket: net.Socket): void => {
       clearTimeout(timer);
@@ -146,13 +174,23 @@ export function dialUpstream(
   });
 }
 
-/** With autoSelectFamily every address may fail; the AggregateError's first entry says why. */
-function firstError(e: Error): Error {
+/**
+ * With autoSelectFamily every address may fail; the AggregateError's first refusal (else its first
+ * entry) says why. The result names every address that was tried (`dialled`).
+ */
+function firstError(e: Error): DialFailure {
+  const errors: unknown[] = e instanceof AggregateError ? e.errors : [e];
+  const tried = errors.flatMap((x) => {
+    const { address, port } = x as { address?: unknown; port?: unknown };
+    return typeof address === "string" && typeof port === "number" ? [socketAddress(address, port)] : [];
+  });
+  let first: DialFailure = e;
   if (e instanceof AggregateError && e.errors.length > 0 && e.errors[0] instanceof Error) {
     const refused = e.errors.find(
       (x: unknown) => x instanceof Error && (x as NodeJS.ErrnoException).code === "ECONNREFUSED",
     );
-    return (refused as Error | undefined) ?? (e.errors[0] as Error);
+    first = (refused as Error | undefined) ?? (e.errors[0] as Error);
   }
-  return e;
+  if (tried.length > 0) first.dialled = tried;
+  return first;
 }

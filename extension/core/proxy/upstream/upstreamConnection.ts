@@ -43,6 +43,8 @@ export class UpstreamConnection {
     readonly socket: net.Socket,
     readonly key: string,
     private readonly pool: UpstreamPool,
+    /** The socket address it reached (`[::1]:3000` for a `localhost` upstream), for records. */
+    readonly address: string,
   ) {
     // Sockets dialled with `onread` get their bytes through onRead; the others emit 'data'.
     socket.on("data", this.onData);

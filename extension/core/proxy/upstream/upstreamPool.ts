@@ -7,7 +7,7 @@
  * instead of dialling past the limit.
  */
 import type net from "node:net";
-import { dialUpstream, type UpstreamOrigin } from "./dial";
+import { dialUpstream, peerAddress, type UpstreamOrigin } from "./dial";
 import { READ_BUFFER, UpstreamConnection } from "./upstreamConnection";
 
 /** Idle sockets kept per origin; more are closed when released. */
@@ -138,9 +138,10 @@ export class UpstreamPool {
       this.offerSlot(origin.key);
       throw e;
     }
+    const address = peerAddress(socket);
     // Bytes before any request was sent belong to nothing (as on an idle socket).
     if (slot.early) socket.destroy();
-    const conn = (slot.conn = new UpstreamConnection(socket, origin.key, this));
+    const conn = (slot.conn = new UpstreamConnection(socket, origin.key, this, address));
     return conn;
   }
 

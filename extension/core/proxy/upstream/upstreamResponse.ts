@@ -34,7 +34,9 @@ export interface RequestLabel {
 
 /** One response read from an upstream socket and relayed to a client. */
 export abstract class UpstreamResponse implements UpstreamUser {
-  protected conn: UpstreamConnection | undefined;
+  private leased: UpstreamConnection | undefined;
+  /** The address the last connection reached, kept for the record after the socket left (a tunnel). */
+  private reached: string | undefined;
   protected phase: "connecting" | "head" | "body" | "done" = "connecting";
   /** Received bytes not handled yet: a partial head, or what followed it. */
   protected buf: Buffer = Buffer.alloc(0);
@@ -51,6 +53,16 @@ export abstract class UpstreamResponse implements UpstreamUser {
   /** The start of a 403's body (copied), to tell a dev server's host check in the record. */
   private refusalProbe: Buffer[] | undefined;
   private probed = 0;
+
+  /** The upstream socket carrying this request, once there is one. */
+  protected get conn(): UpstreamConnection | undefined {
+    return this.leased;
+  }
+
+  protected set conn(conn: UpstreamConnection | undefined) {
+    this.leased = conn;
+    if (conn) this.reached = conn.address;
+  }
 
   constructor(
     protected readonly rec: ConnectionRecorder | undefined,
@@ -97,7 +109,7 @@ export abstract class UpstreamResponse implements UpstreamUser {
 
   protected readHeads(): void {
     while (this.phase === "head") {
-      const read = takeResponseHead(this.buf, this.origin, this.relayedNothing());
+      const read = takeResponseHead(this.buf, this.origin, this.relayedNothing(), this.conn?.address);
       if (read.kind === "need-more") return;
       if (read.kind === "failed") return this.failBeforeResponse(read.explained);
       this.buf = read.rest;
@@ -149,19 +161,19 @@ export abstract class UpstreamResponse implements UpstreamUser {
     if (this.phase === "head") {
       if (this.conn?.reused && this.received === 0 && this.retryStale()) return;
       const err = error ?? new UpstreamError("UPSTREAM_CLOSED", "closed");
-      return this.failBeforeResponse(explainUpstreamFailure(err, upstreamTarget(this.origin)));
+      return this.failBeforeResponse(explainUpstreamFailure(err, upstreamTarget(this.origin, this.conn?.address)));
     }
     if (this.phase !== "body") return;
     if (this.untilClose) return this.endedByClose();
     const err = error ?? new UpstreamError("ECONNRESET", "closed");
-    this.midResponse(explainUpstreamFailure(err, upstreamTarget(this.origin), true));
+    this.midResponse(explainUpstreamFailure(err, upstreamTarget(this.origin, this.conn?.address), true));
   }
 
   /** The response head did not come within `timeoutMs`. */
   timedOut(timeoutMs: number): void {
     if (this.phase !== "head" && this.phase !== "connecting") return;
     const e = new UpstreamError("UPSTREAM_TIMEOUT", `no response head within ${timeoutMs} ms`);
-    this.failBeforeResponse(explainUpstreamFailure(e, upstreamTarget(this.origin)));
+    this.failBeforeResponse(explainUpstreamFailure(e, upstreamTarget(this.origin, this.conn?.address)));
   }
 
   /** No response to relay: a 504 page for a timeout, 502 for the rest (or a reset once bytes went out). */
@@ -196,6 +208,7 @@ export abstract class UpstreamResponse implements UpstreamUser {
       path,
       ...(this.status !== undefined ? { status: this.status } : {}),
       upstream: this.origin.url,
+      ...(this.reached !== undefined ? { dialled: this.reached } : {}),
       bytes,
       durationMs: msSince(this.started),
       ...(error ? { error } : {}),
