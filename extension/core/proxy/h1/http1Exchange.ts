@@ -80,6 +80,7 @@ export class Http1Exchange extends UpstreamResponse {
     this.conn = conn;
     this.phase = "head";
     conn.user = this;
+    conn.requestStarted();
     conn.socket.write(headText, "latin1");
   }
 

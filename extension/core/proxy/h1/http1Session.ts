@@ -117,6 +117,8 @@ export class Http1Session {
           if (!this.sink.write(part)) this.backpressure(this.client, this.sink);
         }
         if (!step.done) return;
+        // The upstream has the whole request as its head framed it (a local answer has no sink).
+        if (this.sink) this.link.requestWritten();
         this.cursor = undefined;
         this.state = "head";
         if (!this.exchange) this.idle.arm();
@@ -202,7 +204,9 @@ export class Http1Session {
     this.sink = conn.socket;
     this.cursor = bodyCursor(head.framing);
     this.state = this.cursor.done ? "head" : "body";
-    if (this.cursor.done) this.cursor = undefined;
+    if (!this.cursor.done) return;
+    this.cursor = undefined;
+    conn.requestWritten();
   }
 
   private exchangeDone(

@@ -48,6 +48,8 @@ const COPIES = new CopyPool(READ_BUFFER_SIZE, 4, 64 * 1024);
 export class H2UpstreamExchange extends UpstreamResponse {
   private requestSent: boolean;
   private readonly chunked: boolean;
+  /** The head sent upstream has a Content-Length other than 0: a body must follow it. */
+  private readonly announcesBody: boolean;
   private bytes = 0;
   private retried = false;
   /** The response ended cleanly before the request body did: the socket goes back once it has. */
@@ -69,8 +71,9 @@ export class H2UpstreamExchange extends UpstreamResponse {
     super(rec, origin, { method: request.method, host: request.host, path: request.path });
     // A WebSocket stream stays open for frames, which go on only after the upstream's 101.
     const hasBody = !stream.endAfterHeaders && !request.websocket;
-    const length = request.headers.some(([n]) => n.toLowerCase() === "content-length");
+    const length = request.headers.find(([n]) => n.toLowerCase() === "content-length");
     this.chunked = hasBody && !length;
+    this.announcesBody = length !== undefined && length[1].trim() !== "0";
     this.requestSent = !hasBody;
     stream.on("close", () => this.streamClosed());
     this.lease = new StreamLease(ctx, origin, {
@@ -97,8 +100,12 @@ export class H2UpstreamExchange extends UpstreamResponse {
     const { method, path, headers } = this.request;
     const lines = this.chunked ? [...headers, ["Transfer-Encoding", "chunked"] as HeaderLine] : headers;
     const head = messageHead(requestLine(method, path, "1.1"), lines);
-    if (this.requestSent) conn.socket.write(head, "latin1");
-    else this.sendWithBody(conn, head);
+    conn.requestStarted();
+    if (!this.requestSent) return this.sendWithBody(conn, head);
+    conn.socket.write(head, "latin1");
+    // A head that announces a body nobody sends leaves the request incomplete: the pool then
+    // closes the socket instead of giving the next request to an upstream still reading that body.
+    if (!this.announcesBody) conn.requestWritten();
   }
 
   /** The head, then DATA frames as the HTTP/1.1 body, with backpressure from the upstream socket. */
@@ -110,6 +117,7 @@ export class H2UpstreamExchange extends UpstreamResponse {
         if (this.phase === "head") this.timer?.refresh();
       },
       onSent: () => {
+        conn.requestWritten();
         this.requestSent = true;
         if (!this.releaseWhenSent) return;
         this.conn = undefined;

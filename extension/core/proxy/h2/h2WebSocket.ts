@@ -19,11 +19,13 @@ export function isWebSocketConnect(headers: http2.IncomingHttpHeaders): boolean 
 /**
  * The HTTP/1.1 Upgrade request's fields: the client's (its Sec-WebSocket-Version, -Protocol and
  * -Extensions already among them) plus the Upgrade, Connection and a fresh Sec-WebSocket-Key, which
- * an extended CONNECT does not carry (RFC 8441 5).
+ * an extended CONNECT does not carry (RFC 8441 5). A CONNECT has no content (RFC 9110 9.3.6) and
+ * the Upgrade request gets no body, so a Content-Length the client sent is dropped: left in, the
+ * upstream would take the next request on its socket for that body.
  */
 export function upgradeRequestLines(lines: HeaderLine[]): HeaderLine[] {
   return [
-    ...lines,
+    ...lines.filter(([name]) => name.toLowerCase() !== "content-length"),
     ["Connection", "Upgrade"],
     ["Upgrade", "websocket"],
     ["Sec-WebSocket-Key", randomBytes(16).toString("base64")],

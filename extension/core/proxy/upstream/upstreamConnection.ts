@@ -38,6 +38,11 @@ export class UpstreamConnection {
   private detached = false;
   /** Still counted in the pool's per-origin connection count. */
   counted = true;
+  /**
+   * The last request written on it is complete as framed: its head and all the body its head
+   * announced. Only such a socket may carry another request (UpstreamPool.release).
+   */
+  private framed = true;
 
   constructor(
     readonly socket: net.Socket,
@@ -51,6 +56,21 @@ export class UpstreamConnection {
     socket.on("error", this.onError);
     socket.on("end", this.onEnd);
     socket.on("close", this.onClose);
+  }
+
+  /** A request head was written: until {@link requestWritten}, the upstream expects more of it. */
+  requestStarted(): void {
+    this.framed = false;
+  }
+
+  /** The request's framing is complete: the head announced no body, or the whole body was written. */
+  requestWritten(): void {
+    this.framed = true;
+  }
+
+  /** Whether the last request's framing is complete (true before any request). */
+  get requestComplete(): boolean {
+    return this.framed;
   }
 
   /** Open both ways and not ended by the upstream. */

@@ -31,6 +31,11 @@ export class UpstreamLink {
     return conn;
   }
 
+  /** The request's body was all written: its framing is complete (see UpstreamPool.release). */
+  requestWritten(): void {
+    this.leased?.requestWritten();
+  }
+
   /** The request is over; the socket goes back to the pool when `reusable`. */
   release(reusable: boolean): void {
     const conn = this.leased;

@@ -145,10 +145,15 @@ export class UpstreamPool {
     return conn;
   }
 
-  /** A request is over: keep the socket for the next one only if its framing ended cleanly. */
+  /**
+   * A request is over: keep the socket for the next one only if its framing ended cleanly, both
+   * ways. The invariant held here for every caller: a socket whose request is not complete as its
+   * head framed it (a Content-Length whose body was never sent) is never pooled, since the
+   * upstream would read the next request's head as that body.
+   */
   release(conn: UpstreamConnection, reusable: boolean): void {
     conn.user = undefined;
-    if (!reusable || this.closed || !conn.usable) {
+    if (!reusable || this.closed || !conn.usable || !conn.requestComplete) {
       conn.socket.destroy();
       return;
     }
