@@ -17,7 +17,7 @@ import { generateKey } from "./keys";
 import { LeafCache } from "./leafCache";
 import { CA_FILES } from "./paths";
 import { inspectCaDir, loadCa, type CaMaterial } from "./store";
-import { NameNotPermittedError, type IssuedLeaf, type LeafSource } from "./types";
+import { NameNotPermittedError, type IssuedLeaf, type LeafCacheWriteFailure, type LeafSource } from "./types";
 
 /** How a {@link LocalCa} issues. */
 export interface LocalCaOptions {
@@ -53,6 +53,7 @@ export class LocalCa implements LeafSource {
    * one LocalCa (a new CA is opened again), so a verdict never goes stale.
    */
   private readonly verdicts = new Map<string, string | undefined>();
+  private readonly cacheWriteListeners = new Set<(failure: LeafCacheWriteFailure) => void>();
 
   private constructor(
     /** The loaded files: root, issuer, meta. */
@@ -67,6 +68,9 @@ export class LocalCa implements LeafSource {
       issuerPublicKey: material.issuer.publicKey,
       now,
       renewBeforeMs: options.renewBeforeMs,
+      onWriteFailure: (failure) => {
+        for (const listener of this.cacheWriteListeners) listener(failure);
+      },
       issue: (names, keyType, clientAuth, leafKey) =>
         issueLeaf(this.signer, names, {
           keyType,
@@ -148,6 +152,12 @@ export class LocalCa implements LeafSource {
     } catch {
       // Only a rehearsal: the first real name issues (and reports) the same way without it.
     }
+  }
+
+  /** Calls `listener` when a leaf's disk copy could not be written (see LeafSource); returns the unsubscribe. */
+  onCacheWriteFailure(listener: (failure: LeafCacheWriteFailure) => void): () => void {
+    this.cacheWriteListeners.add(listener);
+    return () => this.cacheWriteListeners.delete(listener);
   }
 
   /** Resolves once the on-disk copies of the leaves issued so far are written. */

@@ -11,6 +11,7 @@ import { createSecureContext, type SecureContext } from "node:tls";
 import { join } from "node:path";
 import type { KeyType } from "../settings";
 import { fingerprint, type LeafWithKey } from "./leaf";
+import type { LeafCacheWriteFailure } from "./types";
 import { leafFileBase } from "./paths";
 import { writeFileExclusively } from "./exclusiveFile";
 import { completeContext, LeafKeyPool, type LeafKey } from "./keyPool";
@@ -32,6 +33,11 @@ export interface LeafCacheOptions {
   now(): Date;
   /** Renew when less than this remains; default 30 days (or a third of the lifetime, if shorter). */
   renewBeforeMs?: number;
+  /**
+   * A disk copy could not be written. Called for the first failure and then not again until a
+   * write succeeds, so a full disk is one log line, not one per new name.
+   */
+  onWriteFailure?(failure: LeafCacheWriteFailure): void;
 }
 
 /** Cache key and disk file base for a set of names. */
@@ -54,6 +60,8 @@ export class LeafCache {
   private readonly pendingWrites = new Set<Promise<void>>();
   /** The cache folder, created once (not once per leaf); reset when creating it failed. */
   private dirReady: Promise<void> | undefined;
+  /** A write failed and was reported; the next failure is not, until a write succeeds. */
+  private failing = false;
 
   constructor(private readonly options: LeafCacheOptions) {}
 
@@ -108,9 +116,19 @@ export class LeafCache {
   private writeSoon(key: string, leaf: LeafWithKey): void {
     const write = new Promise<void>((resolve) => setTimeout(resolve, DISK_WRITE_DELAY_MS))
       .then(() => this.writeDisk(key, leaf))
-      .catch(() => {
-        // A cache entry that could not be written is issued again after a restart.
-      })
+      .then(
+        () => {
+          this.failing = false;
+        },
+        (e: unknown) => {
+          // The leaf is still served; it is issued again after a restart. Said once, not per name.
+          if (this.failing) return;
+          this.failing = true;
+          const error = e instanceof Error ? e : new Error(String(e));
+          const file = (error as NodeJS.ErrnoException).path ?? join(this.options.dir as string, `${key}.pem`);
+          this.options.onWriteFailure?.({ file, error });
+        },
+      )
       .finally(() => this.pendingWrites.delete(write));
     this.pendingWrites.add(write);
   }

@@ -51,4 +51,16 @@ export interface LeafSource {
   rootPem(): string;
   /** Prepares what the first never-seen name would otherwise wait for (keys, compiled code); the proxy calls it when it starts. */
   warmUp?(): Promise<void>;
+  /**
+   * Calls `listener` when a leaf's disk copy could not be written (the leaf is still served; it
+   * is issued again after a restart), so the proxy can log it; returns the unsubscribe.
+   */
+  onCacheWriteFailure?(listener: (failure: LeafCacheWriteFailure) => void): () => void;
+}
+
+/** A leaf whose disk copy could not be written. */
+export interface LeafCacheWriteFailure {
+  /** The file that could not be written (or the folder that could not be made). */
+  file: string;
+  error: Error;
 }

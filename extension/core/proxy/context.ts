@@ -18,7 +18,10 @@ export interface ProxyTimeouts {
   upstreamResponseMs: number;
   /** A TLS handshake, from ClientHello to Finished. Default 10 s. */
   handshakeMs: number;
-  /** A keep-alive client connection with no request in flight. Default 120 s. */
+  /**
+   * A keep-alive client connection with no request in flight, HTTP/1.1 or h2 (an idle h2 session
+   * gets a GOAWAY and its record says why). Default 120 s.
+   */
   clientIdleMs: number;
   /** An h2 stream whose client reads none of the response while the proxy waits to send more. Default 30 s. */
   clientStallMs: number;

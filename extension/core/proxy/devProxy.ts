@@ -15,7 +15,15 @@ import { handleConnection } from "./accept/connection";
 import type { ProxyContext, ProxyTimeouts } from "./context";
 import { Http2Front } from "./h2/http2Front";
 import { bind, bindingKey, unbind, type Binding } from "./accept/listen";
-import { RecordRing, type BindingRecord, type ConnectionRecord, type ProxyEvents } from "./records/records";
+import { explainLeafCacheWriteFailure, type Explained } from "./records/explain";
+import {
+  MAX_PROBLEMS_KEPT,
+  RecordRing,
+  type BindingRecord,
+  type ConnectionRecord,
+  type ProxyEvents,
+  type ProxyProblem,
+} from "./records/records";
 import { RouteTable } from "./routes";
 import { isLocalhostName } from "../net/listenSpec";
 import type { UpstreamOrigin } from "./upstream/dial";
@@ -44,7 +52,8 @@ const DEFAULT_TIMEOUTS: ProxyTimeouts = {
 
 /**
  * The running proxy. Events: 'live' (an open connection's record changed), 'record' (a connection
- * closed), 'binding' (a listen address changed state).
+ * closed), 'binding' (a listen address changed state, also when a bound one fails later),
+ * 'problem' (the proxy itself hit a problem: leaves that cannot be saved, an internal error).
  */
 export class DevProxy extends EventEmitter<ProxyEvents> {
   /** The latest handshake records (bounded ring buffer); also emits 'record'. */
@@ -57,6 +66,9 @@ export class DevProxy extends EventEmitter<ProxyEvents> {
   /** Listen specs that could not be resolved to any address, as failed bindings (by spec). */
   private readonly unresolved = new Map<string, BindingRecord>();
   private leaves: LeafSource;
+  /** Unsubscribes from the current leaf source's disk-cache failures. */
+  private unwatchLeaves: (() => void) | undefined;
+  private readonly recentProblems: ProxyProblem[] = [];
   private readonly resolveListen: (spec: string) => Promise<ListenAddress[]>;
   private started = false;
 
@@ -64,6 +76,7 @@ export class DevProxy extends EventEmitter<ProxyEvents> {
     super();
     this.settings = options.settings;
     this.leaves = options.leaves;
+    this.watchLeaves();
     this.routeTable = new RouteTable(options.settings.proxy.routes);
     this.records = new RecordRing(options.recordCapacity ?? 1000);
     this.records.on("record", (r) => this.emit("record", r));
@@ -100,8 +113,33 @@ export class DevProxy extends EventEmitter<ProxyEvents> {
    * Connections already past their handshake keep the certificate they got.
    */
   setLeaves(leaves: LeafSource): void {
+    this.unwatchLeaves?.();
     this.leaves = leaves;
+    this.watchLeaves();
     if (this.started) this.warmUpLeaves();
+  }
+
+  /** The latest problems of the proxy itself (not of one connection), oldest first. */
+  get problems(): ProxyProblem[] {
+    return [...this.recentProblems];
+  }
+
+  /**
+   * Reports a problem of the proxy itself (an internal error the worker caught, leaves that
+   * cannot be saved) to the 'problem' listeners: serve's log, the output channel, the views.
+   */
+  reportProblem(explained: Explained): ProxyProblem {
+    const problem: ProxyProblem = { time: new Date().toISOString(), ...explained };
+    this.recentProblems.push(problem);
+    if (this.recentProblems.length > MAX_PROBLEMS_KEPT) this.recentProblems.shift();
+    this.emit("problem", problem);
+    return problem;
+  }
+
+  private watchLeaves(): void {
+    this.unwatchLeaves = this.leaves.onCacheWriteFailure?.((f) =>
+      this.reportProblem(explainLeafCacheWriteFailure(f.file, f.error)),
+    );
   }
 
   /** The latest handshake records, oldest first (the same call as on WorkerProxy). */
@@ -214,16 +252,21 @@ export class DevProxy extends EventEmitter<ProxyEvents> {
       wanted
         .filter((w) => !this.live.has(bindingKey(w.address, w.role)))
         .map((w) =>
-          bind(w.address, w.role, (socket, binding) =>
-            handleConnection(
-              socket,
-              {
-                redirectOnly: binding.record.role === "http-redirect",
-                ...(binding.record.interfaceName ? { interfaceName: binding.record.interfaceName } : {}),
-              },
-              this.ctx,
-              this.h2,
-            ),
+          bind(
+            w.address,
+            w.role,
+            (socket, binding) =>
+              handleConnection(
+                socket,
+                {
+                  redirectOnly: binding.record.role === "http-redirect",
+                  ...(binding.record.interfaceName ? { interfaceName: binding.record.interfaceName } : {}),
+                },
+                this.ctx,
+                this.h2,
+              ),
+            // A server that failed after it listened: the views show it failed, with the reason.
+            (binding) => this.emit("binding", binding.record),
           ),
         ),
     );

@@ -6,6 +6,7 @@
 import net from "node:net";
 import { explainListenError } from "../../net/listenErrors";
 import type { ListenAddress } from "../../net/types";
+import { explainListenerFailure } from "../records/explain";
 import type { BindingRecord } from "../records/records";
 
 /** A bound (or failed) listen address and its server. */
@@ -23,11 +24,16 @@ export function bindingKey(a: { address: string; port: number }, role: BindingRe
   return `${role}|${a.address}|${a.port}`;
 }
 
-/** Binds one address; never rejects (a failure is a failed binding record). */
+/**
+ * Binds one address; never rejects (a failure is a failed binding record). A server that fails
+ * after it was bound (accept failed, e.g. out of file descriptors) stops accepting, its record
+ * turns failed with the reason, and `onFailed` is called so the views can be told.
+ */
 export async function bind(
   address: ListenAddress,
   role: BindingRecord["role"],
   onSocket: (socket: net.Socket, binding: Binding) => void,
+  onFailed: (binding: Binding) => void = () => {},
 ): Promise<Binding> {
   const record: BindingRecord = {
     spec: address.spec,
@@ -64,9 +70,17 @@ export async function bind(
     record.reason = `${explained.message} ${explained.fix}`.trim();
     return binding;
   }
-  server.on("error", () => {});
   record.port = (server.address() as net.AddressInfo).port;
   binding.server = server;
+  server.on("error", (e) => {
+    if (record.state !== "listening") return;
+    const where = address.family === 6 ? `[${address.address}]:${record.port}` : `${address.address}:${record.port}`;
+    record.state = "failed";
+    record.reason = explainListenerFailure(e, where).explanation;
+    // Not left half-alive: a failed binding is bound again by the next start or settings change.
+    server.close();
+    onFailed(binding);
+  });
   return binding;
 }
 

@@ -8,7 +8,7 @@ import type net from "node:net";
 import type { ClientHello } from "./clientHello";
 import type { ConnectionRecorder } from "../records/connectionRecorder";
 import type { ProxyContext } from "../context";
-import { explainHandshakeFailure, explainNoCertificate } from "../records/explain";
+import { explainCertificateUnreadable, explainHandshakeFailure, explainNoCertificate } from "../records/explain";
 import { plainAddress } from "../../net/interfaces";
 import { Http1Session } from "../h1/http1Session";
 import type { Http2Front } from "../h2/http2Front";
@@ -114,7 +114,11 @@ export async function continueTls(
           certificates.set(secureContext, certificate);
           rec.record.tls = { ...rec.record.tls, certificate };
         },
-        () => {},
+        (e: unknown) => {
+          // The handshake went on with the context; the record says why it has no certificate.
+          const certificateProblem = explainCertificateUnreadable(name, e).explanation;
+          rec.record.tls = { ...rec.record.tls, certificateProblem };
+        },
       );
     const tlsServerName = hello.serverName;
     if (alpn === "h2") h2.accept(tlsSocket, rec, tlsServerName);

@@ -14,6 +14,7 @@ import { requestHeaderLines } from "./h2Headers";
 import { H2UpstreamExchange } from "./h2UpstreamExchange";
 import { isWebSocketConnect, upgradeRequestLines } from "./h2WebSocket";
 import { decideRequest, noteDecision } from "../requestDecision";
+import { explainClientIdle, explainH2SessionError } from "../records/explain";
 
 /** What a session's streams need to know of their connection. */
 interface SessionFacts {
@@ -21,6 +22,10 @@ interface SessionFacts {
   tlsServerName: string | undefined;
   /** The forwarding fields' per-connection part. */
   forwarding: ConnectionForwarding;
+  /** Streams open on the session: an idle session has none. */
+  openStreams: number;
+  /** Counts a stream down; one function per session, not a closure per stream. */
+  streamClosed: () => void;
 }
 
 /** Serves h2 connections handed over after the TLS handshake. */
@@ -35,8 +40,24 @@ export class Http2Front {
   constructor(private readonly ctx: ProxyContext) {
     // 'session' fires synchronously inside emit('connection'), which is how a session finds its record.
     this.server.on("session", (session) => {
-      if (this.pending) this.sessions.set(session, this.pending);
-      session.on("error", () => {});
+      const facts = this.pending;
+      if (facts) {
+        this.sessions.set(session, facts);
+        // Node emits a session's error only once its socket closed: the record waits for it.
+        facts.rec.closeWith(session);
+      }
+      session.on("error", (e) => this.sessionFailed(facts, e));
+      // Node's session timer runs on frame activity; a session that has open streams (a quiet
+      // event stream, a WebSocket) is not idle, and its timer restarts with the next frame.
+      const idleMs = this.ctx.timeouts.clientIdleMs;
+      session.setTimeout(idleMs, () => {
+        if (facts && facts.openStreams > 0) return;
+        if (facts && !facts.rec.record.closeReason) facts.rec.record.closeReason = explainClientIdle(idleMs);
+        // Not close(): a session nghttp2 ended itself (a client's bad frame: GOAWAY sent, nothing
+        // read any more) would wait for the client forever. With no stream open, nothing is cut.
+        session.goaway(http2.constants.NGHTTP2_NO_ERROR);
+        session.destroy();
+      });
     });
     this.server.on("stream", (stream, headers) => this.onStream(stream, headers));
   }
@@ -45,11 +66,16 @@ export class Http2Front {
   accept(socket: tls.TLSSocket, rec: ConnectionRecorder, tlsServerName?: string): void {
     // Node's tls.Server clears this flag before 'secureConnection'; http2 waits for 'secureConnect' while it is set.
     (socket as tls.TLSSocket & { secureConnecting: boolean }).secureConnecting = false;
-    this.pending = {
+    const facts: SessionFacts = {
       rec,
       tlsServerName,
       forwarding: new ConnectionForwarding(socket.remoteAddress ?? "", "https", this.ctx.via),
+      openStreams: 0,
+      streamClosed: () => {
+        facts.openStreams--;
+      },
     };
+    this.pending = facts;
     try {
       this.server.emit("connection", socket);
     } finally {
@@ -60,10 +86,16 @@ export class Http2Front {
   private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
     const facts = this.sessions.get(stream.session as http2.ServerHttp2Session);
     const rec = facts?.rec;
+    if (facts) {
+      facts.openStreams++;
+      stream.on("close", facts.streamClosed);
+    }
     const started = performance.now();
     const method = String(headers[":method"] ?? "GET");
     const path = String(headers[":path"] ?? "/");
     const authority = String(headers[":authority"] ?? headers.host ?? "");
+    // A stream's error is its reset (RST_STREAM, or its session failing): the exchange records it
+    // when the response was not complete (explainH2StreamReset), the session's failure below.
     stream.on("error", () => {});
     const summary = { method, host: authority, path };
     const answer = (page: PageContent, error?: string): void => {
@@ -118,6 +150,17 @@ export class Http2Front {
       ? { method: "GET", host: authority, path, headers: upgradeRequestLines(forwarded), websocket }
       : { method, host: authority, path, headers: forwarded };
     new H2UpstreamExchange(this.ctx, stream, rec, request, origin, answer).start();
+  }
+
+  /**
+   * The session failed: the client broke the protocol (the connection's outcome is a failure), or
+   * its socket broke (the record says why it closed).
+   */
+  private sessionFailed(facts: SessionFacts | undefined, error: unknown): void {
+    if (!facts) return;
+    const explained = explainH2SessionError(error);
+    if (explained.code.startsWith("ERR_HTTP2")) facts.rec.fail("http", explained);
+    else facts.rec.record.closeReason ??= explained;
   }
 
   /** Stops accepting new streams on every session; streams in flight finish. */

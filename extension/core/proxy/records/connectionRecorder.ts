@@ -46,6 +46,8 @@ export class ConnectionRecorder {
   private publishing = false;
   private lastPublished: number | undefined;
   private lastStatus: number | undefined;
+  /** Set by closeWith: the socket's close does not end the record. */
+  private closedByOwner = false;
 
   constructor(
     private readonly socket: net.Socket,
@@ -67,7 +69,19 @@ export class ConnectionRecorder {
       timeline: {},
     };
     if (interfaceName !== undefined) this.record.local.interfaceName = interfaceName;
-    socket.once("close", () => this.finish());
+    socket.once("close", () => {
+      if (!this.closedByOwner) this.finish();
+    });
+  }
+
+  /**
+   * The record closes when `owner` emits 'close' instead of when the socket does: an h2 session
+   * reports its error (a client that broke the protocol) only after its socket closed, and that
+   * error belongs in the record.
+   */
+  closeWith(owner: { once(event: "close", listener: () => void): unknown }): void {
+    this.closedByOwner = true;
+    owner.once("close", () => this.finish());
   }
 
   /** Milliseconds since accept, rounded to µs. */

@@ -49,6 +49,8 @@ export interface NegotiatedTls {
   certificate?: { subject: string; sans: string[]; fingerprint256: string; issuer: string };
   /** Set when SNI named something the CA may not issue for: the reason, and which name was used instead. */
   certificateNote?: string;
+  /** Set when the certificate presented could not be described (its leaf could not be read back): why, in words. */
+  certificateProblem?: string;
 }
 
 /** One HTTP request carried on the connection (the first {@link MAX_REQUESTS_PER_RECORD} are kept). */
@@ -115,6 +117,11 @@ export interface ConnectionRecord {
   timeline: ConnectionTimeline;
   /** The first bytes as hex, for connections that spoke no known protocol. */
   firstBytesHex?: string;
+  /**
+   * Why the proxy itself closed a connection that did not fail (an h2 client idle past the
+   * timeout), or an h2 session error that ended it; absent when the client closed it.
+   */
+  closeReason?: { code: string; explanation: string };
 }
 
 /** Requests beyond this many on one keep-alive connection are counted but not listed. */
@@ -140,6 +147,22 @@ export function summarizeClientHello(hello: ClientHello): ClientHelloSummary {
   return summary;
 }
 
+/**
+ * Something that went wrong in the proxy itself rather than on one connection (an internal error
+ * on its thread, leaves that cannot be saved): for serve's log, the output channel and the views.
+ */
+export interface ProxyProblem {
+  /** ISO time it happened. */
+  time: string;
+  /** Our code: INTERNAL_ERROR, LEAF_CACHE_WRITE_FAILED, … */
+  code: string;
+  /** What happened and what to do, in plain words (from explain.ts). */
+  explanation: string;
+}
+
+/** Problems a proxy keeps for a view that asks late (the newest last). */
+export const MAX_PROBLEMS_KEPT = 20;
+
 /** Events of a running proxy ({@link DevProxy}, {@link WorkerProxy}) and of its {@link RecordRing}. */
 export interface ProxyEvents {
   /** A connection closed: its final record. */
@@ -147,6 +170,8 @@ export interface ProxyEvents {
   /** An open connection's record changed (handshake done or failed, a request finished). */
   live: [ConnectionRecord];
   binding: [BindingRecord];
+  /** The proxy itself hit a problem (not one connection's): for the log and the views. */
+  problem: [ProxyProblem];
 }
 
 /**

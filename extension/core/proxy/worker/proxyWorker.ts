@@ -9,6 +9,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { LocalCa } from "../../ca/authority";
 import { resolveListenSpec } from "../../net/listenSpec";
 import { numberRecordsFrom } from "../records/connectionRecorder";
+import { explainInternalError } from "../records/explain";
 import { DevProxy } from "../devProxy";
 import type { ConnectionRecord } from "../records/records";
 import type { ProxyCommand, ProxyWorkerData, ProxyWorkerMessage } from "./workerProtocol";
@@ -56,15 +57,25 @@ const proxyReady = openCa(data.ca).then((ca) => {
     pendingLive.set(r.id, r);
   });
   proxy.on("binding", (b) => send({ kind: "binding", binding: b }));
+  proxy.on("problem", (p) => send({ kind: "problem", problem: p }));
   return proxy;
 });
 
 // A CA that cannot be opened is reported to each command, not as an unhandled rejection.
 proxyReady.catch(() => {});
 
-// A bug on one connection must not take every binding down with the thread: it is reported and
-// the proxy goes on (in-process, the extension host would have caught it the same way).
-process.on("uncaughtException", (e) => console.error(`switchyard proxy: internal error: ${e.stack ?? String(e)}`));
+// A bug on one connection must not take every binding down with the thread: it is reported as a
+// problem of the proxy (serve's log, the output channel, the views' state) and the proxy goes on
+// (in-process, the extension host would have caught it the same way). An unhandled rejection
+// arrives here too (Node's default --unhandled-rejections=throw).
+process.on("uncaughtException", (e) => {
+  const explained = explainInternalError(e);
+  proxyReady.then(
+    (proxy) => proxy.reportProblem(explained),
+    // No proxy (its CA could not be opened): straight to the host.
+    () => send({ kind: "problem", problem: { time: new Date().toISOString(), ...explained } }),
+  );
+});
 
 // Commands run one after another, in the order sent: a stop never overtakes a start or an update.
 let queue: Promise<unknown> = Promise.resolve();

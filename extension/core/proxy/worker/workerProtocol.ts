@@ -4,7 +4,7 @@
  */
 import type { KeyType, SwitchyardSettings } from "../../settings";
 import type { ProxyTimeouts } from "../context";
-import type { BindingRecord, ConnectionRecord } from "../records/records";
+import type { BindingRecord, ConnectionRecord, ProxyProblem } from "../records/records";
 
 /** What the worker needs to open the CA (already created by the host) and run the proxy. */
 export interface ProxyWorkerData {
@@ -42,4 +42,6 @@ export type ProxyWorkerMessage =
     }
   /** Closed connections' records, and (before them) the latest state of open ones. */
   | { kind: "records"; records: ConnectionRecord[]; live?: ConnectionRecord[] }
-  | { kind: "binding"; binding: BindingRecord };
+  | { kind: "binding"; binding: BindingRecord }
+  /** A problem of the proxy itself: an internal error caught on the worker, leaves that cannot be saved. */
+  | { kind: "problem"; problem: ProxyProblem };

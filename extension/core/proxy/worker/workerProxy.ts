@@ -1,6 +1,6 @@
 /**
  * The dev proxy on a worker thread, with the same surface as {@link DevProxy} (start, update,
- * stop, bindings, records, 'live', 'record' and 'binding' events). What the extension and the CLI run:
+ * stop, bindings, problems, records, 'live', 'record', 'binding' and 'problem' events). What the extension and the CLI run:
  * - the extension host's event loop (shared with every other extension) never runs a TLS
  *   handshake or moves a proxied byte;
  * - the worker's young generation is capped: under sustained connection churn V8 otherwise grows
@@ -17,7 +17,13 @@ import path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { SwitchyardSettings } from "../../settings";
 import type { ProxyTimeouts } from "../context";
-import type { BindingRecord, ConnectionRecord, ProxyEvents } from "../records/records";
+import {
+  MAX_PROBLEMS_KEPT,
+  type BindingRecord,
+  type ConnectionRecord,
+  type ProxyEvents,
+  type ProxyProblem,
+} from "../records/records";
 import type { ProxyCommand, ProxyWorkerData, ProxyWorkerMessage } from "./workerProtocol";
 
 /** What a WorkerProxy needs: the CA is opened in the worker from its directory (create it first). */
@@ -62,6 +68,7 @@ type Reply = Extract<ProxyWorkerMessage, { kind: "reply" }>;
 export class WorkerProxy extends EventEmitter<ProxyEvents> {
   private readonly worker: Worker;
   private readonly live = new Map<string, BindingRecord>();
+  private readonly recentProblems: ProxyProblem[] = [];
   private readonly waiting = new Map<number, { resolve: (m: Reply) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private exited: Error | undefined;
@@ -92,6 +99,11 @@ export class WorkerProxy extends EventEmitter<ProxyEvents> {
   /** Every binding: listening, failed (with the reason), or closed. */
   get bindings(): BindingRecord[] {
     return [...this.live.values()];
+  }
+
+  /** The latest problems of the proxy itself (an internal error, leaves not saved), oldest first; each also came as 'problem'. */
+  get problems(): ProxyProblem[] {
+    return [...this.recentProblems];
   }
 
   /** The worker's V8 heap (used and resident bytes), for diagnostics; undefined where node lacks worker.getHeapStatistics. */
@@ -159,6 +171,12 @@ export class WorkerProxy extends EventEmitter<ProxyEvents> {
     if (m.kind === "binding") {
       this.track(m.binding);
       this.emit("binding", m.binding);
+      return;
+    }
+    if (m.kind === "problem") {
+      this.recentProblems.push(m.problem);
+      if (this.recentProblems.length > MAX_PROBLEMS_KEPT) this.recentProblems.shift();
+      this.emit("problem", m.problem);
       return;
     }
     const waiter = this.waiting.get(m.id);
