@@ -104,6 +104,34 @@ function reached(target: UpstreamTarget): string {
     : target.url;
 }
 
+/** A user, as a refusal names it: `nobody (uid 65534)`. */
+export interface SocketOwner {
+  uid: number;
+  user?: string;
+}
+
+/** A loopback listener of the route's port that belongs to another user. */
+export interface ForeignListener extends SocketOwner {
+  /** The socket address it listens on, e.g. `[::1]:3000`. */
+  address: string;
+}
+
+function ownerName(o: SocketOwner): string {
+  return o.user !== undefined ? `${o.user} (uid ${o.uid})` : `uid ${o.uid}`;
+}
+
+/**
+ * The route's loopback port is held by another user's program (issue 22: it would receive the
+ * developer's requests, cookies and credentials included), so the request was not sent.
+ */
+export function explainOtherUsersListener(url: string, foreign: ForeignListener[], self: SocketOwner): Explained {
+  const held = foreign.map((f) => `${f.address} is held by user ${ownerName(f)}`).join(", and ");
+  return {
+    code: "UPSTREAM_OTHER_USER",
+    explanation: `${held}, not by you (${ownerName(self)}): another user's program listens where ${url} points, so Switchyard did not send it the request. Start your dev server (or stop that program), and point the route at the exact address your dev server listens on (for example http://127.0.0.1:PORT)`,
+  };
+}
+
 /** Explains a failure to get a response from an upstream. */
 export function explainUpstreamFailure(error: unknown, target: UpstreamTarget, midResponse = false): Explained {
   const code = errorCode(error);
@@ -119,6 +147,11 @@ export function explainUpstreamFailure(error: unknown, target: UpstreamTarget, m
   switch (code) {
     case "ECONNREFUSED":
       return { code, explanation: `nothing is listening on ${where}: is the dev server running?` };
+    case "UPSTREAM_OTHER_USER": {
+      const { foreign, self } = error as { foreign?: ForeignListener[]; self?: SocketOwner };
+      if (foreign && self) return explainOtherUsersListener(target.url, foreign, self);
+      break;
+    }
     case "ETIMEDOUT":
     case "UPSTREAM_TIMEOUT":
       return {
