@@ -3,7 +3,6 @@
  * finds the port its process tree really listens on, routes https://NAME to it through the running
  * proxy (or a proxy of its own when none runs), and takes the route away when the command ends.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { constants, homedir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +18,7 @@ import { waitForListeningPort } from "../core/devservers/waitForListening";
 import { loadSettings, parseCommandArgs, UsageError, type CliCommand } from "./command";
 import { connectOrStartProxy, type ProxyLease } from "./runProxy";
 import { KeptRoute } from "./runRoute";
+import { RunningCommand } from "./runningCommand";
 
 const HELP = `Usage:
   switchyard run NAME [--listen SPEC]... [--config FILE] [--ca-dir DIR] -- COMMAND [ARGS...]
@@ -31,6 +31,10 @@ let Vite accept the name. Whatever port the command's processes actually listen 
 When a proxy is running (switchyard serve, or VS Code), the route is added to it; otherwise run
 starts one with your configured listen address (default localhost:8443). The route goes away when
 COMMAND exits; run exits with COMMAND's exit code.
+
+COMMAND runs in a process group of its own: SIGINT, SIGTERM or SIGHUP to run goes to all of its
+processes, which get 5 s to exit before they are killed (a second signal kills them at once), and
+run checks that none is left when it ends.
 
 Options:
   --listen SPEC    where a proxy started by run listens (default localhost:8443)
@@ -91,7 +95,7 @@ export const runCommand: CliCommand = {
     let lease: ProxyLease | undefined;
     /** Once routed, the lease is kept by this (and replaced when its proxy goes away). */
     let kept: KeptRoute | undefined;
-    let child: ChildProcess | undefined;
+    let started: RunningCommand | undefined;
     try {
       lease = await connectOrStartProxy(where, io);
       const hello = await lease.client.request({ op: "hello" });
@@ -104,20 +108,16 @@ export const runCommand: CliCommand = {
       const extraCa = existsSync(rootFile)
         ? nodeExtraCaCerts(rootFile, io.env.NODE_EXTRA_CA_CERTS, stateDir)
         : undefined;
-      child = spawn(command[0] as string, command.slice(1), {
-        stdio: "inherit",
-        env: { ...io.env, ...devServerEnv({ host, port: givenPort, rootPemFile: extraCa }) },
-      });
-      const running = child;
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
-        running.once("exit", (code, signal) => resolve({ code, signal }));
-        running.once("error", (error) => resolve({ code: 127, signal: null, error }));
-      });
-      const forward = (): void => {
-        const reason = io.signal.reason;
-        running.kill(typeof reason === "string" && reason.startsWith("SIG") ? (reason as NodeJS.Signals) : "SIGTERM");
-      };
-      io.signal.addEventListener("abort", forward, { once: true });
+      const running = RunningCommand.start(
+        command,
+        {
+          ...io.env,
+          ...devServerEnv({ host, port: givenPort, rootPemFile: extraCa }),
+        },
+        io,
+      );
+      started = running;
+      const { exited } = running;
 
       const port = running.pid
         ? await waitForListeningPort({
@@ -140,8 +140,7 @@ export const runCommand: CliCommand = {
         const added = await lease.client.request({ op: "add", route });
         if (!added.ok) {
           io.stderr(`switchyard run: ${added.error}\n`);
-          running.kill("SIGTERM");
-          await exited;
+          await running.end("SIGTERM");
           return 1;
         }
         kept = new KeptRoute(lease, where, io);
@@ -156,7 +155,6 @@ export const runCommand: CliCommand = {
           io.stderr(`note: clients that do not resolve ${host} need a hosts entry: switchyard hosts add ${host}\n`);
       }
       const end = await exited;
-      io.signal.removeEventListener("abort", forward);
       if (end.error) {
         io.stderr(`switchyard run: cannot start ${command[0]}: ${end.error.message}\n`);
         return 127;
@@ -168,8 +166,8 @@ export const runCommand: CliCommand = {
       if (end.signal) return signalStatus(end.signal);
       return end.code ?? 1;
     } finally {
-      if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       await kept?.release();
+      await started?.dispose();
       lease?.client.close();
       await lease?.own?.stop();
     }

@@ -31,6 +31,34 @@ export function descendantsOf(root: number, links: readonly ProcessLink[]): numb
   return order;
 }
 
+/** What /proc/PID/stat says of a process that matters for ending its tree. */
+export interface ProcStat {
+  /** R, S, D, Z (a zombie: exited, not yet reaped), T … */
+  state: string;
+  ppid: number;
+  /** The process group and session it belongs to. */
+  pgid: number;
+  sid: number;
+  /** Clock ticks after boot at which it started: with the pid, names one process across pid reuse. */
+  startTime: number;
+}
+
+/** Parses the text of /proc/PID/stat (the process name may hold spaces and parentheses). */
+export function parseProcStat(stat: string): ProcStat | undefined {
+  const close = stat.lastIndexOf(")");
+  if (close < 0) return undefined;
+  const fields = stat.slice(close + 2).split(" ");
+  const [ppid, pgid, sid, startTime] = [fields[1], fields[2], fields[3], fields[19]].map(Number);
+  if (![ppid, pgid, sid, startTime].every((n) => Number.isInteger(n))) return undefined;
+  return {
+    state: fields[0] ?? "",
+    ppid: ppid as number,
+    pgid: pgid as number,
+    sid: sid as number,
+    startTime: startTime as number,
+  };
+}
+
 /** The parent pid in the text of /proc/PID/stat (the process name may hold spaces and parentheses). */
 export function parentFromProcStat(stat: string): number | undefined {
   const close = stat.lastIndexOf(")");
