@@ -1,14 +1,18 @@
 /** `switchyard serve`: the sniffing dev proxy in the foreground. */
+import { X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { watchCaDir, type CaWatch } from "../core/ca/caWatch";
 import { LocalCa, resolveCaDir } from "../core/ca/index";
 import { CA_FILES } from "../core/ca/paths";
 import type { ControlServer } from "../core/control/controlServer";
 import { serveControl } from "../core/control/dynamicRoutes";
 import { controlSocketPath, stateDirFor } from "../core/control/stateDir";
+import { ServingCa, type WorkerCa } from "../core/proxy/worker/servingCa";
 import { WorkerProxy } from "../core/proxy/worker/workerProxy";
-import type { BindingRecord } from "../core/proxy/records/records";
+import type { BindingRecord, ProxyProblem } from "../core/proxy/records/records";
 import { parseRouteFlag, type RouteSetting, type SwitchyardSettings } from "../core/settings";
 import { parseListenSpec } from "../core/net/listenSpec";
 import { normalizeHostname } from "../core/hosts/validate";
@@ -20,7 +24,8 @@ const HELP = `Usage:
   switchyard serve [--config FILE] [--listen SPEC]... [--route HOST=UPSTREAM_URL]... [--ca-dir DIR] [--log text|ndjson]
 
 Runs the proxy until SIGINT/SIGTERM. One port speaks both HTTPS (terminated with a certificate
-from the local CA, chosen by SNI) and plain HTTP (redirected to https).
+from the local CA, chosen by SNI) and plain HTTP (redirected to https). When the CA is replaced
+(switchyard ca create --force), new connections get certificates from the new one.
 
 Options:
   --listen SPEC    ADDRESS:PORT, [IPV6]:PORT, HOSTNAME:PORT or INTERFACE:PORT (default localhost:8443)
@@ -38,6 +43,12 @@ export function formatBinding(b: BindingRecord, ndjson: boolean): string {
   if (b.state === "failed") return `cannot listen on ${where || b.spec} (${b.spec}): ${b.reason ?? "unknown error"}\n`;
   const warning = b.warning ? `\n  warning: ${b.warning}` : "";
   return `${b.state === "listening" ? "listening on" : "stopped"} ${where} (${b.spec}${b.interfaceName ? `, ${b.interfaceName}` : ""}): ${what}${warning}\n`;
+}
+
+/** A problem of the proxy itself (not of one connection), as text or one JSON object. */
+export function formatProblem(p: ProxyProblem, ndjson: boolean): string {
+  if (ndjson) return `${JSON.stringify({ type: "problem", ...p })}\n`;
+  return `${p.time} proxy problem (${p.code}): ${p.explanation}\n`;
 }
 
 /** Why a route's host is not a host name, `*.` wildcard or IP address, or undefined when it is one. */
@@ -127,8 +138,10 @@ export const serveCommand: CliCommand = {
     if (io.signal.aborted) return 0;
 
     // The proxy runs on its own thread (workerProxy.ts); the CA was created above if it was missing.
-    const proxy = new WorkerProxy({ settings, ca: { dir: ca.material.dir, keyType: settings.ca.keyType } });
+    const caFiles: WorkerCa = { dir: ca.material.dir, keyType: settings.ca.keyType };
+    const proxy = new WorkerProxy({ settings, ca: caFiles });
     proxy.on("binding", (b) => io.stdout(formatBinding(b, ndjson)));
+    proxy.on("problem", (p) => (ndjson ? io.stdout : io.stderr)(formatProblem(p, ndjson)));
     const connections = new ConnectionLog(io.stdout, ndjson);
     proxy.on("live", (r) => connections.live(r));
     proxy.on("record", (r) => connections.closed(r));
@@ -141,6 +154,7 @@ export const serveCommand: CliCommand = {
     }
     // `switchyard run` (and other tools of this user) add routes through the control socket.
     const control = await startControl(io, proxy, settings, bindings, ndjson, join(ca.material.dir, CA_FILES.root));
+    const caWatch = followCa(io, new ServingCa(proxy, ca.rootPem(), caFiles), caFiles, ndjson);
     if (!ndjson)
       io.stderr(
         `routes: ${settings.proxy.routes.map((r) => `${r.host}${r.pathPrefix ?? ""} -> ${r.upstream}`).join(", ") || "none (add --route HOST=URL, or start a dev server with switchyard run NAME -- COMMAND)"}\nstop with Ctrl+C\n`,
@@ -149,11 +163,47 @@ export const serveCommand: CliCommand = {
       if (io.signal.aborted) return resolve();
       io.signal.addEventListener("abort", () => resolve(), { once: true });
     });
+    caWatch.close();
     await control?.close();
     await proxy.stop();
     return 0;
   },
 };
+
+/**
+ * Keeps the proxy issuing from the CA on disk: when its folder is replaced (`switchyard ca create
+ * --force` in another terminal) the proxy reloads it, through the same {@link ServingCa} the
+ * extension uses. A CA that cannot be used is reported and the proxy goes on with the one it has.
+ */
+function followCa(io: CliIO, serving: ServingCa, ca: WorkerCa, ndjson: boolean): CaWatch {
+  let queue: Promise<void> = Promise.resolve();
+  const reload = async (): Promise<void> => {
+    try {
+      const rootPem = readFileSync(join(ca.dir, CA_FILES.root), "utf8");
+      if (!(await serving.switchTo(rootPem, ca))) return;
+      const root = new X509Certificate(rootPem).subject.replace(/\n/g, ", ");
+      io.stdout(
+        ndjson
+          ? `${JSON.stringify({ type: "ca", event: "reloaded", dir: ca.dir, root })}\n`
+          : `the CA in ${ca.dir} was replaced: new connections get certificates from it (${root}); run "switchyard ca trust" if clients do not trust it yet\n`,
+      );
+    } catch (e) {
+      io.stderr(
+        `switchyard serve: the CA in ${ca.dir} changed but cannot be used (${(e as Error).message}); still issuing from the previous one\n`,
+      );
+    }
+  };
+  return watchCaDir(
+    ca.dir,
+    () => {
+      queue = queue.then(reload);
+    },
+    {
+      onWatchError: (e) =>
+        io.stderr(`switchyard serve: cannot watch ${ca.dir} (${e.message}); restart serve after replacing the CA\n`),
+    },
+  );
+}
 
 /** The control endpoint beside the proxy; a failure to open it is reported, not fatal. */
 async function startControl(

@@ -6,6 +6,8 @@
 export * as ca from "./ca";
 export * as hosts from "./hosts";
 export { WorkerProxy } from "./proxy/worker/workerProxy";
+export { ServingCa } from "./proxy/worker/servingCa";
+export { watchCaDir } from "./ca/caWatch";
 export { listInterfaces } from "./net/interfaces";
 export { resolveName } from "./net/resolution";
 export { findMismatches } from "./net/mismatches";

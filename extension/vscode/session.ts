@@ -6,7 +6,9 @@
 import { join } from "node:path";
 import type * as vscode from "vscode";
 import type { LocalCa } from "../core/ca/authority";
+import type { CaWatch } from "../core/ca/caWatch";
 import { routeSettingFor, withDynamicRoutes, type DynamicRoute } from "../core/control/protocol";
+import type { ServingCa } from "../core/proxy/worker/servingCa";
 import type { WorkerProxy } from "../core/proxy/worker/workerProxy";
 import type { BindingRecord, ConnectionRecord } from "../core/proxy/records/records";
 import type { SettingsProblem, SwitchyardSettings } from "../core/settings";
@@ -43,8 +45,12 @@ export class SwitchyardSession implements vscode.Disposable {
   /** The status of the last request per route host, for the Routes view's health icon. */
   private readonly lastStatus = new Map<string, number>();
   private proxy: WorkerProxy | undefined;
-  /** The CA the running proxy issues from (root and key type), to reload only when it changed. */
-  private servingCa: string | undefined;
+  /** The CA the running proxy issues from (core's ServingCa, as `switchyard serve` uses it). */
+  private servingCa: ServingCa | undefined;
+  /** Watches the CA folder while the proxy runs: a CA replaced from a terminal is reloaded. */
+  private caWatch: CaWatch | undefined;
+  /** The proxy's latest internal error while it runs, shown with its state (cleared by a stop or start). */
+  private proxyProblem: string | undefined;
   private ca: LocalCa | undefined;
   private trusted: boolean | undefined;
   private caView: Promise<CaView> | undefined;
@@ -67,7 +73,7 @@ export class SwitchyardSession implements vscode.Disposable {
     return proxyStatus({
       starting: this.starting !== undefined,
       running: this.proxy !== undefined,
-      startError: this.startError,
+      startError: this.startError ?? this.proxyProblem,
       bindings: this.bindings(),
     });
   }
@@ -227,11 +233,10 @@ export class SwitchyardSession implements vscode.Disposable {
   private async reloadProxyCa(proxy: WorkerProxy): Promise<void> {
     try {
       const { ca } = await this.openCa();
-      const serving = `${ca.rootPem()}|${this.settings.ca.keyType}|${ca.material.dir}`;
-      if (serving === this.servingCa || proxy !== this.proxy) return;
-      await proxy.reloadCa({ dir: ca.material.dir, keyType: this.settings.ca.keyType });
-      this.servingCa = serving;
-      this.hooks.log.info(`proxy: now issuing certificates from the CA in ${ca.material.dir}`);
+      if (proxy !== this.proxy || !this.servingCa) return;
+      const caFiles = { dir: ca.material.dir, keyType: this.settings.ca.keyType };
+      if (await this.servingCa.switchTo(ca.rootPem(), caFiles))
+        this.hooks.log.info(`proxy: now issuing certificates from the CA in ${ca.material.dir}`);
     } catch (e) {
       this.fail(e);
     }
@@ -254,10 +259,11 @@ export class SwitchyardSession implements vscode.Disposable {
 
   private async start(): Promise<BindingRecord[]> {
     this.startError = undefined;
+    this.proxyProblem = undefined;
     let proxy: WorkerProxy | undefined;
     try {
       const { ca } = await this.openCa();
-      const { WorkerProxy } = await engines();
+      const { WorkerProxy, ServingCa, watchCaDir } = await engines();
       const caFiles = { dir: ca.material.dir, keyType: this.settings.ca.keyType };
       proxy = new WorkerProxy({ settings: this.effectiveSettings(), ca: caFiles, recordCapacity: 1000 });
       proxy.on("live", (r) => this.noteRecord(r));
@@ -266,12 +272,21 @@ export class SwitchyardSession implements vscode.Disposable {
         if (b.state === "failed") this.hooks.log.warn(`proxy: ${b.spec} ${b.address}:${b.port} failed: ${b.reason}`);
         this.hooks.onChange();
       });
+      proxy.on("problem", (p) => {
+        this.hooks.log.warn(`proxy: ${p.explanation}`);
+        // An internal error is part of the proxy's state in every view; the rest is for the log.
+        if (p.code !== "INTERNAL_ERROR" || (this.proxy !== undefined && proxy !== this.proxy)) return;
+        this.proxyProblem = p.explanation;
+        this.hooks.onChange();
+      });
       const startedWith = JSON.stringify(this.effectiveSettings());
       const bindings = await proxy.start();
       this.proxy = proxy;
       // Settings or routes that changed while it started (applyRoutes had no proxy yet) apply now.
       if (JSON.stringify(this.effectiveSettings()) !== startedWith) await this.applyRoutes();
-      this.servingCa = `${ca.rootPem()}|${this.settings.ca.keyType}|${ca.material.dir}`;
+      this.servingCa = new ServingCa(proxy, ca.rootPem(), caFiles);
+      this.caWatch?.close();
+      this.caWatch = watchCaDir(ca.material.dir, () => this.forgetCa());
       for (const b of bindings)
         this.hooks.log.info(`proxy: ${b.spec} → ${b.address}:${b.port} ${b.state}${b.reason ? ` (${b.reason})` : ""}`);
       void this.checkTrust();
@@ -289,6 +304,9 @@ export class SwitchyardSession implements vscode.Disposable {
     const proxy = this.proxy;
     this.proxy = undefined;
     this.startError = undefined;
+    this.proxyProblem = undefined;
+    this.caWatch?.close();
+    this.caWatch = undefined;
     await this.dynamic.closeControl();
     if (proxy) await proxy.stop();
     this.hooks.onChange();
@@ -376,6 +394,7 @@ export class SwitchyardSession implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.caWatch?.close();
     void this.dynamic.closeControl();
     void this.proxy?.stop();
     this.proxy = undefined;
