@@ -31,6 +31,8 @@ export interface LocalCaOptions {
   renewBeforeMs?: number;
   /** The clock, for tests of renewal. */
   now?: () => Date;
+  /** How many leaves the cache keeps in memory and on disk (least recently used go first); defaults in leafCache.ts. */
+  leafCacheLimits?: { inMemory?: number; onDisk?: number };
 }
 
 /** Options for issuing through {@link LocalCa.issue}. */
@@ -68,6 +70,8 @@ export class LocalCa implements LeafSource {
       issuerPublicKey: material.issuer.publicKey,
       now,
       renewBeforeMs: options.renewBeforeMs,
+      maxInMemory: options.leafCacheLimits?.inMemory,
+      maxOnDisk: options.leafCacheLimits?.onDisk,
       onWriteFailure: (failure) => {
         for (const listener of this.cacheWriteListeners) listener(failure);
       },

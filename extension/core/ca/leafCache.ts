@@ -2,11 +2,13 @@
  * The leaf cache: in memory (promise per name, so concurrent handshakes for one name share one key)
  * and on disk (so a restart does not reissue), with renewal before expiry. A new leaf is handed out
  * as soon as it is signed; its disk copy is written a little later, once the handshake that asked
- * for it has had its round trips (the writes are synchronous on the proxy's thread).
+ * for it has had its round trips (the writes are synchronous on the proxy's thread). Both copies
+ * are bounded, least recently used first out, so a client inventing names cannot fill memory or
+ * the disk (issue 22).
  */
 import { X509Certificate, createHash, createPrivateKey, type KeyObject } from "node:crypto";
-import { existsSync } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
+import { existsSync, readdirSync, statSync, unlinkSync } from "node:fs";
+import { mkdir, readFile, utimes } from "node:fs/promises";
 import { createSecureContext, type SecureContext } from "node:tls";
 import { join } from "node:path";
 import type { KeyType } from "../settings";
@@ -38,7 +40,21 @@ export interface LeafCacheOptions {
    * write succeeds, so a full disk is one log line, not one per new name.
    */
   onWriteFailure?(failure: LeafCacheWriteFailure): void;
+  /** Leaves kept in memory; default {@link MAX_LEAVES_IN_MEMORY}. */
+  maxInMemory?: number;
+  /** Leaves kept on disk; default {@link MAX_LEAVES_ON_DISK}. */
+  maxOnDisk?: number;
 }
+
+/**
+ * Leaves kept in memory, each with its key and TLS context (about 50 KB): far more names than a
+ * developer serves, far less than a client inventing names would make. The least recently used
+ * goes first (it is read from disk, or issued again, when asked for later).
+ */
+export const MAX_LEAVES_IN_MEMORY = 256;
+
+/** Leaves kept on disk (two files each); the least recently used (written or read) go first. */
+export const MAX_LEAVES_ON_DISK = 512;
 
 /** Cache key and disk file base for a set of names. */
 export function leafCacheKey(names: string[], keyType: KeyType, clientAuth = false): string {
@@ -62,6 +78,8 @@ export class LeafCache {
   private dirReady: Promise<void> | undefined;
   /** A write failed and was reported; the next failure is not, until a write succeeds. */
   private failing = false;
+  /** The disk copies by key, least recently used first; read from the folder at the first write. */
+  private onDisk: Map<string, true> | undefined;
 
   constructor(private readonly options: LeafCacheOptions) {}
 
@@ -80,6 +98,9 @@ export class LeafCache {
     const key = leafCacheKey(names, keyType, clientAuth);
     const existing = this.entries.get(key);
     if (existing) {
+      // Most recently used now: to the end of the map's order (eviction takes from the front).
+      this.entries.delete(key);
+      this.entries.set(key, existing);
       return existing.then((entry) => {
         if (!this.needsRenewal(entry.leaf)) return entry;
         if (this.entries.get(key) === existing) this.entries.delete(key);
@@ -88,7 +109,14 @@ export class LeafCache {
     }
     const created = this.load(key, names, keyType, clientAuth);
     this.entries.set(key, created);
-    created.catch(() => this.entries.delete(key));
+    created.catch(() => {
+      if (this.entries.get(key) === created) this.entries.delete(key);
+    });
+    const max = this.options.maxInMemory ?? MAX_LEAVES_IN_MEMORY;
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= max) break;
+      this.entries.delete(oldest);
+    }
     return created;
   }
 
@@ -146,6 +174,7 @@ export class LeafCache {
       const privateKey = createPrivateKey(keyPem);
       // A stale, foreign or damaged cache entry is not an error: it is simply reissued.
       if (!cert.verify(this.options.issuerPublicKey) || !cert.checkPrivateKey(privateKey)) return undefined;
+      this.touchOnDisk(key);
       const certPem = cert.toString();
       return {
         names,
@@ -179,9 +208,42 @@ export class LeafCache {
       // The folder went away while the proxy ran: made again, as every write used to.
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
       this.dirReady = undefined;
+      this.onDisk = undefined;
       await this.ensureDir(dir);
       write();
     }
+    this.evictFromDisk(dir, key);
+  }
+
+  /**
+   * Notes `key` as just written and removes the least recently used copies beyond the bound. The
+   * folder is listed once (by modification time, which a read refreshes), then followed in memory.
+   */
+  private evictFromDisk(dir: string, key: string): void {
+    this.onDisk ??= diskIndex(dir);
+    this.onDisk.delete(key);
+    this.onDisk.set(key, true);
+    const max = this.options.maxOnDisk ?? MAX_LEAVES_ON_DISK;
+    for (const oldest of this.onDisk.keys()) {
+      if (this.onDisk.size <= max) break;
+      this.onDisk.delete(oldest);
+      for (const file of [`${oldest}.pem`, `${oldest}-key.pem`]) {
+        try {
+          unlinkSync(join(dir, file));
+        } catch {
+          // Already gone (removed by hand, another process): nothing to free.
+        }
+      }
+    }
+  }
+
+  /** A disk copy was used: the most recent now, also for the next process (its modification time). */
+  private touchOnDisk(key: string): void {
+    if (this.onDisk?.delete(key)) this.onDisk.set(key, true);
+    const now = new Date();
+    utimes(join(this.options.dir as string, `${key}.pem`), now, now).catch(() => {
+      // Only an ordering hint for eviction.
+    });
   }
 
   private ensureDir(dir: string): Promise<void> {
@@ -194,6 +256,21 @@ export class LeafCache {
     );
     return this.dirReady;
   }
+}
+
+/** The leaves in `dir` by cache key, least recently written (or read) first. */
+function diskIndex(dir: string): Map<string, true> {
+  const found: { key: string; mtime: number }[] = [];
+  for (const entry of readdirSync(dir)) {
+    if (!entry.endsWith(".pem") || entry.endsWith("-key.pem")) continue;
+    try {
+      found.push({ key: entry.slice(0, -".pem".length), mtime: statSync(join(dir, entry)).mtimeMs });
+    } catch {
+      // Removed meanwhile.
+    }
+  }
+  found.sort((a, b) => a.mtime - b.mtime);
+  return new Map(found.map((f) => [f.key, true]));
 }
 
 function cached(leaf: LeafWithKey, leafKey?: LeafKey): CachedLeaf {
