@@ -5,15 +5,24 @@
 // Phases: static (typecheck, lint, format), unit (node:test over test/unit/**), integration
 // (mocha inside the real VS Code extension host), e2e (Playwright + Chromium against the real
 // workbench and the panel). Artifacts (screenshots) go to .test-artifacts/.
-import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { repoRoot } from "./harness/codeServer.mjs";
+import {
+  exitOnSignals,
+  groupMembers,
+  signalGroup,
+  spawnGroup,
+  stoppingOnSignal,
+  trackGroup,
+} from "./harness/processGroup.mjs";
 import { skippedTests } from "./harness/tap.mjs";
 
 const ALL = ["static", "unit", "integration", "e2e"];
-const phases = process.argv.slice(2).filter((a) => ALL.includes(a));
+/** A phase only test/unit/harness/runSignals.test.ts asks for: a test file that starts processes and hangs. */
+const SELFTEST = "processes-selftest";
+const phases = process.argv.slice(2).filter((a) => ALL.includes(a) || a === SELFTEST);
 const selected = phases.length > 0 ? phases : ALL;
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const failures = [];
@@ -22,22 +31,59 @@ const skips = [];
 /** One line per phase for the summary: "unit: 325 passed, 0 failed", or why it could not start. */
 const suiteLines = [];
 const started = Date.now();
+/** Processes a phase left running when it ended (ended then), listed above the summary. */
+const leftovers = [];
 
+// Stopped by SIGTERM, SIGINT or SIGHUP (a CI timeout, Ctrl-C), `npm test` takes down what it
+// started: each phase runs in a process group of its own, which these signals would not reach,
+// and the VS Code servers and browsers are groups of their own too (harness/processGroup.mjs).
+exitOnSignals();
+for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"]) {
+  process.on(signal, () => console.log(`\n${signal}: stopping the running phase and every process it started`));
+}
+
+/**
+ * Runs one step of a phase as the leader of its own process group. When it ends, any process still
+ * in its group was started by a test and outlived it: it is listed and killed.
+ */
 function run(cmd, args, { env = {}, capture = false } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, {
+    const child = spawnGroup(cmd, args, {
       cwd: repoRoot,
       env: { ...process.env, ...env },
       stdio: capture ? ["ignore", "pipe", "pipe"] : "inherit",
     });
+    const untrack = child.pid ? trackGroup(child.pid, { graceMs: 10_000 }) : () => {};
     let out = "";
     if (capture) {
       child.stdout.on("data", (d) => (out += d));
       child.stderr.on("data", (d) => (out += d));
     }
-    child.on("close", (code) => resolve({ code, out }));
-    child.on("error", (e) => resolve({ code: 127, out: String(e) }));
+    child.on("close", (code) => {
+      // Stopped by a signal, the phase did not fail: the signal handler ends this process instead.
+      if (stoppingOnSignal()) return;
+      endLeftovers(child.pid, [cmd, ...args].map((a) => relative(repoRoot, a) || a).join(" "));
+      untrack();
+      resolve({ code, out });
+    });
+    child.on("error", (e) => {
+      untrack();
+      resolve({ code: 127, out: String(e) });
+    });
   });
+}
+
+function endLeftovers(pgid, what) {
+  for (const pid of groupMembers(pgid)) {
+    let cmdline = "?";
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
+    } catch {
+      /* gone meanwhile */
+    }
+    leftovers.push(`pid ${pid} (${cmdline.slice(0, 200)}), left by: ${what.slice(0, 120)}`);
+  }
+  signalGroup(pgid, "SIGKILL");
 }
 
 function record(name, ok, detail = "") {
@@ -220,7 +266,14 @@ if (selected.includes("e2e")) {
   await nodeTests("e2e", findTests(join(repoRoot, "test", "e2e")));
 }
 
+if (selected.includes(SELFTEST)) {
+  await nodeTests(SELFTEST, [join(repoRoot, "test", "fixtures", "processes", "startsProcesses.test.mjs")]);
+}
+
 const seconds = ((Date.now() - started) / 1000).toFixed(0);
+if (leftovers.length > 0) {
+  console.log(`\nLeft running after their phase ended (killed now):\n${leftovers.map((l) => `  - ${l}`).join("\n")}`);
+}
 if (skips.length > 0) console.log(`\nSkipped:\n${skips.map((s) => `  - ${s}`).join("\n")}`);
 if (failures.length > 0) console.log(`\nFailures:\n${failures.map((f) => `  - ${f}`).join("\n")}`);
 console.log(`\nSuites (Node ${process.version}, ${seconds} s):\n${suiteLines.map((l) => `  ${l}`).join("\n")}`);

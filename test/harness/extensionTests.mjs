@@ -76,7 +76,14 @@ export async function startExtensionHost({ prefix, env = () => ({}) }) {
       SWITCHYARD_DATA_DIR: join(work, "data"),
     },
   });
-  const { browser, close } = await launchChromium();
+  let launched;
+  try {
+    launched = await launchChromium();
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+  const { browser, close } = launched;
   const stop = async () => {
     await close();
     await server.stop();
