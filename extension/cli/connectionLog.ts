@@ -48,7 +48,15 @@ export function formatRecord(r: ConnectionRecord, ndjson: boolean): string {
           : o.kind === "no-route"
             ? `no route for ${o.host ?? nameOf(r)}`
             : `${o.requests} request(s), last ${o.status ?? "-"}`;
-  return `${r.time} ${who(r)} ${r.protocol}${tlsOf(r)} ${nameOf(r)}: ${what} (${r.durationMs.toFixed(1)} ms)\n`;
+  return `${r.time} ${who(r)} ${r.protocol}${tlsOf(r)} ${nameOf(r)}: ${what} (${r.durationMs.toFixed(1)} ms)${notesOf(r)}\n`;
+}
+
+/** What the record says beyond its outcome: why Switchyard closed it, a certificate it could not describe. */
+function notesOf(r: ConnectionRecord): string {
+  const notes: string[] = [];
+  if (r.closeReason) notes.push(`closed by Switchyard (${r.closeReason.code}): ${r.closeReason.explanation}`);
+  if (r.tls?.certificateProblem) notes.push(r.tls.certificateProblem);
+  return notes.map((n) => `\n  ${n}`).join("");
 }
 
 /**
