@@ -103,6 +103,13 @@ export const runCommand: CliCommand = {
       // The root of the CA the proxy really issues from (VS Code's differs from the CLI's default).
       const rootFile = (hello.ok && hello.rootFile) || join(where.caDir, CA_FILES.root);
       if (io.signal.aborted) return signalStatus("SIGINT");
+      // The name is held for this run before its command starts: a second run of it stops here.
+      const owner = { pid: process.pid, command: command.join(" ") };
+      const reserved = await lease.client.request({ op: "reserve", host, owner });
+      if (!reserved.ok) {
+        io.stderr(`switchyard run: ${reserved.error}; ${command[0]} was not started\n`);
+        return 1;
+      }
 
       const givenPort = await freePort();
       const extraCa = existsSync(rootFile)
@@ -135,7 +142,7 @@ export const runCommand: CliCommand = {
           host,
           upstream: `http://localhost:${port}`,
           source: "run" as const,
-          owner: { pid: running.pid ?? process.pid, command: command.join(" ") },
+          owner,
         };
         const added = await lease.client.request({ op: "add", route });
         if (!added.ok) {

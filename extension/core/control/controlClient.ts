@@ -4,7 +4,7 @@
  */
 import net from "node:net";
 import { isPipePointer, readPipePointer } from "./pipeAddress";
-import { CONTROL_PROTOCOL_VERSION, type ControlReply, type DynamicRoute } from "./protocol";
+import { CONTROL_PROTOCOL_VERSION, type ControlReply, type DynamicRoute, type RouteOwner } from "./protocol";
 
 /** No proxy answers on the control socket (none running, or a leftover socket file). */
 export class NoProxyRunningError extends Error {
@@ -14,7 +14,12 @@ export class NoProxyRunningError extends Error {
   }
 }
 
-type Request = { op: "hello" } | { op: "list" } | { op: "remove"; host: string } | { op: "add"; route: DynamicRoute };
+type Request =
+  | { op: "hello" }
+  | { op: "list" }
+  | { op: "remove"; host: string }
+  | { op: "reserve"; host: string; owner: RouteOwner }
+  | { op: "add"; route: DynamicRoute };
 
 /** One connection to a running proxy's control socket; requests are answered in order by id. */
 export class ControlClient {

@@ -19,9 +19,11 @@ import {
   type ControlRequest,
   type DynamicRoute,
   type ListedRoute,
+  type RouteOwner,
 } from "./protocol";
 import { isPipePointer, newPipeName, publishPipePointer, readPipePointer, withdrawPipePointer } from "./pipeAddress";
 import { ensurePrivateDir } from "./stateDir";
+import { checkClaimedOwner, describeOwner } from "./claimedOwner";
 
 /** Another proxy of this user already answers on the control socket. */
 export class ControlSocketInUseError extends Error {
@@ -81,6 +83,8 @@ function answers(socketPath: string): Promise<boolean> {
  */
 export class ControlServer extends EventEmitter<{ routes: [DynamicRoute[]] }> {
   private readonly dynamic = new Map<string, { route: DynamicRoute; client: net.Socket }>();
+  /** Names held by a client before it has an upstream (`reserve`); its `add` turns one into a route. */
+  private readonly reserved = new Map<string, { owner: RouteOwner; client: net.Socket }>();
   /** Every connected client, with or without routes: close() must not wait for any of them. */
   private readonly clients = new Set<net.Socket>();
   private readonly timer: NodeJS.Timeout;
@@ -167,6 +171,7 @@ export class ControlServer extends EventEmitter<{ routes: [DynamicRoute[]] }> {
     for (const client of this.clients) client.destroy();
     this.clients.clear();
     this.dynamic.clear();
+    this.reserved.clear();
     await closed;
   }
 
@@ -192,6 +197,7 @@ export class ControlServer extends EventEmitter<{ routes: [DynamicRoute[]] }> {
     });
     client.on("close", () => {
       this.clients.delete(client);
+      for (const [host, r] of this.reserved) if (r.client === client) this.reserved.delete(host);
       let changed = false;
       for (const [host, d] of this.dynamic) {
         if (d.client === client) {
@@ -252,6 +258,9 @@ export class ControlServer extends EventEmitter<{ routes: [DynamicRoute[]] }> {
             error: `${route.host} is covered by the route ${owner.host} in your settings`,
             code: "taken",
           };
+        const reservation = this.reserved.get(route.host);
+        if (reservation && reservation.client !== client) return this.refusal(id, route.host, reservation);
+        this.reserved.delete(route.host);
         const held = this.dynamic.get(route.host);
         if (held && held.client !== client)
           return {
@@ -266,11 +275,66 @@ export class ControlServer extends EventEmitter<{ routes: [DynamicRoute[]] }> {
         this.emit("routes", this.routes());
         return { v: 1, id, ok: true, bindings: this.options.bindings() };
       }
+      case "reserve":
+        return this.reserve(id, request.host, request.owner, client);
     }
+  }
+
+  /**
+   * Holds `host` for `client` before it starts its dev server, atomically (one request at a time):
+   * of two clients reserving one name, the second is refused. A holder whose claimed pid no longer
+   * runs is stale: its hold is released and the name goes to the new client.
+   */
+  private reserve(id: number, host: string, owner: RouteOwner, client: net.Socket): ControlReply {
+    const configured = this.options.configuredRoutes().find((r) => hostMatches(r.host, host));
+    if (configured)
+      return {
+        v: 1,
+        id,
+        ok: false,
+        error: `${host} is covered by the route ${configured.host} in your settings`,
+        code: "taken",
+      };
+    const holder = this.reserved.get(host) ?? this.dynamic.get(host);
+    const holderOwner = holder && ("route" in holder ? holder.route.owner : holder.owner);
+    if (holder && holderOwner && holder.client !== client) {
+      const check = checkClaimedOwner(holderOwner, this.options.isAlive ?? processIsAlive);
+      if (check.state !== "gone")
+        return this.refusal(id, host, { owner: holderOwner }, describeOwner(holderOwner, check));
+      this.release(host);
+    }
+    if (!this.dynamic.has(host)) this.reserved.set(host, { owner, client });
+    return { v: 1, id, ok: true, bindings: this.options.bindings() };
+  }
+
+  /** Drops whatever holds `host` for a stale owner (the connection stays: it may hold other names). */
+  private release(host: string): void {
+    this.reserved.delete(host);
+    if (this.dynamic.delete(host)) this.emit("routes", this.routes());
+  }
+
+  private refusal(id: number, host: string, holder: { owner: RouteOwner }, who?: string): ControlReply {
+    const { owner } = holder;
+    const named = who ?? `pid ${owner.pid}${owner.command ? ` (${owner.command})` : ""}`;
+    const routed = this.dynamic.has(host);
+    return {
+      v: 1,
+      id,
+      ok: false,
+      error: `${host} is already ${routed ? "routed" : "reserved (its dev server is starting)"} for ${named}`,
+      code: "taken",
+      owner,
+    };
   }
 
   private dropDeadOwners(): void {
     const alive = this.options.isAlive ?? processIsAlive;
+    for (const [host, r] of this.reserved) {
+      if (!alive(r.owner.pid)) {
+        this.reserved.delete(host);
+        r.client.destroy();
+      }
+    }
     let changed = false;
     for (const [host, d] of this.dynamic) {
       if (!alive(d.route.owner.pid)) {

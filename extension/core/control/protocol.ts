@@ -40,9 +40,14 @@ export interface ControlBinding {
   family: 4 | 6;
 }
 
-/** Client -> proxy, one JSON object per line. */
+/**
+ * Client -> proxy, one JSON object per line. `reserve` holds a name for its connection before the
+ * client has an upstream (run asks before it starts its command, so two runs of one name cannot
+ * both start theirs); the same connection's `add` then routes it.
+ */
 export type ControlRequest =
   | { v: 1; id: number; op: "hello" }
+  | { v: 1; id: number; op: "reserve"; host: string; owner: RouteOwner }
   | { v: 1; id: number; op: "add"; route: DynamicRoute }
   | { v: 1; id: number; op: "remove"; host: string }
   | { v: 1; id: number; op: "list" };
@@ -108,36 +113,57 @@ export function parseControlRequest(line: string): ControlRequest {
       return { v: 1, id, op: "remove", host: raw.host.toLowerCase() };
     case "add":
       return { v: 1, id, op: "add", route: parseDynamicRoute(raw.route, id) };
+    case "reserve":
+      return { v: 1, id, op: "reserve", host: parseHost(raw.host, id), owner: parseOwner(raw.owner, id) };
     default:
       throw new ControlRequestError(`unknown operation ${JSON.stringify(raw.op)}`, "bad-request", id);
   }
 }
 
-function parseDynamicRoute(raw: unknown, id: number): DynamicRoute {
-  if (!isObject(raw)) throw new ControlRequestError("add needs a route object", "bad-request", id);
-  const host = typeof raw.host === "string" ? raw.host.toLowerCase() : "";
+function parseHost(raw: unknown, id: number): string {
+  const host = typeof raw === "string" ? raw.toLowerCase() : "";
   if (!HOST_RE.test(host))
     throw new ControlRequestError(
-      `"${String(raw.host)}" is not a host name such as my-app.localhost`,
+      `"${stripControls(String(raw))}" is not a host name such as my-app.localhost`,
       "invalid-route",
       id,
     );
+  return host;
+}
+
+/** Client text is printed by the proxy and by other clients: no terminal control sequences in it. */
+export function stripControls(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "");
+}
+
+function parseOwner(raw: unknown, id: number): RouteOwner {
+  const owner = isObject(raw) ? raw : {};
+  const pid = typeof owner.pid === "number" && Number.isInteger(owner.pid) && owner.pid > 0 ? owner.pid : 0;
+  if (!pid) throw new ControlRequestError("add needs owner.pid (the process the route belongs to)", "bad-request", id);
+  return { pid, ...(typeof owner.command === "string" ? { command: stripControls(owner.command).slice(0, 200) } : {}) };
+}
+
+function parseDynamicRoute(raw: unknown, id: number): DynamicRoute {
+  if (!isObject(raw)) throw new ControlRequestError("add needs a route object", "bad-request", id);
+  const host = parseHost(raw.host, id);
   let url: URL;
   try {
     url = new URL(String(raw.upstream));
   } catch {
-    throw new ControlRequestError(`upstream "${String(raw.upstream)}" is not a URL`, "invalid-route", id);
+    throw new ControlRequestError(
+      `upstream "${stripControls(String(raw.upstream))}" is not a URL`,
+      "invalid-route",
+      id,
+    );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:")
     throw new ControlRequestError(`upstream "${url.href}" must be http:// or https://`, "invalid-route", id);
-  const owner = isObject(raw.owner) ? raw.owner : {};
-  const pid = typeof owner.pid === "number" && Number.isInteger(owner.pid) && owner.pid > 0 ? owner.pid : 0;
-  if (!pid) throw new ControlRequestError("add needs owner.pid (the process the route belongs to)", "bad-request", id);
   return {
     host,
     upstream: url.href.replace(/\/$/, ""),
     source: raw.source === "detected" ? "detected" : "run",
-    owner: { pid, ...(typeof owner.command === "string" ? { command: owner.command.slice(0, 200) } : {}) },
+    owner: parseOwner(raw.owner, id),
   };
 }
 

@@ -7,11 +7,12 @@ import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import net from "node:net";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import CHROMIUM_FLAGS from "../../harness/chromium-flags.json";
+import { ControlClient } from "../../../extension/core/control/controlClient";
 import { freePort } from "../../../extension/core/devservers/freePort";
 import { needTools, nssHome } from "../proxy/harness";
 
@@ -207,16 +208,73 @@ describe("switchyard run", () => {
     assert.match(run.out(), /exited \(code 3\) before it listened on a port/);
   });
 
-  it("refuses a second run of the same name, naming the first one's pid", async () => {
+  it("refuses a second run of the same name before starting its command, naming the first run's pid", async () => {
     const file = server(`require("http").createServer((q,s)=>s.end("first")).listen(process.env.PORT);`);
     const first = startCli(["run", "twice", "--", process.execPath, file], env);
     await first.waitFor(/https:\/\/twice\.localhost/);
-    const second = startCli(["run", "twice", "--", process.execPath, file], env);
+    const marker = join(work, "second-started");
+    const second = startCli(
+      ["run", "twice", "--", process.execPath, "-e", `require("fs").writeFileSync(${JSON.stringify(marker)}, "ran")`],
+      env,
+    );
     const ended = await exitWithin(second);
     assert.equal(ended.code, 1);
-    assert.match(second.out(), /twice\.localhost is already routed for pid \d+/);
+    const firstPid = first.child.pid as number;
+    assert.match(
+      second.out(),
+      new RegExp(
+        `twice\\.localhost is already routed for pid ${firstPid} \\([^)]*cli\\.ts run twice -- [^)]*\\); \\S*node was not started`,
+      ),
+      "the owner's pid is checked against its command line",
+    );
+    assert.equal(existsSync(marker), false, "the second command never ran");
+    assert.equal(
+      curl(`https://twice.localhost:${port}/`, rootFile).body,
+      "first",
+      "the first run still serves the name",
+    );
     first.child.kill("SIGTERM");
     await exitWithin(first);
+  });
+
+  it("takes a name whose holder's claimed pid no longer runs, and says when a claimed pid runs something else", async () => {
+    const gone = spawnSync(process.execPath, ["-e", ""]);
+    assert.ok(gone.pid);
+    // Two connections: the proxy drops a connection whose owner is gone, which must not take the other claim along.
+    const holder = await ControlClient.connect(join(work, "state", "control.sock"));
+    const claimer = await ControlClient.connect(join(work, "state", "control.sock"));
+    try {
+      const stale = await holder.request({
+        op: "reserve",
+        host: "stale.localhost",
+        owner: { pid: gone.pid, command: "node gone.js" },
+      });
+      assert.ok(stale.ok);
+      // A live pid that claims a command it does not run: refused, and the claim is shown as one.
+      const claimed = await claimer.request({
+        op: "reserve",
+        host: "claimed.localhost",
+        owner: { pid: process.pid, command: "vite --not-this-process" },
+      });
+      assert.ok(claimed.ok);
+      const file = server(`require("http").createServer((q,s)=>s.end("fresh")).listen(process.env.PORT);`);
+      const fresh = startCli(["run", "stale", "--", process.execPath, file], env);
+      await fresh.waitFor(/https:\/\/stale\.localhost:\d+\/ -> /);
+      assert.equal(curl(`https://stale.localhost:${port}/`, rootFile).body, "fresh");
+      const refused = startCli(["run", "claimed", "--", process.execPath, file], env);
+      assert.equal((await exitWithin(refused)).code, 1);
+      assert.match(
+        refused.out(),
+        new RegExp(
+          `claimed\\.localhost is already reserved \\(its dev server is starting\\) for pid ${process.pid} \\(claimed: vite --not-this-process; that pid runs `,
+        ),
+      );
+      fresh.child.kill("SIGTERM");
+      await exitWithin(fresh);
+    } finally {
+      holder.close();
+      claimer.close();
+    }
   });
 
   it("rejects a name that cannot be a host name, and a missing command, as usage errors", () => {
