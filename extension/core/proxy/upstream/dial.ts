@@ -88,9 +88,19 @@ function loopbackLookup(_host: string, options: { all?: boolean }, callback: Loo
   else callback(null, "::1", 6);
 }
 
-/** Socket options for reaching `origin`: happy eyeballs over ::1 and 127.0.0.1 for localhost. */
-export function connectOptions(origin: UpstreamOrigin): net.NetConnectOpts {
+/**
+ * Socket options for reaching `origin`: happy eyeballs over ::1 and 127.0.0.1 for localhost, or
+ * over `addresses` when only those may be dialled (listenerCheck.ts).
+ */
+export function connectOptions(origin: UpstreamOrigin, addresses?: readonly string[]): net.NetConnectOpts {
   const base: net.TcpNetConnectOpts = { host: origin.host, port: origin.port, noDelay: true };
+  if (addresses?.length === 1) return { ...base, host: addresses[0]! };
+  if (addresses && addresses.length > 1) {
+    const answers = addresses.map((address) => ({ address, family: net.isIPv6(address) ? 6 : 4 }));
+    const lookup = (_host: string, options: { all?: boolean }, callback: LookupCallback): void =>
+      options.all ? callback(null, answers) : callback(null, answers[0]!.address, answers[0]!.family);
+    return { ...base, autoSelectFamily: true, autoSelectFamilyAttemptTimeout: 250, lookup };
+  }
   if (isLocalhostName(origin.host))
     return { ...base, autoSelectFamily: true, autoSelectFamilyAttemptTimeout: 250, lookup: loopbackLookup };
   return { ...base, autoSelectFamily: true };
@@ -127,19 +137,28 @@ export class UpstreamError extends Error {
   }
 }
 
+/** How one dial goes. */
+export interface DialOptions {
+  timeoutMs: number;
+  /** A root trusted for https upstreams besides the system's (the Switchyard root). */
+  extraCaPem?: string;
+  /** For plain origins: read into this buffer and call back instead of emitting 'data' (net.OnReadOpts). */
+  onread?: net.OnReadOpts;
+  /** Dial only these addresses of the origin's host (those held by this user). */
+  addresses?: readonly string[];
+  /** Checked once TCP is up (with the peer's plain address), before TLS or any request: an error fails the dial. */
+  vetConnected?: (address: string) => Promise<Error | undefined>;
+}
+
 /**
  * Opens one connection to `origin` (TLS included for https), resolving once it can carry a
  * request. Rejects with the socket error, or an UpstreamError with code UPSTREAM_TIMEOUT.
  */
-export function dialUpstream(
-  origin: UpstreamOrigin,
-  timeoutMs: number,
-  extraCaPem?: string,
-  /** For plain origins: read into this buffer and call back instead of emitting 'data' (net.OnReadOpts). */
-  onread?: net.OnReadOpts,
-): Promise<net.Socket> {
+export function dialUpstream(origin: UpstreamOrigin, options: DialOptions): Promise<net.Socket> {
+  const { timeoutMs, extraCaPem, onread, vetConnected } = options;
   return new Promise((resolve, reject) => {
-    const raw = net.connect(onread && !origin.secure ? { ...connectOptions(origin), onread } : connectOptions(origin));
+    const connect = connectOptions(origin, options.addresses);
+    const raw = net.connect(onread && !origin.secure ? { ...connect, onread } : connect);
     let secure: tls.TLSSocket | undefined;
     const timer = setTimeout(
       () => fail(new UpstreamError("UPSTREAM_TIMEOUT", `no connection to ${origin.url} after ${timeoutMs} ms`)),
@@ -165,11 +184,22 @@ export function dialUpstream(
     // TLS starts once TCP is up: with autoSelectFamily the socket's handle is replaced when the
     // first address fails, and a TLS layer wrapped around the old handle would write into a freed
     // stream (a crash in node's TLSWrap).
-    raw.once("connect", () => {
+    const startTls = (): void => {
       if (!origin.secure) return done(raw);
       const tlsSocket = (secure = tls.connect({ ...tlsOptions(origin, extraCaPem), socket: raw }));
       tlsSocket.once("error", fail);
       tlsSocket.once("secureConnect", () => done(tlsSocket));
+    };
+    raw.once("connect", () => {
+      if (!vetConnected) return startTls();
+      vetConnected(raw.remoteAddress ?? "").then(
+        (refused) => {
+          if (raw.destroyed) return;
+          if (refused) fail(refused);
+          else startTls();
+        },
+        (e: unknown) => fail(e instanceof Error ? e : new Error(String(e))),
+      );
     });
   });
 }

@@ -8,6 +8,7 @@
  */
 import type net from "node:net";
 import { dialUpstream, peerAddress, type UpstreamOrigin } from "./dial";
+import { checkConnected, checkListeners, loopbackCandidates } from "./listenerCheck";
 import { READ_BUFFER, UpstreamConnection } from "./upstreamConnection";
 
 /** Idle sockets kept per origin; more are closed when released. */
@@ -120,7 +121,11 @@ export class UpstreamPool {
     return undefined;
   }
 
-  /** Opens a new connection to `origin` (TLS included for https). */
+  /**
+   * Opens a new connection to `origin` (TLS included for https). A loopback upstream is dialled
+   * only where this user (or root) listens, and refused when another user holds its port
+   * (listenerCheck.ts): checked here, once per new connection, so pooled requests never pay for it.
+   */
   async dial(origin: UpstreamOrigin, timeoutMs: number, extraCaPem?: string): Promise<UpstreamConnection> {
     // The socket exists before its UpstreamConnection: reads reach it through this slot.
     const slot: { conn?: UpstreamConnection; early?: boolean } = {};
@@ -132,7 +137,20 @@ export class UpstreamPool {
     this.count(origin.key, 1);
     let socket: net.Socket;
     try {
-      socket = await dialUpstream(origin, timeoutMs, extraCaPem, { buffer: READ_BUFFER, callback });
+      const verdict = await checkListeners(origin);
+      if (verdict.kind === "refuse") throw verdict.error;
+      socket = await dialUpstream(origin, {
+        timeoutMs,
+        ...(extraCaPem !== undefined ? { extraCaPem } : {}),
+        onread: { buffer: READ_BUFFER, callback },
+        // Narrowed to vetted addresses: nothing more to check. Else nothing listened a moment ago,
+        // and whatever answered now is checked before a byte is sent.
+        ...(verdict.addresses
+          ? { addresses: verdict.addresses }
+          : loopbackCandidates(origin)
+            ? { vetConnected: (address: string) => checkConnected(origin, address) }
+            : {}),
+      });
     } catch (e) {
       this.count(origin.key, -1);
       this.offerSlot(origin.key);

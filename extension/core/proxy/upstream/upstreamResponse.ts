@@ -182,7 +182,12 @@ export abstract class UpstreamResponse implements UpstreamUser {
     if (!this.relayedNothing()) return this.midResponse(explained);
     this.rec?.fail("upstream", explained);
     const status = explained.code === "UPSTREAM_TIMEOUT" ? 504 : 502;
-    const title = status === 504 ? "Upstream timed out" : "Upstream unavailable";
+    const title =
+      status === 504
+        ? "Upstream timed out"
+        : explained.code === "UPSTREAM_OTHER_USER"
+          ? "Port held by another user"
+          : "Upstream unavailable";
     this.answerFailure({ status, title, message: explained.explanation }, explained);
   }
 
