@@ -8,15 +8,15 @@ import { after, before, describe, it, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import http from "node:http";
-import type net from "node:net";
+import net from "node:net";
 import {
   acceptingListeners,
   parseOwnedListeners,
   userNameIn,
   type OwnedListener,
 } from "../../../extension/core/net/listenerOwners";
-import { checkListeners } from "../../../extension/core/proxy/upstream/listenerCheck";
-import type { UpstreamOrigin } from "../../../extension/core/proxy/upstream/dial";
+import { checkConnected, checkListeners } from "../../../extension/core/proxy/upstream/listenerCheck";
+import { dialUpstream, type UpstreamOrigin } from "../../../extension/core/proxy/upstream/dial";
 import { curl, needTools, nextRecord, startProxy, type ProxyFixture } from "./harness";
 
 const origin = (host: string, port: number): UpstreamOrigin => ({
@@ -91,6 +91,36 @@ describe("who listens on a loopback port (pure)", () => {
       [["[::1]:3000", 65534]],
     );
     assert.equal(refused.error.self.uid, 1000);
+  });
+
+  it("checks the address a dial reached when nothing listened before it, before a byte is sent", async () => {
+    const deps = { uid: 1000, listeners: async () => [{ address: "::", port: 3000, uid: 65534 }] };
+    const error = await checkConnected(origin("localhost", 3000), "127.0.0.1", deps);
+    assert.deepEqual(
+      error?.foreign.map((f) => f.address),
+      ["127.0.0.1:3000"],
+    );
+    assert.equal(await checkConnected(origin("192.0.2.1", 3000), "192.0.2.1", deps), undefined);
+
+    let received = 0;
+    const server = net.createServer((s) => s.on("data", (d: Buffer) => (received += d.length)).on("error", () => {}));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const port = (server.address() as net.AddressInfo).port;
+      const refusal = new Error("held by someone else");
+      await assert.rejects(
+        dialUpstream(origin("127.0.0.1", port), { timeoutMs: 5000, vetConnected: async () => refusal }),
+        (e) => e === refusal,
+      );
+      const socket = await dialUpstream(origin("127.0.0.1", port), {
+        timeoutMs: 5000,
+        vetConnected: async () => undefined,
+      });
+      socket.destroy();
+      assert.equal(received, 0);
+    } finally {
+      server.close();
+    }
   });
 });
 
