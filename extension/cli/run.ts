@@ -14,6 +14,8 @@ import { controlSocketPath, ensurePrivateDir, stateDirFor } from "../core/contro
 import { appHostFor, devServerEnv, httpsUrl, needsNoHostsEntry } from "../core/devservers/devServerEnv";
 import { freePort } from "../core/devservers/freePort";
 import { waitUntilRouteAnswers } from "../core/devservers/routeReady";
+import type { HostCheckRefusal } from "../core/net/hostCheck";
+import { explainHostCheckRefusal } from "../core/proxy/records/explain";
 import { waitForListeningPort } from "../core/devservers/waitForListening";
 import { loadSettings, parseCommandArgs, UsageError, type CliCommand } from "./command";
 import { connectOrStartProxy, type ProxyLease } from "./runProxy";
@@ -44,6 +46,21 @@ Options:
 
 function urlFor(host: string, bindings: readonly ControlBinding[]): string {
   return httpsUrl(host, bindings[0]?.port);
+}
+
+/**
+ * What run says when the route answers with the dev server's host-check page instead of the app:
+ * the probe's words (records/explain.ts), and why run's own variable did not help.
+ */
+function hostCheckAdvice(host: string, url: string, refusal: HostCheckRefusal): string {
+  const { explanation } = explainHostCheckRefusal(refusal, host);
+  const why =
+    refusal.framework === "vite"
+      ? ` This run already told Vite the name (__VITE_ADDITIONAL_SERVER_ALLOWED_HOSTS=${host}) and Vite did not take it` +
+        " (an older Vite, a server.allowedHosts that is not a list, or a command that does not pass the environment on):" +
+        " use one of the other fixes."
+      : "";
+  return `switchyard run: ${url} is not your app yet: ${explanation}${why}\n`;
 }
 
 /** The exit status of a command ended by a signal, as shells report it (128 + its number). */
@@ -156,8 +173,9 @@ export const runCommand: CliCommand = {
           routed: (again) => io.stdout(`${urlFor(host, again)} -> ${command[0]} on port ${port}\n`),
           lost: (e) => io.stderr(`switchyard run: ${host} is no longer routed: ${e.message}\n`),
         });
-        await waitUntilRouteAnswers({ host, bindings, rootFile, exited });
-        io.stdout(`${urlFor(host, bindings)} -> ${command[0]} on port ${port}\n`);
+        const readiness = await waitUntilRouteAnswers({ host, bindings, rootFile, exited });
+        if (readiness.state === "refused") io.stderr(hostCheckAdvice(host, urlFor(host, bindings), readiness.refusal));
+        else io.stdout(`${urlFor(host, bindings)} -> ${command[0]} on port ${port}\n`);
         if (!needsNoHostsEntry(host))
           io.stderr(`note: clients that do not resolve ${host} need a hosts entry: switchyard hosts add ${host}\n`);
       }

@@ -277,6 +277,27 @@ describe("switchyard run", () => {
     }
   });
 
+  it("says the route answers with the dev server's host-check page, with the fix, instead of calling it ready", async () => {
+    // What Vite answers for a Host it does not know (the exact page of Vite 6/7's hostCheck middleware).
+    const file = server(
+      `require("http").createServer((q,s)=>{const h=String(q.headers.host).replace(/:\\d+$/,"");` +
+        `s.writeHead(403,{"content-type":"text/plain"});` +
+        `s.end('Blocked request. This host ("'+h+'") is not allowed.\\nTo allow this host, add "'+h+'" to \`server.allowedHosts\` in vite.config.js.')})` +
+        `.listen(process.env.PORT);`,
+    );
+    const run = startCli(["run", "blocked", "--", process.execPath, file], env);
+    await run.waitFor(/is not your app yet/);
+    assert.match(
+      run.out(),
+      new RegExp(
+        `https://blocked\\.localhost:${port}/ is not your app yet: Vite refused the name "blocked\\.localhost" with 403 .*add "blocked\\.localhost" to server\\.allowedHosts`,
+      ),
+    );
+    assert.doesNotMatch(run.out(), / -> \S*node on port/, "not announced as ready");
+    run.child.kill("SIGTERM");
+    await exitWithin(run);
+  });
+
   it("rejects a name that cannot be a host name, and a missing command, as usage errors", () => {
     const bad = spawnSync(process.execPath, cliArgv(["run", "a b", "--", "true"]), {
       env,
