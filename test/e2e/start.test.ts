@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,8 @@ import { after, before, describe, it } from "node:test";
 import { launchChromium } from "../harness/browser.mjs";
 // @ts-expect-error: plain JS harness module shared with `npm start` and the integration runner
 import { freePort, repoRoot } from "../harness/codeServer.mjs";
+// @ts-expect-error: plain JS harness module shared with run.mjs and the VS Code harness
+import { spawnGroup, stopGroup, trackGroup } from "../harness/processGroup.mjs";
 import { screenshot } from "./workbench";
 
 /** `npm start` as the README tells a newcomer to run it, on a machine without desktop VS Code. */
@@ -22,7 +24,9 @@ describe("npm start", () => {
     mkdirSync(workspace, { recursive: true });
     writeFileSync(join(workspace, "index.html"), "<h1>hello</h1>\n");
     const port = (await freePort()) as number;
-    child = spawn(process.execPath, [join(repoRoot as string, "scripts", "start.mjs")], {
+    // Its own process group (npm start, its VS Code server and that server's children), ended
+    // in `after` and also when this test process is stopped by a signal.
+    child = spawnGroup(process.execPath, [join(repoRoot as string, "scripts", "start.mjs")], {
       cwd: repoRoot as string,
       env: {
         ...process.env,
@@ -31,8 +35,8 @@ describe("npm start", () => {
         SWITCHYARD_NO_DESKTOP: "1",
       },
       stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
     });
+    trackGroup(child.pid);
     child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
     url = await new Promise<string>((resolve, reject) => {
@@ -49,19 +53,7 @@ describe("npm start", () => {
     });
   });
   after(async () => {
-    if (child?.pid && child.exitCode === null) {
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-        /* gone */
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        /* gone */
-      }
-    }
+    if (child?.pid) await stopGroup(child.pid);
     if (work) rmSync(work, { recursive: true, force: true });
   });
 

@@ -142,13 +142,17 @@ describe("the control socket of a running proxy", () => {
 
   it("drops a route when its owner process exits, even while the client stays connected", async () => {
     const owner = spawn("sleep", ["30"]);
-    const client = await ControlClient.connect(socketPath);
     try {
-      assert.equal((await client.request({ op: "add", route: route("gone.localhost", owner.pid) })).ok, true);
-      owner.kill("SIGKILL");
-      await waitFor(() => !server.routes().some((r) => r.host === "gone.localhost"));
+      const client = await ControlClient.connect(socketPath);
+      try {
+        assert.equal((await client.request({ op: "add", route: route("gone.localhost", owner.pid) })).ok, true);
+        owner.kill("SIGKILL");
+        await waitFor(() => !server.routes().some((r) => r.host === "gone.localhost"));
+      } finally {
+        client.close();
+      }
     } finally {
-      client.close();
+      owner.kill("SIGKILL"); // also when the test failed before its own kill
     }
   });
 
@@ -180,9 +184,13 @@ describe("the control socket of a running proxy", () => {
       "-e",
       `require("net").createServer().listen(${JSON.stringify(leftover)},()=>console.log("up"))`,
     ]);
-    await once(holder.stdout!, "data");
-    holder.kill("SIGKILL");
-    await once(holder, "exit");
+    const holderExited = once(holder, "exit");
+    try {
+      await once(holder.stdout!, "data");
+    } finally {
+      holder.kill("SIGKILL");
+    }
+    await holderExited;
     assert.ok(existsSync(leftover), "kill -9 leaves the socket file behind");
     const replaced = await ControlServer.listen({
       socketPath: leftover,

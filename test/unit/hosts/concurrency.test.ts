@@ -1,6 +1,6 @@
-import { describe, it, type TestContext } from "node:test";
+import { afterEach, describe, it, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { createHash } from "node:crypto";
@@ -21,6 +21,12 @@ function canActAsNobody(t: TestContext): boolean {
 /** A pid that cannot exist: above Linux's largest pid_max (2^22). */
 const DEAD_PID = 2 ** 22 + 12345;
 
+/** The CLI processes a test started and that are still running: ended after each test, passed or failed. */
+const running = new Set<ChildProcess>();
+afterEach(() => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
 function cli(
   args: string[],
   env: NodeJS.ProcessEnv,
@@ -29,6 +35,7 @@ function cli(
   const argv = [process.execPath, "--import", "tsx", CLI, ...args];
   const [file = "", ...rest] = asNobody ? ["setpriv", ...NOBODY, ...argv] : argv;
   const child = spawn(file, rest, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  running.add(child);
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => void (stderr += d.toString()));
   // Bounded: a writer that would wait forever is killed, and the test sees -1.
@@ -36,6 +43,7 @@ function cli(
   return {
     done: new Promise((resolve) =>
       child.on("close", (code) => {
+        running.delete(child);
         clearTimeout(guard);
         resolve(code ?? -1);
       }),
@@ -252,6 +260,7 @@ describe("concurrent writers", () => {
       `const { acquireHostsLock } = require("./extension/core/hosts/lock");` +
       `(async () => { for (let i = 0; i < 400; i++) { const release = await acquireHostsLock(${JSON.stringify(lock)}); await release(); } })();`;
     const child = spawn(process.execPath, ["--import", "tsx", "-e", script], { cwd: ROOT, stdio: "ignore" });
+    running.add(child);
     let exited = false;
     child.on("exit", () => (exited = true));
     let empty = 0;

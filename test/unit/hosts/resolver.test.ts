@@ -21,7 +21,14 @@ function unavailable(): string | undefined {
 
 function run(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(argv[0] as string, argv.slice(1), { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    // Bounded: a step that hangs is killed (and fails the test) instead of hanging the file.
+    const child = spawn(argv[0] as string, argv.slice(1), {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 120_000,
+      killSignal: "SIGKILL",
+    });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));
