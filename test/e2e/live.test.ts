@@ -16,7 +16,16 @@ import { launchChromium } from "../harness/browser.mjs";
 // @ts-expect-error: plain JS harness module
 import { freePort } from "../harness/codeServer.mjs";
 import { readFileSync, writeFileSync } from "node:fs";
-import { openWorkbench, panelFrame, runCommand, screenshot, setTheme, type Workbench } from "./workbench";
+import {
+  assertShows,
+  openWorkbench,
+  panelFrame,
+  panelTheme,
+  runCommand,
+  screenshot,
+  setTheme,
+  type Workbench,
+} from "./workbench";
 
 const HOST = "live-site.test";
 
@@ -237,10 +246,28 @@ describe("live handshakes and the Switchyard views in the real workbench", () =>
     await setTheme(wb, "Default Dark Modern");
     const frame = panelFrame(wb.page);
     await frame.locator('[data-testid="tab-handshakes"]').click();
-    await frame.locator('[data-testid="handshake-row"]').first().click();
+    const row = frame.locator('[data-testid="handshake-row"]', { hasText: HOST }).first();
+    await row.click();
+    /** What the README's screenshot shows, in either theme: the views and the live log with a connection's details. */
+    const assertPictured = async (theme: "dark" | "light"): Promise<void> => {
+      assert.equal(await panelTheme(frame), theme, `the panel follows the ${theme} theme`);
+      await showRoute(wb.page, `https://${HOST}:${port}/`);
+      await assertShows(
+        wb.page.locator(".monaco-list-row", { hasText: `127.0.0.1:${port}` }).first(),
+        /listening/,
+        "the listener in the Listeners view",
+      );
+      assert.equal(await frame.locator('[data-testid="tab-handshakes"]').getAttribute("aria-selected"), "true");
+      assert.equal(await row.getAttribute("aria-selected"), "true", "a connection is selected");
+      const detail = frame.locator('[data-testid="handshake-detail"]');
+      await assertShows(detail, new RegExp(HOST), "the selected connection's details");
+      await assertShows(detail.locator('[data-testid="handshake-request"]').first(), /\//, "a request it carried");
+    };
+    await assertPictured("dark");
     await new Promise((r) => setTimeout(r, 300));
     await screenshot(wb.page, "views-and-live-log-dark.png");
     await setTheme(wb, "Default Light Modern");
+    await assertPictured("light");
     await new Promise((r) => setTimeout(r, 300));
     await screenshot(wb.page, "views-and-live-log-light.png");
   });

@@ -6,7 +6,16 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 // @ts-expect-error: plain JS harness module
 import { freePort } from "../harness/codeServer.mjs";
-import { openWorkbench, panelFrame, runCommand, screenshot, setTheme, type Workbench } from "./workbench";
+import {
+  assertShows,
+  openWorkbench,
+  panelFrame,
+  panelTheme,
+  runCommand,
+  screenshot,
+  setTheme,
+  type Workbench,
+} from "./workbench";
 
 const HOST = "my-awesome-service.test";
 
@@ -60,6 +69,18 @@ describe("the Switchyard panel in the real workbench", () => {
     await frame.locator('[data-testid="proxy-toggle"]').click();
     await frame.locator('[data-testid="proxy-state"]', { hasText: /on|listening/i }).waitFor({ timeout: 30_000 });
     await frame.locator("text=127.0.0.1").first().waitFor();
+    // What the screenshot shows: the Bindings view with the listener listening and the route.
+    assert.equal(await frame.locator('[data-testid="tab-bindings"]').getAttribute("aria-selected"), "true");
+    await assertShows(
+      frame.locator('[data-testid="bindings-table"]'),
+      new RegExp(`127\\.0\\.0\\.1:${port}[\\s\\S]*listening`),
+      "the listener on 127.0.0.1, listening",
+    );
+    await assertShows(
+      frame.locator('[data-testid="routes-table"]'),
+      new RegExp(`https://${HOST}:${port}/`),
+      "the route",
+    );
     await screenshot(wb.page, "panel-bindings-light.png");
   });
 
@@ -77,6 +98,14 @@ describe("the Switchyard panel in the real workbench", () => {
     await detail.locator(`text=${HOST}`).first().waitFor();
     assert.match((await detail.textContent()) ?? "", /TLSv1\.3|TLS 1\.3/);
     await frame.locator('[data-testid="handshake-timeline"]').waitFor();
+    // What the screenshot shows: curl's row selected, and its details (name, ALPN, the request).
+    assert.equal(await row.getAttribute("aria-selected"), "true");
+    await assertShows(detail, new RegExp(`${HOST}[\\s\\S]*h2`), "the details of curl's h2 connection");
+    await assertShows(
+      frame.locator('[data-testid="handshake-request"]', { hasText: "/from-curl" }).first(),
+      /\/from-curl/,
+      "curl's request in the details",
+    );
     await screenshot(wb.page, "panel-handshakes-light.png");
   });
 
@@ -91,6 +120,9 @@ describe("the Switchyard panel in the real workbench", () => {
     await explanation.waitFor();
     assert.match((await explanation.textContent()) ?? "", /trust/i);
     await frame.locator('[data-testid="handshake-fix"]').waitFor();
+    // What the screenshot shows: the failed row selected, the explanation and the button that fixes it.
+    assert.equal(await row.getAttribute("aria-selected"), "true");
+    await assertShows(frame.locator('[data-testid="handshake-fix"]'), /Trust the Switchyard CA/, "the fix button");
     await screenshot(wb.page, "panel-handshake-failure-light.png");
   });
 
@@ -130,6 +162,12 @@ describe("the Switchyard panel in the real workbench", () => {
     );
     assert.match(text, new RegExp(`127\\.0\\.0\\.1 ${HOST}`));
     assert.match(text, new RegExp(`::1 ${HOST}`));
+    // What the screenshot shows: the mapping in the panel's table, with both addresses.
+    await assertShows(
+      frame.locator('[data-testid="mappings-table"]'),
+      new RegExp(`${HOST.replace(/\./g, "\\.")}[\\s\\S]*127\\.0\\.0\\.1[\\s\\S]*::1`),
+      "the new mapping",
+    );
     await screenshot(wb.page, "panel-hosts-light.png");
   });
 
@@ -137,14 +175,33 @@ describe("the Switchyard panel in the real workbench", () => {
     const frame = panelFrame(wb.page);
     await frame.locator('[data-testid="tab-certificates"]').click();
     await frame.locator("text=SHA-256").first().waitFor({ timeout: 15_000 });
+    // What the screenshot shows: the CA's facts (a fingerprint, the development names it may sign
+    // for) and the trust table, with the callout that nothing trusts this test's fresh CA yet.
+    await assertShows(
+      frame.locator('[data-testid="ca-facts"]'),
+      /SHA-256\s+[0-9A-Fa-f:]{64,}[\s\S]*Name constraints\s+localhost\s+test\b/,
+      "the CA's fingerprint and name constraints",
+    );
+    await assertShows(frame.locator('[data-testid="trust-table"]'), /not trusted/, "the trust stores");
+    await assertShows(frame.locator('[data-testid="ca-untrusted"]'), /No trust store trusts the CA yet/, "the callout");
     await screenshot(wb.page, "panel-certificates-light.png");
   });
 
   it("looks native in the dark theme too", async () => {
     await setTheme(wb, "Default Dark Modern");
     const frame = panelFrame(wb.page);
-    for (const view of ["bindings", "handshakes", "certificates", "hosts"]) {
+    assert.equal(await panelTheme(frame), "dark", "the webview follows the dark theme");
+    // What each screenshot shows: that view's tab selected and its content, in the dark theme.
+    const content: Record<string, [string, RegExp]> = {
+      bindings: ["bindings-table", /listening/],
+      handshakes: ["handshake-table", new RegExp(HOST)],
+      certificates: ["ca-facts", /SHA-256/],
+      hosts: ["mappings-table", new RegExp(HOST)],
+    };
+    for (const [view, [testId, text]] of Object.entries(content)) {
       await frame.locator(`[data-testid="tab-${view}"]`).click();
+      assert.equal(await frame.locator(`[data-testid="tab-${view}"]`).getAttribute("aria-selected"), "true");
+      await assertShows(frame.locator(`[data-testid="${testId}"]`), text, `the ${view} view`);
       await new Promise((r) => setTimeout(r, 300));
       await screenshot(wb.page, `panel-${view}-dark.png`);
     }

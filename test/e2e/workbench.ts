@@ -3,10 +3,11 @@
  * extension under development, Chromium through Playwright, the command palette and the panel's
  * webview frame.
  */
+import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { FrameLocator, Page } from "playwright-core";
+import type { FrameLocator, Locator, Page } from "playwright-core";
 // @ts-expect-error: plain JS harness module shared with `npm start` and the integration runner
 import { launchChromium } from "../harness/browser.mjs";
 // @ts-expect-error: plain JS harness module shared with `npm start` and the integration runner
@@ -80,6 +81,23 @@ export async function runCommand(page: Page, title: string): Promise<void> {
 /** The Switchyard panel's document inside the webview's nested iframes. */
 export function panelFrame(page: Page): FrameLocator {
   return page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
+}
+
+/**
+ * What a screenshot is taken to show, asserted: `locator` is visible and its text matches `text`.
+ * A screenshot is an artifact for people; this is what makes the test fail when the view is wrong.
+ */
+export async function assertShows(locator: Locator, text: RegExp, what: string): Promise<void> {
+  await locator.waitFor({ state: "visible", timeout: 15_000 }).catch(() => {
+    throw new Error(`${what}: not visible`);
+  });
+  assert.match(await locator.innerText(), text, what);
+}
+
+/** The panel webview's theme as VS Code tells it (the class on the webview's body). */
+export async function panelTheme(frame: FrameLocator): Promise<"dark" | "light" | "other"> {
+  const cls = (await frame.locator("body").getAttribute("class")) ?? "";
+  return /\bvscode-dark\b/.test(cls) ? "dark" : /\bvscode-light\b/.test(cls) ? "light" : "other";
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {
