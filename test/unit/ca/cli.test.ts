@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   chmodSync,
@@ -12,7 +12,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { dirname } from "node:path";
 import { runCli } from "../../../extension/cli";
 import { createCa, loadCa } from "../../../extension/core/ca/index";
@@ -281,32 +281,48 @@ describe("switchyard ca: smaller edges", () => {
   const ROOT = join(__dirname, "..", "..", "..");
 
   /**
-   * createCa({ dir, force: true }) in its own process, starting at `at` (epoch ms) once loaded, so
-   * that several processes really run at the same moment. Bounded by a timeout.
+   * createCa({ dir, force: true }) in its own process, started by `go()` once `ready` (loaded), so
+   * that several processes really run at the same moment however long each took to load (a start
+   * time on the clock would pass before a slow process on a loaded machine got there). Bounded by
+   * a timeout, and killed when the test ends.
    */
-  function createAt(dir: string, at: number): Promise<{ code: number; err: string }> {
+  function racer(dir: string): { ready: Promise<void>; go(): void; done: Promise<{ code: number; err: string }> } {
     const script =
       `const { createCa } = require("./extension/core/ca/index");` +
       `const { loadAsn1 } = require("./extension/core/ca/forge");` +
-      `loadAsn1().then(() => { while (Date.now() < ${at}); return createCa({ dir: ${JSON.stringify(dir)}, force: true }); })` +
+      `loadAsn1().then(() => new Promise((go) => { process.stdin.once("data", go); process.stdout.write("ready\\n"); }))` +
+      `.then(() => createCa({ dir: ${JSON.stringify(dir)}, force: true }))` +
       `.then(() => process.exit(0), (e) => { console.error(e.message); process.exit(1); });`;
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, ["--import", "tsx", "-e", script], {
-        cwd: ROOT,
-        stdio: ["ignore", "ignore", "pipe"],
-        timeout: 60_000,
-      });
-      let err = "";
-      child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-      child.on("close", (code) => resolve({ code: code ?? -1, err }));
+    const child = spawn(process.execPath, ["--import", "tsx", "-e", script], {
+      cwd: ROOT,
+      stdio: ["pipe", "pipe", "pipe"],
+      timeout: 60_000,
     });
+    racers.add(child);
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    return {
+      ready: new Promise((resolve, reject) => {
+        child.stdout.once("data", () => resolve());
+        child.once("exit", (code) => reject(new Error(`a racer exited (${code}) before it was ready: ${err}`)));
+      }),
+      go: () => child.stdin.end("go\n"),
+      done: new Promise((resolve) => child.on("close", (code) => resolve({ code: code ?? -1, err }))),
+    };
   }
+  const racers = new Set<ChildProcess>();
+  afterEach(() => {
+    for (const child of racers) child.kill("SIGKILL");
+    racers.clear();
+  });
 
   it("concurrent ca create --force all succeed, each moving the previous CA aside", async () => {
     const dir = join(tempDir("race"), "ca");
     assert.equal((await cli(["create", "--ca-dir", dir])).code, 0);
-    const at = Date.now() + 6000;
-    const results = await Promise.all(Array.from({ length: 6 }, () => createAt(dir, at)));
+    const all = Array.from({ length: 6 }, () => racer(dir));
+    await Promise.all(all.map((r) => r.ready));
+    for (const r of all) r.go();
+    const results = await Promise.all(all.map((r) => r.done));
     for (const r of results) assert.equal(r.code, 0, r.err);
     assert.equal((await cli(["status", "--ca-dir", dir])).code, 0, "the CA left in place is complete");
     const siblings = readdirSync(dirname(dir));
