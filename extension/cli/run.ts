@@ -16,7 +16,8 @@ import { freePort } from "../core/devservers/freePort";
 import { waitUntilRouteAnswers } from "../core/devservers/routeReady";
 import type { HostCheckRefusal } from "../core/net/hostCheck";
 import { explainHostCheckRefusal } from "../core/proxy/records/explain";
-import { waitForListeningPort } from "../core/devservers/waitForListening";
+import { upstreamUrlFor } from "../core/devservers/treeSockets";
+import { waitForListeningSocket } from "../core/devservers/waitForListening";
 import { loadSettings, parseCommandArgs, UsageError, type CliCommand } from "./command";
 import { connectOrStartProxy, type ProxyLease } from "./runProxy";
 import { KeptRoute } from "./runRoute";
@@ -143,8 +144,8 @@ export const runCommand: CliCommand = {
       started = running;
       const { exited } = running;
 
-      const port = running.pid
-        ? await waitForListeningPort({
+      const served = running.pid
+        ? await waitForListeningSocket({
             pid: running.pid,
             givenPort,
             exited,
@@ -154,10 +155,12 @@ export const runCommand: CliCommand = {
               ),
           })
         : undefined;
-      if (port !== undefined) {
+      const port = served?.port;
+      if (served) {
         const route = {
           host,
-          upstream: `http://localhost:${port}`,
+          // Exactly the address the dev server bound: another user may listen on the other loopback.
+          upstream: upstreamUrlFor(served),
           source: "run" as const,
           owner,
         };

@@ -37,6 +37,38 @@ export function pickServedPort(sockets: readonly ListeningSocket[], givenPort?: 
   return ports[0];
 }
 
+/**
+ * The socket a dev server serves on: on {@link pickServedPort}'s port, the one a proxy should dial,
+ * preferring an exact loopback address over a wildcard (127.x, then ::1, then 0.0.0.0, then ::).
+ */
+export function pickServedSocket(sockets: readonly ListeningSocket[], givenPort?: number): ListeningSocket | undefined {
+  const port = pickServedPort(sockets, givenPort);
+  const rank = (a: string): number =>
+    /^127\./.test(a) || a === "::ffff:127.0.0.1" ? 0 : a === "::1" ? 1 : a === "0.0.0.0" ? 2 : 3;
+  return sockets.filter((s) => s.port === port).sort((a, b) => rank(a.address) - rank(b.address))[0];
+}
+
+/**
+ * The URL that reaches a dev server's listening socket and nothing else: exactly the loopback
+ * address it bound (http://localhost:PORT would let the client pick ::1 or 127.0.0.1, and another
+ * user may listen on the one the dev server left free), and for a wildcard its loopback address
+ * of the same family (0.0.0.0 -> 127.0.0.1, :: -> [::1]).
+ */
+export function upstreamUrlFor(socket: Pick<ListeningSocket, "address" | "port">): string {
+  const a = socket.address;
+  const host =
+    a === "0.0.0.0" || a === "::ffff:127.0.0.1"
+      ? "127.0.0.1"
+      : a === "::"
+        ? "[::1]"
+        : a.startsWith("::ffff:")
+          ? a.slice("::ffff:".length)
+          : a.includes(":")
+            ? `[${a}]`
+            : a;
+  return `http://${host}:${socket.port}`;
+}
+
 /** True for an address a client on this machine reaches over loopback (loopback itself or a wildcard). */
 export function isReachableLocally(address: string): boolean {
   return (

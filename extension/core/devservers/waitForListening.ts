@@ -1,10 +1,11 @@
 /**
- * Waits until a process tree listens on a port a local client can reach, and says which: the port
- * it was given when it uses it, else the one it chose. Ends early (undefined) when the process exits.
+ * Waits until a process tree listens on a port a local client can reach, and says which socket:
+ * the port it was given when it uses it, else the one it chose, with the address it is bound to
+ * (so the route dials exactly that). Ends early (undefined) when the process exits.
  */
-import { isReachableLocally, listeningSocketsOfTree, pickServedPort } from "./treeSockets";
+import { isReachableLocally, listeningSocketsOfTree, pickServedSocket, type ListeningSocket } from "./treeSockets";
 
-export async function waitForListeningPort(options: {
+export async function waitForListeningSocket(options: {
   pid: number;
   givenPort?: number;
   /** Settles when the process exits. */
@@ -13,7 +14,7 @@ export async function waitForListeningPort(options: {
   onSlow?: () => void;
   slowAfterMs?: number;
   pollMs?: number;
-}): Promise<number | undefined> {
+}): Promise<ListeningSocket | undefined> {
   let done = false;
   void options.exited.then(() => (done = true));
   const started = Date.now();
@@ -22,8 +23,8 @@ export async function waitForListeningPort(options: {
     const sockets = (await listeningSocketsOfTree(options.pid).catch(() => [])).filter((s) =>
       isReachableLocally(s.address),
     );
-    const port = pickServedPort(sockets, options.givenPort);
-    if (port !== undefined) return port;
+    const socket = pickServedSocket(sockets, options.givenPort);
+    if (socket) return socket;
     if (!warned && Date.now() - started > (options.slowAfterMs ?? 30_000)) {
       warned = true;
       options.onSlow?.();

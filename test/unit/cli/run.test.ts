@@ -87,7 +87,8 @@ describe("switchyard run", () => {
     assert.equal(line, `https://shop.localhost:${port}/`, "the URL names the running proxy's port");
     const answer = curl(`https://shop.localhost:${port}/`, rootFile);
     assert.match(answer.body, /^shop on \d+ ca=true$/, "curl resolves *.localhost by itself and trusts the leaf");
-    await serve.waitFor(/routes from switchyard run: shop\.localhost -> http:\/\/localhost:\d+ \(pid \d+\)/);
+    // listen(PORT) with no address binds :: (both families): routed to its IPv6 loopback.
+    await serve.waitFor(/routes from switchyard run: shop\.localhost -> http:\/\/\[::1\]:\d+ \(pid \d+\)/);
     run.child.kill("SIGTERM");
     const ended = await exitWithin(run);
     assert.equal(ended.code, 143, `run exits as its command did (SIGTERM): ${run.out()}`);
@@ -169,16 +170,16 @@ describe("switchyard run", () => {
     }
   });
 
-  it("finds the port when the command ignores PORT, and when it listens only on ::1", async (t) => {
+  it("finds the port when the command ignores PORT, and routes to exactly the address each server bound", async (t) => {
     if (!needTools(t, "curl")) return;
-    const elsewhere = await freePort();
+    // Bound to 127.0.0.1 only, on a port of its own choosing (it ignores PORT).
     const ignoring = startCli(
       [
         "run",
         "elsewhere",
         "--",
         process.execPath,
-        server(`require("http").createServer((q,s)=>s.end("fixed port")).listen(${elsewhere},"127.0.0.1");`),
+        server(`require("http").createServer((q,s)=>s.end("fixed port")).listen(0,"127.0.0.1");`),
       ],
       env,
     );
@@ -192,10 +193,21 @@ describe("switchyard run", () => {
       ],
       env,
     );
-    await ignoring.waitFor(new RegExp(`on port ${elsewhere}`));
+    const [, elsewhere] = await ignoring.waitFor(/elsewhere\.localhost:\d+\/ -> \S+ on port (\d+)/);
     assert.equal(curl(`https://elsewhere.localhost:${port}/`, rootFile).body, "fixed port");
-    await v6.waitFor(/https:\/\/six\.localhost/);
+    const [, sixPort] = await v6.waitFor(/six\.localhost:\d+\/ -> \S+ on port (\d+)/);
     assert.equal(curl(`https://six.localhost:${port}/`, rootFile).body, "v6 only");
+    // Not http://localhost:PORT: the proxy would dial ::1 first, where another user may listen.
+    const control = await ControlClient.connect(join(work, "state", "control.sock"));
+    try {
+      const listed = await control.request({ op: "list" });
+      assert.ok(listed.ok);
+      const upstreamOf = (host: string): string | undefined => listed.routes?.find((r) => r.host === host)?.upstream;
+      assert.equal(upstreamOf("elsewhere.localhost"), `http://127.0.0.1:${elsewhere}`);
+      assert.equal(upstreamOf("six.localhost"), `http://[::1]:${sixPort}`);
+    } finally {
+      control.close();
+    }
     ignoring.child.kill("SIGTERM");
     v6.child.kill("SIGTERM");
     await Promise.all([exitWithin(ignoring), exitWithin(v6)]);
