@@ -69,12 +69,10 @@ describe("bad input: timeouts, big headers, garbage bursts", () => {
   });
 
   it(`closes a client that connects and sends nothing after sniffTimeoutMs (${SNIFF_TIMEOUT_MS} ms) and records it`, async () => {
-    // What is asserted is that the deadline fired (the record below), not how soon.
+    // What is asserted is that the sniff deadline closed it (the record below: SNIFF_TIMEOUT with
+    // nothing received), not how soon; a close for any other reason would record another error.
     const [r] = await Promise.all([raw(plain, undefined, CLOSE_WAIT_MS), ok()]);
     assert.ok(r.closed, "the proxy closed the silent connection");
-    // A lower bound only (load can make the close later, never earlier): the proxy waited out the
-    // deadline instead of closing a client that had not spoken yet.
-    assert.ok(r.afterMs >= SNIFF_TIMEOUT_MS - 20, `closed after ${r.afterMs} ms, not before the timeout`);
     assert.equal(r.data.length, 0, "nothing is sent to a client that said nothing");
     const rec = await nextRecord(
       f,
