@@ -46,7 +46,7 @@ for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"]) {
  * Runs one step of a phase as the leader of its own process group. When it ends, any process still
  * in its group was started by a test and outlived it: it is listed and killed.
  */
-function run(cmd, args, { env = {}, capture = false } = {}) {
+function run(cmd, args, { env = {}, capture = false, label = cmd } = {}) {
   return new Promise((resolve) => {
     const child = spawnGroup(cmd, args, {
       cwd: repoRoot,
@@ -62,7 +62,7 @@ function run(cmd, args, { env = {}, capture = false } = {}) {
     child.on("close", (code) => {
       // Stopped by a signal, the phase did not fail: the signal handler ends this process instead.
       if (stoppingOnSignal()) return;
-      endLeftovers(child.pid, [cmd, ...args].map((a) => relative(repoRoot, a) || a).join(" "));
+      endLeftovers(child.pid, label);
       untrack();
       resolve({ code, out });
     });
@@ -81,7 +81,7 @@ function endLeftovers(pgid, what) {
     } catch {
       /* gone meanwhile */
     }
-    leftovers.push(`pid ${pid} (${cmdline.slice(0, 200)}), left by: ${what.slice(0, 120)}`);
+    leftovers.push(`${what}: pid ${pid} (${cmdline.slice(0, 200)})`);
   }
   signalGroup(pgid, "SIGKILL");
 }
@@ -149,7 +149,7 @@ async function nodeTests(label, files, extraEnv = {}) {
       `--test-reporter-destination=${tap}`,
       ...files.map((f) => relative(repoRoot, f)),
     ],
-    { env: extraEnv },
+    { env: extraEnv, label },
   );
   let text = "";
   try {
@@ -208,7 +208,7 @@ if (selected.includes("static")) {
       [join(repoRoot, "node_modules", "prettier", "bin", "prettier.cjs"), "--check", "--log-level=warn", "."],
     ],
   ]) {
-    const { code, out } = await run(process.execPath, args, { capture: true });
+    const { code, out } = await run(process.execPath, args, { capture: true, label: name });
     if (code !== 0) console.log(out);
     record(name, code === 0, code === 0 ? "" : "see output above");
     if (code === 0) staticCounts.passed += 1;
@@ -225,7 +225,7 @@ if (selected.includes("unit")) {
 if (selected.includes("integration")) {
   console.log("\n== integration (inside the real VS Code extension host) ==");
   const integrationFiles = findTests(join(repoRoot, "test", "integration"));
-  const build = await run(process.execPath, [join(repoRoot, "scripts", "build.mjs")]);
+  const build = await run(process.execPath, [join(repoRoot, "scripts", "build.mjs")], { label: "build" });
   if (build.code !== 0) suiteDidNotStart("integration", integrationFiles, `the build failed (exit code ${build.code})`);
   else {
     try {
