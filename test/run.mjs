@@ -134,6 +134,9 @@ async function nodeTests(label, files, extraEnv = {}) {
     return;
   }
   const tap = join(tmpdir(), `switchyard-${label}-${process.pid}.tap`);
+  // Also when a signal ends this process mid-phase.
+  const removeTap = () => rmSync(tap, { force: true });
+  process.on("exit", removeTap);
   const { code } = await run(
     process.execPath,
     [
@@ -154,7 +157,8 @@ async function nodeTests(label, files, extraEnv = {}) {
   let text = "";
   try {
     text = readFileSync(tap, "utf8");
-    rmSync(tap, { force: true });
+    removeTap();
+    process.off("exit", removeTap);
   } catch {
     /* reported below */
   }
