@@ -83,6 +83,7 @@ export async function waitForGroupGone(pgid, ms) {
  * member is left (or, should SIGKILL not take, after a further second), and stops tracking it.
  */
 export async function stopGroup(pgid, { graceMs = tracked.get(pgid) ?? DEFAULT_GRACE_MS } = {}) {
+  if (!pgid) return;
   if (signalGroup(pgid, "SIGTERM") && !(await waitForGroupGone(pgid, graceMs))) {
     signalGroup(pgid, "SIGKILL");
     await waitForGroupGone(pgid, 1000);
@@ -95,7 +96,8 @@ export async function stopGroup(pgid, { graceMs = tracked.get(pgid) ?? DEFAULT_G
  * (see the top of this file). Returns the function that stops tracking it.
  */
 export function trackGroup(pgid, { graceMs = DEFAULT_GRACE_MS } = {}) {
-  if (process.platform === "win32") return () => {};
+  // No pid: the spawn failed (its "error" event says why), so there is no group to end.
+  if (process.platform === "win32" || !pgid) return () => {};
   installHandlers();
   tracked.set(pgid, graceMs);
   return () => void tracked.delete(pgid);
