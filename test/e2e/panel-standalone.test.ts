@@ -240,6 +240,11 @@ describe("Switchyard panel in a browser (standalone webview)", () => {
   it("shows helpful empty states with buttons when nothing is set up", async () => {
     const p = await open("light");
     await send(p, { type: "snapshot", snapshot: emptySnapshot });
+    // Each screenshot below is of the empty state asserted just before it.
+    assert.match(
+      await p.locator('[data-testid="panel-bindings"] [data-testid="empty-state"]').innerText(),
+      /The proxy is off[\s\S]*Start Proxy/,
+    );
     await p.click('[data-testid="bindings-start-proxy"]');
     await shot(p, "empty-bindings-light");
     await p.click('[data-testid="tab-handshakes"]');
@@ -247,6 +252,10 @@ describe("Switchyard panel in a browser (standalone webview)", () => {
     await p.click('[data-testid="empty-start-proxy"]');
     await shot(p, "empty-handshakes-light");
     await p.click('[data-testid="tab-certificates"]');
+    assert.match(
+      await p.locator('[data-testid="panel-certificates"] [data-testid="empty-state"]').innerText(),
+      /No local CA yet[\s\S]*Create CA/,
+    );
     await p.click('[data-testid="ca-create"]');
     await shot(p, "empty-certificates-light");
     await p.click('[data-testid="tab-hosts"]');
