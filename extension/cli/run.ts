@@ -3,7 +3,7 @@
  * finds the port its process tree really listens on, routes https://NAME to it through the running
  * proxy (or a proxy of its own when none runs), and takes the route away when the command ends.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { constants, homedir } from "node:os";
 import { join } from "node:path";
 import { resolveCaDir } from "../core/ca/index";
@@ -16,7 +16,9 @@ import { freePort } from "../core/devservers/freePort";
 import { waitUntilRouteAnswers } from "../core/devservers/routeReady";
 import type { HostCheckRefusal } from "../core/net/hostCheck";
 import { explainHostCheckRefusal } from "../core/proxy/records/explain";
-import { upstreamUrlFor } from "../core/devservers/treeSockets";
+import { labelForCommand } from "../core/devservers/detector";
+import { upstreamUrlFor, type ListeningSocket } from "../core/devservers/treeSockets";
+import { webpackSocketAdvice } from "../core/devservers/webpackSocket";
 import { waitForListeningSocket } from "../core/devservers/waitForListening";
 import { loadSettings, parseCommandArgs, UsageError, type CliCommand } from "./command";
 import { connectOrStartProxy, type ProxyLease } from "./runProxy";
@@ -62,6 +64,15 @@ function hostCheckAdvice(host: string, url: string, refusal: HostCheckRefusal): 
         " use one of the other fixes."
       : "";
   return `switchyard run: ${url} is not your app yet: ${explanation}${why}\n`;
+}
+
+/** The command line of the process holding a socket (Linux /proc; elsewhere what the OS table named). */
+function commandLineOf(socket: ListeningSocket): string {
+  try {
+    return readFileSync(`/proc/${socket.pid}/cmdline`, "utf8");
+  } catch {
+    return socket.command ?? "";
+  }
 }
 
 /** The exit status of a command ended by a signal, as shells report it (128 + its number). */
@@ -137,7 +148,13 @@ export const runCommand: CliCommand = {
         command,
         {
           ...io.env,
-          ...devServerEnv({ host, port: givenPort, rootPemFile: extraCa }),
+          ...devServerEnv({
+            host,
+            port: givenPort,
+            rootPemFile: extraCa,
+            // The user's own WDS_SOCKET_PORT wins.
+            proxyPort: io.env.WDS_SOCKET_PORT ? undefined : bindings[0]?.port,
+          }),
         },
         io,
       );
@@ -179,6 +196,8 @@ export const runCommand: CliCommand = {
         const readiness = await waitUntilRouteAnswers({ host, bindings, rootFile, exited });
         if (readiness.state === "refused") io.stderr(hostCheckAdvice(host, urlFor(host, bindings), readiness.refusal));
         else io.stdout(`${urlFor(host, bindings)} -> ${command[0]} on port ${port}\n`);
+        const webpackAdvice = webpackSocketAdvice(labelForCommand(commandLineOf(served)), host);
+        if (webpackAdvice) io.stderr(`note: ${webpackAdvice}\n`);
         if (!needsNoHostsEntry(host))
           io.stderr(`note: clients that do not resolve ${host} need a hosts entry: switchyard hosts add ${host}\n`);
       }

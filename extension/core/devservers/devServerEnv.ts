@@ -3,6 +3,7 @@
  * a port to listen on, the Switchyard root for Node's TLS, and the variables that make a stock
  * framework accept the proxy's Host header without a config change.
  */
+import { webpackSocketEnv } from "./webpackSocket";
 
 /** A name that cannot be a host name. */
 export class AppNameError extends Error {
@@ -38,11 +39,18 @@ export function needsNoHostsEntry(host: string): boolean {
  * every *.localhost name. Next.js and Angular check hosts only through their config files, which a
  * variable cannot reach: for them the default .localhost name is what works with no change.
  */
-export function devServerEnv(options: { host: string; port: number; rootPemFile?: string }): Record<string, string> {
+export function devServerEnv(options: {
+  host: string;
+  port: number;
+  rootPemFile?: string;
+  /** The port the proxy serves the name on, for hot-reload clients that must be told it (webpackSocket.ts). */
+  proxyPort?: number;
+}): Record<string, string> {
   return {
     PORT: String(options.port),
     ...(options.rootPemFile ? { NODE_EXTRA_CA_CERTS: options.rootPemFile } : {}),
     __VITE_ADDITIONAL_SERVER_ALLOWED_HOSTS: options.host,
+    ...webpackSocketEnv(options.proxyPort),
   };
 }
 

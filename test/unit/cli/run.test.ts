@@ -310,6 +310,26 @@ describe("switchyard run", () => {
     await exitWithin(run);
   });
 
+  it("gives the dev server the proxy's port in WDS_SOCKET_PORT, and names webpack-dev-server's one setting when it sees it", async () => {
+    // A stand-in named as webpack-dev-server's own bin is, answering with the variable it got.
+    const bin = join(work, "node_modules", "webpack-dev-server", "bin");
+    mkdirSync(bin, { recursive: true });
+    const file = join(bin, "webpack-dev-server.js");
+    writeFileSync(
+      file,
+      `require("http").createServer((q,s)=>s.end("socket port "+process.env.WDS_SOCKET_PORT)).listen(process.env.PORT,"127.0.0.1");`,
+    );
+    const run = startCli(["run", "wds", "--", process.execPath, file], env);
+    await run.waitFor(/https:\/\/wds\.localhost:\d+\/ -> /);
+    assert.equal(curl(`https://wds.localhost:${port}/`, rootFile).body, `socket port ${port}`);
+    await run.waitFor(
+      /note: webpack-dev-server's hot reload connects to its own port .*"auto:\/\/0\.0\.0\.0:0\/ws"/,
+      10_000,
+    );
+    run.child.kill("SIGTERM");
+    await exitWithin(run);
+  });
+
   it("rejects a name that cannot be a host name, and a missing command, as usage errors", () => {
     const bad = spawnSync(process.execPath, cliArgv(["run", "a b", "--", "true"]), {
       env,
