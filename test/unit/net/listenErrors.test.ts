@@ -10,6 +10,7 @@ import {
   parseProcNetTcp,
   parseSsListeners,
 } from "../../../extension/core/net/portHolder";
+import { onlyOn } from "../requirements";
 
 /** Listens on 127.0.0.1 and returns the server and its port. */
 async function listenLoopback(): Promise<{ server: net.Server; port: number }> {
@@ -47,7 +48,7 @@ describe("listen errors in words", () => {
 
   it(
     "names the holder of the address that failed when 127.0.0.1 and ::1 are held by different processes",
-    { skip: process.platform !== "linux" },
+    { skip: onlyOn("linux") },
     async () => {
       const { server, port } = await listenLoopback();
       const child = spawn(
@@ -78,7 +79,7 @@ describe("listen errors in words", () => {
     },
   );
 
-  it("finds the holder through /proc when ss is unavailable", { skip: process.platform !== "linux" }, async () => {
+  it("finds the holder through /proc when ss is unavailable", { skip: onlyOn("linux") }, async () => {
     const { server, port } = await listenLoopback();
     try {
       const holder = await findPortHolder(port, { runner: { run: () => Promise.reject(new Error("no ss")) } });

@@ -9,6 +9,7 @@ import { parseProbeUrl, probeUrl, ProbeUrlError, type ProbeOptions } from "../..
 import { probeCommand } from "../../../extension/cli/probe";
 import type { CliIO } from "../../../extension/cli/command";
 import { haveTool, makeSelfSignedCertificate, type TestCertificate } from "./tools";
+import { unmet } from "../requirements";
 
 const hasIpv6Loopback = listInterfaces().some((i) => i.addresses.some((a) => a.address === "::1"));
 /** No DNS queries leave the machine during tests. */
@@ -197,7 +198,7 @@ describe("probe", () => {
 
   it(
     "says nothing listens on ::1 when the server is on 127.0.0.1 only",
-    { skip: !hasIpv6Loopback && "no ::1 here" },
+    { skip: unmet(hasIpv6Loopback ? undefined : "no ::1 on the loopback interface here") ?? false },
     async () => {
       const direct = await probeUrl(`http://[::1]:${plainPort}/`, opts);
       assert.equal(direct.works, false);

@@ -4,7 +4,7 @@
  * (startRealProxy: in-process or on its worker thread); small upstreams; the external clients
  * (curl, openssl s_client, Node's https) and record waits. Loopback only.
  */
-import { execFile, execFileSync, spawnSync, type ExecFileOptions } from "node:child_process";
+import { execFile, execFileSync, type ExecFileOptions } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
@@ -12,7 +12,6 @@ import type net from "node:net";
 import { tmpdir } from "node:os";
 import type tls from "node:tls";
 import path from "node:path";
-import type { TestContext } from "node:test";
 import { LocalCa } from "../../../extension/core/ca/index";
 import { resolveListenSpec } from "../../../extension/core/net/listenSpec";
 import { DevProxy, type DevProxyOptions } from "../../../extension/core/proxy/devProxy";
@@ -278,18 +277,7 @@ export async function startRealProxy(
   };
 }
 
-/**
- * True when every tool is installed. A missing tool fails the test under CI=true (a CI image
- * without chromium or openssl must not pass by testing less) and skips it, saying why, elsewhere.
- */
-export function needTools(t: TestContext, ...tools: string[]): boolean {
-  const missing = tools.filter((tool) => spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0);
-  if (missing.length === 0) return true;
-  const message = `${missing.join(", ")} required for this test but not installed`;
-  if (process.env.CI === "true") throw new Error(`${message} (CI=true)`);
-  t.skip(message);
-  return false;
-}
+export { needTools } from "../requirements";
 
 /** Resolves with the first record (already stored or yet to come) that matches. */
 export function waitForRecord(
