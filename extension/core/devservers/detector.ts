@@ -6,7 +6,13 @@
  */
 import { EventEmitter } from "node:events";
 import { readFileSync } from "node:fs";
-import { isReachableLocally, listeningSocketsOfTree, type ListeningSocket } from "./treeSockets";
+import {
+  isReachableLocally,
+  listeningSocketsOfTree,
+  preferredSocket,
+  upstreamUrlFor,
+  type ListeningSocket,
+} from "./treeSockets";
 
 /** A dev server listening on a port reachable over loopback. */
 export interface DetectedServer {
@@ -14,6 +20,11 @@ export interface DetectedServer {
   rootPid: number;
   pid: number;
   port: number;
+  /**
+   * The URL that reaches exactly its socket (http://127.0.0.1:PORT, http://[::1]:PORT): a route
+   * to http://localhost:PORT could reach another user's server on the loopback address it left free.
+   */
+  upstream: string;
   /** What it is, for people: "Vite", "Next.js", "node server.js". */
   label: string;
 }
@@ -98,12 +109,19 @@ export class DevServerDetector extends EventEmitter<{ found: [DetectedServer]; g
       const seen = new Set<string>();
       for (const root of this.roots) {
         const sockets = (await scan(root).catch(() => [])).filter((s) => isReachableLocally(s.address));
-        for (const s of sockets) {
-          const key = `${root}:${s.port}`;
-          if (seen.has(key)) continue;
+        for (const port of new Set(sockets.map((x) => x.port))) {
+          const key = `${root}:${port}`;
           seen.add(key);
-          if (!this.known.has(key)) {
-            const server = { rootPid: root, pid: s.pid, port: s.port, label: labelForCommand(command(s.pid)) };
+          // Of the sockets on one port, the exact loopback address rather than a wildcard.
+          const s = preferredSocket(sockets.filter((x) => x.port === port));
+          if (s && !this.known.has(key)) {
+            const server = {
+              rootPid: root,
+              pid: s.pid,
+              port,
+              upstream: upstreamUrlFor(s),
+              label: labelForCommand(command(s.pid)),
+            };
             this.known.set(key, server);
             this.emit("found", server);
           }

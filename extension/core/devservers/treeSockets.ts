@@ -37,15 +37,17 @@ export function pickServedPort(sockets: readonly ListeningSocket[], givenPort?: 
   return ports[0];
 }
 
-/**
- * The socket a dev server serves on: on {@link pickServedPort}'s port, the one a proxy should dial,
- * preferring an exact loopback address over a wildcard (127.x, then ::1, then 0.0.0.0, then ::).
- */
-export function pickServedSocket(sockets: readonly ListeningSocket[], givenPort?: number): ListeningSocket | undefined {
-  const port = pickServedPort(sockets, givenPort);
+/** Of sockets on one port, the one a proxy should dial: an exact loopback address over a wildcard (127.x, ::1, 0.0.0.0, ::). */
+export function preferredSocket(sockets: readonly ListeningSocket[]): ListeningSocket | undefined {
   const rank = (a: string): number =>
     /^127\./.test(a) || a === "::ffff:127.0.0.1" ? 0 : a === "::1" ? 1 : a === "0.0.0.0" ? 2 : 3;
-  return sockets.filter((s) => s.port === port).sort((a, b) => rank(a.address) - rank(b.address))[0];
+  return [...sockets].sort((a, b) => rank(a.address) - rank(b.address))[0];
+}
+
+/** The socket a dev server serves on: {@link pickServedPort}'s port, at its {@link preferredSocket}. */
+export function pickServedSocket(sockets: readonly ListeningSocket[], givenPort?: number): ListeningSocket | undefined {
+  const port = pickServedPort(sockets, givenPort);
+  return preferredSocket(sockets.filter((s) => s.port === port));
 }
 
 /**
