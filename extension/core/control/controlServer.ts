@@ -6,9 +6,7 @@
  * The proxy itself is not touched here: whoever runs one listens for `routes` and applies them.
  */
 import { EventEmitter } from "node:events";
-import { chmodSync, unlinkSync } from "node:fs";
-import net from "node:net";
-import { dirname } from "node:path";
+import type net from "node:net";
 import { hostMatches } from "../proxy/routes";
 import type { RouteSetting } from "../settings";
 import {
@@ -21,20 +19,10 @@ import {
   type ListedRoute,
   type RouteOwner,
 } from "./protocol";
-import { isPipePointer, newPipeName, publishPipePointer, readPipePointer, withdrawPipePointer } from "./pipeAddress";
-import { ensurePrivateDir } from "./stateDir";
+import { listenControlEndpoint } from "./controlEndpoint";
 import { checkClaimedOwner, describeOwner } from "./claimedOwner";
 
-/** Another proxy of this user already answers on the control socket. */
-export class ControlSocketInUseError extends Error {
-  constructor(readonly socketPath: string) {
-    super(
-      `another Switchyard proxy of yours is already running (its control socket ${socketPath} answers); ` +
-        "stop it first, or let `switchyard run` register with it",
-    );
-    this.name = "ControlSocketInUseError";
-  }
-}
+export { ControlSocketInUseError } from "./controlEndpoint";
 
 /** What the control endpoint needs to know of the proxy it serves. */
 export interface ControlServerOptions {
@@ -65,18 +53,6 @@ function processIsAlive(pid: number): boolean {
   }
 }
 
-/** Whether something answers on the socket (a live proxy) or it is a leftover file. */
-function answers(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = net.connect(socketPath);
-    c.once("connect", () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.once("error", () => resolve(false));
-  });
-}
-
 /**
  * The control endpoint itself: answers requests, holds the dynamic routes per client, and emits
  * `routes` with the whole set whenever it changes.
@@ -104,44 +80,7 @@ export class ControlServer extends EventEmitter<{ routes: [DynamicRoute[]] }> {
    * address (Windows) gets a new endpoint, published in the pointer once it listens.
    */
   static async listen(options: ControlServerOptions): Promise<ControlServer> {
-    ensurePrivateDir(dirname(options.socketPath));
-    if (isPipePointer(options.socketPath)) return ControlServer.listenBehindPointer(options);
-    const server = await ControlServer.bindEndpoint(options.socketPath);
-    chmodSync(options.socketPath, 0o600);
-    return new ControlServer(server, options);
-  }
-
-  private static async listenBehindPointer(options: ControlServerOptions): Promise<ControlServer> {
-    const pointer = options.socketPath;
-    const current = readPipePointer(pointer);
-    if (current && (await answers(current))) throw new ControlSocketInUseError(pointer);
-    const endpoint = (options.newEndpoint ?? newPipeName)();
-    const server = await ControlServer.bindEndpoint(endpoint);
-    publishPipePointer(pointer, endpoint);
-    server.once("close", () => withdrawPipePointer(pointer, endpoint));
-    return new ControlServer(server, options);
-  }
-
-  private static async bindEndpoint(socketPath: string): Promise<net.Server> {
-    const isPipe = socketPath.startsWith("\\\\.\\pipe\\");
-    const server = net.createServer();
-    const bind = (): Promise<void> =>
-      new Promise((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(socketPath, () => {
-          server.removeListener("error", reject);
-          resolve();
-        });
-      });
-    try {
-      await bind();
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE" || isPipe) throw e;
-      if (await answers(socketPath)) throw new ControlSocketInUseError(socketPath);
-      unlinkSync(socketPath);
-      await bind();
-    }
-    return server;
+    return new ControlServer(await listenControlEndpoint(options.socketPath, options.newEndpoint), options);
   }
 
   /** The routes clients hold now. */
