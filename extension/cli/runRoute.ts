@@ -30,6 +30,8 @@ export interface RouteEvents {
 export class KeptRoute {
   private released = false;
   private rerouting: Promise<void> | undefined;
+  /** Ends the pause between two attempts early, when run is released meanwhile. */
+  private wake: (() => void) | undefined;
 
   constructor(
     private lease: ProxyLease,
@@ -64,6 +66,7 @@ export class KeptRoute {
   /** Closes the connection (the route goes with it) and stops a proxy run started itself. */
   async release(): Promise<void> {
     this.released = true;
+    this.wake?.();
     await this.rerouting;
     await closeLease(this.lease);
   }
@@ -89,7 +92,14 @@ export class KeptRoute {
         if (e instanceof RouteRefusedError) throw e;
         lastError = e as Error;
       }
-      await new Promise((r) => setTimeout(r, pause));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pause);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
       pause = Math.min(pause * 2, REROUTE_MAX_PAUSE_MS);
     }
     throw new Error(`${lastError.message} (tried ${REROUTE_ATTEMPTS} times)`);
