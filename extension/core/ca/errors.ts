@@ -1,4 +1,5 @@
 /** Errors a user can see from the CA: each says what happened and what to do next. */
+import { shQuote } from "../shellQuote";
 
 /** There is no CA in the directory yet. */
 export class CaNotFoundError extends Error {
@@ -81,7 +82,7 @@ export class OutputFolderError extends Error {
   ) {
     super(
       problem === "missing"
-        ? `the folder ${dir} does not exist; create it first (mkdir -p ${JSON.stringify(dir)}) or choose another with --out`
+        ? `the folder ${dir} does not exist; create it first (mkdir -p ${shQuote(dir)}) or choose another with --out`
         : `${dir} is not a folder; choose a folder with --out`,
     );
     this.name = "OutputFolderError";
@@ -103,12 +104,12 @@ export class CaPermissionError extends Error {
     const text =
       problem === "foreign-owner"
         ? `${path} belongs to another user (uid ${found}), who can replace or read the CA's key. ` +
-          `Use a CA of your own (switchyard ca create --ca-dir DIR), or take it over: sudo chown -R "$(id -u)" ${JSON.stringify(path)}`
+          `Use a CA of your own (switchyard ca create --ca-dir DIR), or take it over: sudo chown -R "$(id -u)" ${shQuote(path)}`
         : problem === "folder-writable"
           ? `the CA folder ${path} is writable by other users (mode ${mode}), who could swap in a CA of their own. ` +
-            `Fix it with: chmod 700 ${JSON.stringify(path)}`
+            `Fix it with: chmod 700 ${shQuote(path)}`
           : `the CA key ${path} is readable or writable by other users (mode ${mode}). ` +
-            `Fix it with: chmod 600 ${JSON.stringify(path)} (if others may have read it, replace the CA: switchyard ca create --force)`;
+            `Fix it with: chmod 600 ${shQuote(path)} (if others may have read it, replace the CA: switchyard ca create --force)`;
     super(`${text}; Switchyard does not sign with it until then.`);
     this.name = "CaPermissionError";
   }
