@@ -22,6 +22,7 @@ import {
 } from "../core/ca/index";
 import type { SwitchyardSettings } from "../core/settings";
 import { rootWithProbe } from "../core/ca/check/probeLeaf";
+import { shQuote } from "../core/shellQuote";
 import { storeMatches } from "../core/ca/trust/stores";
 import { invokingUser } from "../core/ca/trust/sudoUser";
 import { loadSettings, parseCommandArgs, UsageError, type CliCommand, type CliIO } from "./command";
@@ -168,14 +169,14 @@ export const caCommand: CliCommand = {
           io.stdout(
             `Moved the previous CA to ${result.movedAside}\n` +
               `Its root stays trusted wherever you trusted it; remove it with: ` +
-              `switchyard ca untrust --ca-dir ${JSON.stringify(result.movedAside)}\n`,
+              `switchyard ca untrust --ca-dir ${shQuote(result.movedAside)}\n`,
           );
         io.stdout(`${mkcert ? "Adopted mkcert CA" : "Created local CA"} in ${dir}\n  root: ${result.rootSubject}\n`);
         if (settings.ca.unconstrained)
           io.stderr(
             `warning: this CA is UNCONSTRAINED: it can certify any name, including real sites. Keep ${dir} private.\n`,
           );
-        io.stdout(`Next: switchyard ca trust${values["ca-dir"] ? ` --ca-dir ${JSON.stringify(dir)}` : ""}\n`);
+        io.stdout(`Next: switchyard ca trust${values["ca-dir"] ? ` --ca-dir ${shQuote(dir)}` : ""}\n`);
         return 0;
       }
       case "status": {

@@ -4,6 +4,7 @@ import { CA_FILES } from "../core/ca/paths";
 import { loadCa } from "../core/ca/store";
 import { nodeExtraCaCerts } from "../core/ca/trust/nodeExtraCa";
 import { applyRuntimeTrust, currentRuntimeTrust, shellLines, withdrawRuntimeTrust } from "../core/ca/trust/runtimeEnv";
+import { shQuote } from "../core/shellQuote";
 import { UsageError, type CliIO } from "./command";
 
 /** Help lines for `ca env`, shown in `switchyard ca --help`. */
@@ -41,7 +42,7 @@ export function runtimeTrustStep(action: "trust" | "untrust", dir: string, io: C
     io.stdout(
       `  ${"runtimes".padEnd(16)} ${Object.keys(trust.variables).join(", ")} (bundle: ${trust.bundleFile})\n` +
         `\nNode, and tools given SSL_CERT_FILE/REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE, trust the root once these are set:\n` +
-        `  eval "$(switchyard ca env --ca-dir ${JSON.stringify(dir)})"\n` +
+        `  eval "$(switchyard ca env --ca-dir ${shQuote(dir)})"\n` +
         `(VS Code's integrated terminals and tasks get them automatically.)\n`,
     );
   } else {

@@ -1,5 +1,6 @@
 /** How `switchyard ca trust`, `untrust` and `status` print the verified state of each trust store. */
 import type { TrustOutcome } from "../core/ca/trust/stores";
+import { shQuote } from "../core/shellQuote";
 import type { CliIO } from "./command";
 
 /** The words after the store name: trusted / not trusted and why / not present / failed. */
@@ -43,7 +44,7 @@ export function printOutcomes(
   if (elevated.length > 0 && !isRoot) {
     io.stderr(
       `\n${elevated.map((o) => `${o.store}: ${o.elevation}`).join("\n")}\n` +
-        `These steps need root. Rerun with sudo: sudo switchyard ca ${verb} --ca-dir ${JSON.stringify(dir)}\n`,
+        `These steps need root. Rerun with sudo: sudo switchyard ca ${verb} --ca-dir ${shQuote(dir)}\n`,
     );
   }
   return failed ? 1 : 0;

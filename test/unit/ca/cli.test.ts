@@ -230,7 +230,7 @@ describe("switchyard ca: a CA from before intermediates were limited to TLS", ()
 
     const replaced = await cli(["create", "--force", "--ca-dir", dir]);
     assert.equal(replaced.code, 0, replaced.err);
-    assert.match(replaced.out, /Moved the previous CA to .*\n.*switchyard ca untrust --ca-dir "[^"]+replaced-/);
+    assert.match(replaced.out, /Moved the previous CA to .*\n.*switchyard ca untrust --ca-dir '[^']+replaced-/);
     const after = await cli(["status", "--ca-dir", dir]);
     assert.doesNotMatch(after.out, /predates/);
   });

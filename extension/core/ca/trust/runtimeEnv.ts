@@ -8,6 +8,7 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { powerShellQuote, shQuote } from "../../shellQuote";
 import { nodeExtraCaCerts } from "./nodeExtraCa";
 
 /** The combined bundle's file name in the CA directory. */
@@ -105,8 +106,7 @@ export function shellLines(
   rootFile: string,
   shell: "sh" | "powershell" = "sh",
 ): string[] {
-  const quote = (v: string): string =>
-    shell === "sh" ? `'${v.replace(/'/g, `'\\''`)}'` : `'${v.replace(/'/g, "''")}'`;
+  const quote = shell === "sh" ? shQuote : powerShellQuote;
   const set = Object.entries(trust.variables).map(([k, v]) =>
     shell === "sh" ? `export ${k}=${quote(v)}` : `$env:${k} = ${quote(v)}`,
   );

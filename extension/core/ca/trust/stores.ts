@@ -10,6 +10,7 @@ import { MacOsKeychainStore } from "./macos";
 import { WindowsRootStore } from "./windows";
 import { WslWindowsRootStore } from "./windows-wsl";
 import { JavaCacertsStore } from "./java";
+import { powerShellQuote, shQuote } from "../../shellQuote";
 import { execFileRunner } from "./runner";
 import {
   ElevationRequiredError,
@@ -178,8 +179,11 @@ export function trustStatus(stores: TrustStore[], root: RootCertificate): Promis
 
 /** Node ignores the system store by default: how to make it trust the root. */
 export function nodeExtraCaCertsGuidance(rootFile: string, platform: NodeJS.Platform = process.platform): string {
+  // PowerShell on Windows (VS Code's default terminal there): the user variable setx would set.
   const set =
-    platform === "win32" ? `setx NODE_EXTRA_CA_CERTS "${rootFile}"` : `export NODE_EXTRA_CA_CERTS="${rootFile}"`;
+    platform === "win32"
+      ? `[Environment]::SetEnvironmentVariable('NODE_EXTRA_CA_CERTS', ${powerShellQuote(rootFile)}, 'User')`
+      : `export NODE_EXTRA_CA_CERTS=${shQuote(rootFile)}`;
   return (
     `Node.js does not read the system trust store by default. Point it at the root before starting node:\n` +
     `  ${set}\n` +
