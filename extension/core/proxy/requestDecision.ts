@@ -4,6 +4,7 @@
  * the I/O, and {@link noteDecision} puts the decision into the connection's record.
  */
 import type { RouteSetting } from "../settings";
+import { redactUrlCredentials } from "../urlCredentials";
 import type { ConnectionRecorder } from "./records/connectionRecorder";
 import type { ProxyContext } from "./context";
 import { hasLooped } from "./http/forwarding";
@@ -117,7 +118,7 @@ export function noteDecision(rec: ConnectionRecorder | undefined, d: RequestDeci
   if (route)
     rec.record.route = {
       host: route.host,
-      upstream: route.upstream,
+      upstream: redactUrlCredentials(route.upstream),
       ...(route.pathPrefix ? { pathPrefix: route.pathPrefix } : {}),
     };
 }

@@ -18,10 +18,10 @@ export function passThrough(
   rec: ConnectionRecorder,
 ): void {
   const origin = originOf(route);
-  rec.record.route = { host: route.host, upstream: route.upstream };
+  rec.record.route = { host: route.host, upstream: origin.url };
   const target = { url: origin.url, dialled: dialledAddresses(origin) };
   if (ctx.isSelf(origin)) {
-    rec.fail("upstream", explainPassthroughLoop(route.host, route.upstream));
+    rec.fail("upstream", explainPassthroughLoop(route.host, origin.url));
     client.destroy();
     return;
   }
@@ -35,7 +35,7 @@ export function passThrough(
     clearTimeout(timer);
     connected = true;
     rec.mark("upstreamConnected");
-    rec.setOutcome({ kind: "passed-through", upstream: route.upstream });
+    rec.setOutcome({ kind: "passed-through", upstream: origin.url });
     upstream.write(peeked);
     client.pipe(upstream);
     upstream.pipe(client);

@@ -9,10 +9,11 @@ import tls from "node:tls";
 import type { LookupAddress } from "node:dns";
 import type { RouteSetting } from "../../settings";
 import { isLocalhostName } from "../../net/listenSpec";
+import { redactUrlCredentials } from "../../urlCredentials";
 
 /** Where a route's requests go. */
 export interface UpstreamOrigin {
-  /** The route's upstream URL as configured. */
+  /** The route's upstream URL as configured, its password masked: shown and recorded, never dialled. */
   url: string;
   secure: boolean;
   /** Host name or address, without brackets. */
@@ -43,7 +44,14 @@ function parseOrigin(route: RouteSetting): UpstreamOrigin {
   const host = url.hostname.replace(/^\[|\]$/g, "");
   const port = url.port ? Number(url.port) : secure ? 443 : 80;
   const insecure = secure && route.insecureUpstream;
-  return { url: route.upstream, secure, host, port, insecure, key: `${url.protocol}//${host}:${port}#${insecure}` };
+  return {
+    url: redactUrlCredentials(route.upstream),
+    secure,
+    host,
+    port,
+    insecure,
+    key: `${url.protocol}//${host}:${port}#${insecure}`,
+  };
 }
 
 /** The socket addresses a dial of `origin` tries, for explanations ("[::1]:3000 or 127.0.0.1:3000"). */
