@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { freePort } from "../../../extension/core/devservers/freePort";
 import { descendantsOf, parseProcStat, type ProcStat } from "../../../extension/core/devservers/processTree";
 import { needTools } from "../proxy/harness";
+import { onlyOn } from "../requirements";
 import { exitWithin, newMark, reapMarked, ROOT, startCli, type Cli } from "./cliProcesses";
 
 /** The npm install of Next.js, react and react-dom: a first-run install from the registry. */
@@ -76,7 +77,8 @@ function accepts(address: string, port: number): Promise<boolean> {
   });
 }
 
-describe("switchyard run ends the whole tree of its command", () => {
+// The tree and its groups are read from /proc.
+describe("switchyard run ends the whole tree of its command", { skip: onlyOn("linux") }, () => {
   let work: string;
   let env: NodeJS.ProcessEnv;
   let serve: Cli;
