@@ -5,6 +5,7 @@ import { forwardedHeaders, hasLooped } from "../../../extension/core/proxy/http/
 import { httpsLocation } from "../../../extension/core/proxy/requestDecision";
 import {
   HttpHeadError,
+  InvalidStatusError,
   parseRequestHead,
   parseResponseHead,
   responseFraming,
@@ -101,6 +102,40 @@ describe("response framing", () => {
     assert.deepEqual(responseFraming(res("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n"), "GET"), { kind: "chunked" });
     assert.deepEqual(responseFraming(res("HTTP/1.1 200 OK\n"), "GET"), { kind: "until-close" });
     assert.equal(res("HTTP/1.0 200 OK\n").keepAlive, false);
+  });
+
+  it("refuses a status outside 100-599 (RFC 9110 15) instead of reading 0xx as a 1xx", () => {
+    for (const code of ["000", "099", "600", "999"]) {
+      assert.throws(
+        () => res(`HTTP/1.1 ${code} Odd\nContent-Length: 1\n`),
+        (e: unknown) => {
+          assert.ok(e instanceof InvalidStatusError, String(e));
+          assert.equal(e.received, code);
+          return true;
+        },
+      );
+    }
+    assert.equal(res("HTTP/1.1 100 Continue\n").status, 100);
+    assert.equal(res("HTTP/1.1 599 Last\n").status, 599);
+  });
+
+  it("sends Transfer-Encoding on without a Content-Length beside it (RFC 9112 6.3)", () => {
+    const r = res("HTTP/1.1 200 OK\nContent-Length: 3\nX: y\nTransfer-Encoding: chunked\n");
+    assert.deepEqual(r.headers, [
+      ["X", "y"],
+      ["Transfer-Encoding", "chunked"],
+    ]);
+    assert.deepEqual(r.names, ["x", "transfer-encoding"]);
+    assert.deepEqual(r.contentLengths, ["3"], "what was sent is still known");
+    assert.deepEqual(responseFraming(r, "GET"), { kind: "chunked" });
+  });
+
+  it("sends a 1xx or 204 on without Content-Length or Transfer-Encoding (RFC 9110 8.6), a 304 with its length", () => {
+    const noContent = res("HTTP/1.1 204 No Content\nContent-Length: 5\nTransfer-Encoding: chunked\nX: y\n");
+    assert.deepEqual(noContent.headers, [["X", "y"]]);
+    assert.deepEqual(noContent.names, ["x"]);
+    assert.deepEqual(res("HTTP/1.1 103 Early Hints\nContent-Length: 0\nLink: </a>\n").headers, [["Link", "</a>"]]);
+    assert.deepEqual(res("HTTP/1.1 304 Not Modified\nContent-Length: 5\n").headers, [["Content-Length", "5"]]);
   });
 });
 

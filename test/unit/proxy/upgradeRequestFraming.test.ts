@@ -21,10 +21,14 @@ interface Seen {
   cookie?: string;
 }
 
-/** A dev server with no WebSocket endpoint: it answers at once, before reading any body. */
+/**
+ * A dev server with no WebSocket endpoint: it answers at once, before reading any body (404 to the
+ * upgrade, which is relayed as an ordinary response and leaves the socket reusable).
+ */
 async function recordingUpstream(): Promise<{ server: http.Server; url: string; seen: Seen[] }> {
   const seen: Seen[] = [];
   const server = http.createServer((req, res) => {
+    res.statusCode = req.url === "/ws" ? 404 : 200;
     res.end(`answer ${req.url}`);
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -85,7 +89,7 @@ describe("an extended CONNECT with a Content-Length", () => {
     });
     attack.on("error", () => {});
     const [headers] = (await once(attack, "response")) as [http2.IncomingHttpHeaders];
-    assert.equal(headers[":status"], 200, "the dev server's ordinary answer, relayed");
+    assert.equal(headers[":status"], 404, "the dev server's ordinary answer, relayed");
     attack.resume();
     attack.close();
 

@@ -104,8 +104,13 @@ export class Http1Exchange extends UpstreamResponse {
     return this.sentBytes === this.interimBytes;
   }
 
+  protected upgradeRequested(): boolean {
+    return this.request.upgrade;
+  }
+
   protected interim(response: ResponseHead): boolean {
-    if (response.status === 101 && this.request.upgrade) {
+    // A 101 comes here only for a request that asked to upgrade (the core refuses any other).
+    if (response.status === 101) {
       this.send(this.headFor(response, stripHopByHop(response.headers, { upgrade: true, teTrailers: false })));
       this.status = 101;
       this.finish({ keepClient: false, reusable: false, tunnel: this.detachForTunnel() });

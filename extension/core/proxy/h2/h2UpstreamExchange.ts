@@ -13,8 +13,8 @@ import {
   explainClientStall,
   explainH2StreamReset,
   explainHeadersNotForH2,
-  explainStatusNotForH2,
   explainUpstreamFailure,
+  explainWebSocketNotAccepted,
   type Explained,
 } from "../records/explain";
 import { h2Headers } from "./h2Headers";
@@ -130,18 +130,17 @@ export class H2UpstreamExchange extends UpstreamResponse {
     return this.status === undefined;
   }
 
+  protected upgradeRequested(): boolean {
+    return this.request.websocket === true;
+  }
+
   /**
    * 1xx: 100 Continue and 103 Early Hints go on as HEADERS before the final response (RFC 9113
-   * 8.1); a 101 opens a WebSocket's tunnel, and is not relayed otherwise (h2 has no 101).
+   * 8.1); a 101 (which the core lets through only for a WebSocket) opens the WebSocket's tunnel.
    */
   protected interim(response: ResponseHead): boolean {
     if (response.status === 101) {
-      if (!this.request.websocket) return true;
       this.tunnel(response);
-      return false;
-    }
-    if (response.status < 100) {
-      this.failBeforeResponse(explainStatusNotForH2(this.origin.url, response.status));
       return false;
     }
     this.relayInterim(response);
@@ -175,8 +174,11 @@ export class H2UpstreamExchange extends UpstreamResponse {
 
   protected sendHead(response: ResponseHead): boolean {
     clearTimeout(this.timer);
-    if (response.status > 599) {
-      this.failBeforeResponse(explainStatusNotForH2(this.origin.url, response.status));
+    // RFC 8441 5 / RFC 9110 9.3.6: a 2xx to an extended CONNECT means "tunnel open". Only the
+    // upstream's 101 opens one; its 200 page relayed as such would pass the body off as WebSocket
+    // frames. Other answers (a 404, a 400 from a WebSocket server on another path) go on as they are.
+    if (this.request.websocket && response.status < 300) {
+      this.failBeforeResponse(explainWebSocketNotAccepted(this.origin.url, response.status));
       return false;
     }
     if (this.stream.destroyed || this.stream.closed) {

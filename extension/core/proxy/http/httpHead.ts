@@ -35,6 +35,11 @@ export interface ResponseHead {
   status: number;
   /** The reason phrase as sent (may be empty). */
   reason: string;
+  /**
+   * The fields to send on. Framing fields the message may not carry are left out: Content-Length
+   * and Transfer-Encoding of a 1xx or 204 (RFC 9110 8.6, RFC 9112 6.1), and Content-Length beside
+   * Transfer-Encoding (RFC 9112 6.3); `contentLengths` and `transferCoding` still say what was sent.
+   */
   headers: HeaderLine[];
   /** Each header's name lower-cased, parallel to `headers` (read once, while parsing). */
   names: string[];
@@ -55,6 +60,14 @@ export class HttpHeadError extends Error {
   ) {
     super(message);
     this.name = "HttpHeadError";
+  }
+}
+
+/** A status line whose code is not an HTTP status (RFC 9110 15: 100-599): the response is invalid. */
+export class InvalidStatusError extends HttpHeadError {
+  constructor(readonly received: string) {
+    super(502, `status ${received} is not between 100 and 599`);
+    this.name = "InvalidStatusError";
   }
 }
 
@@ -136,7 +149,17 @@ export function parseResponseHead(head: Buffer): ResponseHead {
   const clean = !BARE_CR_LF_NUL.test(text.slice(0, end));
   let at = text.indexOf("\r\n");
   if (at < 0 || at > end) at = end;
-  const first = at;
+  const statusLine = text.slice(0, at);
+  if (!clean && /[\r\n]/.test(statusLine)) throw new HttpHeadError(502, "the first line contains a bare CR or LF");
+  const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(statusLine);
+  if (!m) throw new HttpHeadError(502, `the upstream's status line "${clip(statusLine)}" is not HTTP/1.x`);
+  const status = Number(m[2]);
+  // RFC 9110 15: 100-599. Anything else (000, 099, 600) frames nothing anyone agrees on: a 0xx
+  // read as a 1xx would swallow the body and wait for another head.
+  if (status < 100 || status > 599) throw new InvalidStatusError(m[2]!);
+  // RFC 9110 8.6 and RFC 9112 6.1: a 1xx or 204 carries neither Content-Length nor
+  // Transfer-Encoding (it has no body, RFC 9112 6.3); sent on, h2 clients reset the stream.
+  const bodiless = status < 200 || status === 204;
   while (at < end) {
     const start = at + 2;
     let next = text.indexOf("\r\n", start);
@@ -148,26 +171,36 @@ export function parseResponseHead(head: Buffer): ResponseHead {
     if (!clean || c === 0x20 || c === 0x09 || !TOKEN.test(name)) headerLine(text.slice(start, next), 502);
     const value = text.slice(colon + 1, next).trim();
     const lower = name.toLowerCase();
+    at = next;
+    if (lower === "content-length") {
+      contentLengths.push(value);
+      if (bodiless) continue;
+    } else if (lower === "transfer-encoding") {
+      addTokens(transferCoding, value);
+      if (bodiless) continue;
+    } else if (lower === "connection") addTokens(connection, value);
     headers.push([name, value]);
     names.push(lower);
-    if (lower === "content-length") contentLengths.push(value);
-    else if (lower === "transfer-encoding") addTokens(transferCoding, value);
-    else if (lower === "connection") addTokens(connection, value);
-    at = next;
   }
-  const statusLine = text.slice(0, first);
-  if (!clean && /[\r\n]/.test(statusLine)) throw new HttpHeadError(502, "the first line contains a bare CR or LF");
-  const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(statusLine);
-  if (!m) throw new HttpHeadError(502, `the upstream's status line "${clip(statusLine)}" is not HTTP/1.x`);
   const version = m[1] === "1" ? "1.1" : "1.0";
-  const repeated = contentLengths.length > 1 || contentLengths[0]?.includes(",") === true;
-  const merged = repeated ? singleContentLength(headers) : headers;
+  let kept = headers;
+  let keptNames = names;
+  if (!bodiless && transferCoding.length > 0 && contentLengths.length > 0) {
+    // RFC 9112 6.3 item 3: Transfer-Encoding overrides Content-Length, and an intermediary that
+    // forwards such a message MUST first remove the Content-Length. Left in, an h1 client could
+    // frame by the length the body does not have, and an h2 client resets the stream.
+    kept = headers.filter((_, i) => names[i] !== "content-length");
+    keptNames = names.filter((n) => n !== "content-length");
+  } else if (contentLengths.length > 1 || contentLengths[0]?.includes(",") === true) {
+    kept = singleContentLength(headers);
+    if (kept !== headers) keptNames = kept.map(([n]) => n.toLowerCase());
+  }
   return {
     version,
-    status: Number(m[2]),
+    status,
     reason: m[3] ?? "",
-    headers: merged,
-    names: merged === headers ? names : merged.map(([n]) => n.toLowerCase()),
+    headers: kept,
+    names: keptNames,
     connection,
     transferCoding,
     contentLengths,

@@ -5,6 +5,7 @@
  */
 import { bodyCursor, type BodyCursor } from "./bodyFraming";
 import {
+  explainInvalidStatus,
   explainUnusableFraming,
   explainUpstreamFailure,
   explainUpstreamHeadTooLarge,
@@ -12,7 +13,14 @@ import {
   type Explained,
   type UpstreamTarget,
 } from "../records/explain";
-import { findHeadEnd, MAX_HEAD_BYTES, parseResponseHead, responseFraming, type ResponseHead } from "./httpHead";
+import {
+  findHeadEnd,
+  InvalidStatusError,
+  MAX_HEAD_BYTES,
+  parseResponseHead,
+  responseFraming,
+  type ResponseHead,
+} from "./httpHead";
 import { dialledAddresses, triedAddresses, UpstreamError, type UpstreamOrigin } from "../upstream/dial";
 
 /** What {@link takeResponseHead} found. `rest` is what follows the head (body bytes, or another head after a 1xx). */
@@ -47,6 +55,8 @@ export function takeResponseHead(buf: Buffer, origin: UpstreamOrigin, atStart: b
   try {
     return { kind: "head", response: parseResponseHead(buf.subarray(0, end)), rest: buf.subarray(end) };
   } catch (e) {
+    if (e instanceof InvalidStatusError)
+      return { kind: "failed", explained: explainInvalidStatus(origin.url, e.received) };
     return { kind: "failed", explained: explainUpstreamNotHttp(origin.url, e) };
   }
 }

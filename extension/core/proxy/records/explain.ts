@@ -302,6 +302,42 @@ export function explainStatusNotForH2(url: string, status: number): Explained {
   };
 }
 
+/** A status line whose code is not an HTTP status (RFC 9110 15: 100-599): the response is invalid. */
+export function explainInvalidStatus(url: string, status: string): Explained {
+  return {
+    code: "UPSTREAM_BAD_STATUS",
+    explanation: `${url} answered with status ${status}, which is not an HTTP status (100-599), so its response cannot be relayed; fix the dev server's status code`,
+  };
+}
+
+/** A 101 Switching Protocols to a request that did not ask to switch (RFC 9110 15.2.2). */
+export function explainUnaskedSwitch(url: string): Explained {
+  return {
+    code: "UPSTREAM_UNASKED_SWITCH",
+    explanation: `${url} answered 101 Switching Protocols to a request that did not ask to upgrade; a dev server may only switch protocols when the request carries Upgrade (RFC 9110 15.2.2)`,
+  };
+}
+
+/** More 1xx responses to one request than the proxy relays (`max`). */
+export function explainTooManyInterim(url: string, max: number): Explained {
+  return {
+    code: "UPSTREAM_TOO_MANY_INTERIM",
+    explanation: `${url} sent more than ${max} interim (1xx) responses to one request without a final one; Switchyard stopped waiting and closed that connection`,
+  };
+}
+
+/**
+ * An RFC 8441 WebSocket (extended CONNECT over h2) the dev server answered with a 2xx other than
+ * 101: on h2 a 2xx to CONNECT means "tunnel open", so relaying it would pass the page off as a
+ * WebSocket.
+ */
+export function explainWebSocketNotAccepted(url: string, status: number): Explained {
+  return {
+    code: "UPSTREAM_NO_WEBSOCKET",
+    explanation: `${url} answered the WebSocket upgrade with ${status} instead of 101 Switching Protocols: the dev server did not accept the WebSocket (is a WebSocket server listening on this path?)`,
+  };
+}
+
 /** Response header fields Node's http2 refuses to send. */
 export function explainHeadersNotForH2(url: string, error: unknown): Explained {
   return {

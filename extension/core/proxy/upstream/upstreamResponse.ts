@@ -16,6 +16,8 @@ import { hostCheckRefusal } from "../../net/hostCheck";
 import {
   explainBrokenChunking,
   explainHostCheckRefusal,
+  explainTooManyInterim,
+  explainUnaskedSwitch,
   explainUpstreamFailure,
   type Explained,
 } from "../records/explain";
@@ -24,6 +26,23 @@ import type { UpstreamConnection, UpstreamUser } from "./upstreamConnection";
 
 /** How much of a 403's body is kept to recognise a dev server's host check. */
 const REFUSAL_PROBE_BYTES = 1024;
+
+/**
+ * 1xx responses relayed per request; one more is a 502 and the upstream socket is closed. RFC 9110
+ * 15.2 sets no limit, but a dev server sends one or two (100 Continue, 103 Early Hints), and an
+ * endless stream of them would hold the request (and its client) forever.
+ */
+export const MAX_INTERIM_RESPONSES = 10;
+
+/** The proxy's page title for a failure, by its code; the rest are "Upstream unavailable". */
+const PAGE_TITLES: Record<string, string> = {
+  UPSTREAM_TIMEOUT: "Upstream timed out",
+  UPSTREAM_OTHER_USER: "Port held by another user",
+  UPSTREAM_NO_WEBSOCKET: "WebSocket not accepted",
+  UPSTREAM_BAD_STATUS: "Invalid response from upstream",
+  UPSTREAM_UNASKED_SWITCH: "Invalid response from upstream",
+  UPSTREAM_TOO_MANY_INTERIM: "Invalid response from upstream",
+};
 
 /** The request as its record names it. */
 export interface RequestLabel {
@@ -53,6 +72,8 @@ export abstract class UpstreamResponse implements UpstreamUser {
   /** The start of a 403's body (copied), to tell a dev server's host check in the record. */
   private refusalProbe: Buffer[] | undefined;
   private probed = 0;
+  /** 1xx heads read for this request (see MAX_INTERIM_RESPONSES). */
+  private interimCount = 0;
 
   /** The upstream socket carrying this request, once there is one. */
   protected get conn(): UpstreamConnection | undefined {
@@ -72,7 +93,9 @@ export abstract class UpstreamResponse implements UpstreamUser {
 
   /** True while nothing of the response reached the client, so a page can still answer instead. */
   protected abstract relayedNothing(): boolean;
-  /** A 1xx head (or a 101); false when the exchange ended with it. */
+  /** The request asked to switch protocols (an Upgrade request, or an RFC 8441 WebSocket): a 101 may answer it. */
+  protected abstract upgradeRequested(): boolean;
+  /** A 1xx head (a 101 only to a request that asked to upgrade); false when the exchange ended with it. */
   protected abstract interim(response: ResponseHead): boolean;
   /** Sends the final head on; false when it could not (and the exchange has ended). */
   protected abstract sendHead(response: ResponseHead): boolean;
@@ -114,6 +137,12 @@ export abstract class UpstreamResponse implements UpstreamUser {
       if (read.kind === "failed") return this.failBeforeResponse(read.explained);
       this.buf = read.rest;
       if (read.response.status < 200) {
+        // RFC 9110 15.2.2: a server switches protocols only to a request that asked; an unasked 101
+        // would hand the client a tunnel (HTTP/1.1) or hang the stream (h2, which has no 101).
+        if (read.response.status === 101 && !this.upgradeRequested())
+          return this.failBeforeResponse(explainUnaskedSwitch(this.origin.url));
+        if (++this.interimCount > MAX_INTERIM_RESPONSES)
+          return this.failBeforeResponse(explainTooManyInterim(this.origin.url, MAX_INTERIM_RESPONSES));
         if (this.interim(read.response)) continue;
         return;
       }
@@ -126,7 +155,9 @@ export abstract class UpstreamResponse implements UpstreamUser {
     if (body.kind === "failed") return this.failBeforeResponse(body.explained);
     this.cursor = body.cursor;
     this.untilClose = body.untilClose;
-    this.reusable = response.keepAlive;
+    // A 204 that announced a body (RFC 9110 8.6 forbids it) may send one anyway, which the next
+    // request on the socket would read as its response: the socket is not reused.
+    this.reusable = response.keepAlive && !(response.status === 204 && announcesBody(response));
     if (!this.sendHead(response)) return;
     this.status = response.status;
     this.phase = "body";
@@ -182,12 +213,7 @@ export abstract class UpstreamResponse implements UpstreamUser {
     if (!this.relayedNothing()) return this.midResponse(explained);
     this.rec?.fail("upstream", explained);
     const status = explained.code === "UPSTREAM_TIMEOUT" ? 504 : 502;
-    const title =
-      status === 504
-        ? "Upstream timed out"
-        : explained.code === "UPSTREAM_OTHER_USER"
-          ? "Port held by another user"
-          : "Upstream unavailable";
+    const title = PAGE_TITLES[explained.code] ?? "Upstream unavailable";
     this.answerFailure({ status, title, message: explained.explanation }, explained);
   }
 
@@ -219,4 +245,9 @@ export abstract class UpstreamResponse implements UpstreamUser {
       ...(error ? { error } : {}),
     });
   }
+}
+
+/** The head announces a body: a Transfer-Encoding, or a Content-Length other than 0. */
+function announcesBody(response: ResponseHead): boolean {
+  return response.transferCoding.length > 0 || response.contentLengths.some((v) => v !== "0");
 }
