@@ -7,6 +7,7 @@
 import * as vscode from "vscode";
 import { listeningLoopbackPorts } from "../core/net/listeningPorts";
 import { parseRouteFlag } from "../core/settings";
+import { redactUrlCredentials } from "../core/urlCredentials";
 
 type RawRoute = Record<string, unknown>;
 
@@ -142,7 +143,11 @@ async function pickRouteIndex(routes: RawRoute[], title: string): Promise<number
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
-    routes.map((r, i) => ({ label: String(r.host), description: `→ ${String(r.upstream)}`, index: i })),
+    routes.map((r, i) => ({
+      label: String(r.host),
+      description: `→ ${redactUrlCredentials(String(r.upstream))}`,
+      index: i,
+    })),
     { title },
   );
   return picked?.index;

@@ -8,6 +8,7 @@ import type { Mismatch } from "../core/net/mismatches";
 import type { NameResolution } from "../core/net/resolution";
 import type { BindingRecord, ConnectionRecord } from "../core/proxy/records/records";
 import type { RouteSetting } from "../core/settings";
+import { redactUrlCredentials } from "../core/urlCredentials";
 import type {
   BindingView,
   CaView,
@@ -51,7 +52,7 @@ export function routeView(route: RouteSetting, tlsPort: number | undefined, inde
   const port = tlsPort === undefined || tlsPort === 443 ? "" : `:${tlsPort}`;
   return {
     host: route.host,
-    upstream: route.upstream,
+    upstream: redactUrlCredentials(route.upstream),
     pathPrefix: route.pathPrefix,
     url: `https://${host}${port}${route.pathPrefix ?? "/"}`,
     ...(index !== undefined ? { index } : {}),
