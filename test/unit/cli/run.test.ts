@@ -249,6 +249,29 @@ describe("switchyard run", () => {
     await exitWithin(first);
   });
 
+  it("lets only one of two runs of one name started together start its command", async () => {
+    const racers = [0, 1].map((n) => {
+      const marker = join(work, `racer-${n}-started`);
+      const file = server(
+        `require("fs").writeFileSync(${JSON.stringify(marker)}, "ran");require("http").createServer((q,s)=>s.end("racer ${n}")).listen(process.env.PORT);`,
+      );
+      return { marker, run: startCli(["run", "race", "--", process.execPath, file], env) };
+    });
+    // Whichever loses exits; the winner keeps serving until it is stopped.
+    const loser = await Promise.race(racers.map((r, n) => r.run.exit.then(() => n)));
+    const winner = racers[1 - loser]!;
+    assert.equal((await exitWithin(racers[loser]!.run)).code, 1);
+    assert.match(
+      racers[loser]!.run.out(),
+      /race\.localhost is already (routed|reserved \(its dev server is starting\)) for pid \d+/,
+    );
+    assert.equal(existsSync(racers[loser]!.marker), false, "the losing run's command never ran");
+    await winner.run.waitFor(/https:\/\/race\.localhost:\d+\/ -> /);
+    assert.equal(existsSync(winner.marker), true);
+    winner.run.child.kill("SIGTERM");
+    await exitWithin(winner.run);
+  });
+
   it("takes a name whose holder's claimed pid no longer runs, and says when a claimed pid runs something else", async () => {
     const gone = spawnSync(process.execPath, ["-e", ""]);
     assert.ok(gone.pid);
