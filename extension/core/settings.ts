@@ -5,6 +5,8 @@
  * `switchyard.*` keys) and the CLI (`--config FILE`, a JSON object of the same keys) go through
  * {@link parseSettings}, so a setting means the same thing everywhere and is validated once.
  */
+import { BlockList, isIP } from "node:net";
+import { redactUrlCredentials } from "./urlCredentials";
 
 /** Which key type leaf certificates get. ECDSA P-256 is the default: cheap enough to issue inside a handshake. */
 export type KeyType = "ecdsa" | "rsa";
@@ -225,17 +227,20 @@ function routeFrom(raw: Raw): RouteSetting {
   const upstream = raw.upstream;
   if (!isNonEmptyString(host)) throw new Error("a route needs a host");
   if (!isNonEmptyString(upstream)) throw new Error(`route ${host} needs an upstream URL`);
+  const shown = redactUrlCredentials(upstream);
   let url: URL;
   try {
     url = new URL(upstream);
   } catch {
-    throw new Error(`route ${host}: upstream "${upstream}" is not a URL such as http://localhost:3000`);
+    throw new Error(`route ${host}: upstream "${shown}" is not a URL such as http://localhost:3000`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new Error(
-      `route ${host}: upstream "${upstream}" must start with http:// or https://, e.g. http://localhost:3000`,
+      `route ${host}: upstream "${shown}" must start with http:// or https://, e.g. http://localhost:3000`,
     );
   }
+  const refused = linkLocalUpstream(url);
+  if (refused) throw new Error(`route ${host}: upstream "${shown}" is refused: ${refused}`);
   const route: RouteSetting = {
     host: host.toLowerCase(),
     upstream,
@@ -249,6 +254,38 @@ function routeFrom(raw: Raw): RouteSetting {
     throw new Error(`route ${host}: a passthrough route forwards raw TLS, so its upstream must be https://`);
   }
   return route;
+}
+
+/**
+ * Link-local addresses: 169.254.0.0/16 holds the cloud metadata services (169.254.169.254 hands out
+ * a machine's credentials on AWS, GCP, Azure), fe80::/10 is IPv6 link-local; fd00:ec2::254 is AWS's
+ * IPv6 metadata address. IPv4-mapped IPv6 forms are matched as IPv4 by BlockList.
+ */
+const LINK_LOCAL = new BlockList();
+LINK_LOCAL.addSubnet("169.254.0.0", 16, "ipv4");
+LINK_LOCAL.addSubnet("fe80::", 10, "ipv6");
+LINK_LOCAL.addAddress("fd00:ec2::254", "ipv6");
+
+/** Names that resolve to a metadata service on the cloud machines that define them. */
+const METADATA_NAMES = new Set(["metadata.google.internal", "metadata.goog", "instance-data.ec2.internal"]);
+
+/**
+ * Why an upstream is refused as link-local or a cloud metadata service, or undefined. A route is
+ * reachable by any page that can name its host, so a route there would hand that service's answers
+ * (a cloud machine's credentials) to whatever reaches the proxy. The URL parser has already turned
+ * other IPv4 spellings (`0xA9FEA9FE`, `2852039166`) into dotted form.
+ */
+function linkLocalUpstream(url: URL): string | undefined {
+  const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  const family = isIP(host);
+  if (METADATA_NAMES.has(host.replace(/\.$/, "")))
+    return `${host} is a cloud metadata service, which hands out the machine's credentials; Switchyard does not proxy to it`;
+  if (family === 0 || !LINK_LOCAL.check(host, family === 4 ? "ipv4" : "ipv6")) return undefined;
+  return (
+    `${host} is a link-local address (169.254.0.0/16 or fe80::/10), where cloud metadata services ` +
+    `(169.254.169.254) hand out the machine's credentials; Switchyard does not proxy to link-local upstreams. ` +
+    `Use the dev server's loopback or LAN address instead`
+  );
 }
 
 function parseRoutes(value: unknown, problem: (m: string) => void): RouteSetting[] {

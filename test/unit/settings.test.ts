@@ -65,6 +65,50 @@ describe("settings", () => {
     assert.throws(() => parseRouteFlag("a.test=localhost:3000"), /http:\/\/ or https:\/\//);
   });
 
+  it("refuses link-local and cloud metadata upstreams in every spelling, saying why", () => {
+    for (const upstream of [
+      "http://169.254.169.254/latest/meta-data/",
+      "http://169.254.0.1:8080",
+      "http://0xA9FEA9FE/",
+      "http://2852039166/",
+      "http://[::ffff:169.254.169.254]/",
+      "http://[fe80::1]:3000",
+      "https://[febf::abcd]/",
+      "http://[fd00:ec2::254]/",
+    ])
+      assert.throws(
+        () => parseRouteFlag(`meta.test=${upstream}`),
+        /is refused: .*link-local address \(169\.254\.0\.0\/16 or fe80::\/10\).*credentials/,
+        upstream,
+      );
+    assert.throws(() => parseRouteFlag("meta.test=http://metadata.google.internal/"), /cloud metadata service/);
+    const { settings, problems } = parseSettings({
+      "switchyard.proxy.routes": [
+        { host: "meta.test", upstream: "http://169.254.169.254" },
+        { host: "ok.test", upstream: "http://127.0.0.1:3000" },
+      ],
+    });
+    assert.deepEqual(
+      settings.proxy.routes.map((r) => r.host),
+      ["ok.test"],
+    );
+    assert.match(problems[0]?.message ?? "", /meta\.test: upstream "http:\/\/169\.254\.169\.254" is refused/);
+    // Neighbours of the ranges stay usable: a LAN address, site-local IPv6.
+    for (const upstream of ["http://169.255.0.1", "http://192.168.1.20:3000", "http://[fec0::1]/"])
+      assert.equal(parseRouteFlag(`lan.test=${upstream}`).upstream, upstream);
+  });
+
+  it("never repeats an upstream's password in a route error", () => {
+    assert.throws(
+      () => parseRouteFlag("a.test=ftp://user:hunter2@host/"),
+      (e: Error) => !e.message.includes("hunter2") && e.message.includes("ftp://user:***@host/"),
+    );
+    assert.throws(
+      () => parseRouteFlag("a.test=http://user:hunter2@169.254.169.254/"),
+      (e: Error) => !e.message.includes("hunter2") && /is refused/.test(e.message),
+    );
+  });
+
   it("declares every setting in package.json and restricts the dangerous ones in untrusted workspaces", () => {
     // Grouped into categories (Proxy, Hosts, Certificate Authority): one properties object each.
     const properties: Record<string, { default: unknown; order?: number }> = Object.assign(
