@@ -17,6 +17,7 @@ import { parseRouteFlag, type RouteSetting, type SwitchyardSettings } from "../c
 import { parseListenSpec } from "../core/net/listenSpec";
 import { normalizeHostname } from "../core/hosts/validate";
 import { InvalidHostnameError } from "../core/hosts/errors";
+import { redactUrlCredentials } from "../core/urlCredentials";
 import { ConnectionLog } from "./connectionLog";
 import { loadSettings, parseCommandArgs, UsageError, type CliCommand, type CliIO } from "./command";
 
@@ -49,6 +50,18 @@ export function formatBinding(b: BindingRecord, ndjson: boolean): string {
 export function formatProblem(p: ProxyProblem, ndjson: boolean): string {
   if (ndjson) return `${JSON.stringify({ type: "problem", ...p })}\n`;
   return `${p.time} proxy problem (${p.code}): ${p.explanation}\n`;
+}
+
+/**
+ * Serve's output with every URL password masked: routes, records (text and ndjson), problems and
+ * dynamic routes all pass through here, so a `user:pw@` upstream never reaches a terminal or log file.
+ */
+function redactingIo(io: CliIO): CliIO {
+  return {
+    ...io,
+    stdout: (text) => io.stdout(redactUrlCredentials(text)),
+    stderr: (text) => io.stderr(redactUrlCredentials(text)),
+  };
 }
 
 /** Why a route's host is not a host name, `*.` wildcard or IP address, or undefined when it is one. */
@@ -106,7 +119,8 @@ export const serveCommand: CliCommand = {
   name: "serve",
   summary: "run the sniffing HTTPS dev proxy in the foreground",
   help: HELP,
-  async run(argv, io) {
+  async run(argv, terminal) {
+    const io = redactingIo(terminal);
     const { values, positionals } = parseCommandArgs("serve", argv, {
       config: { type: "string" },
       listen: { type: "string", multiple: true },

@@ -7,9 +7,11 @@
 
 /**
  * `scheme://user:password@` anywhere in a text. The password runs to the last `@` before the path
- * (as WHATWG URL parsing reads `http://u:p@ss@host`), so no part of it is left after the mask.
+ * (as WHATWG URL parsing reads `http://u:p@ss@host`), so no part of it is left after the mask; it
+ * stops at a quote, backslash or angle bracket (a URL parser percent-encodes those), so a URL inside
+ * JSON or markup is masked without reaching into the text after it.
  */
-const USERINFO_WITH_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@:]*):[^\s/?#]*@/gi;
+const USERINFO_WITH_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@:"\\<>]*):[^\s/?#"\\<>]*@/gi;
 
 /** The mask that stands for a password. */
 export const REDACTED_PASSWORD = "***";
