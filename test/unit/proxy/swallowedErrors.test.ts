@@ -260,7 +260,8 @@ describe("a certificate whose details cannot be read back", () => {
       leafFor: () => Promise.reject(new Error("the leaf store went away")),
     };
     proxy = new DevProxy({
-      settings: proxySettings([]),
+      // Only names a route covers get a leaf of their own (issue 22); nothing listens on port 9.
+      settings: proxySettings([{ host: "nocert.test", upstream: "http://127.0.0.1:9" }]),
       leaves: broken,
       resolveListen: async (spec) => [{ spec, address: "127.0.0.1", family: 4, port: 0, wildcard: false }],
     });
@@ -301,7 +302,7 @@ describe("leaves the proxy cannot save", () => {
 
   it("are a problem of the proxy (event and list) with what to do, and the leaf is still served", async () => {
     const p = new WorkerProxy({
-      settings: proxySettings([]),
+      settings: proxySettings([{ host: "saved.test", upstream: "http://127.0.0.1:9" }]),
       ca: { dir: path.join(dir, "ca") },
       ephemeralPorts: true,
     });
