@@ -6,7 +6,7 @@ import type { SecureContext } from "node:tls";
 import { join } from "node:path";
 import type { KeyType } from "../settings";
 import { issuerFromCertificate } from "./certificate";
-import { refusalFor as policyRefusal } from "./constraints";
+import { canonicalName, refusalFor as policyRefusal } from "./constraints";
 import { createCa, type CreateCaOptions, type CreateCaResult } from "./create";
 import { derWith } from "./der";
 import { loadAsn1 } from "./forge";
@@ -119,7 +119,7 @@ export class LocalCa implements LeafSource {
   /** The cached leaf for one name (DNS, wildcard or IP), issued when missing or close to expiry. */
   async leafFor(name: string): Promise<IssuedLeaf> {
     this.assertPermitted(name);
-    return (await this.cache.get([name.toLowerCase()], this.options.keyType ?? "ecdsa")).leaf;
+    return (await this.cache.get([canonicalName(name)], this.options.keyType ?? "ecdsa")).leaf;
   }
 
   /**
@@ -129,7 +129,8 @@ export class LocalCa implements LeafSource {
   async secureContextFor(name: string): Promise<SecureContext> {
     this.assertPermitted(name);
     const keyType = this.options.keyType ?? "ecdsa";
-    const entry = await this.cache.get([name.toLowerCase()], keyType);
+    // Cached (and filed) by the name as the leaf holds it: `App.test.` shares the leaf of app.test.
+    const entry = await this.cache.get([canonicalName(name)], keyType);
     if (!this.warming) this.warming = this.cache.warmUp(keyType);
     return entry.context();
   }
@@ -191,13 +192,18 @@ export class LocalCa implements LeafSource {
 
   /** Issues (or reuses) one leaf for several names; throws NameNotPermittedError for a refused name. */
   async issue(names: string[], options: IssueOptions = {}): Promise<LeafWithKey> {
-    const normalised = names.map((n) => n.toLowerCase());
+    const normalised = names.map(canonicalName);
     const entry = await this.cache.get(
       normalised,
       options.keyType ?? this.options.keyType ?? "ecdsa",
       options.clientAuth,
     );
     return entry.leaf;
+  }
+
+  /** How many leaves the in-memory cache holds now (at most its bound). */
+  get leavesInMemory(): number {
+    return this.cache.size;
   }
 
   /** Drops the in-memory cache (after the CA changed on disk, for instance). */

@@ -35,6 +35,15 @@ export function normaliseName(name: string): string {
   return name.trim().toLowerCase().replace(/\.$/, "");
 }
 
+/**
+ * The name as a leaf's SAN holds it and the leaf cache files it: normalised, an IPv6 address
+ * without brackets. For a name {@link refusalFor} permits, this is a DNS name, `*.` wildcard or IP
+ * address, never the caller's bytes as given.
+ */
+export function canonicalName(name: string): string {
+  return normaliseName(name).replace(/^\[|\]$/g, "");
+}
+
 /** Labels that browsers treat as top-level, so `*.` directly under them is refused. */
 const SUFFIX_WILDCARD_BASES = new Set(DEFAULT_PERMITTED_NAMES);
 
@@ -67,7 +76,7 @@ export function refusalFor(rawName: string, permitted: PermittedNames | undefine
   if (!isDnsName(base)) {
     return name.includes("*")
       ? `a wildcard must be the whole left-most label, as in *.my-awesome-service.test`
-      : `"${name}" is not a valid DNS name (letters, digits and inner hyphens, no "_", labels of at most 63 characters)`;
+      : `${JSON.stringify(name)} is not a valid DNS name (letters, digits and inner hyphens, no "_", labels of at most 63 characters)`;
   }
   if (!wildcard && BARE_SUFFIXES.has(base))
     return `"${name}" is a whole suffix, not a host name; use a name under it, such as my-app.${base}`;

@@ -3,7 +3,7 @@ import { createHash, type KeyObject } from "node:crypto";
 import { isIP } from "node:net";
 import type { KeyType } from "../settings";
 import { buildCertificate, type Issuer } from "./certificate";
-import { normaliseName, refusalFor, type PermittedNames } from "./constraints";
+import { canonicalName, refusalFor, type PermittedNames } from "./constraints";
 import type { Der } from "./der";
 import { basicConstraints, extKeyUsage, keyUsage, KeyUsageBit, subjectAltName } from "./extensions";
 import { keySpecFor, type LeafKey } from "./keyPool";
@@ -48,7 +48,7 @@ export function checkNames(names: string[], permitted: PermittedNames | undefine
   return names.map((raw) => {
     const reason = refusalFor(raw, permitted);
     if (reason) throw new NameNotPermittedError(raw, reason);
-    return normaliseName(raw).replace(/^\[|\]$/g, "");
+    return canonicalName(raw);
   });
 }
 

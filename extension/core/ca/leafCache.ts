@@ -120,6 +120,11 @@ export class LeafCache {
     return created;
   }
 
+  /** Leaves held in memory now (issued, read from disk, or on their way). */
+  get size(): number {
+    return this.entries.size;
+  }
+
   /** Forgets every in-memory entry (the disk copies stay). */
   clear(): void {
     this.entries.clear();

@@ -1,4 +1,5 @@
 /** Where the CA lives on disk: the directory resolution and the file layout inside it. */
+import { createHash } from "node:crypto";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
@@ -41,7 +42,17 @@ export function resolveCaDir(inputs: CaDirInputs = {}): string {
   }
 }
 
-/** The on-disk file base for a leaf: "*" becomes "_wildcard", ":" (IPv6) becomes "_". */
+/** What a leaf's file base may hold: lower-case letters, digits, ".", "-" and "_", not leading with ".". */
+const SAFE_FILE_BASE = /^[a-z0-9_-][a-z0-9._-]{0,252}$/;
+
+/**
+ * The on-disk file base for a leaf: the name itself for a DNS name or IPv4 address, "*" becoming
+ * "_wildcard" and ":" (IPv6) "_". Anything else (a name that is none of those, which the CA
+ * refuses anyway) becomes `name-` and a hash, so no file name carries a caller's spaces, control
+ * characters or path separators.
+ */
 export function leafFileBase(firstName: string): string {
-  return firstName.replace(/\*/g, "_wildcard").replace(/[:/\\]/g, "_");
+  const base = firstName.replace(/\*/g, "_wildcard").replace(/:/g, "_");
+  if (SAFE_FILE_BASE.test(base)) return base;
+  return `name-${createHash("sha256").update(firstName).digest("hex").slice(0, 32)}`;
 }
