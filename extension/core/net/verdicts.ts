@@ -17,6 +17,7 @@ export type VerdictCode =
   | "speaks-http-url-says-https"
   | "unknown-protocol"
   | "silent"
+  | "no-final-response"
   | "tls-failed"
   | "certificate-wrong-name"
   | "certificate-untrusted"
@@ -221,6 +222,14 @@ function silentOrUnknown(a: AddressProbe, where: string, add: (v: ProbeVerdict) 
       code: "unknown-protocol",
       message: `${where} ${phase}answered with bytes that are neither HTTP nor TLS (${answer.firstBytesHex ?? ""})`,
       fix: "check that the URL's port is the web server's port and not a database or another service",
+    });
+  } else if (answer?.kind === "error" && answer.problem) {
+    // A response began but never became one: a head that did not end, 1xx without end, an unasked 101.
+    add({
+      level: "error",
+      code: "no-final-response",
+      message: `${where} accepted the connection but ${phase}gave no complete HTTP response: ${answer.problem}`,
+      fix: "check the server's logs; it may be hung, or stream a response head that never ends",
     });
   } else {
     add({
