@@ -5,6 +5,7 @@
  * plain words. The report is plain data, so the panel can render it and `--json` can print it.
  */
 import net from "node:net";
+import { redactUrlCredentials } from "../urlCredentials";
 import { isLocalhostName } from "./listenSpec";
 import { connectTcp, requestHttp1, requestHttp2, type HttpAnswer } from "./probeHttp";
 import { handshake, type TlsHandshake } from "./probeTls";
@@ -28,6 +29,7 @@ export interface AddressProbe extends ResolvedAddress {
 
 /** The probe's whole answer; JSON-serialisable. */
 export interface ProbeReport {
+  /** The URL as typed, its password masked (`https://user:***@host/`): the report is printed and shown. */
   url: string;
   scheme: "http" | "https";
   host: string;
@@ -55,12 +57,14 @@ export interface ProbeOptions {
 
 /** A URL the probe cannot work with. */
 export class ProbeUrlError extends Error {
-  constructor(
-    readonly url: string,
-    reason: string,
-  ) {
-    super(`cannot probe "${url}": ${reason}`);
+  /** The URL, its password masked. */
+  readonly url: string;
+
+  constructor(url: string, reason: string) {
+    const shown = redactUrlCredentials(url);
+    super(`cannot probe "${shown}": ${reason}`);
     this.name = "ProbeUrlError";
+    this.url = shown;
   }
 }
 
@@ -78,7 +82,7 @@ export async function probeUrl(url: string, options: ProbeOptions = {}): Promise
     for (const loop of LOOPBACKS) if (!candidates.some((c) => c.address === loop.address)) candidates.push(loop);
   }
   const addresses = await Promise.all(candidates.map((a) => probeAddress(a, target, timeoutMs, options)));
-  const partial = { ...target, url, resolution, addresses };
+  const partial = { ...target, url: redactUrlCredentials(url), resolution, addresses };
   const { verdicts, works } = verdictsFor(partial);
   return { ...partial, verdicts, works, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started };
 }

@@ -23,6 +23,8 @@ export interface HttpAnswer {
   /** The first bytes in hex, for anything that is not HTTP. */
   firstBytesHex?: string;
   error?: string;
+  /** Words for an `error` where a response began but never became one (its head did not end, 1xx without end). */
+  problem?: string;
   /** The dev server refused the Host header (Vite's "Blocked request", webpack's "Invalid Host header"). */
   hostCheck?: HostCheckRefusal;
 }
@@ -49,31 +51,95 @@ export function connectTcp(address: string, port: number, timeoutMs: number): Pr
   });
 }
 
-/** Sends `GET path` over an open HTTP/1.1 byte stream and reads the response head. Destroys the stream after. */
+/** A response head longer than this without its blank line is not a head the probe waits for. */
+export const MAX_PROBE_HEAD_BYTES = 16_384;
+
+/** Interim (1xx) responses accepted before a final one; a server that never stops sending them never answers. */
+export const MAX_INTERIM_RESPONSES = 10;
+
+const HTTP_STATUS_LINE = /^HTTP\/\d(?:\.\d)? (\d{3})/;
+
+/**
+ * Sends `GET path` over an open HTTP/1.1 byte stream and reads the response head. Destroys the
+ * stream after. Only a final response whose head ends counts as an HTTP answer: a head that does not
+ * end (in time, within {@link MAX_PROBE_HEAD_BYTES}, or before the connection closes), an unasked
+ * 101, or more than {@link MAX_INTERIM_RESPONSES} interim responses is an `error` that says so.
+ */
 export function requestHttp1(stream: Duplex, hostHeader: string, path: string, timeoutMs: number): Promise<HttpAnswer> {
   return new Promise((resolve) => {
     let buf = Buffer.alloc(0);
+    /** Where the current response head starts: after the interim responses already read. */
+    let headStart = 0;
+    let interim = 0;
+    let done = false;
     const finish = (answer: HttpAnswer): void => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
       stream.removeAllListeners("data");
       stream.destroy();
       resolve(answer);
     };
-    const timer = setTimeout(() => finish(buf.length > 0 ? classify(buf) : { kind: "silent" }), timeoutMs);
+    /** The answer when no more bytes will come: `nothing` when none came, `ending` (words) why not. */
+    const settle = (nothing: "silent" | "closed", ending: string): HttpAnswer => {
+      const head = buf.subarray(headStart);
+      if (head.length === 0 && interim === 0) return { kind: nothing };
+      if (head.length === 0)
+        return failed(
+          "NO_FINAL_RESPONSE",
+          `only interim responses (${interim} × 1xx) came, and no final response ${ending}`,
+        );
+      if (!HTTP_STATUS_LINE.test(head.toString("latin1", 0, 16)) || head.includes("\r\n\r\n")) return classify(head);
+      return failed("HEAD_NOT_ENDED", `the response head began (${statusLineOf(head)}) but did not end ${ending}`);
+    };
+    const timer = setTimeout(() => finish(settle("silent", `within ${timeoutMs} ms`)), timeoutMs);
     stream.on("data", (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);
-      if (buf[0] !== 0x48 || buf.length > 16_384) return finish(classify(buf));
-      const headEnd = buf.indexOf("\r\n\r\n");
-      // A 403 is read a little further: its body tells a dev server's host check from other refusals.
-      if (headEnd >= 0 && (!/^HTTP\/\S+ 403 /.test(buf.toString("latin1", 0, 16)) || buf.length > headEnd + 4 + 200))
-        finish(classify(buf));
+      for (;;) {
+        const head = buf.subarray(headStart);
+        if (head[0] !== 0x48) return head.length > 0 ? finish(classify(head)) : undefined;
+        const headEnd = head.indexOf("\r\n\r\n");
+        if (headEnd < 0) {
+          if (head.length > MAX_PROBE_HEAD_BYTES)
+            finish(
+              failed(
+                "HEAD_TOO_LARGE",
+                `the response head (${statusLineOf(head)}) did not end within ${MAX_PROBE_HEAD_BYTES} bytes`,
+              ),
+            );
+          return;
+        }
+        const status = Number(HTTP_STATUS_LINE.exec(head.toString("latin1", 0, 16))?.[1] ?? 0);
+        if (status === 101)
+          return finish(
+            failed(
+              "UNASKED_UPGRADE",
+              "the server answered 101 Switching Protocols, but the probe asked for no upgrade",
+            ),
+          );
+        if (status >= 100 && status < 200) {
+          interim += 1;
+          if (interim >= MAX_INTERIM_RESPONSES)
+            return finish(
+              failed(
+                "TOO_MANY_INTERIM",
+                `the server sent ${interim} interim responses (1xx) and no final response; the probe stops at ${MAX_INTERIM_RESPONSES}`,
+              ),
+            );
+          headStart += headEnd + 4;
+          continue;
+        }
+        // A 403 is read a little further: its body tells a dev server's host check from other refusals.
+        if (status !== 403 || head.length > headEnd + 4 + 200) finish(classify(head));
+        return;
+      }
     });
-    stream.once("end", () => finish(buf.length > 0 ? classify(buf) : { kind: "closed" }));
-    stream.once("close", () => finish(buf.length > 0 ? classify(buf) : { kind: "closed" }));
+    stream.once("end", () => finish(settle("closed", "before the connection closed")));
+    stream.once("close", () => finish(settle("closed", "before the connection closed")));
     stream.on("error", (e: NodeJS.ErrnoException) =>
       finish(
         buf.length > 0
-          ? classify(buf)
+          ? settle("closed", `before the connection failed (${e.code ?? e.message})`)
           : { kind: e.code === "ECONNRESET" ? "closed" : "error", error: e.code ?? e.message },
       ),
     );
@@ -81,6 +147,16 @@ export function requestHttp1(stream: Duplex, hostHeader: string, path: string, t
       `GET ${path} HTTP/1.1\r\nHost: ${hostHeader}\r\nUser-Agent: switchyard-probe\r\nAccept: */*\r\nConnection: close\r\n\r\n`,
     );
   });
+}
+
+function failed(code: string, words: string): HttpAnswer {
+  return { kind: "error", error: code, problem: words };
+}
+
+/** The status line of a head, for words: at most 60 characters, control characters shown as `?`. */
+function statusLineOf(head: Buffer): string {
+  const line = head.toString("latin1", 0, 80).split("\r\n")[0] ?? "";
+  return `"${line.slice(0, 60).replace(/[^\x20-\x7e]/g, "?")}"`;
 }
 
 /** Sends `GET path` over a TLS socket that negotiated h2. Destroys the socket after. */

@@ -71,6 +71,6 @@ function describeAnswer(answer: NonNullable<AddressProbe["http"]>): string {
     case "silent":
       return "no answer in time";
     case "error":
-      return `failed (${answer.error ?? "error"})`;
+      return `failed (${answer.problem ?? answer.error ?? "error"})`;
   }
 }

@@ -228,6 +228,138 @@ describe("probe", () => {
     }
   });
 
+  describe("a server whose response never becomes one", () => {
+    /**
+     * A raw server that answers every connection with `behave(socket)`; its timers end with the
+     * socket, and the server and every socket are closed after the test, also when it fails.
+     */
+    async function misbehaving(
+      behave: (socket: net.Socket, every: (ms: number, f: () => void) => void) => void,
+      run: (port: number) => Promise<void>,
+    ): Promise<void> {
+      const sockets = new Set<net.Socket>();
+      const server = net.createServer((socket) => {
+        sockets.add(socket);
+        socket.on("error", () => undefined);
+        const timers: NodeJS.Timeout[] = [];
+        socket.once("close", () => {
+          sockets.delete(socket);
+          for (const t of timers) clearInterval(t);
+        });
+        behave(socket, (ms, f) => void timers.push(setInterval(() => !socket.destroyed && f(), ms)));
+      });
+      const port = await listen(server, "127.0.0.1");
+      try {
+        await run(port);
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        server.close();
+      }
+    }
+
+    async function failsWith(port: number, code: string, words: RegExp): Promise<void> {
+      const report = await probeUrl(`http://127.0.0.1:${port}/`, opts);
+      const http = report.addresses[0]!.http!;
+      assert.equal(report.works, false, JSON.stringify(http));
+      assert.equal(http.kind, "error");
+      assert.equal(http.error, code);
+      assert.match(http.problem ?? "", words);
+      const verdict = report.verdicts.find((v) => v.code === "no-final-response");
+      assert.ok(verdict, JSON.stringify(report.verdicts));
+      assert.match(verdict.message, words);
+      const io = cliIO();
+      assert.equal(await probeCommand.run([`http://127.0.0.1:${port}/`, "--timeout", "1500"], io), 1);
+      assert.match(io.out.join(""), words);
+      assert.match(io.out.join(""), /does not work as typed\./);
+    }
+
+    it("a head that never ends (a header line every 50 ms) fails when the probe's wait ends", async () => {
+      await misbehaving(
+        (socket, every) => {
+          socket.write("HTTP/1.1 200 OK\r\n");
+          every(50, () => socket.write("X-Still-Coming: yes\r\n"));
+        },
+        (port) =>
+          failsWith(
+            port,
+            "HEAD_NOT_ENDED",
+            /the response head began \("HTTP\/1\.1 200 OK"\) but did not end within 1500 ms/,
+          ),
+      );
+    });
+
+    it("a head larger than the probe reads fails without waiting for its end", async () => {
+      await misbehaving(
+        (socket) => socket.write(`HTTP/1.1 200 OK\r\nX-Big: ${"a".repeat(32_768)}`),
+        (port) => failsWith(port, "HEAD_TOO_LARGE", /did not end within 16384 bytes/),
+      );
+    });
+
+    it("a head cut off by the server closing is not an answer", async () => {
+      await misbehaving(
+        (socket) => socket.end("HTTP/1.1 200 OK\r\nContent-Ty"),
+        (port) => failsWith(port, "HEAD_NOT_ENDED", /did not end before the connection closed/),
+      );
+    });
+
+    it("103 Early Hints without end fails at the cap", async () => {
+      await misbehaving(
+        (socket, every) =>
+          every(10, () => socket.write("HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n")),
+        (port) => failsWith(port, "TOO_MANY_INTERIM", /sent 10 interim responses \(1xx\) and no final response/),
+      );
+    });
+
+    it("a few interim responses then silence fail with words", async () => {
+      await misbehaving(
+        (socket) => socket.write("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n\r\n"),
+        (port) =>
+          failsWith(
+            port,
+            "NO_FINAL_RESPONSE",
+            /only interim responses \(2 × 1xx\) came, and no final response within 1500 ms/,
+          ),
+      );
+    });
+
+    it("interim responses followed by a final one still work, with the final status", async () => {
+      await misbehaving(
+        (socket) =>
+          socket.end(
+            "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 103 Early Hints\r\n\r\n" +
+              "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+          ),
+        async (port) => {
+          const report = await probeUrl(`http://127.0.0.1:${port}/`, opts);
+          assert.equal(report.addresses[0]!.http?.status, 200);
+          assert.equal(report.works, true, JSON.stringify(report.verdicts));
+        },
+      );
+    });
+  });
+
+  describe("credentials in the URL", () => {
+    it("are masked in the report, its text and its JSON, and in a usage error", async () => {
+      const url = `http://user:hunter2@127.0.0.1:${plainPort}/`;
+      const report = await probeUrl(url, opts);
+      assert.equal(report.url, `http://user:***@127.0.0.1:${plainPort}/`);
+      const text = cliIO();
+      assert.equal(await probeCommand.run([url, "--timeout", "1500"], text), 0);
+      const json = cliIO();
+      assert.equal(await probeCommand.run([url, "--json", "--timeout", "1500"], json), 0);
+      for (const out of [text.out.join(""), json.out.join("")]) {
+        assert.ok(!out.includes("hunter2"), out);
+        assert.match(out, /user:\*\*\*@127\.0\.0\.1/);
+      }
+      await assert.rejects(probeCommand.run(["ftp://user:hunter2@x.test/"], cliIO()), (e: Error) => {
+        assert.equal(e.name, "UsageError");
+        assert.ok(!e.message.includes("hunter2"), e.message);
+        assert.match(e.message, /ftp:\/\/user:\*\*\*@x\.test/);
+        return true;
+      });
+    });
+  });
+
   describe("switchyard probe", () => {
     it("exits 0 and prints words when the URL works", async () => {
       const io = cliIO();
