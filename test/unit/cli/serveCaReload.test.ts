@@ -53,7 +53,12 @@ describe("switchyard serve when the CA is replaced from a terminal", () => {
     env = { ...process.env, HOME: home, XDG_STATE_HOME: join(home, "state"), XDG_DATA_HOME: join(home, "data") };
     delete env.SWITCHYARD_CAROOT;
     port = await freePort();
-    serve = cli(["serve", "--listen", `127.0.0.1:${port}`, "--ca-dir", caDir()], env);
+    // Only names a route covers get a leaf of their own (issue 22); nothing listens on port 9.
+    const routes = ["reload.test", "reload-new.test", "reload-other.test"].flatMap((n) => [
+      "--route",
+      `${n}=http://127.0.0.1:9`,
+    ]);
+    serve = cli(["serve", "--listen", `127.0.0.1:${port}`, ...routes, "--ca-dir", caDir()], env);
     serve.stdout!.on("data", (d: Buffer) => (out += d.toString()));
     serve.stderr!.on("data", (d: Buffer) => (out += d.toString()));
     const deadline = Date.now() + 60_000;
