@@ -3,9 +3,11 @@ import assert from "node:assert/strict";
 import http2 from "node:http2";
 import https from "node:https";
 import http from "node:http";
+import { readdirSync } from "node:fs";
 import type net from "node:net";
+import tls from "node:tls";
 import { WebSocket, WebSocketServer } from "ws";
-import { curl, echoUpstream, nextRecord, run, sClient, startProxy, type ProxyFixture } from "./harness";
+import { curl, echoUpstream, getWithPeer, nextRecord, run, sClient, startProxy, type ProxyFixture } from "./harness";
 
 describe("DevProxy with real clients", () => {
   let f: ProxyFixture;
@@ -104,12 +106,60 @@ describe("DevProxy with real clients", () => {
     assert.match(r.stdout, /no Host header/);
   });
 
-  it("answers a name with no route with a page listing the routes", async () => {
-    const r = await curl(f, "other.test", ["-i", `https://other.test:${f.port}/`]);
+  it("answers a name with no route over the fallback certificate (none issued for it), with a page listing the routes", async () => {
+    // The fallback's own leaf (the dialled address's, what a client without SNI gets) exists first.
+    await getWithPeer({ port: f.port, servername: "", headers: { host: "app.test" }, rejectUnauthorized: false });
+    const issuedBefore = f.leaves.issued;
+    const filesBefore = readdirSync(f.leaves.dir).sort();
+
+    // A client that checks the certificate stops: it does not name other.test (curl: 60, peer verification failed).
+    const checked = await curl(f, "other.test", ["-i", `https://other.test:${f.port}/`]);
+    assert.equal(checked.code, 60, checked.stderr);
+
+    // One that goes on anyway (curl -k) gets the page listing the routes.
+    const r = await curl(f, "other.test", ["-i", "-k", `https://other.test:${f.port}/`]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^HTTP\/2 404/);
     assert.match(r.stdout, /No route for other\.test/);
     assert.match(r.stdout, /app\.test/);
+
+    const { peer } = await getWithPeer({
+      port: f.port,
+      servername: "other.test",
+      headers: { host: "other.test" },
+      rejectUnauthorized: false,
+    });
+    assert.equal(peer.subjectaltname, "IP Address:127.0.0.1", "the dialled address's certificate, as without SNI");
+    assert.ok(tls.checkServerIdentity("other.test", peer) instanceof Error, "it does not cover other.test");
+    assert.equal(f.leaves.issued, issuedBefore, "no leaf was issued for other.test");
+    assert.deepEqual(readdirSync(f.leaves.dir).sort(), filesBefore, "no leaf file was written for it");
+
+    const rec = await nextRecord(f, (x) => x.clientHello?.serverName === "other.test" && x.requests.length > 0);
+    assert.equal(rec.outcome.kind, "no-route");
+    assert.deepEqual(rec.tls?.certificate?.sans, ["127.0.0.1"]);
+    assert.match(rec.tls?.certificateNote ?? "", /no route serves other\.test/);
+    assert.match(rec.tls?.certificateNote ?? "", /add a route for it/);
+  });
+
+  it("issues for a name as soon as a route for it is added while the proxy runs", async () => {
+    const routes = [{ host: "app.test", upstream: up.url }];
+    try {
+      await f.proxy.update(f.settings([...routes, { host: "*.late.test", upstream: up.url }]));
+      const r = await curl(f, "now.late.test", ["-w", "\n%{http_code}", `https://now.late.test:${f.port}/late`]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.stdout.endsWith("\n200"), r.stdout);
+      const rec = await nextRecord(f, (x) => x.requests.some((q) => q.path === "/late"));
+      assert.deepEqual(rec.tls?.certificate?.sans, ["now.late.test"]);
+      assert.equal(rec.tls?.certificateNote, undefined);
+    } finally {
+      await f.proxy.update(
+        f.settings([
+          ...routes,
+          { host: "plain.test", upstream: up.url, redirect: false },
+          { host: "rewrite.test", upstream: up.url, rewriteHost: true },
+        ]),
+      );
+    }
   });
 
   it("handshakes with openssl s_client with SNI and -alpn h2, and without SNI (dialled address)", async () => {

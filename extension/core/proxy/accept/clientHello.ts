@@ -5,6 +5,7 @@
  * Pure: bytes in, {@link ClientHelloParse} out. It never throws and never loops without consuming
  * input, so it can be fuzzed; every failure is a {@link ClientHelloError} with a code.
  */
+import { readServerName } from "./serverName";
 
 /** One key share the client sent: the group and how many key bytes (not the key itself). */
 export interface KeyShare {
@@ -18,8 +19,13 @@ export interface ClientHello {
   legacyVersion: number;
   /** From the supported_versions extension; empty for clients older than TLS 1.3. */
   supportedVersions: number[];
-  /** The SNI host name, lower-cased; undefined when the client sent none (e.g. dialled an IP). */
+  /**
+   * The SNI host name, lower-cased, without a trailing dot; undefined when the client sent none
+   * (e.g. dialled an IP) or sent something that is not a host name (see `refusedServerName`).
+   */
   serverName?: string;
+  /** The SNI the client sent when it is not a host name (serverName.ts), as a printable JSON string. */
+  refusedServerName?: string;
   /** ALPN protocol names in the client's order of preference. */
   alpn: string[];
   cipherSuites: number[];
@@ -182,7 +188,10 @@ function readExtension(type: number, data: Reader, hello: HelloFields): void {
       while (list.remaining() > 0) {
         const nameType = list.u8();
         const name = list.vector(2, "server name");
-        if (nameType === 0 && hello.serverName === undefined) hello.serverName = name.ascii().toLowerCase();
+        if (nameType !== 0 || hello.serverName !== undefined || hello.refusedServerName !== undefined) continue;
+        const reading = readServerName(name.ascii());
+        if ("name" in reading) hello.serverName = reading.name;
+        else hello.refusedServerName = reading.refused;
       }
       return;
     }

@@ -1,19 +1,28 @@
 /**
  * TLS, after the ClientHello has been read (and parsed), either pass the raw stream
  * through, or terminate it with the leaf for the SNI name (the dialled address when there is
- * none) and hand the plaintext to HTTP/2 or HTTP/1.1 by what ALPN chose.
+ * none, or when no route serves the name) and hand the plaintext to HTTP/2 or HTTP/1.1 by what ALPN chose.
  */
 import tls from "node:tls";
 import type net from "node:net";
 import type { ClientHello } from "./clientHello";
 import type { ConnectionRecorder } from "../records/connectionRecorder";
 import type { ProxyContext } from "../context";
-import { explainCertificateUnreadable, explainHandshakeFailure, explainNoCertificate } from "../records/explain";
+import {
+  explainCertificateUnreadable,
+  explainHandshakeFailure,
+  explainNoCertificate,
+  refusedNameNote,
+  refusedServerNameNote,
+  unroutedNameNote,
+} from "../records/explain";
 import { plainAddress } from "../../net/interfaces";
 import { Http1Session } from "../h1/http1Session";
 import type { Http2Front } from "../h2/http2Front";
 import { passThrough } from "./passthrough";
 import type { ConnectionRecord } from "../records/records";
+import type { RouteTable } from "../routes";
+import type { RouteSetting } from "../../settings";
 
 type CertificateSummary = NonNullable<NonNullable<ConnectionRecord["tls"]>["certificate"]>;
 
@@ -22,21 +31,56 @@ const certificates = new WeakMap<tls.SecureContext, CertificateSummary>();
 
 function ignore(): void {}
 
-/** Which name's certificate to present, and why when it is not the name the client asked for. */
+/**
+ * The most specific route for each SNI name seen, per route table. A table is replaced wholesale
+ * on every settings update (and on every route the control socket adds), so a new route counts
+ * from the next connection on. Bounded like the CA's remembered verdicts: an invented name per
+ * connection only starts the memo over.
+ */
+const routeByServerName = new WeakMap<RouteTable, Map<string, RouteSetting | null>>();
+const REMEMBERED_SERVER_NAMES = 256;
+
+/** The route that serves `serverName` first (its passthrough flag decides), or undefined; one lookup per name and table. */
+export function routeForServerName(table: RouteTable, serverName: string): RouteSetting | undefined {
+  let seen = routeByServerName.get(table);
+  if (!seen) routeByServerName.set(table, (seen = new Map()));
+  const known = seen.get(serverName);
+  if (known !== undefined) return known ?? undefined;
+  const route = table.forHost(serverName)[0];
+  if (seen.size >= REMEMBERED_SERVER_NAMES) seen.clear();
+  seen.set(serverName, route ?? null);
+  return route;
+}
+
+/**
+ * Which name's certificate to present, and why when it is not the name the client asked for.
+ * Only names a route covers get a leaf of their own, besides the two fallbacks (the dialled
+ * address and localhost): a client sending invented names, or bytes that are no host name, gets
+ * the fallback's certificate, so it cannot make the proxy mint leaves without end (issue 22).
+ */
 export function certificateNameFor(
   hello: ClientHello,
   localAddress: string,
   refusalFor: (name: string) => string | undefined,
+  /** A route covers the SNI name. */
+  routed: boolean,
 ): { name: string; note?: string } {
   const dialled = plainAddress(localAddress);
-  if (hello.serverName === undefined) return { name: dialled };
-  const refusal = refusalFor(hello.serverName);
-  if (refusal === undefined) return { name: hello.serverName };
-  const fallback = refusalFor(dialled) === undefined ? dialled : "localhost";
-  return {
-    name: fallback,
-    note: `no certificate for ${hello.serverName}: ${refusal}; presented one for ${fallback} instead`,
-  };
+  const fallback = (): string => (refusalFor(dialled) === undefined ? dialled : "localhost");
+  if (hello.refusedServerName !== undefined) {
+    const presented = fallback();
+    return { name: presented, note: refusedServerNameNote(hello.refusedServerName, presented) };
+  }
+  const sni = hello.serverName;
+  if (sni === undefined) return { name: dialled };
+  const refusal = refusalFor(sni);
+  if (refusal !== undefined) {
+    const presented = fallback();
+    return { name: presented, note: refusedNameNote(sni, refusal, presented) };
+  }
+  if (sni === dialled || sni === "localhost" || routed) return { name: sni };
+  const presented = fallback();
+  return { name: presented, note: unroutedNameNote(sni, presented) };
 }
 
 /** Continues a connection whose first bytes were a complete ClientHello. `peeked` is everything read so far. */
@@ -48,10 +92,17 @@ export async function continueTls(
   rec: ConnectionRecorder,
   h2: Http2Front,
 ): Promise<void> {
-  const passthroughRoute = hello.serverName !== undefined ? ctx.routes().passthroughFor(hello.serverName) : undefined;
-  if (passthroughRoute) return passThrough(socket, peeked, passthroughRoute, ctx, rec);
+  // One (remembered) lookup answers both: is the name passed through, and does any route serve it.
+  const routes = ctx.routes();
+  const route = hello.serverName !== undefined ? routeForServerName(routes, hello.serverName) : undefined;
+  if (route?.passthrough) return passThrough(socket, peeked, route, ctx, rec);
 
-  const { name, note } = certificateNameFor(hello, socket.localAddress ?? "127.0.0.1", (n) => ctx.leaves.refusalFor(n));
+  const { name, note } = certificateNameFor(
+    hello,
+    socket.localAddress ?? "127.0.0.1",
+    (n) => ctx.leaves.refusalFor(n),
+    route !== undefined,
+  );
   let secureContext: tls.SecureContext;
   try {
     secureContext = await ctx.leaves.secureContextFor(name);

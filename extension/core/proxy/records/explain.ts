@@ -263,6 +263,32 @@ export function explainNoCertificate(name: string, error: unknown): Explained {
   };
 }
 
+/**
+ * The record's certificate note for an SNI name no route covers. Leaves are issued only for names
+ * a route serves (a *. wildcard route counts), so a client inventing names cannot make the proxy
+ * mint certificates and fill memory and the leaves folder (issue 22 item 3).
+ */
+export function unroutedNameNote(name: string, presented: string): string {
+  return (
+    `no route serves ${name}, and Switchyard issues certificates only for names a route covers (a *. wildcard route counts); ` +
+    `presented the certificate for ${presented} instead. To serve ${name}: add a route for it (the switchyard.proxy.routes ` +
+    `setting, Switchyard: Add Route, or switchyard run ${name} -- COMMAND), then connect again`
+  );
+}
+
+/** The record's certificate note for an SNI that is not a host name (`sent` is already printable). */
+export function refusedServerNameNote(sent: string, presented: string): string {
+  return (
+    `the client's SNI ${sent} is not a host name (RFC 6066: letters, digits and inner hyphens in dot-separated labels), ` +
+    `so it gets no certificate of its own; presented the certificate for ${presented} instead`
+  );
+}
+
+/** The record's certificate note for an SNI name the CA may not issue for (`refusal` says why). */
+export function refusedNameNote(name: string, refusal: string, presented: string): string {
+  return `no certificate for ${name}: ${refusal}; presented one for ${presented} instead`;
+}
+
 /** A passthrough route whose upstream is this proxy. */
 export function explainPassthroughLoop(host: string, upstream: string): Explained {
   return { code: "LOOP", explanation: `the passthrough route for ${host} points at this proxy itself (${upstream})` };
