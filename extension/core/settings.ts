@@ -239,7 +239,7 @@ function routeFrom(raw: Raw): RouteSetting {
       `route ${host}: upstream "${shown}" must start with http:// or https://, e.g. http://localhost:3000`,
     );
   }
-  const refused = linkLocalUpstream(url);
+  const refused = upstreamRefusal(url);
   if (refused) throw new Error(`route ${host}: upstream "${shown}" is refused: ${refused}`);
   const route: RouteSetting = {
     host: host.toLowerCase(),
@@ -273,9 +273,10 @@ const METADATA_NAMES = new Set(["metadata.google.internal", "metadata.goog", "in
  * Why an upstream is refused as link-local or a cloud metadata service, or undefined. A route is
  * reachable by any page that can name its host, so a route there would hand that service's answers
  * (a cloud machine's credentials) to whatever reaches the proxy. The URL parser has already turned
- * other IPv4 spellings (`0xA9FEA9FE`, `2852039166`) into dotted form.
+ * other IPv4 spellings (`0xA9FEA9FE`, `2852039166`) into dotted form. Every way a route is added
+ * (settings, `serve --route`, the control socket) should ask this.
  */
-function linkLocalUpstream(url: URL): string | undefined {
+export function upstreamRefusal(url: URL): string | undefined {
   const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
   const family = isIP(host);
   if (METADATA_NAMES.has(host.replace(/\.$/, "")))
