@@ -48,7 +48,8 @@ export function runtimeTrustStep(action: "trust" | "untrust", dir: string, io: C
   } else {
     withdrawRuntimeTrust(paths);
     io.stdout(
-      `  ${"runtimes".padEnd(16)} the combined bundle no longer holds the root; eval "$(switchyard ca env)" unsets the variables\n`,
+      `  ${"runtimes".padEnd(16)} the combined bundle no longer holds the root; ` +
+        `eval "$(switchyard ca env --ca-dir ${shQuote(dir)})" unsets the variables\n`,
     );
   }
 }

@@ -138,6 +138,34 @@ describe("lines printed for pasting quote hostile CA paths for sh", () => {
     }
   });
 
+  it('ca untrust: eval "$(switchyard ca env --ca-dir DIR)" unsets the variables that point at this CA', async (t) => {
+    if (!needShells(t)) return;
+    const bin = stubBin();
+    for (const dir of dirs) {
+      const io = collectingIo(home);
+      runtimeTrustStep("untrust", dir, io);
+      const out = io.out();
+      const line = out.slice(out.indexOf("; eval ") + 2, out.indexOf(" unsets the variables"));
+      assert.ok(line.startsWith(`eval "$(switchyard ca env --ca-dir '`), out);
+      for (const shell of SHELLS) {
+        const values = paste(
+          shell,
+          line,
+          "",
+          `printf '%s\\0' "\${NODE_EXTRA_CA_CERTS-unset}" "\${SSL_CERT_FILE-unset}" > "$OUT"`,
+          {
+            PATH: `${bin}:${process.env.PATH}`,
+            HOME: home,
+            NODE_EXTRA_CA_CERTS: join(dir, "root.pem"),
+            SSL_CERT_FILE: join(dir, RUNTIME_BUNDLE_FILE),
+          },
+        );
+        assert.deepEqual(values, ["unset", "unset"], shell);
+      }
+      runtimeTrustStep("trust", dir, collectingIo(home));
+    }
+  });
+
   it("ca trust without root: the sudo line passes the folder unchanged", async (t) => {
     if (!needShells(t)) return;
     for (const dir of dirs) {
