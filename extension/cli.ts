@@ -2,6 +2,7 @@
  * The `switchyard` command: the same core as the extension, for terminals, scripts and tests.
  * Exit codes: 0 success, 1 failure (message on stderr), 2 usage error (with a hint).
  */
+import { constants } from "node:os";
 import { createInterface } from "node:readline/promises";
 import { UsageError, type CliCommand, type CliIO } from "./cli/command";
 import { caCommand } from "./cli/ca";
@@ -93,10 +94,21 @@ function processIO(signal: AbortSignal): CliIO {
 export function main(): void {
   const controller = new AbortController();
   // The signal's name is the abort reason, so `run` can pass the same signal on to its command.
-  const stop = (signal: NodeJS.Signals): void => controller.abort(signal);
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
-  process.once("SIGHUP", stop);
+  // A second signal must not skip the clean-up (a `once` listener would let Node's default end the
+  // process at once, leaving `run`'s dev server or `serve`'s state behind): commands clean up on
+  // the first, `run` kills its process group at once on the second, and only a third forces exit.
+  let received = 0;
+  const stop = (signal: NodeJS.Signals): void => {
+    received += 1;
+    if (received === 1) controller.abort(signal);
+    else if (received >= 3) {
+      process.stderr.write(`switchyard: ${signal} a third time: exiting without finishing the clean-up\n`);
+      process.exit(128 + (constants.signals[signal] ?? 0));
+    }
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  process.on("SIGHUP", stop);
   runCli(process.argv.slice(2), processIO(controller.signal)).then(
     (code) => {
       process.exitCode = code;

@@ -111,7 +111,7 @@ export class DevServerWatch implements vscode.Disposable {
     try {
       await this.session.addDetectedRoute({
         host,
-        upstream: `http://localhost:${s.port}`,
+        upstream: s.upstream,
         source: "detected",
         owner: { pid: s.pid, command: s.label },
       });
