@@ -177,10 +177,33 @@ export function requestHttp2(
       socket.destroy();
       resolve(answer);
     };
-    const timer = setTimeout(() => finish({ kind: "silent" }), timeoutMs);
+    let interim = 0;
+    const timer = setTimeout(
+      () =>
+        finish(
+          interim > 0
+            ? failed(
+                "NO_FINAL_RESPONSE",
+                `only interim responses (${interim} × 1xx) came, and no final response within ${timeoutMs} ms`,
+              )
+            : { kind: "silent" },
+        ),
+      timeoutMs,
+    );
     session.on("error", (e: NodeJS.ErrnoException) => finish({ kind: "error", error: e.code ?? e.message }));
     const req = session.request({ ":path": path, ":method": "GET", "user-agent": "switchyard-probe" });
     req.on("error", (e: NodeJS.ErrnoException) => finish({ kind: "error", error: e.code ?? e.message }));
+    // 1xx header blocks arrive as 'headers' before the final 'response': as on HTTP/1.1, at most the cap.
+    req.on("headers", () => {
+      interim += 1;
+      if (interim >= MAX_INTERIM_RESPONSES)
+        finish(
+          failed(
+            "TOO_MANY_INTERIM",
+            `the server sent ${interim} interim responses (1xx) and no final response; the probe stops at ${MAX_INTERIM_RESPONSES}`,
+          ),
+        );
+    });
     req.on("response", (headers) => {
       const answer: HttpAnswer = { kind: "http", httpVersion: "HTTP/2", status: Number(headers[":status"]) };
       if (typeof headers.location === "string") answer.location = headers.location;

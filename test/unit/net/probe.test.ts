@@ -338,6 +338,40 @@ describe("probe", () => {
     });
   });
 
+  it(
+    "HTTP/2: 103 Early Hints without end fail at the cap after the TLS handshake",
+    { skip: !hasOpenssl && "openssl missing" },
+    async () => {
+      const timers = new Set<NodeJS.Timeout>();
+      const hints = http2.createSecureServer({ key: cert!.key, cert: cert!.cert }, (_req, res) => {
+        const timer = setInterval(() => {
+          if (res.stream.destroyed) return clearInterval(timer);
+          res.stream.additionalHeaders({ ":status": 103, link: "</a.css>; rel=preload" });
+        }, 10);
+        timers.add(timer);
+        res.stream.once("close", () => clearInterval(timer));
+      });
+      const port = await listen(hints, "127.0.0.1");
+      try {
+        const report = await probeUrl(`https://127.0.0.1:${port}/`, { ...opts, extraCaPem: cert!.cert });
+        const https = report.addresses[0]!.https!;
+        assert.equal(report.works, false);
+        assert.equal(https.kind, "error");
+        assert.equal(https.error, "TOO_MANY_INTERIM");
+        assert.ok(
+          report.verdicts.some(
+            (v) =>
+              v.code === "no-final-response" && /after the TLS handshake .*sent 10 interim responses/.test(v.message),
+          ),
+          JSON.stringify(report.verdicts),
+        );
+      } finally {
+        for (const timer of timers) clearInterval(timer);
+        hints.close();
+      }
+    },
+  );
+
   describe("credentials in the URL", () => {
     it("are masked in the report, its text and its JSON, and in a usage error", async () => {
       const url = `http://user:hunter2@127.0.0.1:${plainPort}/`;
