@@ -320,14 +320,6 @@ export function explainBrokenChunking(url: string, error: unknown): Explained {
   return { code: "UPSTREAM_BAD_FRAMING", explanation: `${url} broke its chunked framing: ${(error as Error).message}` };
 }
 
-/** A status code outside what an h2 response can carry. */
-export function explainStatusNotForH2(url: string, status: number): Explained {
-  return {
-    code: "UPSTREAM_BAD_RESPONSE",
-    explanation: `${url} answered with status ${status}, which HTTP/2 cannot carry (100-599)`,
-  };
-}
-
 /** A status line whose code is not an HTTP status (RFC 9110 15: 100-599): the response is invalid. */
 export function explainInvalidStatus(url: string, status: string): Explained {
   return {
