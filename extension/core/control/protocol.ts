@@ -4,7 +4,8 @@
  * owns; they live as long as its connection and its owner process. Pure: parsing and checking only.
  */
 
-import type { RouteSetting, SwitchyardSettings } from "../settings";
+import { upstreamRefusal, type RouteSetting, type SwitchyardSettings } from "../settings";
+import { redactUrlCredentials } from "../urlCredentials";
 
 /** The protocol version this build speaks; a request with another gets a "version" error. */
 export const CONTROL_PROTOCOL_VERSION = 1;
@@ -152,13 +153,17 @@ function parseDynamicRoute(raw: unknown, id: number): DynamicRoute {
     url = new URL(String(raw.upstream));
   } catch {
     throw new ControlRequestError(
-      `upstream "${stripControls(String(raw.upstream))}" is not a URL`,
+      `upstream "${stripControls(redactUrlCredentials(String(raw.upstream)))}" is not a URL`,
       "invalid-route",
       id,
     );
   }
+  const shown = stripControls(redactUrlCredentials(url.href));
   if (url.protocol !== "http:" && url.protocol !== "https:")
-    throw new ControlRequestError(`upstream "${url.href}" must be http:// or https://`, "invalid-route", id);
+    throw new ControlRequestError(`upstream "${shown}" must be http:// or https://`, "invalid-route", id);
+  // The same refusal as routes from settings and `serve --route` (link-local, cloud metadata).
+  const refused = upstreamRefusal(url);
+  if (refused) throw new ControlRequestError(`upstream "${shown}": ${refused}`, "invalid-route", id);
   return {
     host,
     upstream: url.href.replace(/\/$/, ""),

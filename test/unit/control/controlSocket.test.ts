@@ -166,6 +166,17 @@ describe("the control socket of a running proxy", () => {
       `${JSON.stringify({ v: 1, id: 3, op: "add", route: { host: "a b\nc", upstream: "x", owner: { pid: 1 } } })}\n`,
     );
     assert.equal(bad.code, "invalid-route");
+    const addUpstream = async (upstream: string): Promise<{ code?: string; error?: string }> =>
+      rawExchange(
+        socketPath,
+        `${JSON.stringify({ v: 1, id: 4, op: "add", route: { host: "meta.test", upstream, owner: { pid: process.pid } } })}\n`,
+      );
+    const metadata = await addUpstream("http://169.254.169.254");
+    assert.equal(metadata.code, "invalid-route", "the control socket refuses what settings refuse");
+    assert.match(String(metadata.error), /link-local|metadata/);
+    const withPassword = await addUpstream("ftp://dev:hunter2@127.0.0.1:21");
+    assert.equal(withPassword.code, "invalid-route");
+    assert.doesNotMatch(String(withPassword.error), /hunter2/, "the refusal masks the password");
     const client = await ControlClient.connect(socketPath);
     assert.equal((await client.request({ op: "list" })).ok, true);
     client.close();
