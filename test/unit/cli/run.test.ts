@@ -5,7 +5,8 @@
  */
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import net from "node:net";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -279,7 +280,9 @@ describe("switchyard run", () => {
   });
 
   it("takes a name whose holder's claimed pid no longer runs, and says when a claimed pid runs something else", async () => {
-    const gone = spawnSync(process.execPath, ["-e", ""]);
+    // A child of this process: the proxy takes a claimed pid only from the connection's own process tree.
+    const gone = spawn("sleep", ["30"], { stdio: "ignore" });
+    const goneExited = once(gone, "exit");
     assert.ok(gone.pid);
     // Two connections: the proxy drops a connection whose owner is gone, which must not take the other claim along.
     const holder = await ControlClient.connect(join(work, "state", "control.sock"));
@@ -291,6 +294,8 @@ describe("switchyard run", () => {
         owner: { pid: gone.pid, command: "node gone.js" },
       });
       assert.ok(stale.ok);
+      gone.kill("SIGKILL");
+      await goneExited;
       // A live pid that claims a command it does not run: refused, and the claim is shown as one.
       const claimed = await claimer.request({
         op: "reserve",
@@ -313,6 +318,7 @@ describe("switchyard run", () => {
       fresh.child.kill("SIGTERM");
       await exitWithin(fresh);
     } finally {
+      gone.kill("SIGKILL");
       holder.close();
       claimer.close();
     }
