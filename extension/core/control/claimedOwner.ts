@@ -1,11 +1,32 @@
 /**
- * The owner pid of a route is what its client claimed: Node cannot read a Unix socket's peer
- * credentials (SO_PEERCRED), so the proxy checks the claim where it can. On Linux /proc says whether
- * the pid runs and what its command line is; a claim whose command is not part of that command line
- * is shown as a claim, and so is every claim where /proc is missing.
+ * Who owns a route. On Linux the proxy knows the process on the other end of the connection
+ * (peerProcess.ts): a claimed pid is kept when it is that process or one of its descendants (run's
+ * dev server), and replaced by the peer's pid otherwise. Where the peer cannot be learned the pid
+ * stays the client's claim, labelled so, and is checked where it can be: on Linux /proc says
+ * whether the pid runs and what its command line is.
  */
+import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { inProcessTree, type PeerProcess } from "./peerProcess";
 import { stripControls, type RouteOwner } from "./protocol";
+
+/** The owner a route or reservation gets, and a note for the client when its claim was replaced. */
+export function ownerFromPeer(
+  claimed: RouteOwner,
+  peer: PeerProcess | undefined,
+  proc = "/proc",
+): { owner: RouteOwner; note?: string } {
+  if (!peer) return { owner: { ...claimed, pidFrom: "claimed" } };
+  if (inProcessTree(claimed.pid, peer.pids, proc)) return { owner: { ...claimed, pidFrom: "socket" } };
+  const [pid] = peer.pids;
+  assert(pid !== undefined, "a known peer has at least one process");
+  return {
+    owner: { ...claimed, pid, pidFrom: "socket" },
+    note:
+      `owner pid ${claimed.pid} is neither the process on this connection (pid ${pid}) nor one of its ` +
+      `descendants: pid ${pid} owns it instead`,
+  };
+}
 
 /** What is known of a claimed owner. */
 export type OwnerCheck =
@@ -42,6 +63,12 @@ export function checkClaimedOwner(
   if (commandLine === undefined) return { state: "gone" };
   if (commandLine === null || !owner.command) return { state: "unverified" };
   return commandLine.includes(owner.command) ? { state: "verified", commandLine } : { state: "mismatch", commandLine };
+}
+
+/** The owner in a message: "pid 123 (vite)", or "pid 123 (claimed: vite)" when the pid is only the client's word. */
+export function ownerWords(owner: RouteOwner): string {
+  if (owner.pidFrom === "claimed") return `pid ${owner.pid} (claimed${owner.command ? `: ${owner.command}` : ""})`;
+  return `pid ${owner.pid}${owner.command ? ` (${owner.command})` : ""}`;
 }
 
 /** The owner as a refusal names it: "pid 123 (vite --port 5173)", or "pid 123 (claimed: …)". */

@@ -4,7 +4,13 @@
  */
 import net from "node:net";
 import { isPipePointer, readPipePointer } from "./pipeAddress";
-import { CONTROL_PROTOCOL_VERSION, type ControlReply, type DynamicRoute, type RouteOwner } from "./protocol";
+import {
+  CONTROL_PROTOCOL_VERSION,
+  stripControls,
+  type ControlReply,
+  type DynamicRoute,
+  type RouteOwner,
+} from "./protocol";
 
 /** No proxy answers on the control socket (none running, or a leftover socket file). */
 export class NoProxyRunningError extends Error {
@@ -27,6 +33,8 @@ export class ControlClient {
   private buffered = "";
   private readonly waiting = new Map<number, (reply: ControlReply) => void>();
   private closedWith: Error | undefined;
+  /** Why the proxy closed this connection, when it said so (a line with id 0: busy, idle). */
+  private closedBecause: string | undefined;
 
   private constructor(private readonly socket: net.Socket) {
     socket.setEncoding("utf8");
@@ -93,6 +101,7 @@ export class ControlClient {
       } catch {
         continue;
       }
+      if (reply.id === 0 && !reply.ok) this.closedBecause = reply.error;
       const resolve = this.waiting.get(reply.id);
       this.waiting.delete(reply.id);
       resolve?.(reply);
@@ -101,7 +110,13 @@ export class ControlClient {
 
   private onClose(): void {
     for (const [id, resolve] of this.waiting)
-      resolve({ v: 1, id, ok: false, error: "the Switchyard proxy closed the connection", code: "bad-request" });
+      resolve({
+        v: 1,
+        id,
+        ok: false,
+        error: `the Switchyard proxy closed the connection${this.closedBecause ? `: ${stripControls(this.closedBecause)}` : ""}`,
+        code: "bad-request",
+      });
     this.waiting.clear();
   }
 }

@@ -20,9 +20,12 @@ import {
   type RouteOwner,
 } from "./protocol";
 import { listenControlEndpoint } from "./controlEndpoint";
-import { checkClaimedOwner, describeOwner } from "./claimedOwner";
+import { checkClaimedOwner, describeOwner, ownerFromPeer, ownerWords } from "./claimedOwner";
+import { IDLE_TIMEOUT_MS, MAX_CONNECTIONS, refuseAndClose, serveConnection } from "./controlConnection";
+import { defaultPeerLookup, type PeerLookup, type PeerProcess } from "./peerProcess";
 
 export { ControlSocketInUseError } from "./controlEndpoint";
+export { IDLE_TIMEOUT_MS, MAX_CONNECTIONS } from "./controlConnection";
 
 /** What the control endpoint needs to know of the proxy it serves. */
 export interface ControlServerOptions {
@@ -39,10 +42,13 @@ export interface ControlServerOptions {
   ownerPollMs?: number;
   /** With a pointer address (Windows): the endpoint to listen on (default: a fresh random pipe name). */
   newEndpoint?: () => string;
+  /** Which process is on the other end of a connection (default: `ss` on Linux, unknown elsewhere). */
+  peerProcess?: PeerLookup;
+  /** How long a connection holding no route and no reservation may stay silent (default {@link IDLE_TIMEOUT_MS}). */
+  idleTimeoutMs?: number;
+  /** How many connections are served at once (default {@link MAX_CONNECTIONS}). */
+  maxConnections?: number;
 }
-
-/** The longest request line accepted; a client sending more is cut off. */
-const MAX_LINE = 64 * 1024;
 
 function processIsAlive(pid: number): boolean {
   try {
@@ -64,12 +70,14 @@ export class ControlServer extends EventEmitter<{ routes: [DynamicRoute[]] }> {
   /** Every connected client, with or without routes: close() must not wait for any of them. */
   private readonly clients = new Set<net.Socket>();
   private readonly timer: NodeJS.Timeout;
+  private readonly peerProcess: PeerLookup;
 
   private constructor(
     private readonly server: net.Server,
     private readonly options: ControlServerOptions,
   ) {
     super();
+    this.peerProcess = options.peerProcess ?? defaultPeerLookup();
     server.on("connection", (c) => this.serve(c));
     this.timer = setInterval(() => this.dropDeadOwners(), options.ownerPollMs ?? 1000);
     this.timer.unref();
@@ -115,24 +123,23 @@ export class ControlServer extends EventEmitter<{ routes: [DynamicRoute[]] }> {
   }
 
   private serve(client: net.Socket): void {
+    const maxConnections = this.options.maxConnections ?? MAX_CONNECTIONS;
+    if (this.clients.size >= maxConnections) {
+      refuseAndClose(
+        client,
+        `this proxy already serves ${maxConnections} control connections; close some (or stop what opens them) and retry`,
+        "busy",
+      );
+      return;
+    }
     this.clients.add(client);
-    let buffered = "";
-    client.setEncoding("utf8");
-    client.on("error", () => {});
-    client.on("data", (chunk: string) => {
-      buffered += chunk;
-      if (buffered.length > MAX_LINE && !buffered.includes("\n")) {
-        client.end(
-          `${JSON.stringify({ v: 1, id: 0, ok: false, error: "request line too long", code: "bad-request" })}\n`,
-        );
-        return;
-      }
-      let nl: number;
-      while ((nl = buffered.indexOf("\n")) >= 0) {
-        const line = buffered.slice(0, nl).trim();
-        buffered = buffered.slice(nl + 1);
-        if (line) client.write(`${JSON.stringify(this.answer(line, client))}\n`);
-      }
+    // Asked once, now, while the connection's descriptor is certainly the accepted one; requests
+    // that carry an owner wait for it, the others do not.
+    const peer = this.peerProcess(client).catch(() => undefined);
+    serveConnection(client, {
+      answer: (line) => this.answerLine(line, client, peer),
+      holdsAnything: () => this.holdsAnything(client),
+      idleTimeoutMs: this.options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
     });
     client.on("close", () => {
       this.clients.delete(client);
@@ -148,7 +155,22 @@ export class ControlServer extends EventEmitter<{ routes: [DynamicRoute[]] }> {
     });
   }
 
-  private answer(line: string, client: net.Socket): ControlReply {
+  private holdsAnything(client: net.Socket): boolean {
+    for (const r of this.reserved.values()) if (r.client === client) return true;
+    for (const d of this.dynamic.values()) if (d.client === client) return true;
+    return false;
+  }
+
+  /**
+   * Parses a line and answers it. A request with an owner first learns the peer process and takes
+   * its owner from there; undefined when the client left (or the server closed) meanwhile, so no
+   * route outlives its connection.
+   */
+  private async answerLine(
+    line: string,
+    client: net.Socket,
+    peer: Promise<PeerProcess | undefined>,
+  ): Promise<ControlReply | undefined> {
     let request: ControlRequest;
     try {
       request = parseControlRequest(line);
@@ -156,6 +178,18 @@ export class ControlServer extends EventEmitter<{ routes: [DynamicRoute[]] }> {
       const err = e as ControlRequestError;
       return { v: 1, id: err.id ?? 0, ok: false, error: err.message, code: err.code ?? "bad-request" };
     }
+    if (request.op !== "add" && request.op !== "reserve") return this.answer(request, client);
+    const claimed = request.op === "add" ? request.route.owner : request.owner;
+    const { owner, note } = ownerFromPeer(claimed, await peer);
+    if (!this.clients.has(client)) return undefined;
+    const reply =
+      request.op === "add"
+        ? this.answer({ ...request, route: { ...request.route, owner } }, client)
+        : this.answer({ ...request, owner }, client);
+    return reply.ok && note ? { ...reply, note } : reply;
+  }
+
+  private answer(request: ControlRequest, client: net.Socket): ControlReply {
     const { id } = request;
     switch (request.op) {
       case "hello": {
@@ -206,7 +240,7 @@ export class ControlServer extends EventEmitter<{ routes: [DynamicRoute[]] }> {
             v: 1,
             id,
             ok: false,
-            error: `${route.host} is already routed for pid ${held.route.owner.pid}${held.route.owner.command ? ` (${held.route.owner.command})` : ""}`,
+            error: `${route.host} is already routed for ${ownerWords(held.route.owner)}`,
             code: "taken",
             owner: held.route.owner,
           };
@@ -254,7 +288,7 @@ export class ControlServer extends EventEmitter<{ routes: [DynamicRoute[]] }> {
 
   private refusal(id: number, host: string, holder: { owner: RouteOwner }, who?: string): ControlReply {
     const { owner } = holder;
-    const named = who ?? `pid ${owner.pid}${owner.command ? ` (${owner.command})` : ""}`;
+    const named = who ?? ownerWords(owner);
     const routed = this.dynamic.has(host);
     return {
       v: 1,

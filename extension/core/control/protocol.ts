@@ -15,6 +15,12 @@ export interface RouteOwner {
   pid: number;
   /** The command line, for people: "vite --port 5173". */
   command?: string;
+  /**
+   * How the proxy knows `pid` (set by the proxy, never taken from a client): "socket" when it is
+   * the process on the other end of the connection or one of its descendants (Linux, read from the
+   * kernel); "claimed" when only the client's word was there to go on.
+   */
+  pidFrom?: "socket" | "claimed";
 }
 
 /** A route added through the control socket. */
@@ -64,11 +70,13 @@ export type ControlReply =
       routes?: ListedRoute[];
       /** `hello`: the root of the CA the proxy issues from. */
       rootFile?: string;
+      /** `reserve`/`add`: what the proxy changed in the request (an owner pid it could not accept). */
+      note?: string;
     }
   | { v: 1; id: number; ok: false; error: string; code: ControlErrorCode; owner?: RouteOwner };
 
 /** Why a request was refused, for clients that act on it. */
-export type ControlErrorCode = "bad-request" | "version" | "taken" | "not-found" | "invalid-route";
+export type ControlErrorCode = "bad-request" | "version" | "taken" | "not-found" | "invalid-route" | "busy" | "idle";
 
 /** A line that is not a request this version understands; `id` is kept when it could be read. */
 export class ControlRequestError extends Error {
