@@ -15,6 +15,10 @@
  * - `0.0.0.0:PORT` and `[::]:PORT` are wildcards, flagged `wildcard: true` so the caller warns.
  *   Node binds `::` dual-stack unless `ipv6Only` is set.
  *
+ * Port 0 (the OS picks a free port) is accepted on an address (`127.0.0.1:0`, `[::1]:0`): that is
+ * one socket, so one port, which the binding record then reports. A name or an interface may stand
+ * for several addresses, each of which would get a different port, so `localhost:0` is refused.
+ *
  * An address that is not on any local interface is still returned (interfaceName undefined): the
  * bind then fails with EADDRNOTAVAIL, which `explainListenError` puts in words, and the
  * binding shows up as failed rather than silently missing.
@@ -44,7 +48,10 @@ export interface ListenSpecDeps {
   /** Defaults to `dns.promises.lookup(name, { all: true, verbatim: true })` (getaddrinfo: hosts file, then DNS). */
   lookup?: (name: string) => Promise<LookupAnswer[]>;
   platform?: NodeJS.Platform;
-  /** Accept port 0 (the OS picks a free port per address). Off by default: a proxy needs a port users can type. */
+  /**
+   * Accept port 0 on names and interfaces too (the OS picks a free port per address, so they may
+   * differ). Off by default: port 0 is accepted only on a single address such as 127.0.0.1:0.
+   */
   allowEphemeralPort?: boolean;
 }
 
@@ -52,7 +59,8 @@ const WILDCARDS = new Set(["0.0.0.0", "::"]);
 
 /**
  * Splits a spec into host and port without touching the network. Throws {@link ListenSpecError}
- * for a missing or invalid port, an unbracketed IPv6 address, or an empty host.
+ * for a missing or invalid port, an unbracketed IPv6 address, an empty host, or port 0 on a name
+ * or interface (unless `allowEphemeralPort`).
  */
 export function parseListenSpec(spec: string, allowEphemeralPort = false): ParsedListenSpec {
   const text = spec.trim();
@@ -86,11 +94,18 @@ export function parseListenSpec(spec: string, allowEphemeralPort = false): Parse
       `has no address; write 127.0.0.1:${portText} (this machine) or 0.0.0.0:${portText} (every network)`,
     );
   }
-  const port = parsePort(spec, portText, allowEphemeralPort);
+  const port = parsePort(spec, portText);
   const bare = host.split("%")[0]!;
   if (net.isIPv4(host)) return { kind: "address", spec, address: host, family: 4, port };
   if (net.isIPv6(bare)) return { kind: "address", spec, address: canonicalAddress(host), family: 6, port };
   if (/^\d+(\.\d+)*$/.test(host)) throw new ListenSpecError(spec, `"${host}" is not a valid IPv4 address`);
+  if (port === 0 && !allowEphemeralPort) {
+    throw new ListenSpecError(
+      spec,
+      `port 0 would pick a random port for each address of "${host}"; give a fixed one such as ${host}:8443, ` +
+        `or port 0 on one address such as 127.0.0.1:0`,
+    );
+  }
   return { kind: "name", spec, name: host, port };
 }
 
@@ -192,11 +207,10 @@ async function systemLookup(name: string): Promise<LookupAnswer[]> {
   return dns.promises.lookup(name, { all: true, verbatim: true });
 }
 
-function parsePort(spec: string, text: string, allowZero: boolean): number {
+/** 0 included: whether port 0 is allowed depends on the host, which the caller checks. */
+function parsePort(spec: string, text: string): number {
   if (!/^\d{1,5}$/.test(text)) throw new ListenSpecError(spec, `port "${text}" is not a number between 1 and 65535`);
   const port = Number(text);
   if (port > 65535) throw new ListenSpecError(spec, `port ${port} is above 65535`);
-  if (port === 0 && !allowZero)
-    throw new ListenSpecError(spec, "port 0 would pick a random port; give a fixed one such as 8443");
   return port;
 }

@@ -47,6 +47,14 @@ describe("switchyard serve arguments", () => {
     });
   }
 
+  it("accepts port 0 on one address and refuses it on a name, which stands for several addresses", async () => {
+    assert.equal((await serve(["--listen", "127.0.0.1:0"])).code, 0);
+    assert.equal((await serve(["--listen", "[::1]:0"])).code, 0);
+    const r = await serve(["--listen", "localhost:0"]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /port 0 would pick a random port for each address of "localhost".*127\.0\.0\.1:0/);
+  });
+
   it("exits 2 for a --route whose host has a space", async () => {
     const r = await serve(["--route", "a b.test=http://localhost:3000"]);
     assert.equal(r.code, 2, r.err);

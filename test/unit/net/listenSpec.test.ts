@@ -51,7 +51,8 @@ describe("listen specs", () => {
       ["localhost:http", /not a number between 1 and 65535/],
       ["localhost:65536", /above 65535/],
       ["localhost:-1", /not a number/],
-      ["localhost:0", /port 0 would pick a random port/],
+      ["localhost:0", /port 0 would pick a random port for each address of "localhost".*127\.0\.0\.1:0/],
+      ["lo:0", /port 0 would pick a random port for each address of "lo"/],
       ["999.1.1.1:80", /not a valid IPv4 address/],
       ["", /is empty/],
     ];
@@ -63,6 +64,19 @@ describe("listen specs", () => {
       );
     }
     assert.equal(parseListenSpec("localhost:0", true).port, 0);
+  });
+
+  it("accepts port 0 on a single address, where the one socket gets the one port the OS picks", async () => {
+    assert.equal(parseListenSpec("127.0.0.1:0").port, 0);
+    assert.equal(parseListenSpec("[::1]:0").port, 0);
+    assert.equal(parseListenSpec("0.0.0.0:0").port, 0);
+    const got = await resolveListenSpec("127.0.0.1:0");
+    assert.deepEqual(
+      got.map((a) => [a.address, a.port]),
+      [["127.0.0.1", 0]],
+    );
+    await assert.rejects(resolveListenSpec("localhost:0"), /port 0 would pick a random port/);
+    await assert.rejects(resolveListenSpecs(["127.0.0.1:0", "localhost:0"]), /listen spec "localhost:0"/);
   });
 
   it("flags 0.0.0.0 and [::] as wildcards", async () => {
