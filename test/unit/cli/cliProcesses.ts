@@ -4,6 +4,7 @@
  * commands start marked in its environment so that {@link reapMarked} can end all of them after a
  * test, also when the test failed half-way and also when a process left its process group.
  */
+import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -161,4 +162,30 @@ function isZombie(pid: number): boolean {
   } catch {
     return true;
   }
+}
+
+/** A `switchyard serve` started by {@link startServe}, with the port it bound. */
+export interface StartedServe {
+  cli: Cli;
+  port: number;
+}
+
+/**
+ * Starts `switchyard serve --listen 127.0.0.1:0 ARGS` and resolves once it listens, with the port
+ * the OS gave it, read from serve's binding line (text or `--log ndjson`). Port 0 and not a port
+ * picked beforehand: on a busy machine another process can take a picked port before serve binds it.
+ */
+export async function startServe(
+  env: NodeJS.ProcessEnv,
+  mark: string,
+  args: string[] = [],
+  cwd = ROOT,
+): Promise<StartedServe> {
+  const cli = startCli(["serve", "--listen", "127.0.0.1:0", ...args], env, mark, cwd);
+  const [, text, json] = await cli.waitFor(
+    /^listening on 127\.0\.0\.1:(\d+) \(127\.0\.0\.1:0[,)]|^(\{"type":"binding".*"state":"listening".*\})$/m,
+  );
+  const port = text !== undefined ? Number(text) : (JSON.parse(json!) as { port: number }).port;
+  assert(Number.isInteger(port) && port > 0, `serve reports the port it bound:\n${cli.out()}`);
+  return { cli, port };
 }

@@ -1,9 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import https from "node:https";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout } from "node:timers/promises";
@@ -68,17 +66,8 @@ describe("switchyard serve's text log of one connection", () => {
 });
 
 describe("switchyard serve's log of a live connection (real serve, real TLS client)", () => {
-  const freePort = async (): Promise<number> => {
-    const s = net.createServer().listen(0, "127.0.0.1");
-    await once(s, "listening");
-    const port = (s.address() as net.AddressInfo).port;
-    await new Promise((r) => s.close(r));
-    return port;
-  };
-
   it("prints the open line and each request while the client keeps the connection, then the close (ndjson)", async () => {
     const upstream = await echoUpstream();
-    const port = await freePort();
     const home = mkdtempSync(path.join(tmpdir(), "switchyard-serve-log-"));
     const lines: Record<string, unknown>[] = [];
     let partial = "";
@@ -101,7 +90,7 @@ describe("switchyard serve's log of a live connection (real serve, real TLS clie
       [
         "serve",
         "--listen",
-        `127.0.0.1:${port}`,
+        "127.0.0.1:0",
         "--listen",
         "no-such-interface9:8443",
         "--route",
@@ -122,7 +111,12 @@ describe("switchyard serve's log of a live connection (real serve, real TLS clie
     };
     const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
     try {
-      await until("listening", () => lines.some((l) => l.type === "binding" && l.state === "listening"));
+      const listening = (l: Record<string, unknown>): boolean =>
+        l.type === "binding" && l.state === "listening" && l.spec === "127.0.0.1:0";
+      await until("listening", () => lines.some(listening));
+      // Port 0: the OS picks the port as serve binds it, and the binding line reports it.
+      const port = lines.find(listening)!.port as number;
+      assert.ok(Number.isInteger(port) && port > 0, `the binding line names the bound port: ${JSON.stringify(lines)}`);
       const ca = readFileSync(path.join(caDir, "root.pem"), "utf8");
       const get = (p: string) =>
         getWithPeer({ port, servername: "log.test", headers: { host: "log.test" }, ca, agent, path: p });

@@ -17,7 +17,16 @@ import { ControlClient } from "../../../extension/core/control/controlClient";
 import { freePort } from "../../../extension/core/devservers/freePort";
 import { needTools, nssHome } from "../proxy/harness";
 
-import { cliArgv, exitWithin, newMark, reapMarked, ROOT, startCli as startMarkedCli, type Cli } from "./cliProcesses";
+import {
+  cliArgv,
+  exitWithin,
+  newMark,
+  reapMarked,
+  ROOT,
+  startCli as startMarkedCli,
+  startServe,
+  type Cli,
+} from "./cliProcesses";
 
 function curl(url: string, rootFile: string): { code: number; body: string } {
   const r = spawnSync("curl", ["-sS", "--max-time", "10", "--cacert", rootFile, url], {
@@ -56,9 +65,7 @@ describe("switchyard run", () => {
     };
     delete env.NODE_EXTRA_CA_CERTS;
     rootFile = join(work, "ca", "root.pem");
-    port = await freePort();
-    serve = startMarkedCli(["serve", "--listen", `127.0.0.1:${port}`], env, fileMark);
-    await serve.waitFor(/listening on 127\.0\.0\.1/);
+    ({ cli: serve, port } = await startServe(env, fileMark));
   });
 
   beforeEach(() => {
@@ -109,17 +116,18 @@ describe("switchyard run", () => {
     const state = join(work, "state-reroute");
     mkdirSync(state, { mode: 0o700 });
     const env2 = { ...env, SWITCHYARD_STATE_DIR: state };
-    const [first, own] = [await freePort(), await freePort()];
-    const lone = startCli(["serve", "--listen", `127.0.0.1:${first}`], env2);
-    await lone.waitFor(/listening on 127\.0\.0\.1/);
+    const { cli: lone, port: first } = await startServe(env2, testMark);
     const file = server(`require("http").createServer((q,s)=>s.end("again")).listen(process.env.PORT);`);
-    const run = startCli(["run", "again", "--listen", `127.0.0.1:${own}`, "--", process.execPath, file], env2);
+    const run = startCli(["run", "again", "--listen", "127.0.0.1:0", "--", process.execPath, file], env2);
     await run.waitFor(new RegExp(`https://again\\.localhost:${first}/`));
     assert.equal(curl(`https://again.localhost:${first}/`, rootFile).body, "again");
     lone.child.kill("SIGTERM");
     await exitWithin(lone);
-    await run.waitFor(/the proxy serving again\.localhost stopped; routing it again/);
-    await run.waitFor(new RegExp(`https://again\\.localhost:${own}/`));
+    // run's own proxy listens on 127.0.0.1:0 too: the URL it prints names the port it bound.
+    const [, ownText] = await run.waitFor(
+      /the proxy serving again\.localhost stopped; routing it again[^]*https:\/\/again\.localhost:(\d+)\/ -> /,
+    );
+    const own = Number(ownText);
     assert.equal(curl(`https://again.localhost:${own}/`, rootFile).body, "again", "served by run's own proxy now");
     run.child.kill("SIGTERM");
     await exitWithin(run);
@@ -160,13 +168,14 @@ describe("switchyard run", () => {
     });
     await new Promise<void>((resolve) => stopping.listen(join(state, "control.sock"), resolve));
     try {
-      const own = await freePort();
       const file = server(`require("http").createServer((q,s)=>s.end("still")).listen(process.env.PORT);`);
-      const run = startCli(["run", "still", "--listen", `127.0.0.1:${own}`, "--", process.execPath, file], env2);
+      const run = startCli(["run", "still", "--listen", "127.0.0.1:0", "--", process.execPath, file], env2);
       await run.waitFor(/https:\/\/still\.localhost\/ -> /);
       await routeAdded;
       first!.destroy();
-      await run.waitFor(new RegExp(`https://still\\.localhost:${own}/`));
+      // run's own proxy on 127.0.0.1:0: the URL it prints names the port it bound.
+      const [, ownText] = await run.waitFor(/https:\/\/still\.localhost:(\d+)\/ -> /);
+      const own = Number(ownText);
       assert.equal(closedOn, 2, "run was closed on twice by the stopping proxy before it started its own");
       assert.doesNotMatch(run.out(), /no longer routed/);
       assert.equal(curl(`https://still.localhost:${own}/`, rootFile).body, "still", "served by run's own proxy");
@@ -388,6 +397,8 @@ describe("switchyard run", () => {
     );
     writeFileSync(join(app, "main.js"), `window.loadedAt = performance.now();\n`);
     writeFileSync(join(app, "style.css"), `h1 { color: rgb(1, 2, 3); }\n`);
+    // A picked port is harmless here: Vite moves to the next free port when this one was taken
+    // meanwhile (no --strictPort), and run routes to whichever port Vite's process listens on.
     const vitePort = await freePort();
     const vite = join(ROOT, "node_modules", "vite", "bin", "vite.js");
     const run = startCli(["run", "my-app.test", "--", process.execPath, vite, "--port", String(vitePort)], env, app);

@@ -13,11 +13,10 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../../../extension/core/devservers/freePort";
 import { descendantsOf, parseProcStat, type ProcStat } from "../../../extension/core/devservers/processTree";
 import { needTools } from "../proxy/harness";
 import { onlyOn } from "../requirements";
-import { exitWithin, newMark, reapMarked, ROOT, startCli, type Cli } from "./cliProcesses";
+import { exitWithin, newMark, reapMarked, ROOT, startCli, startServe } from "./cliProcesses";
 
 /** The npm install of Next.js, react and react-dom: a first-run install from the registry. */
 const NEXT_INSTALL_TIMEOUT_MS = 600_000;
@@ -81,7 +80,6 @@ function accepts(address: string, port: number): Promise<boolean> {
 describe("switchyard run ends the whole tree of its command", { skip: onlyOn("linux") }, () => {
   let work: string;
   let env: NodeJS.ProcessEnv;
-  let serve: Cli;
   const fileMark = newMark();
   let testMark = `${fileMark}-0`;
   let tests = 0;
@@ -96,8 +94,8 @@ describe("switchyard run ends the whole tree of its command", { skip: onlyOn("li
       NEXT_TELEMETRY_DISABLED: "1",
     };
     delete env.NODE_EXTRA_CA_CERTS;
-    serve = startCli(["serve", "--listen", `127.0.0.1:${await freePort()}`], env, fileMark);
-    await serve.waitFor(/listening on 127\.0\.0\.1/);
+    // Ended by the file's after hook (reapMarked(fileMark)), as everything carrying the mark.
+    await startServe(env, fileMark);
   });
 
   beforeEach(() => {

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import tls from "node:tls";
-import { freePort } from "../../../extension/core/devservers/freePort";
+import { exitWithin, newMark, reapMarked, startServe, type Cli } from "./cliProcesses";
 
 const ROOT = join(__dirname, "..", "..", "..");
 /**
@@ -42,8 +42,9 @@ function chainsTo(port: number, name: string, rootPem: string): Promise<{ ok: bo
 
 describe("switchyard serve when the CA is replaced from a terminal", () => {
   let home: string;
-  let serve: ChildProcess | undefined;
-  let out = "";
+  let serve: Cli | undefined;
+  const mark = newMark();
+  const out = (): string => serve?.out() ?? "";
   let env: NodeJS.ProcessEnv;
   let port: number;
   const caDir = (): string => join(home, "ca");
@@ -52,29 +53,20 @@ describe("switchyard serve when the CA is replaced from a terminal", () => {
     home = mkdtempSync(join(tmpdir(), "switchyard-serve-ca-"));
     env = { ...process.env, HOME: home, XDG_STATE_HOME: join(home, "state"), XDG_DATA_HOME: join(home, "data") };
     delete env.SWITCHYARD_CAROOT;
-    port = await freePort();
     // Only names a route covers get a leaf of their own (issue 22); nothing listens on port 9.
     const routes = ["reload.test", "reload-new.test", "reload-other.test"].flatMap((n) => [
       "--route",
       `${n}=http://127.0.0.1:9`,
     ]);
-    serve = cli(["serve", "--listen", `127.0.0.1:${port}`, ...routes, "--ca-dir", caDir()], env);
-    serve.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-    serve.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-    const deadline = Date.now() + 60_000;
-    while (!out.includes("listening on") && Date.now() < deadline && serve.exitCode === null)
-      await new Promise((r) => setTimeout(r, 100));
-    assert.ok(out.includes("listening on"), `serve started:\n${out}`);
+    ({ cli: serve, port } = await startServe(env, mark, [...routes, "--ca-dir", caDir()]));
   });
 
   after(async () => {
-    if (serve && serve.exitCode === null) {
-      const exited = new Promise((r) => serve!.once("exit", r));
-      serve.kill("SIGTERM");
-      const timer = setTimeout(() => serve!.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
+    if (serve && serve.child.exitCode === null) {
+      serve.child.kill("SIGTERM");
+      await exitWithin(serve).catch(() => undefined);
     }
+    await reapMarked(mark);
     rmSync(home, { recursive: true, force: true });
   });
 
@@ -99,12 +91,12 @@ describe("switchyard serve when the CA is replaced from a terminal", () => {
       await new Promise((r) => setTimeout(r, 200));
       now = await chainsTo(port, "reload-new.test", rootB);
     }
-    assert.ok(now.ok, `a new connection's certificate chains to root B: ${now.why}\n${out}`);
+    assert.ok(now.ok, `a new connection's certificate chains to root B: ${now.why}\n${out()}`);
     // A name issued before the replacement is issued again from the new CA, not served from memory.
     const again = await chainsTo(port, "reload.test", rootB);
     assert.ok(again.ok, `the earlier name's certificate now chains to root B too: ${again.why}`);
     const old = await chainsTo(port, "reload-other.test", rootA);
     assert.equal(old.ok, false, "nothing new chains to root A any more");
-    assert.match(out, /was replaced: new connections get certificates from it/);
+    assert.match(out(), /was replaced: new connections get certificates from it/);
   });
 });

@@ -13,8 +13,7 @@ import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import tls from "node:tls";
-import { freePort } from "../../../extension/core/devservers/freePort";
-import { exitWithin, newMark, reapMarked, startCli, type Cli } from "./cliProcesses";
+import { exitWithin, newMark, reapMarked, startServe, type Cli } from "./cliProcesses";
 
 const PASSWORD = "hunter2-s3cret";
 const mark = newMark();
@@ -33,7 +32,10 @@ function request(port: number, name: string): Promise<string> {
   });
 }
 
-/** A port on 127.0.0.1 that nothing listens on (bound, then closed). */
+/**
+ * A port on 127.0.0.1 that nothing listens on (bound, then closed). Left as a pick on purpose: the
+ * test needs a port where nothing listens, and Node cannot keep a TCP socket bound without listening.
+ */
 async function closedPort(): Promise<number> {
   const server = net.createServer().listen(0, "127.0.0.1");
   await once(server, "listening");
@@ -83,27 +85,19 @@ describe("switchyard serve --log never prints an upstream's password", () => {
         XDG_STATE_HOME: join(home, "state"),
         XDG_DATA_HOME: join(home, "data"),
       };
-      // serve refuses port 0 (a random port): a port that was free a moment ago.
-      const port = await freePort();
-      serve = startCli(
-        [
-          "serve",
-          "--listen",
-          `127.0.0.1:${port}`,
-          "--ca-dir",
-          join(home, "ca"),
-          "--config",
-          config,
-          "--log",
-          log,
-          "--route",
-          `ok.test=http://user:${PASSWORD}@127.0.0.1:${up}`,
-          "--route",
-          `down.test=https://user:${PASSWORD}@127.0.0.1:${await closedPort()}/`,
-        ],
-        env,
-        mark,
-      );
+      let port: number;
+      ({ cli: serve, port } = await startServe(env, mark, [
+        "--ca-dir",
+        join(home, "ca"),
+        "--config",
+        config,
+        "--log",
+        log,
+        "--route",
+        `ok.test=http://user:${PASSWORD}@127.0.0.1:${up}`,
+        "--route",
+        `down.test=https://user:${PASSWORD}@127.0.0.1:${await closedPort()}/`,
+      ]));
       await serve.waitFor(log === "text" ? /stop with Ctrl\+C/ : /"type":"binding"[^\n]*"state":"listening"/);
 
       assert.match(await request(port, "ok.test"), /^HTTP\/1\.1 200/);
