@@ -125,6 +125,8 @@ export function freePort() {
 /**
  * Starts the VS Code server on 127.0.0.1 with fresh user, server and extensions dirs.
  * `settings` goes into User/settings.json (e.g. workspace trust off, a colour theme).
+ * Without `port`, the server binds port 0 itself and the port is read from its greeting: a port
+ * picked here and bound by the server later can be taken by another process in between.
  * Returns { url, port, dirs, stop() }.
  */
 export async function startVsCodeServer({
@@ -135,7 +137,6 @@ export async function startVsCodeServer({
   smokeTestDriver = true,
 } = {}) {
   const { pkg, node } = ensureCodeServer();
-  const listenPort = port ?? (await freePort());
   const base = mkdtempSync(join(tmpdir(), "switchyard-vscode-"));
   const dirs = {
     base,
@@ -164,8 +165,10 @@ export async function startVsCodeServer({
     join(pkg, "lib", "vscode", "out", "server-main.js"),
     "--host",
     "127.0.0.1",
+    // server-main.js takes a plain number as is (0 included) and prints the port it bound
+    // ("Extension host agent listening on PORT"); a range "A-B" would probe, then bind: a race.
     "--port",
-    String(listenPort),
+    String(port ?? 0),
     "--without-connection-token",
     "--accept-server-license-terms",
     "--disable-telemetry",
@@ -192,21 +195,40 @@ export async function startVsCodeServer({
   };
   child.stdout.on("data", collect);
   child.stderr.on("data", collect);
-  const url = `http://127.0.0.1:${listenPort}`;
   const stop = async () => {
     // The whole group: the server's own children outlive it otherwise (SIGKILL after 5 s).
     await stopGroup(child.pid);
     rmSync(base, { recursive: true, force: true });
   };
+  const exited = () =>
+    child.exitCode !== null || child.signalCode !== null
+      ? `the VS Code server exited (${child.exitCode ?? child.signalCode}):\n${output}`
+      : undefined;
+  let url;
+  let listenPort;
   try {
-    await waitForHttp(url, 60_000, () =>
-      child.exitCode !== null ? `the VS Code server exited (${child.exitCode}):\n${output}` : undefined,
-    );
+    listenPort = await waitForGreeting(() => output, 60_000, exited);
+    url = `http://127.0.0.1:${listenPort}`;
+    await waitForHttp(url, 60_000, exited);
   } catch (e) {
     await stop();
     throw e;
   }
   return { url, port: listenPort, dirs, output: () => output, stop };
+}
+
+/** The port in the server's "Extension host agent listening on PORT" line, once it has printed it. */
+async function waitForGreeting(output, timeoutMs, failure) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const m = /^Extension host agent listening on (\d+)$/m.exec(output());
+    if (m) return Number(m[1]);
+    const why = failure();
+    if (why) throw new Error(why);
+    if (Date.now() > deadline)
+      throw new Error(`the VS Code server did not say which port it listens on within ${timeoutMs} ms:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 async function waitForHttp(url, timeoutMs, failure) {

@@ -63,6 +63,9 @@ export async function startExtensionHost({ prefix, env = () => ({}) }) {
   const work = mkdtempSync(join(tmpdir(), prefix));
   const workspace = join(work, "workspace");
   mkdirSync(join(workspace, ".vscode"), { recursive: true });
+  // Still a picked port, bound later by the extension's proxy: the integration tests need one
+  // fixed number that survives turning the proxy off and on and writing it back into settings
+  // (states.test.ts: "the URL keeps the port while off"), which port 0 would change each time.
   const proxyPort = await freePort();
   writeFileSync(
     join(workspace, ".vscode", "settings.json"),
