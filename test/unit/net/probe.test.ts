@@ -21,7 +21,10 @@ async function listen(server: net.Server, host: string): Promise<number> {
   return (server.address() as net.AddressInfo).port;
 }
 
-/** A port that was free a moment ago: listen, note the port, close. */
+/**
+ * A port that was free a moment ago: listen, note the port, close. Kept as a pick on purpose: the
+ * tests using it assert that nothing listens, and Node cannot hold a TCP port bound without listening.
+ */
 async function freePort(): Promise<number> {
   const s = net.createServer();
   const port = await listen(s, "127.0.0.1");

@@ -9,6 +9,11 @@ import net from "node:net";
 import tls from "node:tls";
 import { curl, echoUpstream, nextRecord, startProxy, testLeaves, type ProxyFixture } from "./harness";
 
+/**
+ * A port where nothing listens, picked on purpose (listen on 0, close): the test needs a refused
+ * connect first and a server on that same port later; Node cannot hold a TCP port bound without
+ * listening, and a listening socket would accept instead of refusing.
+ */
 async function freePort(): Promise<number> {
   const s = net.createServer();
   await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
