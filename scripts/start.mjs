@@ -2,7 +2,8 @@
 // - With desktop VS Code (`code` on PATH): opens the sample workspace with --extensionDevelopmentPath.
 // - Without it: installs the packaged VSIX into a VS Code server (from the npm package code-server,
 //   installed once into ~/.cache/switchyard) and prints the URL to open in a browser.
-// Environment: SWITCHYARD_PORT (default 3210), SWITCHYARD_WORKSPACE (default the sample workspace).
+// Environment: SWITCHYARD_PORT (default 3210; 0 lets the server pick a free one, printed in the URL),
+// SWITCHYARD_WORKSPACE (default the sample workspace).
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -67,12 +68,17 @@ if (hasDesktopCode) {
     ],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
-  const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`;
   let announced = false;
+  let greeting = "";
   child.stdout.on("data", (chunk) => {
     if (process.env.SWITCHYARD_VERBOSE) process.stdout.write(chunk);
-    if (!announced && /Extension host agent listening|Server bound to/.test(String(chunk))) {
+    if (announced) return;
+    greeting += String(chunk);
+    // The port the server bound, which differs from `port` when that is 0.
+    const bound = /^Extension host agent listening on (\d+)$/m.exec(greeting);
+    if (bound) {
       announced = true;
+      const url = `http://127.0.0.1:${bound[1]}/?folder=${encodeURIComponent(workspace)}`;
       console.log(
         `\nSwitchyard is running in VS Code at:\n\n  ${url}\n\nOpen it in a browser (Ctrl+C stops the server).`,
       );
