@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 // @ts-expect-error: plain JS harness module shared with `npm start` and the integration runner
 import { launchChromium } from "../harness/browser.mjs";
 // @ts-expect-error: plain JS harness module shared with `npm start` and the integration runner
-import { freePort, repoRoot } from "../harness/codeServer.mjs";
+import { repoRoot } from "../harness/codeServer.mjs";
 // @ts-expect-error: plain JS harness module shared with run.mjs and the VS Code harness
 import { spawnGroup, stopGroup, trackGroup } from "../harness/processGroup.mjs";
 import { screenshot } from "./workbench";
@@ -23,14 +23,14 @@ describe("npm start", () => {
     const workspace = join(work, "workspace");
     mkdirSync(workspace, { recursive: true });
     writeFileSync(join(workspace, "index.html"), "<h1>hello</h1>\n");
-    const port = (await freePort()) as number;
     // Its own process group (npm start, its VS Code server and that server's children), ended
     // in `after` and also when this test process is stopped by a signal.
     child = spawnGroup(process.execPath, [join(repoRoot as string, "scripts", "start.mjs")], {
       cwd: repoRoot as string,
       env: {
         ...process.env,
-        SWITCHYARD_PORT: String(port),
+        // 0: the VS Code server binds a free port itself and npm start prints it in the URL.
+        SWITCHYARD_PORT: "0",
         SWITCHYARD_WORKSPACE: workspace,
         SWITCHYARD_NO_DESKTOP: "1",
       },
