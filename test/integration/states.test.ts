@@ -66,9 +66,9 @@ describe("honest proxy states, routes without JSON, and the CA reload", () => {
 
   it("Add Route writes the workspace setting, the route works, and the status bar tooltip lists it", async () => {
     const api = await getApi();
-    await vscode.commands.executeCommand("switchyard.addRoute", `http://localhost:${appPort}`, "added.test");
+    await vscode.commands.executeCommand("switchyard.addRoute", `http://127.0.0.1:${appPort}`, "added.test");
     const routes = config().inspect<{ host: string; upstream: string }[]>("proxy.routes")?.workspaceValue ?? [];
-    assert.deepEqual(routes, [{ host: "added.test", upstream: `http://localhost:${appPort}` }]);
+    assert.deepEqual(routes, [{ host: "added.test", upstream: `http://127.0.0.1:${appPort}` }]);
     await until("the session to read the route", () => api.session.routes().length === 1);
     assert.equal(api.session.routes()[0]?.url, `https://added.test:${port}/`, "the URL keeps the port while off");
     assert.match(api.statusBar.tooltip, new RegExp(`added\\\\?\\.test:${port}`));
@@ -77,7 +77,7 @@ describe("honest proxy states, routes without JSON, and the CA reload", () => {
   });
 
   it("Edit Route and Remove Route change the setting by position", async () => {
-    await vscode.commands.executeCommand("switchyard.addRoute", `http://localhost:${appPort}`, "second.test");
+    await vscode.commands.executeCommand("switchyard.addRoute", `http://127.0.0.1:${appPort}`, "second.test");
     await vscode.commands.executeCommand("switchyard.removeRoute", 0);
     const routes = config().inspect<{ host: string }[]>("proxy.routes")?.workspaceValue ?? [];
     assert.deepEqual(
@@ -164,7 +164,7 @@ describe("honest proxy states, routes without JSON, and the CA reload", () => {
     await config().update(
       "proxy.routes",
       [
-        { host: "good.test", upstream: `http://localhost:${appPort}` },
+        { host: "good.test", upstream: `http://127.0.0.1:${appPort}` },
         { host: "bad.test", upstream: "localhost:3000" },
       ],
       vscode.ConfigurationTarget.Workspace,
