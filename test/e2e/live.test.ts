@@ -81,6 +81,8 @@ describe("live handshakes and the Switchyard views in the real workbench", () =>
       });
       s.listen(0, "127.0.0.1", () => resolve(s));
     });
+    // Still a picked port, bound later by the extension's proxy: the first test expects this number in
+    // the route's URL before the proxy starts, which 127.0.0.1:0 in settings cannot give.
     port = await freePort();
     const appPort = (app.address() as { port: number }).port;
     wb = await openWorkbench({

@@ -44,6 +44,9 @@ describe("the Switchyard panel in the real workbench", () => {
       const s = createServer((req, res) => res.end(`hello from the dev server ${req.url}`));
       s.listen(0, "127.0.0.1", () => resolve(s));
     });
+    // Still a picked port, bound later by the extension's proxy (a race on a busy machine): the test
+    // looks for this number in the workbench and in curl's --resolve. Reading the bound port back
+    // from the workbench after the proxy starts, with 127.0.0.1:0 in settings, is left for later.
     port = await freePort();
     const appPort = (app.address() as { port: number }).port;
     wb = await openWorkbench({
