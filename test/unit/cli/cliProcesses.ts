@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { after, afterEach, beforeEach } from "node:test";
 import { pathToFileURL } from "node:url";
 
 export const ROOT = join(__dirname, "..", "..", "..");
@@ -188,4 +189,27 @@ export async function startServe(
   const port = text !== undefined ? Number(text) : (JSON.parse(json!) as { port: number }).port;
   assert(Number.isInteger(port) && port > 0, `serve reports the port it bound:\n${cli.out()}`);
   return { cli, port };
+}
+
+/**
+ * Registers, in the calling `describe`, the hooks that end what a file started: each test's
+ * processes after that test, the file's own (a shared serve) and `cleanup` after the file, also
+ * when a test failed. `test()` is the mark for the running test's processes; `file` the file's.
+ */
+export function reapingHooks(cleanup: () => void): { file: string; test(): string } {
+  const file = newMark();
+  let current = `${file}-0`;
+  let tests = 0;
+  beforeEach(() => {
+    tests += 1;
+    current = `${file}-${tests}`;
+  });
+  afterEach(async () => {
+    await reapMarked(current);
+  });
+  after(async () => {
+    await reapMarked(file);
+    cleanup();
+  });
+  return { file, test: () => current };
 }

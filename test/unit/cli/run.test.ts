@@ -3,7 +3,7 @@
  * plain Node servers and a stock Vite with no config file), real sockets on loopback, curl and a
  * headless Chromium trusting the root through a temp NSS database. State and CA live in temp dirs.
  */
-import { after, afterEach, before, beforeEach, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
@@ -20,8 +20,7 @@ import { needTools, nssHome } from "../proxy/harness";
 import {
   cliArgv,
   exitWithin,
-  newMark,
-  reapMarked,
+  reapingHooks,
   ROOT,
   startCli as startMarkedCli,
   startServe,
@@ -43,11 +42,11 @@ describe("switchyard run", () => {
   let port: number;
   let serve: Cli;
   /** The file's shared processes (serve) and each test's own: both ended by hooks, also after a failure. */
-  const fileMark = newMark();
-  let testMark = `${fileMark}-0`;
-  let tests = 0;
+  // Whatever a test started ends with it, passed or failed: nothing may keep this file running.
+  const marks = reapingHooks(() => rmSync(work, { recursive: true, force: true }));
+  const fileMark = marks.file;
   const startCli = (args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Cli =>
-    startMarkedCli(args, env, testMark, cwd);
+    startMarkedCli(args, env, marks.test(), cwd);
   const server = (body: string): string => {
     const file = join(work, `server-${Math.random().toString(16).slice(2)}.js`);
     writeFileSync(file, body);
@@ -66,21 +65,6 @@ describe("switchyard run", () => {
     delete env.NODE_EXTRA_CA_CERTS;
     rootFile = join(work, "ca", "root.pem");
     ({ cli: serve, port } = await startServe(env, fileMark));
-  });
-
-  beforeEach(() => {
-    tests += 1;
-    testMark = `${fileMark}-${tests}`;
-  });
-
-  // Whatever a test started ends with it, passed or failed: nothing may keep this file running.
-  afterEach(async () => {
-    await reapMarked(testMark);
-  });
-
-  after(async () => {
-    await reapMarked(fileMark);
-    rmSync(work, { recursive: true, force: true });
   });
 
   it("serves a Node server that listens on PORT at https://shop.localhost, with the root in NODE_EXTRA_CA_CERTS, and takes the route away on SIGTERM", async (t) => {
@@ -116,7 +100,7 @@ describe("switchyard run", () => {
     const state = join(work, "state-reroute");
     mkdirSync(state, { mode: 0o700 });
     const env2 = { ...env, SWITCHYARD_STATE_DIR: state };
-    const { cli: lone, port: first } = await startServe(env2, testMark);
+    const { cli: lone, port: first } = await startServe(env2, marks.test());
     const file = server(`require("http").createServer((q,s)=>s.end("again")).listen(process.env.PORT);`);
     const run = startCli(["run", "again", "--listen", "127.0.0.1:0", "--", process.execPath, file], env2);
     await run.waitFor(new RegExp(`https://again\\.localhost:${first}/`));

@@ -6,7 +6,7 @@
  * plain `sh -c` tree; and with a server that ignores SIGTERM (killed after the grace period, or at
  * once on a second signal). Linux: the tree is read from /proc.
  */
-import { after, afterEach, before, beforeEach, describe, it, type TestContext } from "node:test";
+import { before, describe, it, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { descendantsOf, parseProcStat, type ProcStat } from "../../../extension/core/devservers/processTree";
 import { needTools } from "../proxy/harness";
 import { onlyOn } from "../requirements";
-import { exitWithin, newMark, reapMarked, ROOT, startCli, startServe } from "./cliProcesses";
+import { exitWithin, reapingHooks, reapMarked, ROOT, startCli, startServe } from "./cliProcesses";
 
 /** The npm install of Next.js, react and react-dom: a first-run install from the registry. */
 const NEXT_INSTALL_TIMEOUT_MS = 600_000;
@@ -80,9 +80,9 @@ function accepts(address: string, port: number): Promise<boolean> {
 describe("switchyard run ends the whole tree of its command", { skip: onlyOn("linux") }, () => {
   let work: string;
   let env: NodeJS.ProcessEnv;
-  const fileMark = newMark();
-  let testMark = `${fileMark}-0`;
-  let tests = 0;
+  // Whatever a test started ends with it, passed or failed: nothing may keep this file running.
+  const marks = reapingHooks(() => rmSync(work, { recursive: true, force: true }));
+  const fileMark = marks.file;
 
   before(async () => {
     work = mkdtempSync(join(tmpdir(), "switchyard-runstop-"));
@@ -98,20 +98,6 @@ describe("switchyard run ends the whole tree of its command", { skip: onlyOn("li
     await startServe(env, fileMark);
   });
 
-  beforeEach(() => {
-    tests += 1;
-    testMark = `${fileMark}-${tests}`;
-  });
-
-  afterEach(async () => {
-    await reapMarked(testMark);
-  });
-
-  after(async () => {
-    await reapMarked(fileMark);
-    rmSync(work, { recursive: true, force: true });
-  });
-
   /**
    * Starts `run NAME -- COMMAND` in `cwd`, waits until it is ready, sends `signal` to run's pid
    * (once, or twice: the second after run said it is stopping), and checks that nothing of the
@@ -125,7 +111,7 @@ describe("switchyard run ends the whole tree of its command", { skip: onlyOn("li
     twice?: boolean;
     readyTimeoutMs?: number;
   }): Promise<string> {
-    const run = startCli(["run", options.name, "--", ...options.command], env, testMark, options.cwd);
+    const run = startCli(["run", options.name, "--", ...options.command], env, marks.test(), options.cwd);
     const [, portText] = await run.waitFor(/ -> \S+ on port (\d+)/, options.readyTimeoutMs ?? 90_000);
     const port = Number(portText);
     const runPid = run.child.pid as number;
