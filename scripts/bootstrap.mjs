@@ -22,6 +22,9 @@ const SYSTEM = [
   // Java handshake through the source launcher (a JRE alone cannot run .java files).
   ["default-jdk-headless", "/usr/bin/javac"],
   ["iproute2", "/usr/sbin/ip"],
+  // nftables: `switchyard ports enable` on Linux redirects loopback 80/443 with an nft table, and
+  // its tests run that inside a private network namespace.
+  ["nftables", "/usr/sbin/nft"],
   ["util-linux", "/usr/bin/unshare"],
   ["mkcert", "/usr/bin/mkcert"],
   ["ca-certificates", "/usr/sbin/update-ca-certificates"],
