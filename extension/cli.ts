@@ -7,11 +7,12 @@ import { createInterface } from "node:readline/promises";
 import { UsageError, type CliCommand, type CliIO } from "./cli/command";
 import { caCommand } from "./cli/ca";
 import { hostsCommand } from "./cli/hosts";
+import { portsCommand } from "./cli/ports";
 import { probeCommand } from "./cli/probe";
 import { runCommand } from "./cli/run";
 import { serveCommand } from "./cli/serve";
 
-export const COMMANDS: CliCommand[] = [serveCommand, runCommand, hostsCommand, caCommand, probeCommand];
+export const COMMANDS: CliCommand[] = [serveCommand, runCommand, hostsCommand, caCommand, portsCommand, probeCommand];
 
 export const TOP_HELP = `switchyard: local development networking (hosts mappings, a local CA, a sniffing HTTPS dev proxy)
 

@@ -11,7 +11,8 @@ import { CA_FILES } from "../core/ca/paths";
 import { nodeExtraCaCerts } from "../core/ca/trust/nodeExtraCa";
 import type { ControlBinding } from "../core/control/protocol";
 import { controlSocketPath, ensurePrivateDir, stateDirFor } from "../core/control/stateDir";
-import { appHostFor, devServerEnv, httpsUrl, needsNoHostsEntry } from "../core/devservers/devServerEnv";
+import { appHostFor, devServerEnv, needsNoHostsEntry } from "../core/devservers/devServerEnv";
+import { publicUrl, standardPortsReachProxy } from "../core/publicUrl";
 import { freePort } from "../core/devservers/freePort";
 import { waitUntilRouteAnswers } from "../core/devservers/routeReady";
 import type { HostCheckRefusal } from "../core/net/hostCheck";
@@ -47,8 +48,10 @@ Options:
   --ca-dir DIR     CA directory (else $SWITCHYARD_CAROOT, else the per-user default)
 `;
 
-function urlFor(host: string, bindings: readonly ControlBinding[]): string {
-  return httpsUrl(host, bindings[0]?.port);
+/** The URL run prints: no port when standard ports reach the proxy on `standardPortsOn` (core/publicUrl.ts). */
+function urlFor(host: string, bindings: readonly ControlBinding[], standardPortsOn: number | undefined): string {
+  const tlsPort = bindings[0]?.port;
+  return publicUrl(host, { tlsPort, standardPorts: tlsPort !== undefined && tlsPort === standardPortsOn });
 }
 
 /**
@@ -187,15 +190,21 @@ export const runCommand: CliCommand = {
           await running.end("SIGTERM");
           return 1;
         }
+        // Standard ports count only when a handshake through 127.0.0.1:443 reaches this proxy.
+        const rootPem = existsSync(rootFile) ? readFileSync(rootFile, "utf8") : undefined;
+        const standardPortsOn = (await standardPortsReachProxy(bindings[0]?.port, rootPem)).standardPorts
+          ? bindings[0]?.port
+          : undefined;
         kept = new KeptRoute(lease, where, io);
         lease = undefined;
         kept.keep(route, {
-          routed: (again) => io.stdout(`${urlFor(host, again)} -> ${command[0]} on port ${port}\n`),
+          routed: (again) => io.stdout(`${urlFor(host, again, standardPortsOn)} -> ${command[0]} on port ${port}\n`),
           lost: (e) => io.stderr(`switchyard run: ${host} is no longer routed: ${e.message}\n`),
         });
         const readiness = await waitUntilRouteAnswers({ host, bindings, rootFile, exited });
-        if (readiness.state === "refused") io.stderr(hostCheckAdvice(host, urlFor(host, bindings), readiness.refusal));
-        else io.stdout(`${urlFor(host, bindings)} -> ${command[0]} on port ${port}\n`);
+        if (readiness.state === "refused")
+          io.stderr(hostCheckAdvice(host, urlFor(host, bindings, standardPortsOn), readiness.refusal));
+        else io.stdout(`${urlFor(host, bindings, standardPortsOn)} -> ${command[0]} on port ${port}\n`);
         const webpackAdvice = webpackSocketAdvice(labelForCommand(commandLineOf(served)), host);
         if (webpackAdvice) io.stderr(`note: ${webpackAdvice}\n`);
         if (!needsNoHostsEntry(host))

@@ -7,8 +7,15 @@
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import * as vscode from "vscode";
-import { appHostFor, httpsUrl } from "../core/devservers/devServerEnv";
-import { DevServerDetector, suggestAppName, type DetectedServer } from "../core/devservers/detector";
+import {
+  DevServerDetector,
+  labelForCommand,
+  suggestAppName,
+  type DetectedServer,
+} from "../core/devservers/detector";
+import { routeServing, type RouteTarget } from "../core/devservers/servedBy";
+import { uniqueServerHost } from "../core/devservers/serverName";
+import { vscodeAnnouncesPort, type PortNoticeSettings } from "../core/devservers/vscodePortNotice";
 import type { SwitchyardSession } from "./session";
 import { TerminalTrustCache } from "../core/ca/trust/terminalTrustCache";
 
@@ -28,12 +35,49 @@ function appLabel(session: SwitchyardSession): string {
   return suggestAppName(basename(folder), pkgName);
 }
 
+/** What a person recognises a server by: its whole command, with the framework's name when known. */
+function describe(s: DetectedServer): string {
+  if (!s.command) return s.label;
+  return s.command.toLowerCase().includes(s.label.toLowerCase()) || s.label === labelForCommand(s.command)
+    ? s.command
+    : `${s.label} (${s.command})`;
+}
+
+/** The socket's address as people read it: 127.0.0.1:5173, [::1]:5173. */
+function socketAddress(s: DetectedServer): string {
+  try {
+    return new URL(s.upstream).host;
+  } catch {
+    return `port ${s.port}`;
+  }
+}
+
+/** What VS Code's port forwarding does with a port, from its own settings (core/devservers/vscodePortNotice.ts). */
+function portNoticeSettings(): PortNoticeSettings {
+  const remote = vscode.workspace.getConfiguration("remote");
+  return {
+    remote: vscode.env.remoteName !== undefined,
+    autoForwardPorts: remote.get("autoForwardPorts"),
+    portsAttributes: remote.get("portsAttributes"),
+    otherPortsAttributes: remote.get("otherPortsAttributes"),
+  };
+}
+
+/** How long a status bar message about a server stays, when VS Code's own toast already announced it. */
+const STATUS_MESSAGE_MS = 15_000;
+
 export class DevServerWatch implements vscode.Disposable {
   private readonly detector = new DevServerDetector({ intervalMs: 1000 });
   private readonly disposables: vscode.Disposable[] = [];
   /** Detected server (root:port) to the host routed for it. */
   private readonly routed = new Map<string, string>();
-  private readonly offered = new Set<string>();
+  /** Detected server (root:port) to the name its open offer shows, so that no two offers share a name. */
+  private readonly offered = new Map<string, string>();
+  /** Servers already announced (offered, or told to be up) while they listen. */
+  private readonly announced = new Set<string>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires when a server in this window's terminals or tasks starts or stops listening. */
+  readonly onDidChangeServers = this.changed.event;
 
   constructor(
     private readonly session: SwitchyardSession,
@@ -46,6 +90,7 @@ export class DevServerWatch implements vscode.Disposable {
     vscode.window.terminals.forEach(watchTerminal);
     const taskPids = new Map<vscode.TaskExecution, number>();
     this.disposables.push(
+      this.changed,
       vscode.window.onDidOpenTerminal(watchTerminal),
       vscode.window.onDidCloseTerminal((t) => void t.processId.then((pid) => pid && this.detector.unwatch(pid))),
       vscode.tasks.onDidStartTaskProcess((e) => {
@@ -57,9 +102,20 @@ export class DevServerWatch implements vscode.Disposable {
         taskPids.delete(e.execution);
         if (pid) this.detector.unwatch(pid);
       }),
+      // Turned on: the terminals already open are watched too (the session has the new settings by now).
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration("switchyard.devServers.detect") && detecting())
+          vscode.window.terminals.forEach(watchTerminal);
+      }),
     );
-    this.detector.on("found", (s) => void this.found(s));
-    this.detector.on("gone", (s) => void this.gone(s));
+    this.detector.on("found", (s) => {
+      this.changed.fire();
+      void this.found(s);
+    });
+    this.detector.on("gone", (s) => {
+      this.changed.fire();
+      void this.gone(s);
+    });
   }
 
   /** Scans now (the tests, and a refresh) instead of waiting for the next tick. */
@@ -67,17 +123,27 @@ export class DevServerWatch implements vscode.Disposable {
     return this.detector.scanOnce();
   }
 
-  /** The servers seen now. */
+  /**
+   * The servers listening now in this window's terminals and tasks (Add Route lists them first),
+   * a copy: reading it changes nothing. {@link onDidChangeServers} says when it changed.
+   */
   servers(): DetectedServer[] {
-    return this.detector.servers();
+    return this.detector.servers().map((s) => ({ ...s }));
   }
 
+  /** A name for `s` that no route and no other open offer uses (core/devservers/serverName.ts). */
   private hostFor(s: DetectedServer): string {
-    const base = appHostFor(appLabel(this.session));
-    const taken = [...this.routed.entries()].some(([key, host]) => host === base && key !== `${s.rootPid}:${s.port}`);
-    return taken
-      ? appHostFor(`${base.replace(/\.localhost$/, "")}-${s.port}${base.endsWith(".localhost") ? "" : ".localhost"}`)
-      : base;
+    const key = `${s.rootPid}:${s.port}`;
+    const taken = [
+      ...this.session.routes().map((r) => r.host),
+      ...[...this.offered.entries()].filter(([k]) => k !== key).map(([, host]) => host),
+    ];
+    return uniqueServerHost(appLabel(this.session), s.port, taken);
+  }
+
+  /** The route that already sends requests to `s`'s socket, from the settings, detection or `switchyard run`. */
+  private routeServing(s: DetectedServer): RouteTarget | undefined {
+    return routeServing(s, this.session.routes());
   }
 
   private async found(s: DetectedServer): Promise<void> {
@@ -88,23 +154,74 @@ export class DevServerWatch implements vscode.Disposable {
       return;
     if (s.label === "Switchyard") return;
     const key = `${s.rootPid}:${s.port}`;
-    if (this.offered.has(key)) return;
-    this.offered.add(key);
-    const host = this.hostFor(s);
-    this.log.info(`dev server found: ${s.label} (pid ${s.pid}) listens on port ${s.port}`);
+    if (this.announced.has(key)) return;
+    this.announced.add(key);
+    const what = describe(s);
+    const where = socketAddress(s);
+    this.log.info(`dev server found: ${what} (pid ${s.pid}) listens on ${where}`);
+    // In a remote window VS Code announces the port itself: one toast per server, so not a second one.
+    const vscodeToast = vscodeAnnouncesPort(s.port, s.command, portNoticeSettings());
+    const existing = this.routeServing(s);
+    if (existing) return this.tellUp(existing.host, what, where, vscodeToast);
+    let host: string;
+    try {
+      host = this.hostFor(s);
+    } catch (e) {
+      this.log.warn(`no name for ${what}: ${(e as Error).message}`);
+      return;
+    }
     if (this.session.currentSettings.devServers.autoRoute) return this.route(s, host, false);
+    if (vscodeToast) {
+      this.log.info(`VS Code announces port ${s.port} itself; Switchyard adds no toast (Add Route lists it first)`);
+      this.disposables.push(
+        vscode.window.setStatusBarMessage(
+          `$(plug) Switchyard: ${what} on ${where}. Add Route gives it an https name.`,
+          STATUS_MESSAGE_MS,
+        ),
+      );
+      return;
+    }
+    this.offered.set(key, host);
     const open = "Open";
     const always = "Always for this Workspace";
-    const answer = await vscode.window.showInformationMessage(
-      `${s.label} is listening on ${s.port}: open https://${host} through Switchyard?`,
-      open,
-      always,
-    );
+    let answer: string | undefined;
+    try {
+      answer = await vscode.window.showInformationMessage(
+        `${what} is listening on ${where}: open https://${host} through Switchyard?`,
+        open,
+        always,
+      );
+    } finally {
+      this.offered.delete(key);
+    }
     if (answer === always)
       await vscode.workspace
         .getConfiguration("switchyard")
         .update("devServers.autoRoute", true, vscode.ConfigurationTarget.Workspace);
-    if (answer) await this.route(s, host, true);
+    if (!answer) return;
+    // While the toast was up a route to this port may have been added (Add Route): open that one.
+    const now = this.routeServing(s);
+    if (now) return void (await vscode.env.openExternal(vscode.Uri.parse(this.session.publicUrl(now.host))));
+    if (!this.detector.servers().some((x) => x.rootPid === s.rootPid && x.port === s.port)) {
+      void vscode.window.showWarningMessage(`Switchyard: ${what} stopped listening on ${where}; nothing was routed.`);
+      return;
+    }
+    // Taken meanwhile (another server's route): the next free name.
+    if (this.session.routes().some((r) => r.host === host)) host = this.hostFor(s);
+    await this.route(s, host, true);
+  }
+
+  /** A server came up behind a route that exists: say so, once, and offer to open it. */
+  private async tellUp(host: string, what: string, where: string, vscodeToast: boolean): Promise<void> {
+    const text = `${host} is up: ${what} is listening on ${where}.`;
+    this.log.info(text);
+    if (vscodeToast) {
+      this.disposables.push(vscode.window.setStatusBarMessage(`$(check) Switchyard: ${text}`, STATUS_MESSAGE_MS));
+      return;
+    }
+    const open = `Open ${host}`;
+    if ((await vscode.window.showInformationMessage(text, open)) === open)
+      await vscode.env.openExternal(vscode.Uri.parse(this.session.publicUrl(host)));
   }
 
   private async route(s: DetectedServer, host: string, open: boolean): Promise<void> {
@@ -116,7 +233,7 @@ export class DevServerWatch implements vscode.Disposable {
         owner: { pid: s.pid, command: s.label },
       });
       this.routed.set(`${s.rootPid}:${s.port}`, host);
-      if (open) await vscode.env.openExternal(vscode.Uri.parse(httpsUrl(host, this.session.tlsPort())));
+      if (open) await vscode.env.openExternal(vscode.Uri.parse(this.session.publicUrl(host)));
     } catch (e) {
       void vscode.window.showWarningMessage(`Switchyard: ${(e as Error).message}`);
     }
@@ -124,7 +241,7 @@ export class DevServerWatch implements vscode.Disposable {
 
   private async gone(s: DetectedServer): Promise<void> {
     const key = `${s.rootPid}:${s.port}`;
-    this.offered.delete(key);
+    this.announced.delete(key);
     const host = this.routed.get(key);
     this.routed.delete(key);
     if (host) await this.session.removeDetectedRoute(host);

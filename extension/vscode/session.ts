@@ -17,6 +17,7 @@ import { DynamicRouteSet } from "./dynamicRouteSet";
 import type { StatusBarState } from "./statusBar";
 import { engines } from "./engines";
 import { proxyStatus, type ProxyStatus } from "./proxyStatus";
+import { publicUrl, standardPortsReachProxy } from "../core/publicUrl";
 import { caView, configuredTlsPort, routeView } from "./views";
 
 export interface SessionHooks {
@@ -53,6 +54,8 @@ export class SwitchyardSession implements vscode.Disposable {
   private proxyProblem: string | undefined;
   private ca: LocalCa | undefined;
   private trusted: boolean | undefined;
+  /** Loopback 443 and 80 reach this proxy (standard ports: refreshStandardPorts). */
+  private standardPorts = false;
   private caView: Promise<CaView> | undefined;
   private readonly dynamic: DynamicRouteSet;
 
@@ -103,10 +106,11 @@ export class SwitchyardSession implements vscode.Disposable {
       const status = this.lastStatus.get(view.host);
       return status === undefined ? view : { ...view, lastStatus: status };
     };
-    const configured = this.settings.proxy.routes.map((r, i) => withStatus(routeView(r, port, i)));
+    const standard = this.standardPorts && port === this.tlsPort();
+    const configured = this.settings.proxy.routes.map((r, i) => withStatus(routeView(r, port, i, standard)));
     const dynamic = this.dynamicRoutes().map((d) =>
       withStatus({
-        ...routeView(routeSettingFor(d), port),
+        ...routeView(routeSettingFor(d), port, undefined, standard),
         source: d.source,
         owner: `${d.owner.command ?? "pid"} ${d.owner.pid}`,
       }),
@@ -177,6 +181,31 @@ export class SwitchyardSession implements vscode.Disposable {
   /** The proxy worker's V8 heap (used and resident bytes), for diagnostics and the cost bench; undefined when off. */
   proxyHeapStatistics(): Promise<{ usedBytes: number; physicalBytes: number } | undefined> {
     return this.proxy?.heapStatistics() ?? Promise.resolve(undefined);
+  }
+
+  /** The URL shown for `host`: no port when standard ports reach the running proxy (core/publicUrl.ts). */
+  publicUrl(host: string, path = "/"): string {
+    const tlsPort = this.tlsPort() ?? configuredTlsPort(this.settings.proxy.listen);
+    return publicUrl(host, { tlsPort, standardPorts: this.standardPorts && tlsPort === this.tlsPort() }, path);
+  }
+
+  /** Whether loopback 443 reaches the running proxy (last probe). */
+  get standardPortsInPlace(): boolean {
+    return this.standardPorts;
+  }
+
+  /**
+   * Checks again whether standard ports reach the running proxy (state file, then a handshake
+   * through 127.0.0.1:443 that only this user's CA can answer); views update when it changed.
+   */
+  async refreshStandardPorts(): Promise<boolean> {
+    const rootPem = this.ca?.rootPem();
+    const { standardPorts } = await standardPortsReachProxy(this.tlsPort(), rootPem);
+    if (standardPorts !== this.standardPorts) {
+      this.standardPorts = standardPorts;
+      this.hooks.onChange();
+    }
+    return standardPorts;
   }
 
   /** The first port the proxy listens on for TLS, if it runs. */
@@ -290,6 +319,7 @@ export class SwitchyardSession implements vscode.Disposable {
       for (const b of bindings)
         this.hooks.log.info(`proxy: ${b.spec} → ${b.address}:${b.port} ${b.state}${b.reason ? ` (${b.reason})` : ""}`);
       void this.checkTrust();
+      void this.refreshStandardPorts();
       await this.dynamic.openControl();
       return bindings;
     } catch (e) {

@@ -2,6 +2,7 @@
  * Turns core objects into the panel's plain view models (webview/protocol.ts). Pure functions:
  * no vscode API, so they are unit-tested without an extension host.
  */
+import { publicUrl } from "../core/publicUrl";
 import type { CaStatus } from "../core/ca/status";
 import type { LocalInterface } from "../core/net/interfaces";
 import type { Mismatch } from "../core/net/mismatches";
@@ -46,15 +47,22 @@ export function configuredTlsPort(listen: string[]): number | undefined {
   return undefined;
 }
 
-/** The URL a user types for a route, given the port the proxy listens on (or will). */
-export function routeView(route: RouteSetting, tlsPort: number | undefined, index?: number): RouteView {
+/**
+ * The URL a user types for a route, given the port the proxy listens on (or will), without the
+ * port when `standardPorts` (443 reaches the proxy: core/publicUrl.ts).
+ */
+export function routeView(
+  route: RouteSetting,
+  tlsPort: number | undefined,
+  index?: number,
+  standardPorts = false,
+): RouteView {
   const host = route.host.startsWith("*.") ? `www.${route.host.slice(2)}` : route.host;
-  const port = tlsPort === undefined || tlsPort === 443 ? "" : `:${tlsPort}`;
   return {
     host: route.host,
     upstream: redactUrlCredentials(route.upstream),
     pathPrefix: route.pathPrefix,
-    url: `https://${host}${port}${route.pathPrefix ?? "/"}`,
+    url: publicUrl(host, { tlsPort, standardPorts }, route.pathPrefix ?? "/"),
     ...(index !== undefined ? { index } : {}),
   };
 }

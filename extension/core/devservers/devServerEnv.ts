@@ -3,6 +3,7 @@
  * a port to listen on, the Switchyard root for Node's TLS, and the variables that make a stock
  * framework accept the proxy's Host header without a config change.
  */
+import { publicUrl, standardPortsConfigured } from "../publicUrl";
 import { webpackSocketEnv } from "./webpackSocket";
 
 /** A name that cannot be a host name. */
@@ -54,7 +55,10 @@ export function devServerEnv(options: {
   };
 }
 
-/** The URL a browser opens for `host` through a proxy listening on `port` (no port for 443). */
+/**
+ * The URL a browser opens for `host` through a proxy listening on `port`: no port for 443 or when
+ * standard ports are enabled for it (core/publicUrl.ts builds every shown URL).
+ */
 export function httpsUrl(host: string, port: number | undefined): string {
-  return port === undefined || port === 443 ? `https://${host}/` : `https://${host}:${port}/`;
+  return publicUrl(host, { tlsPort: port, standardPorts: standardPortsConfigured(port) });
 }

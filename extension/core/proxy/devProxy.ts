@@ -4,6 +4,7 @@
  * records every connection. A connection's path through the folders is mapped in README.md:
  * accept/ -> http/ -> h1/ or h2/ -> upstream/ -> records/.
  */
+import { standardPortsConfigured } from "../publicUrl";
 import { EventEmitter } from "node:events";
 import { randomBytes } from "node:crypto";
 import net from "node:net";
@@ -292,6 +293,8 @@ export class DevProxy extends EventEmitter<ProxyEvents> {
 
   private tlsPortFor(localPort: number): number {
     const tls = this.listeningPorts("tls+http");
+    // Standard ports enabled for this user (core/ports): loopback 443 leads here, so redirects name no port.
+    if (tls.some((b) => standardPortsConfigured(b.port))) return 443;
     if (tls.some((b) => b.port === localPort)) return localPort;
     return tls[0]?.port ?? localPort;
   }
