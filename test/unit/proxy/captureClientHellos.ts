@@ -8,12 +8,17 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import https from "node:https";
 import tls from "node:tls";
 import { parseClientHello } from "../../../extension/core/proxy/accept/clientHello";
 
 const OUT = path.join(__dirname, "../../fixtures/clienthello");
 
+/** Names given on the command line capture only those (`… captureClientHellos.ts python3-urllib java-httpclient`). */
+const only = process.argv.slice(2);
+
 function captureOne(name: string, launch: (port: number) => () => void): Promise<void> {
+  if (only.length > 0 && !only.includes(name)) return Promise.resolve();
   return new Promise((resolve, reject) => {
     let stop: () => void = () => {};
     const server = net.createServer((socket) => {
@@ -80,6 +85,31 @@ async function main(): Promise<void> {
     s.on("error", () => {});
     return () => s.destroy();
   });
+  await captureOne("node-https", (p) => {
+    const req = https.get({ port: p, host: "127.0.0.1", servername: "my-awesome-service.test", path: "/" });
+    req.on("error", () => {});
+    return () => req.destroy();
+  });
+  await captureOne("python3-urllib", (p) =>
+    spawn("python3", ["-c", `import urllib.request; urllib.request.urlopen("https://localhost:${p}/", timeout=10)`]),
+  );
+  const javaDir = mkdtempSync(path.join(tmpdir(), "sy-java-"));
+  const javaSource = path.join(javaDir, "Get.java");
+  writeFileSync(
+    javaSource,
+    `public class Get { public static void main(String[] a) throws Exception {
+  var c = java.net.http.HttpClient.newHttpClient();
+  c.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(a[0])).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+} }`,
+  );
+  await captureOne("java-httpclient", (p) => spawn("java", [javaSource, `https://localhost:${p}/`]));
+  const firefoxHome = mkdtempSync(path.join(tmpdir(), "sy-firefox-"));
+  await captureOne("firefox", (p) =>
+    spawn("firefox-esr", ["--headless", "--no-remote", "--profile", firefoxHome, `https://localhost:${p}/`], {
+      ...process.env,
+      HOME: firefoxHome,
+    }),
+  );
   const home = mkdtempSync(path.join(tmpdir(), "sy-chromium-"));
   await captureOne("chromium", (p) =>
     spawn(

@@ -3,6 +3,7 @@
  * through, or terminate it with the leaf for the SNI name (the dialled address when there is
  * none, or when no route serves the name) and hand the plaintext to HTTP/2 or HTTP/1.1 by what ALPN chose.
  */
+import { networkInterfaces } from "node:os";
 import tls from "node:tls";
 import type net from "node:net";
 import type { ClientHello } from "./clientHello";
@@ -16,7 +17,7 @@ import {
   refusedServerNameNote,
   unroutedNameNote,
 } from "../records/explain";
-import { plainAddress } from "../../net/interfaces";
+import { isLoopback, plainAddress } from "../../net/interfaces";
 import { Http1Session } from "../h1/http1Session";
 import type { Http2Front } from "../h2/http2Front";
 import { passThrough } from "./passthrough";
@@ -30,6 +31,12 @@ type CertificateSummary = NonNullable<NonNullable<ConnectionRecord["tls"]>["cert
 const certificates = new WeakMap<tls.SecureContext, CertificateSummary>();
 
 function ignore(): void {}
+
+/** A loopback address, or one of this machine's own (a browser here dialling the LAN address). */
+function isThisMachine(address: string): boolean {
+  if (isLoopback(address)) return true;
+  return Object.values(networkInterfaces()).some((list) => list?.some((i) => i.address === address));
+}
 
 /**
  * The most specific route for each SNI name seen, per route table. A table is replaced wholesale
@@ -125,7 +132,10 @@ export async function continueTls(
     clearTimeout(timer);
     if (secure) return;
     secure = true; // report once
-    const explained = explainHandshakeFailure(e, socket.bytesWritten > 0);
+    const client = rec.record.clientHello?.client;
+    const address = plainAddress(socket.remoteAddress);
+    const origin = { ...(client ? { client } : {}), remote: !isThisMachine(address), address };
+    const explained = explainHandshakeFailure(e, socket.bytesWritten > 0, origin);
     rec.fail("handshake", explained);
     tlsSocket.destroy();
   };

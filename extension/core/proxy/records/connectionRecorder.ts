@@ -7,8 +7,8 @@
  */
 import type net from "node:net";
 import { performance } from "node:perf_hooks";
-import type { Explained } from "./explain";
-import { plainAddress } from "../../net/interfaces";
+import { explainClosedAfterHandshake, type Explained } from "./explain";
+import { isLoopback, plainAddress } from "../../net/interfaces";
 import {
   MAX_REQUESTS_PER_RECORD,
   type ConnectionOutcome,
@@ -33,6 +33,10 @@ export function numberRecordsFrom(first: number): void {
 
 type FailedOutcome = Extract<ConnectionOutcome, { kind: "failed" }>;
 
+function toFailure(explained: Explained): Pick<FailedOutcome, "error" | "explanation"> {
+  return { error: explained.code, explanation: explained.explanation };
+}
+
 /** Milliseconds since `started` (a performance.now() reading), rounded to µs: every duration in a record. */
 export function msSince(started: number): number {
   return Math.round((performance.now() - started) * 1000) / 1000;
@@ -48,6 +52,9 @@ export class ConnectionRecorder {
   private lastStatus: number | undefined;
   /** Set by closeWith: the socket's close does not end the record. */
   private closedByOwner = false;
+  /** The request the current failure belongs to (1-based), when a later request may recover from it. */
+  private failedRequest: number | undefined;
+  private failedAt = 0;
 
   constructor(
     private readonly socket: net.Socket,
@@ -70,7 +77,12 @@ export class ConnectionRecorder {
     };
     if (interfaceName !== undefined) this.record.local.interfaceName = interfaceName;
     socket.once("close", () => {
-      if (!this.closedByOwner) this.finish();
+      if (this.closedByOwner) return;
+      // A TLS handshake cut short reports its failure from the TLS socket's own 'close', which
+      // comes after this one: the record waits a turn so that failure is in it.
+      if (this.record.protocol === "tls" && this.record.timeline.handshakeDone === undefined)
+        setImmediate(() => this.finish());
+      else this.finish();
     });
   }
 
@@ -95,24 +107,59 @@ export class ConnectionRecorder {
     if (event === "handshakeDone") this.publish();
   }
 
-  /** Adds a finished (or failed) request. */
+  /**
+   * Adds a finished (or failed) request. A request that went through after a request failed on
+   * this connection (a 502 while the dev server was down, then a 200) is its current state: the
+   * outcome reads "proxied" again and the failure stays in `pastFailures`.
+   */
   addRequest(summary: RequestSummary): void {
     this.record.requestCount++;
     if (summary.status !== undefined) this.lastStatus = summary.status;
     if (this.record.requests.length < MAX_REQUESTS_PER_RECORD) this.record.requests.push(summary);
+    const { outcome } = this.record;
+    if (outcome.kind === "failed" && this.failedRequest !== undefined && summary.error === undefined) {
+      this.pastFailure(outcome, this.failedAt, this.failedRequest);
+      this.failedRequest = undefined;
+      this.record.outcome = { kind: "proxied", requests: this.record.requestCount };
+    }
     if (this.record.outcome.kind === "proxied")
       this.record.outcome = { kind: "proxied", status: this.lastStatus, requests: this.record.requestCount };
     this.publish();
   }
 
-  /** Records a failure at `stage`, with its code and plain-words explanation. */
+  /**
+   * Records a failure at `stage`, with its code and plain-words explanation. An upstream failure
+   * belongs to the request under way (the next request may go through); the others end the connection.
+   */
   fail(stage: FailedOutcome["stage"], explained: Explained): void {
-    this.setOutcome({ kind: "failed", stage, error: explained.code, explanation: explained.explanation });
+    const previous = this.record.outcome;
+    const failed: FailedOutcome = { kind: "failed", stage, error: explained.code, explanation: explained.explanation };
+    // A second failure of the same request (a host-check refusal after its 502) keeps the first as history.
+    if (previous.kind === "failed" && this.failedRequest !== undefined)
+      this.pastFailure(previous, this.failedAt, this.failedRequest);
+    this.failedRequest = stage === "upstream" ? this.record.requestCount + 1 : undefined;
+    this.failedAt = this.elapsed();
+    this.record.outcome = failed;
+    this.publish();
+  }
+
+  private pastFailure(failed: FailedOutcome, at: number, request: number | undefined): void {
+    const list = (this.record.pastFailures ??= []);
+    if (list.length >= MAX_REQUESTS_PER_RECORD) return;
+    list.push({
+      stage: failed.stage,
+      error: failed.error,
+      explanation: failed.explanation,
+      at,
+      ...(request !== undefined ? { request } : {}),
+    });
   }
 
   /** Sets how the connection ended; a failure is never overwritten by a later, vaguer outcome. */
   setOutcome(outcome: ConnectionOutcome): void {
-    if (this.record.outcome.kind === "failed" && outcome.kind !== "failed") return;
+    if (outcome.kind === "failed")
+      return this.fail(outcome.stage, { code: outcome.error, explanation: outcome.explanation });
+    if (this.record.outcome.kind === "failed") return;
     this.record.outcome = outcome;
     this.publish();
   }
@@ -148,6 +195,20 @@ export class ConnectionRecorder {
     this.record.durationMs = this.elapsed();
     this.record.bytesIn = this.socket.bytesRead;
     this.record.bytesOut = this.socket.bytesWritten;
+    const hello = this.record.clientHello;
+    if (
+      this.record.outcome.kind === "proxied" &&
+      this.record.requestCount === 0 &&
+      this.record.timeline.handshakeDone !== undefined &&
+      hello?.client.kind === "node"
+    ) {
+      const { address } = this.record.client;
+      this.record.outcome = {
+        kind: "failed",
+        stage: "handshake",
+        ...toFailure(explainClosedAfterHandshake({ client: hello.client, remote: !isLoopback(address), address })),
+      };
+    }
     if (this.record.outcome.kind === "proxied") {
       const outcome: ConnectionOutcome = { kind: "proxied", requests: this.record.requestCount };
       if (this.lastStatus !== undefined) outcome.status = this.lastStatus;

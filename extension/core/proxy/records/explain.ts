@@ -8,6 +8,7 @@
  */
 export { errorCode, type Explained } from "./explain/explained";
 export * from "./explain/accept";
+export * from "./explain/client";
 export * from "./explain/http";
 export * from "./explain/h2";
 export * from "./explain/upstream";

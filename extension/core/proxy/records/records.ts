@@ -8,6 +8,7 @@
 import { EventEmitter } from "node:events";
 import type { ClientHello } from "../accept/clientHello";
 import { cipherSuiteName, groupName, isGrease, tlsVersionName } from "../accept/tlsNames";
+import { identifyClient, type ClientIdentity } from "./clientIdentity";
 
 /** One listen address and whether the proxy got it. */
 export interface BindingRecord {
@@ -37,6 +38,8 @@ export interface ClientHelloSummary {
   keyShares: string[];
   recordCount: number;
   byteLength: number;
+  /** The program the hello most likely came from (clientIdentity.ts). */
+  client: ClientIdentity;
 }
 
 /** What the TLS handshake settled on. */
@@ -84,6 +87,17 @@ export type ConnectionOutcome =
       explanation: string;
     };
 
+/** A failure a later exchange on the same connection recovered from (a 502 while the dev server was down, then 200s). */
+export interface PastFailure {
+  stage: Extract<ConnectionOutcome, { kind: "failed" }>["stage"];
+  error: string;
+  explanation: string;
+  /** Milliseconds since the connection was accepted. */
+  at: number;
+  /** The 1-based number of the request it belongs to, when it belongs to one. */
+  request?: number;
+}
+
 /** Milliseconds since the connection was accepted. */
 export interface ConnectionTimeline {
   firstByte?: number;
@@ -108,7 +122,13 @@ export interface ConnectionRecord {
   clientHello?: ClientHelloSummary;
   tls?: NegotiatedTls;
   route?: { host: string; upstream: string; pathPrefix?: string };
+  /**
+   * The connection's current state: how its last exchange went (and, once closed, how it ended).
+   * A failed request followed by good ones reads "proxied"; the failure moves to `pastFailures`.
+   */
   outcome: ConnectionOutcome;
+  /** Failures the connection recovered from, oldest first (the first {@link MAX_REQUESTS_PER_RECORD}). */
+  pastFailures?: PastFailure[];
   requests: RequestSummary[];
   requestCount: number;
   bytesIn: number;
@@ -142,6 +162,7 @@ export function summarizeClientHello(hello: ClientHello): ClientHelloSummary {
       .map((k) => `${groupName(k.group)} (${k.length} bytes)`),
     recordCount: hello.recordCount,
     byteLength: hello.byteLength,
+    client: identifyClient(hello),
   };
   if (hello.serverName !== undefined) summary.serverName = hello.serverName;
   return summary;

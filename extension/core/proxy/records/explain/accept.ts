@@ -3,6 +3,7 @@
  * certificate presented for the name it asked (and notes when that name gets none), and a
  * passthrough route that points back at the proxy.
  */
+import { clientTrustAdvice, type ClientOrigin } from "./client";
 import { detail, errorCode, type Explained } from "./explained";
 
 /** The first bytes are neither a ClientHello nor an HTTP request. */
@@ -59,14 +60,18 @@ export function explainInternalHandshakeError(error: unknown): Explained {
   return { code: "INTERNAL", explanation: `Switchyard failed to continue the handshake: ${String(error)}` };
 }
 
-/** The TRUST hint shared by every "client rejected our certificate" case. */
-const TRUST_HINT = 'run "Switchyard: Trust Local CA" (or `switchyard ca trust`) and restart the client';
-
 /**
  * Explains a server-side TLS handshake failure. `certificateSent` says whether the client got as
  * far as receiving our certificate: a client that hangs up right then almost always rejected it.
+ * `origin` names the client (from its ClientHello) and where it is, so the words say what fixes
+ * trust for that client instead of "Trust Local CA" again.
  */
-export function explainHandshakeFailure(error: unknown, certificateSent: boolean): Explained {
+export function explainHandshakeFailure(
+  error: unknown,
+  certificateSent: boolean,
+  origin: ClientOrigin = {},
+): Explained {
+  const trustHint = (): string => clientTrustAdvice(origin).explanation;
   const code = errorCode(error);
   const message = error instanceof Error ? error.message : "";
   if (
@@ -74,7 +79,7 @@ export function explainHandshakeFailure(error: unknown, certificateSent: boolean
   ) {
     return {
       code,
-      explanation: `the client rejected the certificate: it does not trust the Switchyard root; ${TRUST_HINT}`,
+      explanation: `the client rejected the certificate: it does not trust the Switchyard root; ${trustHint()}`,
     };
   }
   if (/NO_SHARED_CIPHER|UNSUPPORTED_PROTOCOL|VERSION_TOO_LOW|PROTOCOL_VERSION|alert number 70/i.test(code + message)) {
@@ -97,7 +102,7 @@ export function explainHandshakeFailure(error: unknown, certificateSent: boolean
     return certificateSent
       ? {
           code,
-          explanation: `the client closed the connection right after receiving the certificate: it most likely does not trust the root; ${TRUST_HINT}`,
+          explanation: `the client closed the connection right after receiving the certificate: it most likely does not trust the root; ${trustHint()}`,
         }
       : {
           code,
@@ -112,6 +117,18 @@ export function explainHandshakeFailure(error: unknown, certificateSent: boolean
     };
   }
   return { code, explanation: `the TLS handshake failed: ${message || code}` };
+}
+
+/**
+ * A TLS connection that finished its handshake and closed without a request, from a client that
+ * checks the certificate only after the handshake (Node: it hangs up without an alert, so the
+ * handshake looks fine from here): most likely it does not trust the root.
+ */
+export function explainClosedAfterHandshake(origin: ClientOrigin): Explained {
+  return {
+    code: "CLOSED_AFTER_HANDSHAKE",
+    explanation: `the client finished the TLS handshake and closed without sending a request: it checks the certificate after the handshake, so it most likely does not trust the Switchyard root; ${clientTrustAdvice(origin).explanation}`,
+  };
 }
 
 /** The CA could not issue a leaf for the name the client asked for. */
