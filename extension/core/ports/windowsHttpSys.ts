@@ -7,29 +7,10 @@
  * itself. Not run here: tested against recorded command lines.
  */
 import type { CommandRunner } from "../commandRunner";
+import { parseNetstatListening } from "../devservers/osTables";
 import type { PortsState } from "./state";
 import type { SystemFiles } from "./systemFiles";
 import type { EnableResult, MechanismStatus, PortsMechanism, PortsPlan } from "./types";
-
-/** One LISTENING row of `netstat -ano -p tcp`. */
-export interface NetstatListener {
-  address: string;
-  port: number;
-  pid: number;
-}
-
-/** The LISTENING rows of `netstat -ano` (IPv4 and IPv6). Pure. */
-export function parseNetstatListeners(text: string): NetstatListener[] {
-  const out: NetstatListener[] = [];
-  for (const line of text.split(/\r?\n/)) {
-    const f = line.trim().split(/\s+/);
-    if (f[0] !== "TCP" || f[3] !== "LISTENING" || f.length < 5) continue;
-    const local = /^\[?(.*?)\]?:(\d+)$/.exec(f[1]!);
-    if (!local) continue;
-    out.push({ address: local[1]!, port: Number(local[2]), pid: Number(f[4]) });
-  }
-  return out;
-}
 
 /** The URLs http.sys has registered on `port` (`netsh http show servicestate view=requestq`). Pure. */
 export function parseHttpSysUrls(text: string, port: number): string[] {
@@ -53,7 +34,7 @@ export function parseTasklistName(text: string): string | undefined {
 export async function windowsPortHolder(runner: CommandRunner, port: number): Promise<string | undefined> {
   const netstat = await runner.run("netstat", ["-ano", "-p", "tcp"]);
   const netstat6 = await runner.run("netstat", ["-ano", "-p", "tcpv6"]);
-  const listener = parseNetstatListeners(`${netstat.stdout}\n${netstat6.stdout}`).find(
+  const listener = parseNetstatListening(`${netstat.stdout}\n${netstat6.stdout}`).find(
     (l) => l.port === port && ["127.0.0.1", "0.0.0.0", "::", "::1"].includes(l.address),
   );
   if (!listener) return undefined;
