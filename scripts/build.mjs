@@ -62,7 +62,8 @@ const builds = [
   {
     // What the VSIX runs with administrator rights (`ca trust`/`untrust`): a small entry over engines.js.
     ...common,
-    entryPoints: { elevatedTrust: "extension/cli/elevatedTrust.ts" },
+    // And the standard-ports step (`ports enable|disable`, issue 23), which needs no engines.js.
+    entryPoints: { elevatedTrust: "extension/cli/elevatedTrust.ts", elevatedPorts: "extension/cli/elevatedPorts.ts" },
     outdir,
     platform: "node",
     format: "cjs",

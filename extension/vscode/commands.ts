@@ -7,7 +7,10 @@ import { createCa, exportCertificate, showCaStatus, trustCa, untrustCa } from ".
 import { engines } from "./engines";
 import { addHostMapping, removeHostMapping, showHostsFile, syncHosts } from "./hostsActions";
 import type { PanelHost } from "./panelHost";
+import type { WindowServer } from "../core/net/upstreamCandidates";
+import { stopStandardPorts, useStandardPorts } from "./portsActions";
 import { addRoute, editRoute, removeRoute } from "./routeActions";
+import { fixRoute } from "./settingsProblems";
 import type { SwitchyardSession } from "./session";
 
 export interface CommandContext {
@@ -17,6 +20,8 @@ export interface CommandContext {
   extensionUri: vscode.Uri;
   /** Redraws the tree views (after an action that changed what they show). */
   onRefresh?(): void;
+  /** Dev servers found in this window's terminals and tasks, which Add Route offers first. */
+  windowServers?(): WindowServer[];
 }
 
 type Command = (ctx: CommandContext, ...args: unknown[]) => unknown;
@@ -32,6 +37,13 @@ function routeOf(v: unknown): { url: string; index?: number } | undefined {
   return { url: route.url, ...(typeof route.index === "number" ? { index: route.index } : {}) };
 }
 
+/** The position in `switchyard.proxy.routes` of a route node (valid or invalid), or a number given as is. */
+function routeIndex(v: unknown): number | undefined {
+  if (typeof v === "number") return v;
+  const invalid = (v as { invalid?: { index?: unknown } } | undefined)?.invalid?.index;
+  return typeof invalid === "number" ? invalid : routeOf(v)?.index;
+}
+
 /** A tree node's host mapping name (the argument of its inline Remove), if `v` is one. */
 function mappingName(v: unknown): string | undefined {
   if (typeof v === "string") return v;
@@ -39,7 +51,7 @@ function mappingName(v: unknown): string | undefined {
   return typeof name === "string" ? name : undefined;
 }
 
-async function pickRouteUrl(ctx: CommandContext, arg?: unknown): Promise<string | undefined> {
+async function pickRouteUrl(ctx: CommandContext, title: string, arg?: unknown): Promise<string | undefined> {
   const given = typeof arg === "string" ? arg : routeOf(arg)?.url;
   if (given) return given;
   const routes = ctx.session.routes();
@@ -49,8 +61,12 @@ async function pickRouteUrl(ctx: CommandContext, arg?: unknown): Promise<string 
     return undefined;
   }
   if (routes.length === 1) return routes[0]?.url;
-  return (await vscode.window.showQuickPick(routes.map((r) => ({ label: r.url, description: `→ ${r.upstream}` }))))
-    ?.label;
+  return (
+    await vscode.window.showQuickPick(
+      routes.map((r) => ({ label: r.url, description: `→ ${r.upstream}` })),
+      { title, placeHolder: "The route to use", matchOnDescription: true },
+    )
+  )?.label;
 }
 
 async function probe(ctx: CommandContext, url?: string): Promise<string | undefined> {
@@ -58,8 +74,9 @@ async function probe(ctx: CommandContext, url?: string): Promise<string | undefi
     url ??
     (await vscode.window.showInputBox({
       title: "Probe URL",
-      prompt: "What does the port behind this URL speak?",
-      value: ctx.session.routes()[0]?.url ?? "https://my-awesome-service.test:8443/",
+      prompt: "What does the port behind this URL speak? Switchyard connects and tells (TLS, HTTP, which certificate).",
+      placeHolder: "https://my-awesome-service.test:8443/",
+      value: ctx.session.routes()[0]?.url ?? ctx.session.publicUrl("my-awesome-service.test"),
     }));
   if (!target) return undefined;
   const { probeUrl, formatProbeReport } = await engines();
@@ -88,7 +105,10 @@ async function showProxyProblem(ctx: CommandContext): Promise<void> {
     { label: "$(output) Show Log", run: () => ctx.log.show() },
   ];
   if (status.state === "partial") items.push({ label: "$(debug-stop) Stop Proxy", run: () => ctx.session.stopProxy() });
-  const picked = await vscode.window.showQuickPick(items, { title: `Switchyard: ${problem}` });
+  const picked = await vscode.window.showQuickPick(items, {
+    title: status.state === "partial" ? "The proxy listens on some addresses only" : "The proxy is not listening",
+    placeHolder: problem,
+  });
   await picked?.run();
 }
 
@@ -100,7 +120,8 @@ async function changePort(ctx: CommandContext, portArg?: unknown): Promise<numbe
     typeof portArg === "number" || typeof portArg === "string"
       ? String(portArg)
       : await vscode.window.showInputBox({
-          title: "Switchyard: proxy port",
+          title: "Change Proxy Port",
+          prompt: "The port the proxy listens on for HTTPS",
           value: String(Number(current) + 1),
           validateInput: (v) =>
             /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535 ? undefined : "A port number from 1 to 65535",
@@ -130,9 +151,19 @@ const COMMANDS: Record<string, Command> = {
     ctx.session.invalidateCaView();
     ctx.onRefresh?.();
   },
-  "switchyard.addRoute": (_ctx, upstream, host) => addRoute(asString(upstream), asString(host)),
-  "switchyard.editRoute": (_ctx, node) => editRoute(typeof node === "number" ? node : routeOf(node)?.index),
-  "switchyard.removeRoute": (_ctx, node) => removeRoute(typeof node === "number" ? node : routeOf(node)?.index),
+  "switchyard.addRoute": async (ctx, upstream, host) => {
+    const added = await addRoute(asString(upstream), asString(host), {
+      settings: ctx.session.currentSettings,
+      log: ctx.log,
+      windowServers: () => ctx.windowServers?.() ?? [],
+      proxyPorts: () => ctx.session.bindings().map((b) => b.port),
+    });
+    ctx.onRefresh?.();
+    return added;
+  },
+  "switchyard.editRoute": (_ctx, node) => editRoute(routeIndex(node)),
+  "switchyard.removeRoute": (_ctx, node) => removeRoute(routeIndex(node)),
+  "switchyard.fixRoute": (_ctx, node) => fixRoute(routeIndex(node)),
   "switchyard.addHostMapping": async (ctx, name, addresses) => {
     const added = await addHostMapping(ctx.session.currentSettings, ctx.log, asString(name), asStrings(addresses));
     if (added) void vscode.commands.executeCommand("setContext", "switchyard.hostMapped", true);
@@ -156,11 +187,20 @@ const COMMANDS: Record<string, Command> = {
   },
   "switchyard.untrustCa": (ctx) => untrustCa(ctx.session, ctx.log),
   "switchyard.showCaStatus": (ctx) => showCaStatus(ctx.session),
+  "switchyard.useStandardPorts": async (ctx) => {
+    const reached = await useStandardPorts(ctx.session, ctx.log);
+    ctx.onRefresh?.();
+    return reached;
+  },
+  "switchyard.stopStandardPorts": async (ctx) => {
+    await stopStandardPorts(ctx.session, ctx.log);
+    ctx.onRefresh?.();
+  },
   "switchyard.issueCertificate": (ctx, names) => exportCertificate(ctx.session, ctx.log, asStrings(names), false),
   "switchyard.exportCertificate": (ctx, names) => exportCertificate(ctx.session, ctx.log, asStrings(names), true),
   "switchyard.probeUrl": (ctx, url) => probe(ctx, asString(url) ?? routeOf(url)?.url),
   "switchyard.copyUrl": async (ctx, arg) => {
-    const url = await pickRouteUrl(ctx, arg);
+    const url = await pickRouteUrl(ctx, "Copy URL", arg);
     if (!url) return undefined;
     await vscode.env.clipboard.writeText(url);
     vscode.window.setStatusBarMessage(`$(check) Copied ${url}`, 4000);
@@ -168,7 +208,7 @@ const COMMANDS: Record<string, Command> = {
     return url;
   },
   "switchyard.openInBrowser": async (ctx, arg) => {
-    const url = await pickRouteUrl(ctx, arg);
+    const url = await pickRouteUrl(ctx, "Open in Browser", arg);
     if (url) await vscode.env.openExternal(vscode.Uri.parse(url));
     return url;
   },

@@ -14,10 +14,10 @@ import type { BindingRecord, ConnectionRecord } from "../core/proxy/records/reco
 import type { SettingsProblem, SwitchyardSettings } from "../core/settings";
 import type { CaView, RouteView } from "../../webview/protocol";
 import { DynamicRouteSet } from "./dynamicRouteSet";
-import type { StatusBarState } from "./statusBar";
+import type { StandardPortsState, StatusBarState } from "./statusBar";
 import { engines } from "./engines";
 import { proxyStatus, type ProxyStatus } from "./proxyStatus";
-import { publicUrl, standardPortsReachProxy } from "../core/publicUrl";
+import { publicUrl, standardPortsConfigured, standardPortsReachProxy } from "../core/publicUrl";
 import { caView, configuredTlsPort, routeView } from "./views";
 
 export interface SessionHooks {
@@ -54,8 +54,9 @@ export class SwitchyardSession implements vscode.Disposable {
   private proxyProblem: string | undefined;
   private ca: LocalCa | undefined;
   private trusted: boolean | undefined;
-  /** Loopback 443 and 80 reach this proxy (standard ports: refreshStandardPorts). */
-  private standardPorts = false;
+  /** Standard ports (443 and 80 to this proxy) as last checked by refreshStandardPorts. */
+  private standardPorts: StandardPortsState = { configured: false, inPlace: false };
+  private standardPortsTimer: NodeJS.Timeout | undefined;
   private caView: Promise<CaView> | undefined;
   private readonly dynamic: DynamicRouteSet;
 
@@ -106,7 +107,7 @@ export class SwitchyardSession implements vscode.Disposable {
       const status = this.lastStatus.get(view.host);
       return status === undefined ? view : { ...view, lastStatus: status };
     };
-    const standard = this.standardPorts && port === this.tlsPort();
+    const standard = this.standardPorts.inPlace && port === this.tlsPort();
     const configured = this.settings.proxy.routes.map((r, i) => withStatus(routeView(r, port, i, standard)));
     const dynamic = this.dynamicRoutes().map((d) =>
       withStatus({
@@ -186,26 +187,42 @@ export class SwitchyardSession implements vscode.Disposable {
   /** The URL shown for `host`: no port when standard ports reach the running proxy (core/publicUrl.ts). */
   publicUrl(host: string, path = "/"): string {
     const tlsPort = this.tlsPort() ?? configuredTlsPort(this.settings.proxy.listen);
-    return publicUrl(host, { tlsPort, standardPorts: this.standardPorts && tlsPort === this.tlsPort() }, path);
+    return publicUrl(host, { tlsPort, standardPorts: this.standardPorts.inPlace && tlsPort === this.tlsPort() }, path);
   }
 
-  /** Whether loopback 443 reaches the running proxy (last probe). */
-  get standardPortsInPlace(): boolean {
+  /** Whether loopback 443 reaches the running proxy, and what stands in the way (last check). */
+  get standardPortsState(): StandardPortsState {
     return this.standardPorts;
   }
 
   /**
    * Checks again whether standard ports reach the running proxy (state file, then a handshake
-   * through 127.0.0.1:443 that only this user's CA can answer); views update when it changed.
+   * through 127.0.0.1:443 that only this user's CA can answer) and whether another program took
+   * 443 or 80 since; views update when that changed. While they are enabled it checks again every
+   * 30 s, so a server started later on 443 shows up in the views.
    */
   async refreshStandardPorts(): Promise<boolean> {
-    const rootPem = this.ca?.rootPem();
-    const { standardPorts } = await standardPortsReachProxy(this.tlsPort(), rootPem);
-    if (standardPorts !== this.standardPorts) {
-      this.standardPorts = standardPorts;
+    clearTimeout(this.standardPortsTimer);
+    const tlsPort = this.tlsPort();
+    const { standardPorts: inPlace } = await standardPortsReachProxy(tlsPort, this.ca?.rootPem());
+    const configured = standardPortsConfigured(tlsPort);
+    let warning: string | undefined;
+    if (configured) {
+      const { standardPortHolders } = await import("../core/ports/holders");
+      const holders = await standardPortHolders();
+      if (holders.length > 0)
+        warning = `${holders.map((h) => h.description).join("; ")}: another server took a standard port; your own connections still reach Switchyard, other users reach it (switchyard ports disable gives it the port back)`;
+      else if (!inPlace)
+        warning = `enabled, but 127.0.0.1:443 does not reach this proxy on port ${tlsPort} (run switchyard ports status)`;
+    }
+    const next: StandardPortsState = { configured, inPlace, ...(warning ? { warning } : {}) };
+    if (JSON.stringify(next) !== JSON.stringify(this.standardPorts)) {
+      this.standardPorts = next;
       this.hooks.onChange();
     }
-    return standardPorts;
+    if (configured && this.proxy)
+      this.standardPortsTimer = setTimeout(() => void this.refreshStandardPorts(), 30_000).unref();
+    return inPlace;
   }
 
   /** The first port the proxy listens on for TLS, if it runs. */
@@ -360,6 +377,7 @@ export class SwitchyardSession implements vscode.Disposable {
       status: this.status(),
       routes: this.routes(),
       caUntrusted: this.proxy !== undefined && this.trusted === false,
+      ...(this.proxy !== undefined ? { standardPorts: this.standardPorts } : {}),
     };
   }
 

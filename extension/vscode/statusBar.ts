@@ -12,6 +12,18 @@ export interface StatusBarState {
   routes: RouteView[];
   /** The proxy runs but no trust store trusts the CA yet. */
   caUntrusted?: boolean;
+  /** While the proxy runs: whether loopback 443 and 80 reach it (portsActions.ts). */
+  standardPorts?: StandardPortsState;
+}
+
+/** Standard ports as the session last checked them. */
+export interface StandardPortsState {
+  /** `switchyard ports enable` was run for this user and this proxy's port. */
+  configured: boolean;
+  /** A handshake through 127.0.0.1:443 reached this proxy. */
+  inPlace: boolean;
+  /** Another program took 443 or 80, or the redirect does not reach this proxy. */
+  warning?: string;
 }
 
 /** Owns the status bar item and renders {@link StatusBarState} into it. */
@@ -59,12 +71,17 @@ export class StatusBar implements vscode.Disposable {
         "switchyard.showProxyProblem",
         "switchyard.trustCa",
         "switchyard.addRoute",
+        "switchyard.useStandardPorts",
       ],
     };
     tooltip.appendMarkdown(`**Switchyard** proxy: ${escapeMarkdown(status.summary)}\n\n`);
     for (const p of status.problems) tooltip.appendMarkdown(`$(error) ${escapeMarkdown(p)}\n\n`);
     if (caUntrusted)
       tooltip.appendMarkdown("$(warning) The local CA is not trusted yet. [Trust it](command:switchyard.trustCa)\n\n");
+    if (state.standardPorts?.warning)
+      tooltip.appendMarkdown(`$(warning) Standard ports: ${escapeMarkdown(state.standardPorts.warning)}\n\n`);
+    else if (state.standardPorts && !state.standardPorts.inPlace)
+      tooltip.appendMarkdown("[Use standard ports (no :8443 in URLs)](command:switchyard.useStandardPorts)\n\n");
     if (routes.length === 0) tooltip.appendMarkdown("No routes yet. [Add Route…](command:switchyard.addRoute)\n\n");
     for (const r of routes)
       tooltip.appendMarkdown(`- [${escapeMarkdown(r.url)}](${r.url}) → \`${escapeMarkdown(r.upstream)}\`\n`);
@@ -74,6 +91,12 @@ export class StatusBar implements vscode.Disposable {
     tooltip.appendMarkdown(`\n[Open panel](command:switchyard.openPanel) · ${action}`);
     this.item.tooltip = tooltip;
     this.tooltipText = tooltip.value;
+    this.item.accessibilityInformation = { label: accessibleName(state), role: "button" };
+  }
+
+  /** What a screen reader says for the item, for the tests. */
+  get accessibleName(): string {
+    return this.item.accessibilityInformation?.label ?? "";
   }
 
   get text(): string {
@@ -92,6 +115,30 @@ export class StatusBar implements vscode.Disposable {
 
   dispose(): void {
     this.item.dispose();
+  }
+}
+
+/**
+ * The item's accessible name: a plain sentence of what it shows and what a click does, instead of
+ * the icon ids of its text and the markdown of its tooltip that a screen reader would read.
+ */
+export function accessibleName({ status, routes, caUntrusted }: StatusBarState): string {
+  const count = `${routes.length} route${routes.length === 1 ? "" : "s"}`;
+  const problem = status.problems[0] ? `: ${status.problems[0]}` : "";
+  switch (status.state) {
+    case "on":
+      return (
+        `Switchyard proxy is on${status.ports.length ? ` at port ${status.ports.join(" and ")}` : ""}, ${count}.` +
+        `${caUntrusted ? " The local certificate authority is not trusted yet." : ""} Activate to stop the proxy.`
+      );
+    case "partial":
+      return `Switchyard proxy listens on some addresses only${problem}. Activate to fix it.`;
+    case "error":
+      return `Switchyard proxy failed${problem}. Activate to fix it.`;
+    case "starting":
+      return "Switchyard proxy is starting. Activate to stop it.";
+    default:
+      return `Switchyard proxy is off, ${count}. Activate to start the proxy.`;
   }
 }
 
