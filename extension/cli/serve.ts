@@ -19,10 +19,11 @@ import { normalizeHostname } from "../core/hosts/validate";
 import { InvalidHostnameError } from "../core/hosts/errors";
 import { redactUrlCredentials } from "../core/urlCredentials";
 import { ConnectionLog } from "./connectionLog";
+import { followLan } from "./serveLan";
 import { loadSettings, parseCommandArgs, UsageError, type CliCommand, type CliIO } from "./command";
 
 const HELP = `Usage:
-  switchyard serve [--config FILE] [--listen SPEC]... [--route HOST=UPSTREAM_URL]... [--ca-dir DIR] [--log text|ndjson]
+  switchyard serve [--config FILE] [--listen SPEC]... [--route HOST=UPSTREAM_URL]... [--ca-dir DIR] [--log text|ndjson] [--lan]
 
 Runs the proxy until SIGINT/SIGTERM. One port speaks both HTTPS (terminated with a certificate
 from the local CA, chosen by SNI) and plain HTTP (redirected to https). When the CA is replaced
@@ -34,6 +35,10 @@ Options:
   --http-port N    also answer plain HTTP on port N with a redirect to the TLS port
   --ca-dir DIR     CA directory (else $SWITCHYARD_CAROOT, else the per-user default)
   --log FORMAT     text (default) or ndjson: a line when a connection opens, per request, and at close
+  --lan            share on the local network: also listen on this machine's LAN addresses, answer
+                   mDNS for each route NAME.TLD as NAME.local, and serve the device onboarding page
+                   (the root as .crt, .mobileconfig and PEM) at http://LAN-ADDRESS:PORT/; prints a
+                   QR code of that page and the root's fingerprint
 `;
 
 /** One line per binding, as text or one JSON object. */
@@ -128,12 +133,14 @@ export const serveCommand: CliCommand = {
       "ca-dir": { type: "string" },
       "http-port": { type: "string" },
       log: { type: "string" },
+      lan: { type: "boolean" },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     if (values.log !== undefined && values.log !== "text" && values.log !== "ndjson")
       throw new UsageError(`--log must be text or ndjson, not "${values.log}"`);
     const ndjson = values.log === "ndjson";
     const settings = settingsFrom(values, io);
+    if (values.lan) settings.proxy.shareOnLan = true;
     const dir = resolveCaDir({
       explicit: values["ca-dir"] ?? settings.ca.directory,
       env: io.env,
@@ -156,6 +163,7 @@ export const serveCommand: CliCommand = {
     const proxy = new WorkerProxy({ settings, ca: caFiles });
     proxy.on("binding", (b) => io.stdout(formatBinding(b, ndjson)));
     proxy.on("problem", (p) => (ndjson ? io.stdout : io.stderr)(formatProblem(p, ndjson)));
+    if (settings.proxy.shareOnLan) followLan(io, proxy, ndjson);
     const connections = new ConnectionLog(io.stdout, ndjson);
     proxy.on("live", (r) => connections.live(r));
     proxy.on("record", (r) => connections.closed(r));

@@ -69,6 +69,13 @@ export interface SwitchyardSettings {
     sniffTimeoutMs: number;
     redirectStatus: RedirectStatus;
     routes: RouteSetting[];
+    /**
+     * Share on LAN: also listen on this machine's LAN addresses, answer mDNS for NAME.local and
+     * serve the device onboarding page. Off by default; restricted in untrusted workspaces.
+     */
+    shareOnLan: boolean;
+    /** 103 Early Hints on h2 navigations with the subresources the page's last loads fetched (proxy/hints/). */
+    earlyHints: boolean;
   };
 }
 
@@ -94,6 +101,7 @@ export const RESTRICTED_KEYS = [
   "switchyard.ca.keepRootKey",
   "switchyard.proxy.listen",
   "switchyard.proxy.httpPort",
+  "switchyard.proxy.shareOnLan",
   "switchyard.devServers.autoRoute",
 ] as const;
 
@@ -115,6 +123,8 @@ export function defaultSettings(): SwitchyardSettings {
       sniffTimeoutMs: DEFAULT_SNIFF_TIMEOUT_MS,
       redirectStatus: 307,
       routes: [],
+      shareOnLan: false,
+      earlyHints: true,
     },
   };
 }
@@ -186,6 +196,14 @@ export function parseSettings(input: unknown): { settings: SwitchyardSettings; p
         break;
       case "switchyard.proxy.routes":
         settings.proxy.routes = parseRoutes(value, (m) => problem(key, m));
+        break;
+      case "switchyard.proxy.earlyHints":
+        if (typeof value === "boolean") settings.proxy.earlyHints = value;
+        else problem(key, "must be true or false");
+        break;
+      case "switchyard.proxy.shareOnLan":
+        if (typeof value === "boolean") settings.proxy.shareOnLan = value;
+        else problem(key, "must be true or false");
         break;
       case "switchyard.devServers.detect":
       case "switchyard.devServers.autoRoute": {

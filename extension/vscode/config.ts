@@ -20,6 +20,7 @@ const KEYS = [
   "proxy.sniffTimeoutMs",
   "proxy.redirectStatus",
   "proxy.routes",
+  "proxy.shareOnLan",
   "devServers.detect",
   "devServers.autoRoute",
   "devServers.name",

@@ -4,6 +4,7 @@
  * the leaves, the upstream pool and the proxy's identity for loop detection.
  */
 import type { LeafSource } from "../ca/types";
+import type { OnboardingAnswer } from "../lan/onboardingPage";
 import type { SwitchyardSettings } from "../settings";
 import type { RecordRing } from "./records/records";
 import type { RouteTable } from "./routes";
@@ -42,4 +43,9 @@ export interface ProxyContext {
   isSelf(origin: UpstreamOrigin): boolean;
   /** The TLS port plain HTTP is redirected to, given the port it arrived on. */
   tlsPortFor(localPort: number): number;
+  /**
+   * While sharing on the LAN: the onboarding page's answer for plain HTTP to a LAN address of this
+   * machine (`hostName` without port), else undefined.
+   */
+  lanOnboarding?(hostName: string, path: string): OnboardingAnswer | undefined;
 }

@@ -29,6 +29,14 @@ import { RouteTable } from "./routes";
 import { isLocalhostName } from "../net/listenSpec";
 import type { UpstreamOrigin } from "./upstream/dial";
 import { UpstreamPool } from "./upstream/upstreamPool";
+import { lanAddresses, type LanAddress } from "../lan/lanAddresses";
+import { LanShare, type LanState } from "../lan/lanShare";
+
+/** The spec of the listeners sharing on the LAN (`switchyard.proxy.shareOnLan`), one per LAN address. */
+export const LAN_SPEC = "shareOnLan";
+
+/** DevProxy's events: the proxy's, and 'lan' when sharing on the LAN changes (addresses, names, conflicts). */
+export type DevProxyEvents = ProxyEvents & { lan: [LanState] };
 
 /** What a DevProxy needs. */
 export interface DevProxyOptions {
@@ -41,6 +49,8 @@ export interface DevProxyOptions {
   upstreamConnectionsPerOrigin?: number;
   /** Turns a listen spec into addresses; default resolveListenSpec from core/net. */
   resolveListen?: (spec: string) => Promise<ListenAddress[]>;
+  /** This machine's LAN addresses when sharing; default lanAddresses() from core/lan. */
+  lanAddresses?: () => LanAddress[];
 }
 
 const DEFAULT_TIMEOUTS: ProxyTimeouts = {
@@ -56,7 +66,7 @@ const DEFAULT_TIMEOUTS: ProxyTimeouts = {
  * closed), 'binding' (a listen address changed state, also when a bound one fails later),
  * 'problem' (the proxy itself hit a problem: leaves that cannot be saved, an internal error).
  */
-export class DevProxy extends EventEmitter<ProxyEvents> {
+export class DevProxy extends EventEmitter<DevProxyEvents> {
   /** The latest handshake records (bounded ring buffer); also emits 'record'. */
   readonly records: RecordRing;
   private settings: SwitchyardSettings;
@@ -72,13 +82,24 @@ export class DevProxy extends EventEmitter<ProxyEvents> {
   private readonly recentProblems: ProxyProblem[] = [];
   private readonly resolveListen: (spec: string) => Promise<ListenAddress[]>;
   private started = false;
+  /** Listeners on the LAN addresses while sharing (spec {@link LAN_SPEC}). */
+  private readonly lanLive = new Map<string, Binding>();
+  private readonly lan: LanShare;
+  private readonly findLanAddresses: () => LanAddress[];
 
   constructor(options: DevProxyOptions) {
     super();
     this.settings = options.settings;
     this.leaves = options.leaves;
     this.watchLeaves();
+    this.lan = new LanShare(() => this.leaves.rootPem());
+    this.findLanAddresses = options.lanAddresses ?? (() => lanAddresses());
     this.routeTable = new RouteTable(options.settings.proxy.routes);
+    // Names the responder claims (or gives up) change which `.local` aliases route.
+    this.lan.on("state", (state) => {
+      this.routeTable = this.routesFor(this.settings);
+      this.emit("lan", state);
+    });
     this.records = new RecordRing(options.recordCapacity ?? 1000);
     this.records.on("record", (r) => this.emit("record", r));
     this.records.on("live", (r) => this.emit("live", r));
@@ -100,13 +121,14 @@ export class DevProxy extends EventEmitter<ProxyEvents> {
       via: `1.1 switchyard-${id}`,
       isSelf: (origin) => this.isSelf(origin),
       tlsPortFor: (port) => this.tlsPortFor(port),
+      lanOnboarding: (host, path) => this.lan.onboarding(host, path),
     };
     this.h2 = new Http2Front(this.ctx);
   }
 
   /** Every binding: listening, failed (with the reason, also for a spec that resolved to nothing), or closed. */
   get bindings(): BindingRecord[] {
-    return [...this.unresolved.values(), ...[...this.live.values()].map((b) => b.record)];
+    return [...this.unresolved.values(), ...[...this.live.values(), ...this.lanLive.values()].map((b) => b.record)];
   }
 
   /**
@@ -171,7 +193,7 @@ export class DevProxy extends EventEmitter<ProxyEvents> {
    */
   async update(settings: SwitchyardSettings): Promise<BindingRecord[]> {
     this.settings = settings;
-    this.routeTable = new RouteTable(settings.proxy.routes);
+    this.routeTable = this.routesFor(settings);
     if (this.started) await this.rebind();
     return this.bindings;
   }
@@ -179,8 +201,10 @@ export class DevProxy extends EventEmitter<ProxyEvents> {
   /** Stops listening and ends open connections (destroyed after a short grace period). */
   async stop(): Promise<void> {
     this.started = false;
-    const all = [...this.live.values()];
+    await this.lan.stop();
+    const all = [...this.live.values(), ...this.lanLive.values()];
     this.live.clear();
+    this.lanLive.clear();
     this.unresolved.clear();
     this.h2.close();
     await Promise.all(
@@ -275,6 +299,83 @@ export class DevProxy extends EventEmitter<ProxyEvents> {
       this.live.set(bindingKey({ address: b.record.address, port: b.requestedPort }, b.record.role), b);
       this.emit("binding", b.record);
     }
+    await this.rebindLan();
+  }
+
+  /** The settings' routes, and while sharing the `.local` aliases of the names the responder claimed. */
+  private routesFor(settings: SwitchyardSettings): RouteTable {
+    const routes = settings.proxy.routes;
+    return new RouteTable([...routes, ...this.lan.aliasRoutes(routes)]);
+  }
+
+  /**
+   * Sharing on the LAN: the first TLS port also listens on each LAN address (not one a listen spec
+   * already covers), and the responder answers for the routes' `.local` names. Sharing off closes
+   * those listeners and ends their connections at once, so nothing stays reachable from the LAN.
+   */
+  private async rebindLan(): Promise<void> {
+    const main = [...this.live.values()].find((b) => b.record.role === "tls+http" && b.record.state === "listening");
+    const port = this.started && this.settings.proxy.shareOnLan ? main?.record.port : undefined;
+    const covered = (a: LanAddress): boolean =>
+      [...this.live.values()].some(
+        (b) =>
+          b.record.state === "listening" &&
+          b.record.port === port &&
+          (b.record.address === a.address || b.record.address === (a.family === 4 ? "0.0.0.0" : "::")),
+      );
+    const all = port === undefined ? [] : this.findLanAddresses();
+    const wanted = all.filter((a) => !covered(a));
+    const key = (a: { address: string }): string => bindingKey({ address: a.address, port: port ?? 0 }, "tls+http");
+    const keys = new Set(wanted.map(key));
+    for (const [k, b] of this.lanLive) {
+      if (keys.has(k) && b.record.state === "listening") continue;
+      this.lanLive.delete(k);
+      await unbind(b, true, 0);
+      this.emit("binding", b.record);
+    }
+    if (port !== undefined) {
+      const added = await Promise.all(
+        wanted
+          .filter((a) => !this.lanLive.has(key(a)))
+          .map((a) =>
+            bind(
+              {
+                spec: LAN_SPEC,
+                address: a.address,
+                family: a.family,
+                port,
+                interfaceName: a.interfaceName,
+                wildcard: false,
+              },
+              "tls+http",
+              (socket, binding) =>
+                handleConnection(
+                  socket,
+                  { redirectOnly: false, interfaceName: binding.record.interfaceName ?? "" },
+                  this.ctx,
+                  this.h2,
+                ),
+              (binding) => this.emit("binding", binding.record),
+            ),
+          ),
+      );
+      for (const b of added) {
+        this.lanLive.set(key(b.record), b);
+        this.emit("binding", b.record);
+      }
+    }
+    const listening = all.filter((a) => covered(a) || this.lanLive.get(key(a))?.record.state === "listening");
+    await this.lan.apply({
+      sharing: port !== undefined,
+      port,
+      addresses: listening,
+      routes: this.settings.proxy.routes,
+    });
+  }
+
+  /** Sharing on the LAN now: addresses, names, onboarding URLs, fingerprint. */
+  get lanState(): LanState {
+    return this.lan.state();
   }
 
   private listeningPorts(role: BindingRecord["role"]): BindingRecord[] {

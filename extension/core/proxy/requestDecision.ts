@@ -50,6 +50,23 @@ export function decideRequest(ctx: ProxyContext, req: RequestFacts): RequestDeci
 export function decideRequest(ctx: ProxyContext, req: RequestFacts): RequestDecision {
   const { host, path } = req;
   const route = host === undefined ? undefined : ctx.routes().match(host, path);
+  // Plain HTTP to a LAN address of this machine (no route name) while sharing: the device page.
+  const onboarding =
+    req.scheme === "http" && !route && host !== undefined ? ctx.lanOnboarding?.(hostOf(host), path) : undefined;
+  if (onboarding)
+    return {
+      kind: "page",
+      page: {
+        status: onboarding.status,
+        title: "Switchyard device onboarding",
+        message: "",
+        body: {
+          contentType: onboarding.contentType,
+          bytes: onboarding.body,
+          ...(onboarding.filename ? { filename: onboarding.filename } : {}),
+        },
+      },
+    };
   if (req.scheme === "http" && (req.redirectOnly || !route || route.redirect)) {
     if (host === undefined)
       return page(

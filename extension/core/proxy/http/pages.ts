@@ -14,6 +14,8 @@ export interface PageContent {
   message: string;
   /** The configured routes, listed when the request matched none. */
   routes?: readonly RouteSetting[];
+  /** A body of its own instead of the HTML page (the LAN onboarding page and its root downloads). */
+  body?: { contentType: string; bytes: Buffer; filename?: string };
 }
 
 /** A page as bytes ready to send, with its headers. */
@@ -42,6 +44,19 @@ function routeRows(routes: readonly RouteSetting[]): string {
 
 /** Renders a page as a complete HTML document, never cached. */
 export function renderPage(page: PageContent): RenderedPage {
+  if (page.body) {
+    const { contentType, bytes, filename } = page.body;
+    return {
+      status: page.status,
+      headers: {
+        "content-type": contentType,
+        "content-length": String(bytes.length),
+        "cache-control": "no-store",
+        ...(filename ? { "content-disposition": `attachment; filename="${filename}"` } : {}),
+      },
+      body: bytes,
+    };
+  }
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(page.title)} - Switchyard</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:46em;margin:3em auto;padding:0 1em;color:#222}

@@ -58,6 +58,7 @@ const proxyReady = openCa(data.ca).then((ca) => {
   });
   proxy.on("binding", (b) => send({ kind: "binding", binding: b }));
   proxy.on("problem", (p) => send({ kind: "problem", problem: p }));
+  proxy.on("lan", (lan) => send({ kind: "lan", lan }));
   return proxy;
 });
 

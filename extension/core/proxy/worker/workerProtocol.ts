@@ -3,6 +3,7 @@
  * (proxyWorker.ts). Everything here is structured-clone data.
  */
 import type { KeyType, SwitchyardSettings } from "../../settings";
+import type { LanState } from "../../lan/lanShare";
 import type { ProxyTimeouts } from "../context";
 import type { BindingRecord, ConnectionRecord, ProxyProblem } from "../records/records";
 
@@ -44,4 +45,6 @@ export type ProxyWorkerMessage =
   | { kind: "records"; records: ConnectionRecord[]; live?: ConnectionRecord[] }
   | { kind: "binding"; binding: BindingRecord }
   /** A problem of the proxy itself: an internal error caught on the worker, leaves that cannot be saved. */
-  | { kind: "problem"; problem: ProxyProblem };
+  | { kind: "problem"; problem: ProxyProblem }
+  /** Sharing on the LAN changed: addresses, `.local` names (claimed, renamed), onboarding URLs. */
+  | { kind: "lan"; lan: LanState };

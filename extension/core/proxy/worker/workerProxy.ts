@@ -17,14 +17,10 @@ import path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { SwitchyardSettings } from "../../settings";
 import type { ProxyTimeouts } from "../context";
-import {
-  MAX_PROBLEMS_KEPT,
-  type BindingRecord,
-  type ConnectionRecord,
-  type ProxyEvents,
-  type ProxyProblem,
-} from "../records/records";
+import { MAX_PROBLEMS_KEPT, type BindingRecord, type ConnectionRecord, type ProxyProblem } from "../records/records";
 import type { ProxyCommand, ProxyWorkerData, ProxyWorkerMessage } from "./workerProtocol";
+import type { DevProxyEvents } from "../devProxy";
+import type { LanState } from "../../lan/lanShare";
 
 /** What a WorkerProxy needs: the CA is opened in the worker from its directory (create it first). */
 export interface WorkerProxyOptions {
@@ -65,13 +61,14 @@ type Command = ProxyCommand extends infer C ? (C extends ProxyCommand ? Omit<C, 
 type Reply = Extract<ProxyWorkerMessage, { kind: "reply" }>;
 
 /** The running proxy's handle on the host side. */
-export class WorkerProxy extends EventEmitter<ProxyEvents> {
+export class WorkerProxy extends EventEmitter<DevProxyEvents> {
   private readonly worker: Worker;
   private readonly live = new Map<string, BindingRecord>();
   private readonly recentProblems: ProxyProblem[] = [];
   private readonly waiting = new Map<number, { resolve: (m: Reply) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private exited: Error | undefined;
+  private lan: LanState = { sharing: false, addresses: [], names: [], onboardingUrls: [], sharedUrls: [], notes: [] };
 
   constructor(options: WorkerProxyOptions) {
     super();
@@ -99,6 +96,11 @@ export class WorkerProxy extends EventEmitter<ProxyEvents> {
   /** Every binding: listening, failed (with the reason), or closed. */
   get bindings(): BindingRecord[] {
     return [...this.live.values()];
+  }
+
+  /** Sharing on the LAN as last reported by the worker; changes arrive as 'lan' events. */
+  get lanState(): LanState {
+    return this.lan;
   }
 
   /** The latest problems of the proxy itself (an internal error, leaves not saved), oldest first; each also came as 'problem'. */
@@ -171,6 +173,11 @@ export class WorkerProxy extends EventEmitter<ProxyEvents> {
     if (m.kind === "binding") {
       this.track(m.binding);
       this.emit("binding", m.binding);
+      return;
+    }
+    if (m.kind === "lan") {
+      this.lan = m.lan;
+      this.emit("lan", m.lan);
       return;
     }
     if (m.kind === "problem") {
