@@ -3,13 +3,23 @@
 // - Without it: installs the packaged VSIX into a VS Code server (from the npm package code-server,
 //   installed once into ~/.cache/switchyard) and prints the URL to open in a browser.
 // Environment: SWITCHYARD_PORT (default 3210; 0 lets the server pick a free one, printed in the URL),
-// SWITCHYARD_WORKSPACE (default the sample workspace).
+// SWITCHYARD_WORKSPACE (default a fresh copy of test/fixtures/sample-workspace in the cache folder,
+// made again on each start, so that what the extension writes never lands in the tracked fixture).
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensureCodeServer, repoRoot } from "../test/harness/codeServer.mjs";
+import { cacheRoot, ensureCodeServer, repoRoot } from "../test/harness/codeServer.mjs";
+import { freshSampleWorkspace } from "./sampleWorkspace.mjs";
 
-const workspace = process.env.SWITCHYARD_WORKSPACE ?? join(repoRoot, "test", "fixtures", "sample-workspace");
+const workspace =
+  process.env.SWITCHYARD_WORKSPACE ??
+  freshSampleWorkspace({ fixture: join(repoRoot, "test", "fixtures", "sample-workspace"), stateDir: cacheRoot() });
+if (!process.env.SWITCHYARD_WORKSPACE) {
+  console.log(
+    `Workspace: ${workspace}\n  (a fresh copy of test/fixtures/sample-workspace, made again on each npm start;` +
+      " set SWITCHYARD_WORKSPACE to open another folder)",
+  );
+}
 const port = Number(process.env.SWITCHYARD_PORT ?? 3210);
 
 function run(cmd, args) {
@@ -80,7 +90,8 @@ if (hasDesktopCode) {
       announced = true;
       const url = `http://127.0.0.1:${bound[1]}/?folder=${encodeURIComponent(workspace)}`;
       console.log(
-        `\nSwitchyard is running in VS Code at:\n\n  ${url}\n\nOpen it in a browser (Ctrl+C stops the server).`,
+        `\nSwitchyard is running in VS Code at:\n\n  ${url}\n\nwith the folder ${workspace} open.` +
+          "\nOpen it in a browser (Ctrl+C stops the server).",
       );
     }
   });

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 // @ts-expect-error: plain JS harness module shared with `npm start` and the integration runner
@@ -16,13 +15,8 @@ import { screenshot } from "./workbench";
 describe("npm start", () => {
   let child: ChildProcess;
   let output = "";
-  let work: string;
   let url: string;
   before(async () => {
-    work = mkdtempSync(join(tmpdir(), "switchyard-start-"));
-    const workspace = join(work, "workspace");
-    mkdirSync(workspace, { recursive: true });
-    writeFileSync(join(workspace, "index.html"), "<h1>hello</h1>\n");
     // Its own process group (npm start, its VS Code server and that server's children), ended
     // in `after` and also when this test process is stopped by a signal.
     child = spawnGroup(process.execPath, [join(repoRoot as string, "scripts", "start.mjs")], {
@@ -31,7 +25,6 @@ describe("npm start", () => {
         ...process.env,
         // 0: the VS Code server binds a free port itself and npm start prints it in the URL.
         SWITCHYARD_PORT: "0",
-        SWITCHYARD_WORKSPACE: workspace,
         SWITCHYARD_NO_DESKTOP: "1",
       },
       stdio: ["ignore", "pipe", "pipe"],
@@ -54,7 +47,16 @@ describe("npm start", () => {
   });
   after(async () => {
     if (child?.pid) await stopGroup(child.pid);
-    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it("opens a fresh copy of the sample workspace, not the tracked fixture, and says where", () => {
+    const said = /^Workspace: (\/\S+)$/m.exec(output)?.[1];
+    assert.ok(said, `npm start names the folder it opens:\n${output.slice(0, 2000)}`);
+    const fixture = join(repoRoot as string, "test", "fixtures", "sample-workspace");
+    assert.notEqual(said, fixture);
+    assert.equal(new URL(url).searchParams.get("folder"), said, "the URL opens that folder");
+    const settings = join(".vscode", "settings.json");
+    assert.equal(readFileSync(join(said, settings), "utf8"), readFileSync(join(fixture, settings), "utf8"));
   });
 
   it("prints a URL that opens the workbench with the packaged Switchyard active", async () => {
