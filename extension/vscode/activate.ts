@@ -35,7 +35,8 @@ function setContextKeys(session: SwitchyardSession): void {
   set("switchyard.proxyState", state);
   set("switchyard.proxyRunning", state === "on" || state === "partial" || state === "starting");
   set("switchyard.proxyListening", state === "on" || state === "partial");
-  set("switchyard.hasRoutes", session.currentSettings.proxy.routes.length > 0);
+  // Settings routes and routes to detected dev servers alike: both route the name to a dev server.
+  set("switchyard.hasRoutes", session.currentSettings.proxy.routes.length > 0 || session.dynamicRoutes().length > 0);
   if (session.caTrusted !== undefined) set("switchyard.caTrusted", session.caTrusted);
 }
 
@@ -97,7 +98,15 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
       reporter.report(nextProblems);
       void session.updateSettings(next, nextProblems);
     }),
-    ...registerCommands({ session, panel, log, extensionUri: context.extensionUri, onRefresh: redraw }),
+    ...registerCommands({
+      session,
+      panel,
+      log,
+      extensionUri: context.extensionUri,
+      onRefresh: redraw,
+      // Read when Add Route runs, after activation has created the watch below.
+      windowServers: () => devServers.servers(),
+    }),
   );
   reporter.report(problems);
   // Dev servers started from terminals and tasks are noticed and offered a route; terminals and

@@ -9,6 +9,7 @@ import type { SwitchyardSettings } from "../core/settings";
 import type { HostsFileView } from "../../webview/protocol";
 import { runElevated } from "./elevate";
 import { engines, type Engines } from "./engines";
+import { askPick, askText, type Step } from "./multiStepInput";
 
 async function hostsCore(): Promise<Engines["hosts"]> {
   return (await engines()).hosts;
@@ -89,16 +90,19 @@ export async function addHostMapping(
   addresses?: string[],
 ): Promise<boolean> {
   const core = await hostsCore();
+  const title = "Add Host Mapping";
   const picked =
     name ??
-    (await vscode.window.showInputBox({
-      title: "Add host mapping",
-      ignoreFocusOut: true,
-      prompt: "Hostname to map to this machine",
-      placeHolder: "my-awesome-service.test",
-      validateInput: (v) => {
+    (await askText({
+      title,
+      step: 1,
+      totalSteps: 2,
+      prompt: "The name to map to this machine",
+      placeholder: "my-awesome-service.test",
+      validate: (v) => {
+        if (!v.trim()) return "Type a name such as my-awesome-service.test.";
         try {
-          core.normalizeHostname(v);
+          core.normalizeHostname(v.trim());
           return undefined;
         } catch (e) {
           return (e as Error).message;
@@ -109,17 +113,69 @@ export async function addHostMapping(
   const addrs =
     addresses ??
     (
-      await vscode.window.showInputBox({
-        title: `Addresses for ${picked}`,
-        ignoreFocusOut: true,
-        prompt: "Space-separated addresses",
+      await askText({
+        title,
+        step: 2,
+        totalSteps: 2,
+        prompt: `The addresses ${picked} maps to, separated by spaces`,
         value: core.DEFAULT_ADDRESSES.join(" "),
+        validate: (v) => (v.trim() ? undefined : "Type at least one address, such as 127.0.0.1."),
       })
     )
       ?.split(/[\s,]+/)
       .filter(Boolean);
   if (!addrs) return false;
   return editHosts({ kind: "add", name: picked, addresses: addrs }, settings, log);
+}
+
+/**
+ * Whether `host` needs a hosts-file line to reach this machine: not for names under .localhost
+ * (resolvers and browsers send them to loopback), nor for a wildcard (the hosts file has none), nor
+ * when the hosts file already names it.
+ */
+export async function needsHostsEntry(host: string, settings: SwitchyardSettings): Promise<boolean> {
+  const name = host.toLowerCase().replace(/\.$/, "");
+  if (name === "localhost" || name.endsWith(".localhost") || name.startsWith("*.")) return false;
+  const core = await hostsCore();
+  try {
+    const state = await core.readHostsState({ path: core.resolveHostsPath({ path: settings.hosts.file }) });
+    return !state.file.lines.some((l) => l.entry?.names.includes(name));
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * The last step of Add Route for a name that needs a hosts entry: map it to this machine now (the
+ * usual diff and confirmation follow) or not. Resolves true when the hosts file was written.
+ */
+export async function offerHostMapping(
+  host: string,
+  settings: SwitchyardSettings,
+  log: vscode.LogOutputChannel,
+  step: Step,
+): Promise<boolean> {
+  const core = await hostsCore();
+  const addresses = [...core.DEFAULT_ADDRESSES];
+  const file = core.resolveHostsPath({ path: settings.hosts.file });
+  const answer = await askPick<boolean>({
+    ...step,
+    placeholder: `${host} does not reach this machine yet: map it in the hosts file?`,
+    items: [
+      {
+        label: `$(check) Map ${host} to ${addresses.join(" and ")}`,
+        detail: `Adds a line to ${file}; you see the change first.`,
+        value: true,
+      },
+      {
+        label: "$(close) Not now",
+        detail: "Later: Add Host Mapping…. Names under .localhost need none.",
+        value: false,
+      },
+    ],
+  });
+  if (!answer?.value) return false;
+  return editHosts({ kind: "add", name: host, addresses }, settings, log);
 }
 
 /** Lets the user pick one of Switchyard's mappings and removes it. */
@@ -138,7 +194,7 @@ export async function removeHostMapping(
     picked = (
       await vscode.window.showQuickPick(
         view.mappings.map((m) => ({ label: m.name, description: m.addresses.join(", ") })),
-        { title: "Remove host mapping" },
+        { title: "Remove Host Mapping", placeHolder: "The mapping to remove from the hosts file" },
       )
     )?.label;
   }

@@ -32,6 +32,22 @@ export function bindingAddress(b: BindingRecord): string {
   return `${b.family === 6 ? `[${b.address}]` : b.address}:${b.port}`;
 }
 
+/**
+ * One line per distinct failure: the address is named once (not prefixed to a reason that already
+ * names it), and addresses that failed for the same reason share a line ("port 8443 is already in
+ * use on 127.0.0.1:8443 and [::1]:8443 by node"), so a port conflict is not said twice.
+ */
+export function failureLines(failed: readonly BindingRecord[]): string[] {
+  const groups = new Map<string, string[]>();
+  for (const b of failed) {
+    const where = bindingAddress(b);
+    const reason = b.reason ?? "failed";
+    const key = reason.includes(where) ? reason.split(where).join("\u0000") : `\u0000: ${reason}`;
+    groups.set(key, [...(groups.get(key) ?? []), where]);
+  }
+  return [...groups].map(([key, wheres]) => key.split("\u0000").join(wheres.join(" and ")));
+}
+
 export function proxyStatus(facts: ProxyFacts): ProxyStatus {
   if (facts.starting) return { state: "starting", ports: [], problems: [], summary: "starting" };
   if (!facts.running) {
@@ -47,7 +63,7 @@ export function proxyStatus(facts: ProxyFacts): ProxyStatus {
   const listening = current.filter((b) => b.state === "listening");
   const failed = current.filter((b) => b.state === "failed");
   const ports = [...new Set(listening.filter((b) => b.role === "tls+http").map((b) => b.port))];
-  const problems = failed.map((b) => `${bindingAddress(b)}: ${b.reason ?? "failed"}`);
+  const problems = failureLines(failed);
   if (facts.startError) problems.unshift(facts.startError);
   const at = ports.length ? ` at :${ports.join(", :")}` : "";
   if (listening.length === 0) return { state: "error", ports, problems, summary: "failed" };

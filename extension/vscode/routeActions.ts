@@ -1,18 +1,27 @@
 /**
- * Routes without JSON: Add Route… (offering the loopback ports listening now, with their
- * processes), Edit Route… and Remove Route, each writing `switchyard.proxy.routes` where the
+ * Routes without JSON: Add Route… (offering the dev servers started in this window first, then the
+ * user's other listening servers, each at the address it bound; then the name; then, for a name
+ * that needs one, the hosts entry), Edit Route… and Remove Route, each writing `switchyard.proxy.routes` where the
  * routes are defined (the workspace, or the user settings when no folder is open). The setting is
  * edited as raw JSON so fields Switchyard does not show here (pathPrefix, passthrough…) survive.
  */
 import * as vscode from "vscode";
 import { listeningLoopbackPorts } from "../core/net/listeningPorts";
-import { parseRouteFlag } from "../core/settings";
+import {
+  sameProgramAncestors,
+  upstreamCandidates,
+  type UpstreamCandidate,
+  type WindowServer,
+} from "../core/net/upstreamCandidates";
+import { parseRouteFlag, type SwitchyardSettings } from "../core/settings";
 import { redactUrlCredentials } from "../core/urlCredentials";
+import { needsHostsEntry, offerHostMapping } from "./hostsActions";
+import { askPick, askText, type PickItem } from "./multiStepInput";
 
 type RawRoute = Record<string, unknown>;
 
-/** The routes as written, and where to write them back. */
-function routesSetting(): { routes: RawRoute[]; target: vscode.ConfigurationTarget } {
+/** The routes as written (valid or not), and where to write them back. */
+export function routesSetting(): { routes: RawRoute[]; target: vscode.ConfigurationTarget } {
   const config = vscode.workspace.getConfiguration("switchyard");
   const inspected = config.inspect<unknown>("proxy.routes");
   const hasFolder = (vscode.workspace.workspaceFolders?.length ?? 0) > 0;
@@ -25,7 +34,7 @@ function routesSetting(): { routes: RawRoute[]; target: vscode.ConfigurationTarg
   return { routes: routes as RawRoute[], target };
 }
 
-async function writeRoutes(routes: RawRoute[], target: vscode.ConfigurationTarget): Promise<void> {
+export async function writeRoutes(routes: RawRoute[], target: vscode.ConfigurationTarget): Promise<void> {
   await vscode.workspace.getConfiguration("switchyard").update("proxy.routes", routes, target);
 }
 
@@ -49,55 +58,99 @@ function routeProblem(host: string, upstream: string): string | undefined {
   }
 }
 
-// The multi-step prompts here and in hostsActions keep ignoreFocusOut: a redraw of the walkthrough
-// or a notification taking focus closed the pick half-way through (seen on CI). Esc still cancels.
-async function pickUpstream(current?: string): Promise<string | undefined> {
-  type Item = vscode.QuickPickItem & { upstream?: string };
-  const ports = listeningLoopbackPorts();
-  const items: Item[] = ports.map((p) => ({
-    label: `$(plug) ${p.port}`,
-    description: p.process ? `${p.process}${p.pid ? ` (pid ${p.pid})` : ""}` : p.address,
-    detail: `http://localhost:${p.port}`,
-    upstream: `http://localhost:${p.port}`,
-  }));
-  items.push({ label: "$(edit) Enter a URL…", description: "e.g. http://localhost:3000" });
-  const picked = await vscode.window.showQuickPick(items, {
-    title: "Add Route: the dev server to send requests to",
-    ignoreFocusOut: true,
-    placeHolder: ports.length ? "A port listening on this machine now, or enter a URL" : "Enter the dev server's URL",
-    matchOnDescription: true,
-    matchOnDetail: true,
+/** What Add Route needs from the window beyond the settings: detected servers, the proxy's ports, the hosts step. */
+export interface AddRouteContext {
+  settings: SwitchyardSettings;
+  log: vscode.LogOutputChannel;
+  /** Servers found in this window's terminals and tasks (DevServerWatch.servers()). */
+  windowServers(): WindowServer[];
+  /** Ports Switchyard's own proxy listens on (never offered as an upstream). */
+  proxyPorts(): number[];
+}
+
+const ADD = { title: "Add Route", totalSteps: 3 };
+
+/**
+ * Step 1: the dev server. Servers started from this window's terminals and tasks come first (the
+ * first of them is the active item); other listening servers of the user follow under their own
+ * heading, never preselected; VS Code's own server, Switchyard's proxy and system daemons are not
+ * offered. Each is offered at the address it bound.
+ */
+async function pickUpstream(ctx: AddRouteContext | undefined): Promise<string | undefined> {
+  const { window, other } = upstreamCandidates(listeningLoopbackPorts(), {
+    window: ctx?.windowServers() ?? [],
+    hiddenPids: sameProgramAncestors(process.pid),
+    hiddenPorts: new Set(ctx?.proxyPorts() ?? []),
+  });
+  const item = (c: UpstreamCandidate, icon: string): PickItem<string> => ({
+    label: `$(${icon}) ${c.label}`,
+    description: `port ${c.port}${c.pid ? ` · pid ${c.pid}` : ""}`,
+    detail: c.upstream,
+    value: c.upstream,
+  });
+  const enter: PickItem<string> = { label: "$(edit) Enter a URL…", description: "e.g. http://127.0.0.1:3000" };
+  const separator = (label: string): PickItem<string> => ({ label, kind: vscode.QuickPickItemKind.Separator });
+  const items: PickItem<string>[] = [
+    ...(window.length ? [separator("Started in this window"), ...window.map((c) => item(c, "terminal"))] : []),
+    enter,
+    ...(other.length ? [separator("Other servers listening"), ...other.map((c) => item(c, "plug"))] : []),
+  ];
+  const picked = await askPick<string>({
+    ...ADD,
+    step: 1,
+    items,
+    placeholder: window.length
+      ? "The dev server to send requests to: one started in this window, another, or a URL"
+      : "The dev server to send requests to (none found in this window's terminals): enter its URL or pick one",
   });
   if (!picked) return undefined;
-  if (picked.upstream) return picked.upstream;
-  return vscode.window.showInputBox({
-    title: "Add Route: the dev server's URL",
-    ignoreFocusOut: true,
-    value: current ?? "http://localhost:3000",
-    validateInput: (v) => routeProblem("example.test", v),
+  if (picked.value) return picked.value;
+  return askText({
+    ...ADD,
+    step: 1,
+    prompt: "The dev server's URL",
+    value: "http://127.0.0.1:3000",
+    validate: (v) =>
+      v.trim() ? routeProblem("example.test", v) : "Type the dev server's URL, e.g. http://127.0.0.1:3000.",
   });
 }
 
-/** Asks for a dev server and a name, and adds the route. Resolves with the route written, if any. */
-export async function addRoute(upstreamArg?: string, hostArg?: string): Promise<RawRoute | undefined> {
-  const upstream = upstreamArg ?? (await pickUpstream());
+/** A name's problem, an empty name included, in the words the name input shows. */
+function nameProblem(name: string, upstream: string): string | undefined {
+  if (!name.trim()) return "Type the name to open in the browser, e.g. my-app.test or my-app.localhost.";
+  return routeProblem(name, upstream);
+}
+
+/**
+ * Asks for a dev server and a name, adds the route and, for a name that needs a hosts entry (.test,
+ * not .localhost), offers to map it in the same flow. Resolves with the route written, if any.
+ */
+export async function addRoute(
+  upstreamArg?: string,
+  hostArg?: string,
+  ctx?: AddRouteContext,
+): Promise<RawRoute | undefined> {
+  const upstream = upstreamArg ?? (await pickUpstream(ctx));
   if (!upstream) return undefined;
   const host =
     hostArg ??
-    (await vscode.window.showInputBox({
-      title: `Add Route: the name that reaches ${upstream}`,
-      ignoreFocusOut: true,
+    (await askText({
+      ...ADD,
+      step: 2,
+      prompt: `The name that reaches ${upstream}. Names under .localhost need no hosts entry; .test names get one in the next step.`,
       value: suggestedHost(),
-      prompt: "Names under .test, .localhost or .internal work with the local CA.",
-      validateInput: (v) => routeProblem(v, upstream),
+      validate: (v) => nameProblem(v, upstream),
     }));
   if (!host) return undefined;
-  const problem = routeProblem(host, upstream);
+  const problem = nameProblem(host, upstream);
   if (problem) throw new Error(problem);
   const { routes, target } = routesSetting();
   const route: RawRoute = { host: host.trim().toLowerCase(), upstream: upstream.trim() };
   routes.push(route);
   await writeRoutes(routes, target);
+  // Asked only in the interactive flow: a caller that passed the name (the panel, a test) maps it itself.
+  if (ctx && hostArg === undefined && (await needsHostsEntry(String(route.host), ctx.settings)))
+    await offerHostMapping(String(route.host), ctx.settings, ctx.log, { ...ADD, step: 3 });
   return route;
 }
 
@@ -108,18 +161,22 @@ export async function editRoute(index: number | undefined): Promise<RawRoute | u
   const route = at === undefined ? undefined : routes[at];
   if (at === undefined || !route) return undefined;
   const host = String(route.host ?? "");
-  const upstream = await vscode.window.showInputBox({
-    title: `Edit Route ${host}: upstream URL`,
-    ignoreFocusOut: true,
+  const EDIT = { title: "Edit Route", totalSteps: 2 };
+  const upstream = await askText({
+    ...EDIT,
+    step: 1,
+    prompt: `The dev server's URL for ${host}`,
     value: String(route.upstream ?? ""),
-    validateInput: (v) => routeProblem(host || "example.test", v),
+    validate: (v) =>
+      v.trim() ? routeProblem(host || "example.test", v) : "Type the dev server's URL, e.g. http://127.0.0.1:3000.",
   });
   if (!upstream) return undefined;
-  const newHost = await vscode.window.showInputBox({
-    title: "Edit Route: name",
-    ignoreFocusOut: true,
+  const newHost = await askText({
+    ...EDIT,
+    step: 2,
+    prompt: `The name that reaches ${upstream}`,
     value: host,
-    validateInput: (v) => routeProblem(v, upstream),
+    validate: (v) => nameProblem(v, upstream),
   });
   if (!newHost) return undefined;
   routes[at] = { ...route, host: newHost.trim().toLowerCase(), upstream: upstream.trim() };
@@ -148,7 +205,7 @@ async function pickRouteIndex(routes: RawRoute[], title: string): Promise<number
       description: `→ ${redactUrlCredentials(String(r.upstream))}`,
       index: i,
     })),
-    { title },
+    { title, placeHolder: title === "Remove Route" ? "The route to remove" : "The route to edit" },
   );
   return picked?.index;
 }

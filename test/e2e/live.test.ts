@@ -45,9 +45,16 @@ function nssHome(rootFile: string): string {
   return home;
 }
 
-/** Opens the Switchyard view container (unless it is showing) and returns the Routes row of `url`. */
+/**
+ * Opens the Switchyard view container (unless it is showing) and returns the Routes row of `url`:
+ * the row shows the name as its label and the port in its description.
+ */
 async function showRoute(page: Page, url: string): Promise<Locator> {
-  const row = page.locator(".monaco-list-row", { hasText: url }).first();
+  const { hostname, port } = new URL(url);
+  const row = page
+    .locator(".monaco-list-row", { hasText: hostname })
+    .filter({ hasText: `port ${port || "443"}` })
+    .first();
   if (!(await row.isVisible())) {
     await page
       .locator('.activitybar a[aria-label^="Switchyard"], .activitybar li[aria-label^="Switchyard"]')

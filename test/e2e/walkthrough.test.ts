@@ -109,9 +109,17 @@ describe("the Switchyard walkthrough", () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     const settings = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    // The address the dev server bound (127.0.0.1 only), not localhost, which may reach ::1 instead.
     assert.deepEqual(settings["switchyard.proxy.routes"], [
-      { host: "picked.test", upstream: `http://localhost:${appPort}` },
+      { host: "picked.test", upstream: `http://127.0.0.1:${appPort}` },
     ]);
+    // The same flow then offers the hosts entry a .test name needs; not now (this test never writes
+    // the machine's hosts file).
+    await wb.page
+      .locator(".quick-input-widget .quick-input-list .monaco-list-row", { hasText: "Map picked.test" })
+      .first()
+      .waitFor({ timeout: 15_000 });
+    await input.press("Escape");
     while (!(await checked(wb.page, "addRoute"))) {
       if (Date.now() > deadline) throw new Error("the Route step was not ticked");
       await new Promise((r) => setTimeout(r, 100));

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { BindingRecord } from "../../../extension/core/proxy/records/records";
-import { proxyStatus } from "../../../extension/vscode/proxyStatus";
+import { failureLines, proxyStatus } from "../../../extension/vscode/proxyStatus";
 import { configuredTlsPort, routeView } from "../../../extension/vscode/views";
 
 const binding = (address: string, state: BindingRecord["state"], reason?: string): BindingRecord => ({
@@ -71,5 +71,21 @@ describe("route URLs", () => {
     assert.equal(configuredTlsPort(["[::1]:9443"]), 9443);
     assert.equal(routeView(route, configuredTlsPort(["localhost:8443"])).url, "https://my-awesome-service.test:8443/");
     assert.equal(routeView(route, 443).url, "https://my-awesome-service.test/");
+  });
+});
+
+describe("failed addresses said once", () => {
+  it("does not repeat an address the reason already names, and joins addresses that failed the same way", () => {
+    const inUse = (address: string, where: string): BindingRecord =>
+      binding(address, "failed", `port 8443 is already in use on ${where} by node (pid 7)`);
+    const s = proxyStatus({
+      starting: false,
+      running: true,
+      bindings: [inUse("127.0.0.1", "127.0.0.1:8443"), inUse("::1", "[::1]:8443"), binding("10.0.0.1", "listening")],
+    });
+    assert.deepEqual(s.problems, ["port 8443 is already in use on 127.0.0.1:8443 and [::1]:8443 by node (pid 7)"]);
+    assert.deepEqual(failureLines([binding("127.0.0.1", "failed", "permission denied")]), [
+      "127.0.0.1:8443: permission denied",
+    ]);
   });
 });
