@@ -47,7 +47,7 @@ describe("the switchyard command line", () => {
     const r = cli("frobnicate");
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown command "frobnicate"/);
-    assert.match(r.stderr, /serve, run, hosts, ca, probe/);
+    assert.match(r.stderr, /serve, run, hosts, ca, ports, probe/);
   });
 
   it("exits 2 when a required argument is missing", () => {
