@@ -47,7 +47,7 @@ describe("the Switchyard walkthrough", () => {
     await pick.first().waitFor({ timeout: 30_000 });
     await pick.first().click();
     await step(wb.page, "mapHost").waitFor({ timeout: 30_000 });
-    for (const id of ["createCa", "mapHost", "addRoute", "start"])
+    for (const id of ["createCa", "mapHost", "addRoute", "start", "standardPorts"])
       assert.equal(await checked(wb.page, id), false, `${id} is not ticked yet`);
     const titles = await wb.page.locator("button.getting-started-step .step-title").evaluateAll((els) =>
       els.map((e) => {
@@ -55,7 +55,7 @@ describe("the Switchyard walkthrough", () => {
         return { text: t.textContent, cut: t.scrollWidth > t.clientWidth };
       }),
     );
-    assert.equal(titles.length, 4, JSON.stringify(titles));
+    assert.equal(titles.length, 5, JSON.stringify(titles));
     assert.deepEqual(
       titles.filter((t) => t.cut),
       [],
