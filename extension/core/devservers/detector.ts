@@ -27,6 +27,8 @@ export interface DetectedServer {
   upstream: string;
   /** What it is, for people: "Vite", "Next.js", "node server.js". */
   label: string;
+  /** Its whole command line as typed, for people: "python3 -m http.server 5173" (empty when the OS does not say). */
+  command: string;
 }
 
 const FRAMEWORKS: [RegExp, string][] = [
@@ -45,6 +47,23 @@ export function labelForCommand(cmdline: string): string {
   for (const [re, name] of FRAMEWORKS) if (re.test(text)) return name;
   const words = text.split(/\s+/).map((w) => w.replace(/^.*\//, ""));
   return words.slice(0, 2).join(" ") || "a process";
+}
+
+/** Longer command lines are cut here (with "…"), so a toast stays readable. */
+const MAX_COMMAND = 200;
+
+/**
+ * The whole command line, as a person would type it: the program's name without its folder, then
+ * every argument (quoted when it holds a space), e.g. "python3 -m http.server 5173".
+ */
+export function commandText(cmdline: string): string {
+  const args = cmdline.includes("\0") ? cmdline.split("\0").filter((a) => a !== "") : cmdline.trim().split(/\s+/);
+  if (args.length === 0 || args[0] === "") return "";
+  const words = [args[0].replace(/^.*\//, ""), ...args.slice(1)].map((a) =>
+    /\s/.test(a) ? `"${a.replace(/"/g, '\\"')}"` : a,
+  );
+  const text = words.join(" ");
+  return text.length > MAX_COMMAND ? `${text.slice(0, MAX_COMMAND - 1)}…` : text;
 }
 
 function linuxCommand(pid: number): string {
@@ -115,12 +134,14 @@ export class DevServerDetector extends EventEmitter<{ found: [DetectedServer]; g
           // Of the sockets on one port, the exact loopback address rather than a wildcard.
           const s = preferredSocket(sockets.filter((x) => x.port === port));
           if (s && !this.known.has(key)) {
+            const cmdline = command(s.pid);
             const server = {
               rootPid: root,
               pid: s.pid,
               port,
               upstream: upstreamUrlFor(s),
-              label: labelForCommand(command(s.pid)),
+              label: labelForCommand(cmdline),
+              command: commandText(cmdline),
             };
             this.known.set(key, server);
             this.emit("found", server);
