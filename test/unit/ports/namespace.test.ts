@@ -277,6 +277,44 @@ describe("standard ports in a private network and mount namespace", { skip: unme
     assert.match(boot.out, /meta skuid 65534 ip6 daddr ::1 tcp dport \{ 80, 443 \} redirect to :8443/);
   });
 
+  it("status warns when another user holds the proxy's port while the proxy is down (plain HTTP would reach them, TLS cannot)", async () => {
+    if (serve) stop(serve.child);
+    serve = undefined;
+    const foreign = await start(
+      inNs([
+        "setpriv",
+        "--reuid=1001",
+        "--regid=1001",
+        "--clear-groups",
+        process.execPath,
+        "-e",
+        'require("net").createServer((c) => c.end("HTTP/1.1 200 OK\\r\\nContent-Length: 7\\r\\nConnection: close\\r\\n\\r\\nforeign")).listen(8443, "::", () => console.log("foreign on 8443"))',
+      ]),
+      /foreign on 8443/,
+    );
+    try {
+      const status = run(asNobody(cli(["ports", "status", "--json"])));
+      const parsed = JSON.parse(status.out) as {
+        foreignOwners: number[];
+        reachesProxy: boolean;
+        reach: { port: number; outcome: string }[];
+      };
+      assert.deepEqual(parsed.foreignOwners, [1001]);
+      assert.equal(parsed.reachesProxy, false);
+      assert.ok(
+        parsed.reach.filter((r) => r.port === 443).every((r) => r.outcome !== "proxy"),
+        status.out,
+      );
+      const text = run(asNobody(cli(["ports", "status"]))).out;
+      assert.match(text, /WARNING: uid 1001 listens on port 8443/);
+      // What the README says: TLS to the name fails (the foreign server cannot present nobody's CA's certificate).
+      const tls = run(asNobody(["curl", "-4", "-sS", "--cacert", rootPem(), `https://${NAME}/`]));
+      assert.notEqual(tls.out, "hello from the app at /");
+    } finally {
+      stop(foreign.child);
+    }
+  });
+
   it("disable leaves the ruleset and every touched file as before, and run prints :8443 again", async () => {
     const disable = run(inNs(cli(["ports", "disable", "--yes", "--user", "nobody"])));
     assert.equal(disable.code, 0, disable.out);
@@ -301,6 +339,5 @@ describe("standard ports in a private network and mount namespace", { skip: unme
     const app = await start(asNobody(cli(["run", "shop", "--", process.execPath, appFile])), / -> .* on port \d+/);
     stop(app.child);
     assert.match(app.out(), /^https:\/\/shop\.localhost:8443\/ -> /m);
-    if (serve) stop(serve.child);
   });
 });
