@@ -22,6 +22,7 @@ import { formatState, parseState, type PortsState } from "../../../extension/cor
 import { SystemFiles } from "../../../extension/core/ports/systemFiles";
 import { parseHttpSysUrls, windowsHttpSys, windowsPortHolder } from "../../../extension/core/ports/windowsHttpSys";
 import { publicUrl } from "../../../extension/core/publicUrl";
+import { routeView } from "../../../extension/vscode/views";
 
 /** Answers each command line from a table (exit 1 for any other) and records every call. */
 function recordedRunner(answers: Record<string, Partial<CommandResult>>): CommandRunner & { calls: string[] } {
@@ -263,5 +264,15 @@ describe("the URL Switchyard shows", () => {
     assert.equal(publicUrl("my-app.test", { tlsPort: 8443, standardPorts: false }), "https://my-app.test:8443/");
     assert.equal(publicUrl("my-app.test", { tlsPort: 443, standardPorts: false }, "/api"), "https://my-app.test/api");
     assert.equal(publicUrl("my-app.test", { tlsPort: undefined, standardPorts: false }), "https://my-app.test/");
+  });
+
+  it("the Routes view's URL follows it", () => {
+    const route = { host: "my-app.test", upstream: "http://127.0.0.1:3000" };
+    assert.equal(routeView(route, 8443, 0, true).url, "https://my-app.test/");
+    assert.equal(routeView(route, 8443, 0, false).url, "https://my-app.test:8443/");
+    assert.equal(
+      routeView({ ...route, host: "*.my-app.test", pathPrefix: "/api/" }, 8443, 0, true).url,
+      "https://www.my-app.test/api/",
+    );
   });
 });

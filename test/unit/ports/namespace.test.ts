@@ -340,4 +340,18 @@ describe("standard ports in a private network and mount namespace", { skip: unme
     stop(app.child);
     assert.match(app.out(), /^https:\/\/shop\.localhost:8443\/ -> /m);
   });
+
+  it("the VSIX's elevated step (dist/elevatedPorts.js, as VS Code runs it) enables and disables the same way", () => {
+    const out = join(dir, "dist");
+    const built = run([process.execPath, "scripts/build.mjs", "--production", "--outdir", out]);
+    assert.equal(built.code, 0, built.out);
+    const step = join(out, "elevatedPorts.js");
+    const before = snapshot();
+    const enable = run(inNs([process.execPath, step, "enable", "--user", String(NOBODY), "--port", "8443"]));
+    assert.equal(enable.code, 0, enable.out);
+    assert.match(run(inNs(["nft", "list", "table", "inet", "switchyard_ports_65534"])).out, /redirect to :8443/);
+    const disable = run(inNs([process.execPath, step, "disable", "--user", String(NOBODY)]));
+    assert.equal(disable.code, 0, disable.out);
+    assert.equal(snapshot(), before);
+  });
 });
