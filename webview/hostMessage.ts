@@ -3,7 +3,17 @@
  * version skew or a bug there must not blank the panel: anything malformed is dropped (with a
  * console warning) and partial snapshots are filled with empty lists.
  */
-import type { ClientCheckView, HostMessage, PanelSnapshot, ProxyState, RecordView } from "./protocol";
+import {
+  FIX_ACTIONS,
+  type ClientCheckView,
+  type FixAction,
+  type HistoryStep,
+  type HostMessage,
+  type PanelSnapshot,
+  type ProxyState,
+  type RecordFix,
+  type RecordView,
+} from "./protocol";
 
 const PROXY_STATES: readonly ProxyState[] = ["off", "starting", "on", "partial", "error"];
 
@@ -33,22 +43,39 @@ export function parseRecord(raw: unknown): RecordView | undefined {
     ok: r.ok === true,
     sni: text(r.sni),
     alpnOffered: list<string>(r.alpnOffered, (x) => typeof x === "string"),
+    clientName: text(r.clientName),
+    fixes: list<Record<string, unknown>>(r.fixes, (f) => isObject(f) && typeof f.label === "string").map(
+      (f): RecordFix => ({
+        label: f.label as string,
+        action: (FIX_ACTIONS as readonly unknown[]).includes(f.action) ? (f.action as FixAction) : undefined,
+        copy: text(f.copy),
+        whenStoreUntrusted: f.whenStoreUntrusted === true,
+      }),
+    ),
+    history: list<HistoryStep>(
+      r.history,
+      (s) => isObject(s) && typeof s.at === "number" && typeof s.text === "string" && typeof s.explanation === "string",
+    ),
     detail: isObject(r.detail) ? r.detail : {},
+  };
+}
+
+/** The proxy part of a snapshot (also sent alone, and embedded in the page for its first paint). */
+export function parseProxy(raw: unknown): PanelSnapshot["proxy"] {
+  const proxy = isObject(raw) ? raw : {};
+  return {
+    state: PROXY_STATES.includes(proxy.state as ProxyState) ? (proxy.state as ProxyState) : "off",
+    summary: text(proxy.summary),
+    error: text(proxy.error),
+    bindings: list(proxy.bindings),
+    routes: list(proxy.routes),
   };
 }
 
 function parseSnapshot(raw: unknown): PanelSnapshot | undefined {
   if (!isObject(raw)) return undefined;
-  const proxy = isObject(raw.proxy) ? raw.proxy : {};
-  const state = PROXY_STATES.includes(proxy.state as ProxyState) ? (proxy.state as ProxyState) : "off";
   return {
-    proxy: {
-      state,
-      summary: text(proxy.summary),
-      error: text(proxy.error),
-      bindings: list(proxy.bindings),
-      routes: list(proxy.routes),
-    },
+    proxy: parseProxy(raw.proxy),
     settingsProblems: list(
       raw.settingsProblems,
       (p) => isObject(p) && typeof p.key === "string" && typeof p.message === "string",
@@ -85,6 +112,8 @@ export function parseHostMessage(raw: unknown): HostMessage | undefined {
       const snapshot = parseSnapshot(raw.snapshot);
       return snapshot && { type: "snapshot", snapshot };
     }
+    case "proxy":
+      return isObject(raw.proxy) ? { type: "proxy", proxy: parseProxy(raw.proxy) } : undefined;
     case "records": {
       if (!Array.isArray(raw.records)) return undefined;
       const records = raw.records.map(parseRecord).filter((r): r is RecordView => r !== undefined);

@@ -7,7 +7,7 @@
 import "./style.css";
 import "./controls.css";
 import { button, h } from "./dom";
-import { parseHostMessage } from "./hostMessage";
+import { parseHostMessage, parseProxy } from "./hostMessage";
 import {
   VIEW_IDS,
   type FixAction,
@@ -47,7 +47,24 @@ function restoreState(raw: unknown): PanelState {
     paused: s.paused === true,
     selected: typeof s.selected === "number" ? s.selected : undefined,
     probeUrl: typeof s.probeUrl === "string" ? s.probeUrl : undefined,
+    proxy: typeof s.proxy === "object" && s.proxy !== null ? parseProxy(s.proxy) : undefined,
   };
+}
+
+/**
+ * The proxy's state for the first paint: the page carries it (panelHost.ts writes it into #app when
+ * it builds the page), else the state saved before a reload; undefined when neither has it.
+ */
+function initialProxy(saved: PanelState["proxy"]): PanelState["proxy"] {
+  const embedded = document.getElementById("app")?.dataset.proxy;
+  if (embedded) {
+    try {
+      return parseProxy(JSON.parse(embedded));
+    } catch {
+      // A page that carries no usable state falls back to the saved one.
+    }
+  }
+  return saved;
 }
 
 const state = restoreState(vscode.getState());
@@ -68,6 +85,7 @@ const handshakes = new HandshakesView({
   paused: state.paused,
   selected: state.selected,
   onAction,
+  onCopy: (text) => post({ type: "copy", text }),
   onStateChange: (s) => {
     Object.assign(state, s);
     save();
@@ -166,8 +184,9 @@ function setBadge(id: ViewId, text: string, kind: "warn" | "count" | ""): void {
   el.hidden = text === "";
 }
 
-function applySnapshot(s: PanelSnapshot): void {
-  const { state: ps, bindings: bs } = s.proxy;
+/** The header (state and the Start/Stop button) from the proxy's state; saved for a restored panel. */
+function applyProxy(proxy: PanelSnapshot["proxy"]): void {
+  const { state: ps, bindings: bs } = proxy;
   const port = bs.find((b) => b.state === "listening")?.port;
   proxyState.textContent = {
     off: "Proxy off",
@@ -177,11 +196,20 @@ function applySnapshot(s: PanelSnapshot): void {
     error: "Proxy failed",
   }[ps];
   proxyState.className = `proxy-state proxy-${ps}`;
-  proxyState.title = [s.proxy.summary, s.proxy.error].filter(Boolean).join(": ");
+  proxyState.title = [proxy.summary, proxy.error].filter(Boolean).join(": ");
   const running = ps === "on" || ps === "starting" || ps === "partial";
   proxyToggle.textContent = running ? "Stop Proxy" : "Start Proxy";
   proxyToggle.dataset.action = running ? "stopProxy" : "startProxy";
   proxyToggle.classList.toggle("btn-secondary", running);
+  proxyToggle.hidden = false;
+  guarded("handshakes", () => handshakes.setProxy(proxy));
+  state.proxy = proxy;
+  save();
+}
+
+function applySnapshot(s: PanelSnapshot): void {
+  applyProxy(s.proxy);
+  const bs = s.proxy.bindings;
   showSettingsProblems(s.settingsProblems ?? []);
   const problems = s.mismatches.length + bs.filter((b) => b.state === "failed").length;
   setBadge("bindings", problems ? String(problems) : "", "warn");
@@ -246,6 +274,8 @@ function handle(message: HostMessage): void {
   switch (message.type) {
     case "snapshot":
       return applySnapshot(message.snapshot);
+    case "proxy":
+      return applyProxy(message.proxy);
     case "records":
       handshakes.addRecords(message.records, message.reset === true);
       setBadge("handshakes", handshakes.log.size ? String(handshakes.log.size) : "", "count");
@@ -289,7 +319,13 @@ app.replaceChildren(
   notices,
   ...panels,
 );
-proxyState.textContent = "Connecting…";
-proxyToggle.dataset.action = "startProxy";
+// The first paint shows the proxy's real state; while it is unknown, no Start button (it may be running).
+const firstProxy = initialProxy(state.proxy);
+if (firstProxy) applyProxy(firstProxy);
+else {
+  proxyState.textContent = "Checking the proxy…";
+  proxyState.className = "proxy-state proxy-starting";
+  proxyToggle.hidden = true;
+}
 selectView(state.view);
 post({ type: "ready" });

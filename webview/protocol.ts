@@ -115,13 +115,40 @@ export interface RecordView {
   resumed?: boolean;
   certificate?: string;
   route?: string;
+  /** The connection's current state in a few words (its last exchange; how it ended once closed). */
   outcome: string;
+  /** The current state is good (the status dot is green); false while it is failed. */
   ok: boolean;
   explanation?: string;
   fix?: FixAction;
+  /** The program the ClientHello (or a User-Agent) names: "curl (OpenSSL)". */
+  clientName?: string;
+  /** The fixes for this failure, for this client, the first the most likely to work. */
+  fixes?: RecordFix[];
+  /** Failures the connection recovered from (a 502 before the dev server came back), oldest first. */
+  history?: HistoryStep[];
   /** connect, first byte, hello complete, handshake done, upstream connected, response. */
   timeline?: TimelineStep[];
   detail: Record<string, unknown>;
+}
+
+/** One fix the details pane offers: a Switchyard action, or a command to copy. */
+export interface RecordFix {
+  label: string;
+  action?: FixAction;
+  /** A shell command to copy (the root's file already filled in). */
+  copy?: string;
+  /** Offered only while some store on this machine does not trust the root (Trust Local CA). */
+  whenStoreUntrusted?: boolean;
+}
+
+/** A failure a connection recovered from. */
+export interface HistoryStep {
+  /** Milliseconds since the connection was accepted. */
+  at: number;
+  /** "request 1 failed at upstream: UPSTREAM_CLOSED". */
+  text: string;
+  explanation: string;
 }
 
 /** "partial": listening on some addresses while others failed. */
@@ -153,7 +180,17 @@ export interface PanelSnapshot {
 
 /** Actions the panel may ask for; each maps to a palette command. */
 export type FixAction =
-  "trustCa" | "untrustCa" | "createCa" | "startProxy" | "stopProxy" | "openSettings" | "syncHosts";
+  | "trustCa"
+  | "untrustCa"
+  | "createCa"
+  | "startProxy"
+  | "stopProxy"
+  | "openSettings"
+  | "syncHosts"
+  /** Save the root certificate to a file, for another machine or a browser's own store. */
+  | "exportRoot"
+  /** Open the LAN sharing's device page (install the root on a phone or another computer). */
+  | "openDeviceOnboarding";
 export const FIX_ACTIONS: readonly FixAction[] = [
   "trustCa",
   "untrustCa",
@@ -162,6 +199,8 @@ export const FIX_ACTIONS: readonly FixAction[] = [
   "stopProxy",
   "openSettings",
   "syncHosts",
+  "exportRoot",
+  "openDeviceOnboarding",
 ];
 
 /** One client's verdict from the panel's Check clients (what `switchyard ca check` prints). */
@@ -175,6 +214,8 @@ export interface ClientCheckView {
 /** Extension -> webview. */
 export type HostMessage =
   | { type: "snapshot"; snapshot: PanelSnapshot }
+  /** The proxy's state alone, cheap to read: sent first, so the header is right before the full snapshot. */
+  | { type: "proxy"; proxy: PanelSnapshot["proxy"] }
   | { type: "records"; records: RecordView[]; reset?: boolean }
   | { type: "probeResult"; url: string; text: string; ok: boolean }
   | { type: "notice"; level: "info" | "error"; text: string }
@@ -191,7 +232,9 @@ export type WebviewMessage =
   | { type: "action"; action: FixAction }
   | { type: "addMapping"; name: string; addresses: string[] }
   | { type: "removeMapping"; name: string }
-  | { type: "probe"; url: string };
+  | { type: "probe"; url: string }
+  /** Put a fix's command on the clipboard. */
+  | { type: "copy"; text: string };
 
 /** The state the webview keeps across hide/restore and window reloads (vscode.setState). */
 export interface PanelState {
@@ -201,9 +244,12 @@ export interface PanelState {
   selected?: number;
   /** The last URL typed in the probe box. */
   probeUrl?: string;
+  /** The proxy's state when last seen, so a restored panel shows it from its first paint. */
+  proxy?: PanelSnapshot["proxy"];
 }
 
 const MAX_TEXT = 2048;
+const MAX_COPY = 65_536;
 
 function isText(v: unknown): v is string {
   return typeof v === "string" && v.length <= MAX_TEXT;
@@ -232,6 +278,11 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
       return isText(m.name) ? { type: "removeMapping", name: m.name } : undefined;
     case "probe":
       return isText(m.url) ? { type: "probe", url: m.url } : undefined;
+    case "copy":
+      // A record as JSON (Copy as JSON) is longer than other texts, still bounded.
+      return typeof m.text === "string" && m.text.length > 0 && m.text.length <= MAX_COPY
+        ? { type: "copy", text: m.text }
+        : undefined;
     default:
       return undefined;
   }

@@ -19,6 +19,12 @@ export const PANEL_VIEW_TYPE = "switchyard.panel";
 /** What the panel needs from the rest of the adapter. */
 export interface PanelDataSource {
   snapshot(): Promise<PanelSnapshot>;
+  /** The proxy's state alone, read in memory: the panel's first paint shows it. */
+  proxyState(): PanelSnapshot["proxy"];
+  /** The root certificate's file, for Export Root. */
+  rootFile(): string;
+  /** The LAN sharing's device page, while the proxy listens on a LAN address. */
+  deviceOnboardingUrl(): string | undefined;
   /** The panel (re)opened: state that is cached because it is costly to read should be read again. */
   invalidateCaView(): void;
   records(): RecordView[];
@@ -131,6 +137,8 @@ export class PanelHost implements vscode.Disposable {
     try {
       if (message.type === "ready") {
         this.data.invalidateCaView();
+        // The proxy's state first: the snapshot reads the CA and the network and takes seconds.
+        await this.post({ type: "proxy", proxy: this.data.proxyState() });
         await this.post({ type: "records", records: this.data.records(), reset: true });
         await this.refresh();
         return;
@@ -144,7 +152,8 @@ export class PanelHost implements vscode.Disposable {
         await this.checkClients();
         return;
       }
-      await runPanelAction(message);
+      const notice = await runPanelAction(message, this.data);
+      if (notice) await this.post({ type: "notice", level: "info", text: notice });
       await this.refresh();
     } catch (e) {
       const text = (e as Error).message ?? String(e);
@@ -174,7 +183,7 @@ export class PanelHost implements vscode.Disposable {
 <title>Switchyard</title>
 </head>
 <body>
-<div id="app" aria-live="polite">Loading Switchyard…</div>
+<div id="app" aria-live="polite" data-proxy="${escapeAttribute(JSON.stringify(this.data.proxyState()))}">Loading Switchyard…</div>
 <script nonce="${nonce}" src="${script.toString()}"></script>
 </body>
 </html>`;
@@ -184,6 +193,11 @@ export class PanelHost implements vscode.Disposable {
     this.panel?.dispose();
     this.disposables.forEach((d) => d.dispose());
   }
+}
+
+/** Text for a double-quoted HTML attribute. */
+function escapeAttribute(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 function safePreview(raw: unknown): string {

@@ -5,12 +5,16 @@
  */
 import type * as vscode from "vscode";
 import type { ConnectionRecord } from "../core/proxy/records/records";
-import { homedir } from "node:os";
+import { homedir, networkInterfaces } from "node:os";
+import { join } from "node:path";
+import { CA_FILES } from "../core/ca/paths";
+import { isLoopback } from "../core/net/interfaces";
 import type { ClientCheckView, PanelSnapshot, RecordView } from "../../webview/protocol";
 import { engines } from "./engines";
 import type { PanelDataSource } from "./panelHost";
 import type { SwitchyardSession } from "./session";
-import { bindingView, interfaceView, mismatchView, recordView, resolutionView } from "./views";
+import { recordView } from "./recordView";
+import { bindingView, interfaceView, mismatchView, resolutionView } from "./views";
 
 /**
  * Rows kept for the panel. Unlike the proxy's fixed ring of 1,000 records, this list is trimmed to
@@ -19,6 +23,12 @@ import { bindingView, interfaceView, mismatchView, recordView, resolutionView } 
 const RECORD_CAPACITY = 10_000;
 /** A burst of connections costs one message per this many ms, and a row still shows within a fraction of a second. */
 const BATCH_MS = 50;
+
+/** A loopback address or one of this machine's own: a client there is not "another device". */
+function isThisMachine(address: string): boolean {
+  if (isLoopback(address)) return true;
+  return Object.values(networkInterfaces()).some((list) => list?.some((i) => i.address === address));
+}
 
 /** The panel's data: snapshots on demand and the connection rows, streamed in batches. */
 export class PanelModel implements PanelDataSource, vscode.Disposable {
@@ -37,20 +47,51 @@ export class PanelModel implements PanelDataSource, vscode.Disposable {
   async snapshot(): Promise<PanelSnapshot> {
     const session = this.session;
     const [net, ca, hosts] = await Promise.all([this.networkSnapshot(), session.caSnapshot(), this.hostsSnapshot()]);
-    const status = session.status();
     return {
-      proxy: {
-        state: status.state,
-        summary: status.summary,
-        error: status.problems.length ? status.problems.join("; ") : undefined,
-        bindings: session.bindings().map(bindingView),
-        routes: session.routes(),
-      },
+      proxy: this.proxyState(),
       settingsProblems: session.problems.map((p) => ({ key: p.key, message: p.message })),
       ...net,
       ca,
       hosts,
     };
+  }
+
+  /** The proxy's state alone: read in memory, so the panel shows it before the slower parts of a snapshot. */
+  proxyState(): PanelSnapshot["proxy"] {
+    const session = this.session;
+    const status = session.status();
+    return {
+      state: status.state,
+      summary: status.summary,
+      error: status.problems.length ? status.problems.join("; ") : undefined,
+      bindings: session.bindings().map(bindingView),
+      routes: session.routes(),
+    };
+  }
+
+  /** The root certificate's file (Export Root, and the commands a fix puts on the clipboard). */
+  rootFile(): string {
+    return join(this.session.caDirectory(), CA_FILES.root);
+  }
+
+  /**
+   * The device onboarding page while the proxy listens on a LAN address (Share on LAN): the proxy
+   * answers plain HTTP to that address with it; undefined while it listens on loopback only.
+   */
+  deviceOnboardingUrl(): string | undefined {
+    const lan = this.session
+      .bindings()
+      .find(
+        (b) =>
+          b.state === "listening" &&
+          b.role === "tls+http" &&
+          !isLoopback(b.address) &&
+          b.address !== "0.0.0.0" &&
+          b.address !== "::" &&
+          !b.address.startsWith("fe80:"),
+      );
+    if (!lan) return undefined;
+    return `http://${lan.family === 6 ? `[${lan.address}]` : lan.address}:${lan.port}/`;
   }
 
   /** The panel (re)opened or asked to check again: trust may have changed outside VS Code. */
@@ -82,7 +123,7 @@ export class PanelModel implements PanelDataSource, vscode.Disposable {
    * one row per connection, replaced in place; new and changed rows go out in the next batch.
    */
   addRecord(record: ConnectionRecord): void {
-    const view = recordView(record);
+    const view = recordView(record, { rootFile: this.rootFile(), isThisMachine });
     const known = this.recordById.get(view.id);
     if (known) {
       const at = this.recordViews.lastIndexOf(known);

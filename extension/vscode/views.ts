@@ -7,16 +7,14 @@ import type { CaStatus } from "../core/ca/status";
 import type { LocalInterface } from "../core/net/interfaces";
 import type { Mismatch } from "../core/net/mismatches";
 import type { NameResolution } from "../core/net/resolution";
-import type { BindingRecord, ConnectionRecord } from "../core/proxy/records/records";
+import type { BindingRecord } from "../core/proxy/records/records";
 import type { RouteSetting } from "../core/settings";
 import { redactUrlCredentials } from "../core/urlCredentials";
 import type {
   BindingView,
   CaView,
-  FixAction,
   InterfaceView,
   MismatchView,
-  RecordView,
   ResolutionView,
   RouteView,
 } from "../../webview/protocol";
@@ -118,61 +116,5 @@ export function caView(status: CaStatus): CaView {
   };
 }
 
-/** What the user can click to fix a failure, from the plain-words explanation. */
-function fixFor(explanation: string): FixAction | undefined {
-  if (/trust/i.test(explanation)) return "trustCa";
-  if (/settings|route/i.test(explanation)) return "openSettings";
-  return undefined;
-}
-
-function outcomeText(r: ConnectionRecord): { text: string; ok: boolean; explanation?: string } {
-  const o = r.outcome;
-  switch (o.kind) {
-    case "proxied": {
-      const requests = `${o.requests} request${o.requests === 1 ? "" : "s"}`;
-      if (r.open) return { text: `open · ${requests}${o.status ? `, last ${o.status}` : ""}`, ok: true };
-      return { text: `proxied${o.status ? ` ${o.status}` : ""} (${requests})`, ok: true };
-    }
-    case "redirected":
-      return { text: `redirected ${o.status} → ${o.location}`, ok: true };
-    case "passed-through":
-      return { text: `passed through to ${o.upstream}`, ok: true };
-    case "no-route":
-      return {
-        text: `no route${o.host ? ` for ${o.host}` : ""}`,
-        ok: false,
-        explanation: "No route matches this host: add one under switchyard.proxy.routes in the settings.",
-      };
-    case "failed":
-      return { text: `failed at ${o.stage}: ${o.error}`, ok: false, explanation: o.explanation };
-  }
-}
-
-/** A connection record as a row of the Handshakes view (the full record rides along for details). */
-export function recordView(r: ConnectionRecord): RecordView {
-  const outcome = outcomeText(r);
-  const cert = r.tls?.certificate;
-  return {
-    id: r.id,
-    ...(r.open ? { open: true } : {}),
-    requestCount: r.requestCount,
-    time: Date.parse(r.time),
-    client: `${r.client.address}:${r.client.port}`,
-    local: `${r.local.address}:${r.local.port}`,
-    interfaceName: r.local.interfaceName,
-    protocol: r.protocol,
-    sni: r.clientHello?.serverName,
-    alpnOffered: r.clientHello?.alpn ?? [],
-    alpn: r.tls?.alpn,
-    tlsVersion: r.tls?.version,
-    cipher: r.tls?.cipher,
-    ...(r.tls?.resumed ? { resumed: true } : {}),
-    certificate: cert ? cert.sans.join(", ") || cert.subject : undefined,
-    route: r.route ? `${r.route.host} → ${r.route.upstream}` : undefined,
-    outcome: outcome.text,
-    ok: outcome.ok,
-    explanation: outcome.explanation,
-    fix: outcome.explanation ? fixFor(outcome.explanation) : undefined,
-    detail: r as unknown as Record<string, unknown>,
-  };
-}
+/** A connection record as a row of the Handshakes view: recordView.ts. */
+export { recordView } from "./recordView";

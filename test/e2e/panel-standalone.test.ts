@@ -13,8 +13,10 @@ import * as esbuild from "esbuild";
 import type { Browser, Page } from "playwright-core";
 // @ts-expect-error: plain JS harness module shared with `npm start` and the integration runner
 import { launchChromium } from "../harness/browser.mjs";
-import { parseWebviewMessage, type HostMessage, type RecordView } from "../../webview/protocol";
+import { parseWebviewMessage, type HostMessage, type PanelSnapshot, type RecordView } from "../../webview/protocol";
 import { DARK_PLUS, LIGHT_PLUS, emptySnapshot, makeRecords, snapshot, themeCss } from "./panel-fixtures";
+import { recoveredConnection, untrustedCurl, type RecoveredConnection } from "./panel-records";
+import { needTools } from "../unit/requirements";
 
 const ROOT = join(__dirname, "..", "..");
 const SHOTS = join(ROOT, ".test-artifacts", "panel");
@@ -32,7 +34,20 @@ declare const document: {
   activeElement: { getAttribute(name: string): string | null } | null;
   querySelector(selector: string): PageElement | null;
   querySelectorAll(selector: string): { length: number };
+  createElement(tag: "canvas"): {
+    width: number;
+    height: number;
+    getContext(kind: "2d"): {
+      drawImage(image: unknown, x: number, y: number): void;
+      getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+    } | null;
+  };
 };
+declare const Image: new () => { src: string; width: number; height: number; decode(): Promise<void> };
+declare function getComputedStyle(
+  element: unknown,
+  pseudo?: string,
+): { backgroundColor: string; getPropertyValue(name: string): string };
 declare const MessageEvent: new (type: "message", init: { data: unknown }) => unknown;
 declare function requestAnimationFrame(callback: (time: number) => void): number;
 
@@ -61,7 +76,8 @@ window.acquireVsCodeApi = () => {
 };`;
 }
 
-function page(theme: Theme): string {
+/** The page as panelHost.ts builds it; `proxy` is the state it embeds in #app for the first paint. */
+function page(theme: Theme, proxy?: string): string {
   const nonce = randomBytes(16).toString("base64");
   const csp = `default-src 'none'; img-src ${origin} data:; style-src ${origin}; font-src ${origin}; script-src 'nonce-${nonce}'`;
   return `<!DOCTYPE html>
@@ -70,15 +86,16 @@ function page(theme: Theme): string {
 <link rel="stylesheet" href="/theme-${theme}.css"><link rel="stylesheet" href="/webview.css">
 <script nonce="${nonce}">${fakeHost()}</script>
 <title>Switchyard</title></head>
-<body class="vscode-${theme}"><div id="app" aria-live="polite">Loading Switchyard…</div>
+<body class="vscode-${theme}"><div id="app" aria-live="polite"${proxy ? ` data-proxy="${proxy.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;")}"` : ""}>Loading Switchyard…</div>
 <script nonce="${nonce}" src="/webview.js"></script></body></html>`;
 }
 
-async function open(theme: Theme = "light"): Promise<Page> {
+async function open(theme: Theme = "light", embedded?: PanelSnapshot["proxy"]): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, colorScheme: theme });
   context.setDefaultTimeout(5000);
   const p = await context.newPage();
-  await p.goto(`${origin}/?theme=${theme}`);
+  const proxy = embedded ? `&proxy=${encodeURIComponent(JSON.stringify(embedded))}` : "";
+  await p.goto(`${origin}/?theme=${theme}${proxy}`);
   await p.waitForSelector('[data-testid="tab-bindings"]');
   return p;
 }
@@ -103,6 +120,32 @@ async function shot(p: Page, name: string): Promise<void> {
 }
 
 const rows = (p: Page) => p.locator('[data-testid="handshake-row"]');
+
+/** Reads pixels of a PNG screenshot by drawing it on a canvas in a blank page (no decoder dependency). */
+async function pixels(png: Buffer, points: { x: number; y: number }[]): Promise<{ r: number; g: number; b: number }[]> {
+  const blank = await browser.newPage();
+  try {
+    return await blank.evaluate(
+      async ({ data, at }) => {
+        const img = new Image();
+        img.src = `data:image/png;base64,${data}`;
+        await img.decode();
+        const canvas = document.createElement("canvas");
+        canvas.width = img.width;
+        canvas.height = img.height;
+        const g = canvas.getContext("2d")!;
+        g.drawImage(img, 0, 0);
+        return at.map(({ x, y }) => {
+          const [r, gr, b] = g.getImageData(x, y, 1, 1).data;
+          return { r: r!, g: gr!, b: b! };
+        });
+      },
+      { data: png.toString("base64"), at: points },
+    );
+  } finally {
+    await blank.close();
+  }
+}
 
 /**
  * Streams batches one per frame, as the live log receives them; resolves with the most row
@@ -149,7 +192,8 @@ describe("Switchyard panel in a browser (standalone webview)", () => {
       const url = new URL(req.url ?? "/", "http://127.0.0.1");
       const file = files[url.pathname];
       const theme: Theme = url.searchParams.get("theme") === "dark" ? "dark" : "light";
-      const [type, body] = file ?? (url.pathname === "/" ? ["text/html", page(theme)] : ["text/plain", ""]);
+      const embedded = url.searchParams.get("proxy") ?? undefined;
+      const [type, body] = file ?? (url.pathname === "/" ? ["text/html", page(theme, embedded)] : ["text/plain", ""]);
       res.writeHead(file || url.pathname === "/" ? 200 : 404, { "content-type": `${type}; charset=utf-8` });
       res.end(body);
     });
@@ -446,4 +490,185 @@ describe("Switchyard panel in a browser (standalone webview)", () => {
     for (const m of messages) assert.ok(parseWebviewMessage(m), `accepted: ${JSON.stringify(m)}`);
     await assertClean(p);
   });
+
+  /** Every store the snapshot lists trusts the root, or not. */
+  const withTrust = (trusted: boolean): PanelSnapshot => ({
+    ...snapshot,
+    ca: {
+      ...snapshot.ca!,
+      trust: snapshot.ca!.trust.map((t) => ({ ...t, trusted: t.available ? trusted : t.trusted })),
+    },
+  });
+
+  it("shows the proxy's real state from the first paint, never Connecting… or Start while it runs", async () => {
+    // The page as panelHost builds it, with the state embedded: right before any message arrives.
+    const p = await open("light", snapshot.proxy);
+    assert.deepEqual(await posted(p), [{ type: "ready" }], "no message from the host yet");
+    assert.equal(await p.locator('[data-testid="proxy-state"]').innerText(), "Proxy on · :8443");
+    assert.equal(await p.locator('[data-testid="proxy-toggle"]').innerText(), "Stop Proxy");
+    await p.click('[data-testid="tab-handshakes"]');
+    assert.doesNotMatch(await p.locator('[data-testid="handshake-empty"]').innerText(), /Start Proxy|proxy is off/);
+    assert.equal(await p.locator('[data-testid="empty-start-proxy"]').count(), 0);
+    await assertClean(p);
+
+    // A page without the state (an older host) says it is checking, with no Start button, until told.
+    const q = await open("dark");
+    assert.equal(await q.locator('[data-testid="proxy-state"]').innerText(), "Checking the proxy…");
+    assert.equal(await q.locator('[data-testid="proxy-toggle"]').isVisible(), false);
+    assert.doesNotMatch(await q.locator("body").innerText(), /Connecting…|Start Proxy/);
+    await send(q, { type: "proxy", proxy: snapshot.proxy });
+    assert.equal(await q.locator('[data-testid="proxy-state"]').innerText(), "Proxy on · :8443");
+    assert.equal(await q.locator('[data-testid="proxy-toggle"]').innerText(), "Stop Proxy");
+    // Restored after a reload (getState), the header is right before any message, too.
+    await q.reload();
+    await q.waitForSelector('[data-testid="tab-bindings"]');
+    assert.equal(await q.locator('[data-testid="proxy-state"]').innerText(), "Proxy on · :8443");
+    assert.equal(await q.locator('[data-testid="proxy-toggle"]').innerText(), "Stop Proxy");
+    await assertClean(q);
+  });
+
+  let recovered: RecoveredConnection | undefined;
+  it("shows a connection's current state: a 502 then 200s on one h2 connection reads ok, with the 502 in its history", async () => {
+    const { afterFailure, closed } = (recovered = await recoveredConnection());
+    const p = await open("light");
+    await send(p, { type: "snapshot", snapshot });
+    await p.click('[data-testid="tab-handshakes"]');
+    const id = closed.id;
+    const row = p.locator(`[data-testid="handshake-row"][data-id="${id}"]`);
+    await send(p, { type: "records", records: [afterFailure] });
+    assert.equal(await row.getAttribute("data-state"), "failed", "right after the 502 the row is failed");
+    assert.match(await row.locator(".c-outcome").innerText(), /failed at upstream/);
+    await send(p, { type: "records", records: [closed] });
+    assert.equal(await row.getAttribute("data-state"), "ok");
+    assert.match(await row.locator(".c-outcome").innerText(), /^proxied 200 \(3 requests\) · recovered$/);
+    // The dot and the words agree: the dot has the ok colour, not the error one.
+    const dot = await row
+      .locator(".c-outcome")
+      .evaluate((el) => getComputedStyle(el as never, "::before").backgroundColor);
+    const ok = await p.evaluate(() =>
+      getComputedStyle(document.querySelector(".hs-viewport") as never).getPropertyValue("--sy-ok"),
+    );
+    assert.ok(dot !== "rgba(0, 0, 0, 0)" && ok !== "", `dot ${dot}`);
+    await row.click();
+    const detail = p.locator('[data-testid="handshake-detail"]');
+    assert.equal(await detail.locator('[data-testid="handshake-explanation"]').count(), 0, "no red banner");
+    const history = detail.locator('[data-testid="handshake-history"]');
+    assert.match(
+      await history.innerText(),
+      /request 1 failed at upstream[\s\S]*closed the connection without answering[\s\S]*now\s+proxied 200/,
+    );
+    assert.deepEqual(
+      (await detail.locator('[data-testid="handshake-request"]').allInnerTexts()).map((t) =>
+        t.split("\t")[3]?.slice(0, 3),
+      ),
+      ["502", "200", "200"],
+    );
+    await assertClean(p);
+  });
+
+  it("names a client that does not trust the root and offers its fix; no Trust Local CA once every store trusts", async (t) => {
+    if (!needTools(t, "curl")) return;
+    const rec = await untrustedCurl("/home/dev/.local/share/switchyard/ca/root.pem");
+    const p = await open("light");
+    await send(p, { type: "snapshot", snapshot: withTrust(false) });
+    await send(p, { type: "records", records: [rec] });
+    await p.click('[data-testid="tab-handshakes"]');
+    await p.click(`[data-testid="handshake-row"][data-id="${rec.id}"]`);
+    const banner = p.locator('[data-testid="handshake-explanation"]');
+    assert.match(await banner.innerText(), /does not trust the Switchyard root[\s\S]*curl \(OpenSSL\)[\s\S]*--cacert/);
+    const fixes = p.locator('[data-testid="handshake-fix"]');
+    assert.deepEqual(await fixes.allInnerTexts(), ["Copy curl --cacert", "Copy the ca env command", "Trust Local CA"]);
+    await fixes.first().click();
+    const copied = (await posted(p)).at(-1);
+    assert.deepEqual(copied, {
+      type: "copy",
+      text: "curl --cacert '/home/dev/.local/share/switchyard/ca/root.pem' URL",
+    });
+    assert.ok(parseWebviewMessage(copied), "the extension accepts it");
+    // Every store trusts the root: offering Trust Local CA again would loop.
+    await send(p, { type: "snapshot", snapshot: withTrust(true) });
+    assert.deepEqual(await fixes.allInnerTexts(), ["Copy curl --cacert", "Copy the ca env command"]);
+    // Copy as JSON instead of raw JSON in the pane; the pane shows readable fields.
+    assert.doesNotMatch(await p.locator('[data-testid="handshake-detail"]').innerText(), /[{]"/);
+    await p.click('[data-testid="handshake-copy-json"]');
+    const json = (await posted(p)).at(-1) as { type: string; text: string };
+    assert.equal(json.type, "copy");
+    assert.equal((JSON.parse(json.text) as { id: number }).id, rec.id);
+    assert.ok(parseWebviewMessage(json));
+    assert.match(await p.locator('[data-testid="handshake-clienthello"]').innerText(), /Program\s+curl \(OpenSSL\)/);
+    await assertClean(p);
+  });
+
+  for (const theme of ["light", "dark"] as const) {
+    it(`fits Time, SNI, Route and Outcome at the default width, with a tooltip on every cell and one date format (${theme})`, async () => {
+      recovered ??= await recoveredConnection(); // made by the test above, unless it was left out
+      const p = await open(theme);
+      await send(p, { type: "snapshot", snapshot });
+      const failedRow = makeRecords(31, 1)[0]!; // fails (id % 7 === 3, not plain HTTP), near the top
+      // The real row after 40 made-up ones, with an id of its own (both count from 1).
+      const real = { ...recovered.closed, id: 1000 };
+      await send(p, { type: "records", records: [...makeRecords(1, 40), real], reset: true });
+      await p.click('[data-testid="tab-handshakes"]');
+      await rows(p).first().waitFor();
+      const cells = await p.locator('[data-testid="handshake-row"] .hs-cell').evaluateAll((els) =>
+        els
+          .map(
+            (e) =>
+              e as unknown as {
+                className: string;
+                scrollWidth: number;
+                clientWidth: number;
+                title: string;
+                textContent: string;
+                offsetParent: unknown;
+              },
+          )
+          .filter((e) => e.offsetParent !== null)
+          .map((e) => ({
+            cls: e.className,
+            cut: e.scrollWidth > e.clientWidth,
+            sizes: `${e.scrollWidth} > ${e.clientWidth}`,
+            title: e.title,
+            text: e.textContent,
+          })),
+      );
+      assert.ok(cells.length > 100, `${cells.length} visible cells`);
+      for (const c of cells) {
+        assert.ok(c.title.includes(c.text) || c.title.length > 0, `${c.cls} "${c.text}" has a tooltip`);
+        if (/c-(time|sni|route|outcome)/.test(c.cls))
+          assert.equal(c.cut, false, `${c.cls} "${c.text}" is cut (${c.sizes})`);
+      }
+      const row = p.locator(`[data-testid="handshake-row"][data-id="1000"]`);
+      const shown = await row.locator(".c-time").innerText();
+      assert.match(shown, /^\d{2}:\d{2}:\d{2}\.\d{3}$/);
+      await row.click();
+      const when = await p.locator('[data-testid="handshake-time"]').innerText();
+      assert.match(when, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$/);
+      assert.ok(when.endsWith(shown), `one format: ${when} / ${shown}`);
+      assert.equal(
+        await row.locator(".c-time").getAttribute("title"),
+        when,
+        "the tooltip is the same clock with its date",
+      );
+
+      // The screenshot, checked: the recovered row's dot is green, a failed row's red, and the
+      // background is the theme's.
+      const png = await p.screenshot({ path: join(SHOTS, `handshakes-current-state-${theme}.png`) });
+      const failed = p.locator(`[data-testid="handshake-row"][data-id="${failedRow.id}"] .c-outcome`);
+      const dotAt = async (cell: typeof failed): Promise<{ x: number; y: number }> => {
+        const box = (await cell.boundingBox())!;
+        return { x: Math.round(box.x + 6 + 3), y: Math.round(box.y + box.height / 2) };
+      };
+      const [okPixel, failedPixel, background] = await pixels(png, [
+        await dotAt(row.locator(".c-outcome")),
+        await dotAt(failed),
+        { x: 1270, y: 850 },
+      ]);
+      assert.ok(okPixel!.g > okPixel!.r, `the ok dot is green: ${JSON.stringify(okPixel)}`);
+      assert.ok(failedPixel!.r > failedPixel!.g, `the failed dot is red: ${JSON.stringify(failedPixel)}`);
+      const luminance = (background!.r + background!.g + background!.b) / 3;
+      assert.ok(theme === "dark" ? luminance < 90 : luminance > 180, `${theme} background ${luminance}`);
+      await assertClean(p);
+    });
+  }
 });

@@ -87,6 +87,20 @@ describe("the Switchyard panel in the real workbench", () => {
     await screenshot(wb.page, "panel-bindings-light.png");
   });
 
+  it("reopened while the proxy runs, shows it on from its first paint: no Connecting…, no Start Proxy", async () => {
+    await runCommand(wb.page, "View: Close Editor");
+    await wb.page.locator("iframe.webview.ready").waitFor({ state: "detached", timeout: 15_000 });
+    await runCommand(wb.page, "Switchyard: Open Panel");
+    const frame = panelFrame(wb.page);
+    const state = frame.locator('[data-testid="proxy-state"]');
+    await state.waitFor({ timeout: 30_000 });
+    // Read as soon as the panel has painted, before the extension's snapshot (seconds) arrives.
+    const first = await state.innerText();
+    const toggle = await frame.locator('[data-testid="proxy-toggle"]').innerText();
+    assert.match(first, new RegExp(`^Proxy on · :${port}$`), `first paint: ${first}`);
+    assert.equal(toggle, "Stop Proxy");
+  });
+
   it("shows a curl request's handshake with its SNI and ALPN, and its details on click", async () => {
     const root = join(wb.work, "ca", "root.pem");
     const ok = await curl(port, "--cacert", root, "--http2", `https://${HOST}:${port}/from-curl`);
@@ -112,7 +126,7 @@ describe("the Switchyard panel in the real workbench", () => {
     await screenshot(wb.page, "panel-handshakes-light.png");
   });
 
-  it("explains a client that does not trust the CA, with a button to trust it", async () => {
+  it("explains a client that does not trust the CA, naming curl and offering its fix", async () => {
     const refused = await curl(port, `https://${HOST}:${port}/untrusted`);
     assert.notEqual(refused.code, 0, "curl without the root refuses the certificate");
     const frame = panelFrame(wb.page);
@@ -121,11 +135,15 @@ describe("the Switchyard panel in the real workbench", () => {
     await row.click();
     const explanation = frame.locator('[data-testid="handshake-explanation"]');
     await explanation.waitFor();
-    assert.match((await explanation.textContent()) ?? "", /trust/i);
-    await frame.locator('[data-testid="handshake-fix"]').waitFor();
-    // What the screenshot shows: the failed row selected, the explanation and the button that fixes it.
+    assert.match((await explanation.textContent()) ?? "", /does not trust the Switchyard root[\s\S]*curl \(OpenSSL\)/);
+    await frame.locator('[data-testid="handshake-fix"]').first().waitFor();
+    // What the screenshot shows: the failed row selected, the explanation and the fixes for curl.
     assert.equal(await row.getAttribute("aria-selected"), "true");
-    await assertShows(frame.locator('[data-testid="handshake-fix"]'), /Trust the Switchyard CA/, "the fix button");
+    await assertShows(
+      frame.locator('[data-testid="handshake-fix"]').first(),
+      /Copy curl --cacert/,
+      "curl's fix: the root given with --cacert",
+    );
     await screenshot(wb.page, "panel-handshake-failure-light.png");
   });
 

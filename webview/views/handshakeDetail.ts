@@ -1,17 +1,23 @@
 /**
- * The details pane of one connection record: what the client asked for (ClientHello), what it got
- * (certificate, ALPN, TLS version), when each step happened, and for failures what went wrong in
- * plain words with a button for the fix.
+ * The details pane of one connection record: what the client asked for (ClientHello) and which
+ * program that makes it, what it got (certificate, ALPN, TLS version), when each step happened,
+ * the failures it recovered from, and for a failure what went wrong in plain words with the fixes
+ * for that client.
  *
- * `RecordView.detail` is free-form; by convention it may carry `clientHello` and `certificate`
- * objects (shown field by field) and the rest is listed under "More". The timeline comes from
- * `RecordView.timeline` (or `detail.timeline` for older extensions).
+ * `RecordView.detail` is the whole record (for Copy as JSON); its `clientHello`, `tls.certificate`
+ * and a few more fields are shown as readable facts. The timeline comes from `RecordView.timeline`
+ * (or `detail.timeline` for older extensions).
  */
 import { badge, button, facts, h, mono } from "../dom";
-import type { FixAction, RecordView, TimelineStep } from "../protocol";
+import type { FixAction, RecordFix, RecordView, TimelineStep } from "../protocol";
+import { dateTime } from "../time";
 
 export interface DetailActions {
   onAction(action: FixAction): void;
+  /** Puts text on the clipboard (through the extension). */
+  onCopy(text: string): void;
+  /** Every trust store on this machine trusts the root: Trust Local CA would change nothing. */
+  everyStoreTrusts(): boolean;
 }
 
 /** The words on a fix button, so the user knows what clicking it will do. */
@@ -23,6 +29,8 @@ export const FIX_LABELS: Record<FixAction, string> = {
   stopProxy: "Stop the proxy",
   openSettings: "Open Switchyard settings",
   syncHosts: "Add the hosts mapping",
+  exportRoot: "Export Root…",
+  openDeviceOnboarding: "Open the device page",
 };
 
 const ACRONYMS: Record<string, string> = {
@@ -63,12 +71,22 @@ function show(value: unknown): Node | string {
   return String(value);
 }
 
+/** The program a ClientHello names, as the record carries it. */
+function clientText(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const c = value as Record<string, unknown>;
+  if (typeof c.name !== "string") return undefined;
+  return typeof c.evidence === "string" ? `${c.name} (${c.evidence})` : c.name;
+}
+
 function objectFacts(obj: unknown, testId: string): HTMLElement | undefined {
   if (typeof obj !== "object" || obj === null || Array.isArray(obj)) return undefined;
-  const entries = Object.entries(obj as Record<string, unknown>);
+  const entries = Object.entries(obj as Record<string, unknown>).map(([k, v]): [string, unknown] =>
+    k === "client" ? ["program", clientText(v)] : [k, v],
+  );
   if (entries.length === 0) return undefined;
   return facts(
-    entries.map(([k, v]) => [label(k), show(v)]),
+    entries.filter(([, v]) => v !== undefined).map(([k, v]) => [label(k), show(v)]),
     testId,
   );
 }
@@ -133,7 +151,12 @@ function requestTable(raw: unknown, total: number | undefined): HTMLElement {
           cell(q.method),
           cell(q.host),
           h("td", { class: "mono" }, String(q.path ?? "")),
-          cell(q.error ? `${String(q.status ?? "failed")}: ${String(q.error)}` : q.status),
+          // The status alone; a failed request's words are its tooltip (and in History).
+          h(
+            "td",
+            { title: q.error ? String(q.error) : undefined },
+            q.error ? String(q.status ?? "failed") : String(q.status ?? "—"),
+          ),
           cell(q.bytes),
           cell(typeof q.durationMs === "number" ? `${q.durationMs.toFixed(1)} ms` : undefined),
         ),
@@ -149,6 +172,87 @@ function card(title: string, ...body: (Node | undefined)[]): HTMLElement {
   return h("div", { class: "card" }, h("h3", { class: "card-title" }, title), ...body);
 }
 
+/** A fix: a button for a Switchyard action, or the command with a Copy button. */
+function fixControl(fix: RecordFix, primary: boolean, actions: DetailActions): HTMLElement {
+  if (fix.action) {
+    const action = fix.action;
+    return button(
+      fix.label || FIX_LABELS[action],
+      () => actions.onAction(action),
+      {
+        "data-testid": "handshake-fix",
+        "data-action": action,
+      },
+      !primary,
+    );
+  }
+  const text = fix.copy ?? "";
+  return h(
+    "span",
+    { class: "fix-copy" },
+    mono(text),
+    button(fix.label, () => actions.onCopy(text), { "data-testid": "handshake-fix", "data-copy": text }, !primary),
+  );
+}
+
+/** The fixes worth offering now: Trust Local CA only while some store does not trust the root. */
+function fixesFor(rec: RecordView, actions: DetailActions): RecordFix[] {
+  if (rec.fixes && rec.fixes.length > 0)
+    return rec.fixes.filter((f) => !(f.whenStoreUntrusted && actions.everyStoreTrusts()));
+  if (rec.fix && !(rec.fix === "trustCa" && actions.everyStoreTrusts()))
+    return [{ label: FIX_LABELS[rec.fix] ?? rec.fix, action: rec.fix }];
+  return [];
+}
+
+/** Failures the connection recovered from, then where it is now. */
+function historyList(rec: RecordView): HTMLElement | undefined {
+  if (!rec.history || rec.history.length === 0) return undefined;
+  const at = (ms: number): string => `+${ms < 10 ? ms.toFixed(2) : ms.toFixed(1)} ms`;
+  return h(
+    "ol",
+    { class: "history", "data-testid": "handshake-history" },
+    ...rec.history.map((step) =>
+      h(
+        "li",
+        { class: "history-step history-failed" },
+        h("span", { class: "timeline-at" }, at(step.at)),
+        h("span", {}, h("strong", {}, step.text), h("div", { class: "muted small" }, step.explanation)),
+      ),
+    ),
+    h(
+      "li",
+      { class: `history-step ${rec.ok ? "history-ok" : "history-failed"}` },
+      h("span", { class: "timeline-at" }, "now"),
+      h("strong", {}, rec.outcome),
+    ),
+  );
+}
+
+/** What the record says beyond the cards above, as facts (the whole record: Copy as JSON). */
+function moreFacts(rec: RecordView): HTMLElement | undefined {
+  const d = rec.detail;
+  const num = (v: unknown): number | undefined => (typeof v === "number" ? v : undefined);
+  const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+  const tls = (typeof d.tls === "object" && d.tls !== null ? d.tls : {}) as Record<string, unknown>;
+  const close = (typeof d.closeReason === "object" && d.closeReason !== null ? d.closeReason : {}) as Record<
+    string,
+    unknown
+  >;
+  const duration = num(d.durationMs);
+  const bytesIn = num(d.bytesIn);
+  const bytesOut = num(d.bytesOut);
+  const pairs: [string, string | undefined][] = [
+    ["Duration", duration !== undefined ? `${duration.toFixed(1)} ms` : undefined],
+    ["Bytes", bytesIn !== undefined && bytesOut !== undefined ? `${bytesIn} in, ${bytesOut} out` : undefined],
+    ["Closed by Switchyard", str(close.explanation)],
+    ["Certificate note", str(tls.certificateNote)],
+    ["Certificate problem", str(tls.certificateProblem)],
+    ["First bytes", str(d.firstBytesHex)],
+  ];
+  if (!pairs.some(([, v]) => v !== undefined)) return undefined;
+  return facts(pairs, "handshake-more");
+}
+
 export function renderDetail(rec: RecordView | undefined, actions: DetailActions): HTMLElement {
   if (!rec) {
     return h(
@@ -157,34 +261,52 @@ export function renderDetail(rec: RecordView | undefined, actions: DetailActions
       "Select a connection to see its ClientHello, the certificate served and the timeline. Use ↑ and ↓ to move through the list.",
     );
   }
-  const { clientHello, certificate, timeline: _t, requests, ...more } = rec.detail as Record<string, unknown>;
+  const { clientHello, tls } = rec.detail as Record<string, unknown>;
+  const certificate =
+    typeof tls === "object" && tls !== null ? (tls as Record<string, unknown>).certificate : undefined;
   const title = h(
     "div",
     { class: "detail-head" },
     h("h3", { class: "detail-title" }, rec.sni ?? rec.client),
     badge(rec.outcome || (rec.ok ? "ok" : "failed"), rec.ok ? "ok" : "error"),
-    h("span", { class: "muted" }, `${rec.protocol} · #${rec.id} · ${new Date(rec.time).toLocaleString()}`),
+    h(
+      "span",
+      { class: "muted" },
+      `${rec.protocol} · #${rec.id} · `,
+      h("time", { "data-testid": "handshake-time" }, dateTime(rec.time)),
+    ),
+    h("span", { class: "spacer" }),
+    button(
+      "Copy as JSON",
+      () => actions.onCopy(JSON.stringify(rec.detail, null, 2)),
+      { "data-testid": "handshake-copy-json" },
+      true,
+    ),
   );
+  const fixes = rec.ok ? [] : fixesFor(rec, actions);
   const failure =
-    !rec.ok && (rec.explanation || rec.fix)
+    !rec.ok && (rec.explanation || fixes.length > 0)
       ? h(
           "div",
           { class: "callout callout-error", role: "alert", "data-testid": "handshake-explanation" },
           h("p", {}, rec.explanation ?? rec.outcome),
-          rec.fix
-            ? button(FIX_LABELS[rec.fix] ?? rec.fix, () => actions.onAction(rec.fix!), {
-                "data-testid": "handshake-fix",
-              })
+          fixes.length > 0
+            ? h(
+                "div",
+                { class: "fixes", "data-testid": "handshake-fixes" },
+                ...fixes.map((f, i) => fixControl(f, i === 0, actions)),
+              )
             : null,
         )
       : undefined;
   const connection = facts([
     ["Client", mono(rec.client)],
+    ["Program", rec.clientName],
     ["Local", mono(rec.local)],
     ["Interface", rec.interfaceName],
     ["Protocol", rec.protocol],
     ["Route", rec.route],
-    ["Outcome", rec.outcome],
+    ["Now", rec.outcome],
   ]);
   const hello =
     objectFacts(clientHello, "handshake-clienthello") ??
@@ -202,11 +324,12 @@ export function renderDetail(rec: RecordView | undefined, actions: DetailActions
     ["Session", rec.tlsVersion ? (rec.resumed ? "resumed from an earlier connection" : "full handshake") : undefined],
   ]);
   const cert =
-    objectFacts(certificate, "handshake-certificate") ??
+    objectFacts(certificate ?? (rec.detail as Record<string, unknown>).certificate, "handshake-certificate") ??
     (rec.certificate
       ? facts([["Certificate", rec.certificate]], "handshake-certificate")
       : h("p", { class: "muted" }, "No certificate was served (not a TLS connection, or it failed before)."));
-  const extra = objectFacts(more, "handshake-more");
+  const past = historyList(rec);
+  const extra = moreFacts(rec);
   return h(
     "div",
     { class: "detail" },
@@ -216,8 +339,12 @@ export function renderDetail(rec: RecordView | undefined, actions: DetailActions
       "div",
       { class: "cards" },
       card("Connection", connection),
+      past ? card("History", past) : undefined,
       card("Negotiated", negotiated),
-      card(`Requests${rec.requestCount ? ` (${rec.requestCount})` : ""}`, requestTable(requests, rec.requestCount)),
+      card(
+        `Requests${rec.requestCount ? ` (${rec.requestCount})` : ""}`,
+        requestTable((rec.detail as Record<string, unknown>).requests, rec.requestCount),
+      ),
       card("Timeline", timeline(rec)),
       card("ClientHello", hello),
       card(rec.resumed ? "Certificate (sent on the earlier connection)" : "Certificate served", cert),

@@ -10,7 +10,7 @@ import { renderDetail, type DetailActions } from "./handshakeDetail";
 import "./handshakes.css";
 import { RecordGrid } from "./recordGrid";
 
-export interface HandshakesOptions extends DetailActions {
+export interface HandshakesOptions extends Omit<DetailActions, "everyStoreTrusts"> {
   filter: string;
   paused: boolean;
   selected?: number;
@@ -33,6 +33,8 @@ export class HandshakesView {
   private selected: number | undefined;
   private filter: string;
   private snapshot: PanelSnapshot | undefined;
+  /** The proxy's state, as soon as it is known (before the first full snapshot). */
+  private proxy: PanelSnapshot["proxy"] | undefined;
 
   constructor(private readonly options: HandshakesOptions) {
     this.filter = options.filter;
@@ -75,8 +77,26 @@ export class HandshakesView {
   }
 
   setSnapshot(snapshot: PanelSnapshot): void {
+    const trustChanged = this.everyStoreTrusts(this.snapshot) !== this.everyStoreTrusts(snapshot);
     this.snapshot = snapshot;
+    this.proxy = snapshot.proxy;
     this.renderEmpty();
+    // A failure's fixes depend on the stores: Trust Local CA goes once every store trusts the root.
+    if (trustChanged) this.renderDetail();
+  }
+
+  /** The proxy's state alone (the first message, or the page's embedded state). */
+  setProxy(proxy: PanelSnapshot["proxy"]): void {
+    this.proxy = proxy;
+    this.renderEmpty();
+  }
+
+  /** Every trust store present on this machine trusts the root (false while unknown). */
+  private everyStoreTrusts(snapshot: PanelSnapshot | undefined): boolean {
+    const ca = snapshot?.ca;
+    if (!ca?.exists) return false;
+    const present = ca.trust.filter((t) => t.available);
+    return present.length > 0 && present.every((t) => t.trusted);
   }
 
   /** Called when the tab becomes visible: sizes are only known then. */
@@ -124,7 +144,7 @@ export class HandshakesView {
     this.empty.hidden = log.shown.length > 0;
     this.detail.hidden = log.size === 0;
     if (log.shown.length > 0) return;
-    const proxy = this.snapshot?.proxy;
+    const proxy = this.proxy;
     let state: HTMLElement;
     if (log.size > 0) {
       const words = `No connection matches “${this.filter.trim()}”. Clear the filter to see all ${log.size}.`;
@@ -135,6 +155,12 @@ export class HandshakesView {
         ? `The proxy is listening. Open ${url} and the handshake shows up here.`
         : "The proxy is listening. Requests through it show up here as they happen.";
       state = emptyState("Waiting for connections", words);
+    } else if (!proxy || proxy.state === "starting") {
+      // Never a Start button before the state is known: the proxy may well be running.
+      state = emptyState(
+        proxy ? "The proxy is starting" : "Checking the proxy…",
+        "Connections show up here as they happen.",
+      );
     } else {
       state = emptyState(
         "The proxy is off",
@@ -148,6 +174,8 @@ export class HandshakesView {
   private renderDetail(): void {
     const rec = this.log.find(this.selected) ?? this.log.shown.find((r) => r.id === this.selected);
     this.detail.dataset.id = rec ? String(rec.id) : "";
-    this.detail.replaceChildren(renderDetail(rec, this.options));
+    this.detail.replaceChildren(
+      renderDetail(rec, { ...this.options, everyStoreTrusts: () => this.everyStoreTrusts(this.snapshot) }),
+    );
   }
 }

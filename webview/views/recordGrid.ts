@@ -5,6 +5,7 @@
  */
 import { h } from "../dom";
 import type { RecordView } from "../protocol";
+import { clockTime, dateTime } from "../time";
 
 /** Must match `--sy-row` in style.css. */
 export const ROW_HEIGHT = 24;
@@ -15,16 +16,18 @@ interface Column {
   title: string;
   cls: string;
   value(r: RecordView): string;
+  /** The cell's tooltip when it says more than the cell (the whole value otherwise). */
+  tooltip?(r: RecordView): string;
 }
 
-const pad = (n: number, width = 2): string => String(n).padStart(width, "0");
-function clock(ms: number): string {
-  const d = new Date(ms);
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+/** The route without the host when the host is the SNI the row already shows. */
+function routeCell(r: RecordView): string {
+  if (!r.route) return "";
+  return r.sni && r.route.startsWith(`${r.sni} → `) ? r.route.slice(r.sni.length + 1) : r.route;
 }
 
 const COLUMNS: Column[] = [
-  { title: "Time", cls: "c-time", value: (r) => clock(r.time) },
+  { title: "Time", cls: "c-time", value: (r) => clockTime(r.time), tooltip: (r) => dateTime(r.time) },
   { title: "Client", cls: "c-client", value: (r) => r.client },
   { title: "Local", cls: "c-local", value: (r) => (r.interfaceName ? `${r.local} (${r.interfaceName})` : r.local) },
   { title: "Protocol", cls: "c-proto", value: (r) => r.protocol },
@@ -33,8 +36,20 @@ const COLUMNS: Column[] = [
   { title: "TLS", cls: "c-tls", value: (r) => r.tlsVersion?.replace(/^TLS\s*v?/i, "") ?? "" },
   { title: "Cipher", cls: "c-cipher", value: (r) => r.cipher?.replace(/^TLS_/, "") ?? "" },
   { title: "Certificate", cls: "c-cert", value: (r) => r.certificate ?? "" },
-  { title: "Route", cls: "c-route", value: (r) => r.route ?? "" },
-  { title: "Outcome", cls: "c-outcome", value: (r) => r.outcome },
+  { title: "Route", cls: "c-route", value: routeCell, tooltip: (r) => r.route ?? "" },
+  {
+    title: "Outcome",
+    cls: "c-outcome",
+    value: (r) => r.outcome,
+    tooltip: (r) =>
+      [
+        r.outcome,
+        ...(r.history ?? []).map((step) => `earlier: ${step.text}`),
+        r.clientName && `client: ${r.clientName}`,
+      ]
+        .filter(Boolean)
+        .join("\n"),
+  },
 ];
 
 export class RecordGrid {
@@ -54,7 +69,7 @@ export class RecordGrid {
     const header = h(
       "div",
       { class: "hs-row hs-head", role: "row", "aria-rowindex": 1 },
-      ...COLUMNS.map((c) => h("div", { class: `hs-cell ${c.cls}`, role: "columnheader" }, c.title)),
+      ...COLUMNS.map((c) => h("div", { class: `hs-cell ${c.cls}`, role: "columnheader", title: c.title }, c.title)),
     );
     this.element = h(
       "div",
@@ -68,11 +83,6 @@ export class RecordGrid {
     this.body.addEventListener("click", (e) => {
       const row = (e.target as HTMLElement).closest<HTMLElement>(".hs-row");
       if (row?.dataset.id) this.onSelect(Number(row.dataset.id));
-    });
-    // Tooltips only for truncated cells, set on hover rather than on every render.
-    this.body.addEventListener("mouseover", (e) => {
-      const cell = (e.target as HTMLElement).closest<HTMLElement>(".hs-cell");
-      if (cell) cell.title = cell.scrollWidth > cell.clientWidth ? (cell.textContent ?? "") : "";
     });
     new ResizeObserver(() => this.schedule()).observe(this.element);
   }
@@ -185,9 +195,18 @@ export class RecordGrid {
     el.dataset.id = String(rec.id);
     el.dataset.sni = rec.sni ?? "";
     el.dataset.open = rec.open ? "true" : "false";
+    // The status dot follows the text: red for a failed state, green for a good one; a ring while open.
+    el.dataset.state = rec.ok ? "ok" : "failed";
     el.classList.toggle("failed", !rec.ok);
     el.classList.toggle("open", rec.open === true);
     const cells = el.children;
-    for (let c = 0; c < COLUMNS.length; c++) (cells[c]!.firstChild as Text).data = COLUMNS[c]!.value(rec);
+    for (let c = 0; c < COLUMNS.length; c++) {
+      const column = COLUMNS[c]!;
+      const cell = cells[c] as HTMLElement;
+      const value = column.value(rec);
+      (cell.firstChild as Text).data = value;
+      // Every cell has its whole text as a tooltip: a narrow panel cuts them with an ellipsis.
+      cell.title = column.tooltip?.(rec) || value;
+    }
   }
 }

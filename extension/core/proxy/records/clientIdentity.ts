@@ -71,7 +71,7 @@ export function identifyClient(hello: ClientHello): ClientIdentity {
         "chromium",
         "browser",
         "a Chromium-based browser (Chrome, Edge, Brave, or an Electron app such as VS Code)",
-        "GREASE values and the ALPS extension (BoringSSL)",
+        "GREASE values and the ALPS extension, as BoringSSL sends them",
       );
     return identity(
       "grease-browser",
@@ -85,14 +85,14 @@ export function identifyClient(hello: ClientHello): ClientIdentity {
       "firefox",
       "browser",
       "Firefox (or another browser on NSS)",
-      "record_size_limit and delegated_credentials extensions (NSS)",
+      "the record_size_limit and delegated_credentials extensions, as NSS sends them",
     );
   if (has(EXT.statusRequestV2) || (has(EXT.signatureAlgorithmsCert) && !has(EXT.encryptThenMac)))
     return identity(
       "java",
       "runtime",
       "a Java program (JSSE)",
-      "status_request_v2 / signature_algorithms_cert extensions (JSSE)",
+      "the status_request_v2 and signature_algorithms_cert extensions, as JSSE sends them",
     );
   if (!has(EXT.encryptThenMac))
     return identity("unknown", "unknown", "an unrecognised client", "its ClientHello matches no known TLS stack");
@@ -106,14 +106,14 @@ export function identifyClient(hello: ClientHello): ClientIdentity {
       "python",
       "runtime",
       "a Python program (ssl module: urllib, requests, httpx)",
-      "post_handshake_auth with Python's short cipher list and TLS 1.2 minimum (OpenSSL)",
+      "post_handshake_auth with Python's short cipher list and TLS 1.2 as its lowest version",
     );
   if (has(EXT.postHandshakeAuth) && !has(EXT.sessionTicket))
     return identity(
       "curl",
       "runtime",
       "curl (OpenSSL)",
-      "post_handshake_auth without session tickets (curl on OpenSSL)",
+      "post_handshake_auth without session tickets, as curl on OpenSSL sends",
     );
   if (hello.alpn.length === 0 && !has(EXT.postHandshakeAuth) && offersOldVersions)
     return identity("openssl-cli", "runtime", "openssl s_client", "OpenSSL's defaults with no ALPN");
@@ -121,7 +121,7 @@ export function identifyClient(hello: ClientHello): ClientIdentity {
     "openssl",
     "runtime",
     "a program on OpenSSL (wget, Ruby, PHP, a language runtime)",
-    "the encrypt_then_mac extension (OpenSSL)",
+    "the encrypt_then_mac extension, as OpenSSL sends it",
   );
 }
 

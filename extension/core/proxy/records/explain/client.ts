@@ -120,7 +120,8 @@ export function clientTrustAdvice(origin: ClientOrigin): ClientTrustAdvice {
       return {
         explanation:
           `the client is ${named}. Give it the root: curl --cacert with the root's file, or CURL_CA_BUNDLE ` +
-          `(eval "$(switchyard ca env)"); the system store Trust Local CA fills serves curl only where curl reads it`,
+          `(eval "$(switchyard ca env)"). The system store Trust Local CA fills helps only a curl that reads it, ` +
+          `not one in a container, on another machine or built with its own CA bundle`,
         fixes: [{ label: "Copy curl --cacert", copy: "curl --cacert {root} URL" }, CA_ENV, TRUST_LOCAL_CA],
       };
     case "openssl-cli":
@@ -143,4 +144,9 @@ export function clientTrustAdvice(origin: ClientOrigin): ClientTrustAdvice {
         fixes: [TRUST_LOCAL_CA, CA_ENV, EXPORT_ROOT],
       };
   }
+}
+
+/** The explanation says the client does not trust the root (explainHandshakeFailure's and explainClosedAfterHandshake's words). */
+export function rejectsTheRoot(explanation: string): boolean {
+  return /does not trust the (Switchyard )?root/.test(explanation);
 }
