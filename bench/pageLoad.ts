@@ -7,6 +7,7 @@
  *
  *     npm run bench -- pageload          BENCH_RUNS=3 for a quicker, noisier run
  */
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { launchChromium, trustingHome } from "./browser";
@@ -36,6 +37,8 @@ export interface PageLoadRow {
   /** CPU ms of the proxy's processes per cold+warm pair (direct: none), and of Vite, medians. */
   proxyCpuMs?: number;
   viteCpuMs?: number;
+  /** The machine's 1-minute load average at this setup's loads, median. */
+  load1: number;
 }
 
 const VARIANTS: { name: string; shape: ViteAppShape }[] = [
@@ -57,10 +60,12 @@ export async function runPageLoadBench(repoRoot = process.cwd()): Promise<unknow
   const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 7));
   const rows: PageLoadRow[] = [];
   const notes: string[] = [];
-  for (const variant of VARIANTS)
+  // BENCH_VARIANTS=1000 (or 200) runs only the variants whose name (without commas) contains it.
+  const only = process.env.BENCH_VARIANTS?.split(",").filter(Boolean);
+  for (const variant of VARIANTS.filter((v) => !only || only.some((w) => v.name.replace(/,/g, "").includes(w))))
     await withBenchRun("page", async ({ tmp, group }) => {
       const app = generateViteApp(join(tmp, "app"), variant.shape);
-      const rig = await startViteRig(group, repoRoot, tmp, app);
+      const rig = await startViteRig(group, repoRoot, tmp, app, { nginx: true, caddy: true, earlyHints: true });
       notes.push(...rig.notes);
       const browser = await launchChromium(trustingHome(tmp, rig.cert.rootPath), [APP_NAME]);
       try {
@@ -81,8 +86,11 @@ async function loadVariant(
   runs: number,
 ): Promise<PageLoadRow[]> {
   const rows: PageLoadRow[] = [];
-  const samples = new Map<string, { cold: LoadTiming[]; warm: LoadTiming[]; proxyCpu: number[]; viteCpu: number[] }>();
-  for (const s of rig.setups) samples.set(s.label, { cold: [], warm: [], proxyCpu: [], viteCpu: [] });
+  const samples = new Map<
+    string,
+    { cold: LoadTiming[]; warm: LoadTiming[]; proxyCpu: number[]; viteCpu: number[]; load1: number[] }
+  >();
+  for (const s of rig.setups) samples.set(s.label, { cold: [], warm: [], proxyCpu: [], viteCpu: [], load1: [] });
   const cpu = (pgid: number | undefined): number => (pgid === undefined ? 0 : groupCpuSeconds(pgid) * 1000);
   // One unmeasured load per setup: Vite transforms each module once, and the proxies start cold.
   for (const s of rig.setups) await loadColdThenWarm(browser, s, app.modules);
@@ -92,6 +100,7 @@ async function loadVariant(
       const [cold, warm] = await loadColdThenWarm(browser, s, app.modules);
       const mine = samples.get(s.label)!;
       mine.cold.push(cold);
+      mine.load1.push(loadavg()[0]);
       mine.warm.push(warm);
       mine.viteCpu.push(cpu(s.vitePgid) - vite0);
       if (s.pgid !== s.vitePgid) mine.proxyCpu.push(cpu(s.pgid) - proxy0);
@@ -106,6 +115,7 @@ async function loadVariant(
         load: summarise(byMode[mode].map((t) => t.load)),
         evaluated: summarise(byMode[mode].map((t) => t.evaluated)),
         moduleWait: summarise(byMode[mode].map((t) => t.moduleWait)),
+        load1: summarise(byMode.load1).p50,
         ...(mode === "cold"
           ? {
               viteCpuMs: summarise(byMode.viteCpu).p50,
@@ -139,26 +149,40 @@ async function loadColdThenWarm(browser: Browser, setup: Setup, modules: number)
 function report(rows: PageLoadRow[], runs: number, notes: string[]): unknown {
   const find = (variant: string, setupPrefix: string, mode: string): PageLoadRow | undefined =>
     rows.find((r) => r.variant === variant && r.mode === mode && r.setup.startsWith(setupPrefix));
-  const targets: { target: string; measured: string; met: boolean | null }[] = [];
+  const targets: { target: string; measured: string; met: boolean | null; load?: string }[] = [];
+  const spread = (s: Spread | undefined): string => (s ? `${s.min.toFixed(0)}-${s.max.toFixed(0)}` : "-");
   for (const variant of VARIANTS.map((v) => v.name))
     for (const mode of ["cold", "warm"] as const) {
-      const sy = find(variant, "switchyard", mode)?.load.p50;
+      const syRow = find(variant, "switchyard (h2)", mode);
+      const hintsRow = find(variant, "switchyard, early hints on", mode);
+      const directRow = find(variant, "direct", mode);
+      const sy = syRow?.load.p50;
       const direct = find(variant, "direct", mode)?.load.p50;
       const nginx = find(variant, "nginx", mode)?.load.p50;
       const caddy = find(variant, "caddy", mode)?.load.p50;
       const ms = (n: number | undefined): string => (n === undefined ? "missing" : `${n.toFixed(0)} ms`);
       targets.push({
         target: `page load (${variant}, ${mode}) through Switchyard <= 0.8x direct HTTP`,
-        measured: `${ms(sy)} vs ${ms(direct)} = ${ratio(sy ?? NaN, direct)}`,
+        measured: `${ms(sy)} (${spread(syRow?.load)}) vs ${ms(direct)} (${spread(directRow?.load)}) = ${ratio(sy ?? NaN, direct)}`,
         met: sy === undefined || direct === undefined ? null : sy <= 0.8 * direct,
+        ...(syRow ? { load: syRow.load1.toFixed(1) } : {}),
       });
+      if (hintsRow) {
+        const on = hintsRow.load.p50;
+        targets.push({
+          target: `page load (${variant}, ${mode}) through Switchyard with early hints on <= 0.8x direct HTTP`,
+          measured: `${ms(on)} (${spread(hintsRow.load)}) vs ${ms(direct)} = ${ratio(on, direct)}; hints off ${ms(sy)}: on/off = ${ratio(on, sy)}`,
+          met: direct === undefined ? null : on <= 0.8 * direct,
+          load: hintsRow.load1.toFixed(1),
+        });
+      }
       targets.push({
         target: `page load (${variant}, ${mode}) through Switchyard faster than nginx and Caddy`,
         measured: `${ms(sy)} vs nginx ${ms(nginx)} (${ratio(sy ?? NaN, nginx)}), Caddy ${ms(caddy)} (${ratio(sy ?? NaN, caddy)})`,
         met: sy === undefined || nginx === undefined || caddy === undefined ? null : sy < nginx && sy < caddy,
+        ...(syRow ? { load: syRow.load1.toFixed(1) } : {}),
       });
     }
-  const spread = (s: Spread): string => `${s.min.toFixed(0)}-${s.max.toFixed(0)}`;
   return {
     rows,
     targets,
@@ -180,6 +204,7 @@ function report(rows: PageLoadRow[], runs: number, notes: string[]): unknown {
           "module wait p50 ms",
           "proxy CPU ms/pair",
           "Vite CPU ms/pair",
+          "load avg",
         ],
         rows: rows.map((r) => {
           const direct = find(r.variant, "direct", r.mode);
@@ -197,6 +222,7 @@ function report(rows: PageLoadRow[], runs: number, notes: string[]): unknown {
             r.moduleWait.p50.toFixed(1),
             r.proxyCpuMs === undefined ? "-" : r.proxyCpuMs.toFixed(0),
             r.viteCpuMs === undefined ? "-" : r.viteCpuMs.toFixed(0),
+            r.load1.toFixed(1),
           ];
         }),
       },

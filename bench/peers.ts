@@ -82,9 +82,20 @@ function forceLoopback(ctx: PeerContext): string {
 }
 
 /** `switchyard serve` from the working tree (tsx), with one route to the upstream. */
-export async function startSwitchyard(ctx: PeerContext, caDir = ctx.caDir, label = "switchyard"): Promise<RunningPeer> {
+export async function startSwitchyard(
+  ctx: PeerContext,
+  caDir = ctx.caDir,
+  label = "switchyard",
+  settings?: Record<string, unknown>,
+): Promise<RunningPeer> {
   const port = await freePort();
   const args = ["--import", "tsx", "extension/cli.ts", "serve", "--listen", `127.0.0.1:${port}`, "--ca-dir", caDir];
+  if (settings) {
+    // Settings other than routes and listen go in a --config file (as a user's settings.json).
+    const file = join(ctx.tmp, `${label.replace(/\W+/g, "-")}-settings.json`);
+    writeFileSync(file, JSON.stringify(settings));
+    args.push("--config", file);
+  }
   args.push("--route", `${ctx.name}=http://127.0.0.1:${ctx.upstreamPort}`);
   const p = ctx.group.start(label, process.execPath, args, { cwd: ctx.repoRoot });
   await waitForPort(port, p, 30_000);

@@ -66,8 +66,11 @@ async function main() {
   for (const area of selected) {
     console.log(`\n### ${area.title}: running…`);
     const t0 = performance.now();
+    const loadBefore = loadavg()[0];
     const outcome = await runArea(area.name, area.timeoutMs);
     outcome.seconds = round2((performance.now() - t0) / 1000);
+    // The 1-minute load average before and after the area: printed beside each of its goals.
+    outcome.load = `${loadBefore.toFixed(1)}-${loadavg()[0].toFixed(1)}`;
     results[area.name] = outcome;
     if (outcome.ok) printArea(area.title, outcome.result);
     else console.log(`\n${area.title}: FAILED after ${outcome.seconds} s: ${outcome.error}`);
@@ -231,11 +234,15 @@ function printSummary(results, machine) {
   // Every area may report goals as `targets` ({ target, measured, met }): one table for all of them.
   const goals = selected.flatMap((area) => {
     const r = results[area.name];
-    return r.ok ? (r.result?.targets ?? []).map((t) => [area.name, t.target, t.measured, metCell(t.met)]) : [];
+    // A goal may say the load while it was measured (`load`); else the area's before-after.
+    return r.ok
+      ? (r.result?.targets ?? []).map((t) => [area.name, t.target, t.measured, metCell(t.met), t.load ?? r.load])
+      : [];
   });
   if (goals.length > 0) {
     const met = goals.filter((g) => g[3] === "met").length;
-    printTable(`Goals: ${met} of ${goals.length} met`, ["area", "goal", "measured", "met"], goals);
+    const header = ["area", "goal", "measured", "met", `load avg (1 min, ${machine.cpus} CPUs)`];
+    printTable(`Goals: ${met} of ${goals.length} met`, header, goals);
   }
   for (const row of results.proxy?.ok ? (results.proxy.result.loads ?? []) : [])
     if (row.unavailable) console.log(`  unavailable: ${row.label} (${row.mode}): ${row.unavailable}`);
