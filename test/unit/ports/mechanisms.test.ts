@@ -22,6 +22,7 @@ import { formatState, parseState, type PortsState } from "../../../extension/cor
 import { SystemFiles } from "../../../extension/core/ports/systemFiles";
 import { parseHttpSysUrls, windowsHttpSys, windowsPortHolder } from "../../../extension/core/ports/windowsHttpSys";
 import { publicUrl } from "../../../extension/core/publicUrl";
+import type { RouteSetting } from "../../../extension/core/settings";
 import { routeView } from "../../../extension/vscode/views";
 
 /** Answers each command line from a table (exit 1 for any other) and records every call. */
@@ -267,7 +268,14 @@ describe("the URL Switchyard shows", () => {
   });
 
   it("the Routes view's URL follows it", () => {
-    const route = { host: "my-app.test", upstream: "http://127.0.0.1:3000" };
+    const route: RouteSetting = {
+      host: "my-app.test",
+      upstream: "http://127.0.0.1:3000",
+      redirect: false,
+      passthrough: false,
+      rewriteHost: false,
+      insecureUpstream: false,
+    };
     assert.equal(routeView(route, 8443, 0, true).url, "https://my-app.test/");
     assert.equal(routeView(route, 8443, 0, false).url, "https://my-app.test:8443/");
     assert.equal(
