@@ -25,8 +25,12 @@ export class SettingsProblemReporter {
       problems.length === 1
         ? `Switchyard ignored the invalid setting ${first.key}: ${first.message}`
         : `Switchyard ignored ${problems.length} invalid settings (${problems.map((p) => p.key).join(", ")}).`;
-    void vscode.window.showWarningMessage(text, "Open Settings", "Show Log").then((answer) => {
-      if (answer === "Open Settings") void vscode.commands.executeCommand("workbench.action.openSettings", first.key);
+    // A bad route can be fixed where it is shown (the Routes view keeps it): offer that first.
+    const routes = problems.some((p) => p.key === "switchyard.proxy.routes") ? ["Fix Route…"] : [];
+    void vscode.window.showWarningMessage(text, ...routes, "Open Settings", "Show Log").then((answer) => {
+      if (answer === "Fix Route…") void vscode.commands.executeCommand("switchyard.fixRoute");
+      else if (answer === "Open Settings")
+        void vscode.commands.executeCommand("workbench.action.openSettings", first.key);
       else if (answer === "Show Log") void vscode.commands.executeCommand("switchyard.showLog");
     });
   }

@@ -8,11 +8,13 @@
  */
 import * as vscode from "vscode";
 import { standardPortsNodes } from "./portsActions";
+import { lanNodes } from "./lanActions";
 import type { BindingRecord } from "../core/proxy/records/records";
 import type { RouteView } from "../../webview/protocol";
 import { bindingAddress } from "./proxyStatus";
 import { routesSetting } from "./routeActions";
 import { configuredTlsPort } from "./views";
+import { currentWindow, viewMessage } from "./remoteWindow";
 import { invalidRoutes, type InvalidRoute } from "./settingsProblems";
 import type { SwitchyardSession } from "./session";
 
@@ -145,7 +147,10 @@ export class SwitchyardTrees implements vscode.Disposable {
   constructor(private readonly session: SwitchyardSession) {
     const define = (id: string, nodes: () => Promise<SwitchyardNode[]> | SwitchyardNode[]): SwitchyardTree => {
       const tree = new SwitchyardTree(async () => (this.shown[id] = await nodes()));
-      this.disposables.push(tree, vscode.window.registerTreeDataProvider(id, tree));
+      const view = vscode.window.createTreeView(id, { treeDataProvider: tree });
+      // Which machine the view's contents belong to, in a remote window (remoteWindow.ts).
+      view.message = viewMessage(id, currentWindow(vscode.env));
+      this.disposables.push(tree, view);
       return tree;
     };
     this.trees = [
@@ -201,7 +206,11 @@ export class SwitchyardTrees implements vscode.Disposable {
       }));
     if (status.state === "starting")
       return [{ kind: "note", label: "Starting…", icon: new vscode.ThemeIcon("loading~spin") }];
-    return [...nodes, ...standardPortsNodes(this.session)];
+    return [
+      ...nodes,
+      ...lanNodes(this.session.lanState(), this.session.isRunning),
+      ...standardPortsNodes(this.session),
+    ];
   }
 
   private async mappings(): Promise<SwitchyardNode[]> {
@@ -228,9 +237,9 @@ export class SwitchyardTrees implements vscode.Disposable {
     const trustedIn = present.filter((t) => t.trusted).length;
     const store = (t: (typeof ca.trust)[number]): SwitchyardNode => ({
       kind: "trust",
-      label: t.store,
+      label: storeName(t.store),
       description: !t.available ? "not on this machine" : t.trusted ? "trusted" : "not trusted",
-      ...(t.detail ? { tooltip: t.detail } : {}),
+      tooltip: t.detail ? `${t.store}\n${t.detail}` : t.store,
       icon: !t.available ? new vscode.ThemeIcon("circle-slash") : t.trusted ? ok("pass") : warn("circle-large-outline"),
     });
     return [
@@ -262,6 +271,16 @@ export class SwitchyardTrees implements vscode.Disposable {
   dispose(): void {
     this.disposables.forEach((d) => d.dispose());
   }
+}
+
+/**
+ * A store's name without its location, which the tooltip keeps: "Firefox NSS: /home/u/.mozilla/…"
+ * is "Firefox", "Java cacerts (/usr/lib/jvm/…)" is "Java cacerts", so the names fit a side bar.
+ */
+export function storeName(description: string): string {
+  const nss = description.replace(/ NSS: .*$/, "");
+  if (nss !== description) return nss;
+  return description.replace(/ \(([^)]*[\s/,][^)]*)\)$/, "");
 }
 
 /** "Switchyard local root (yours, trusted in 4 of 5 stores)": what the root is and where it counts, in words. */

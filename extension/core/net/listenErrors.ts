@@ -87,7 +87,7 @@ export function describeListenError(
             : "check for a firewall or security policy that blocks this port",
       };
     case "EADDRINUSE": {
-      const by = holder ? describeHolder(holder) : undefined;
+      const by = holder ? describeHolder(holder, where) : undefined;
       return {
         code,
         message: by
@@ -131,10 +131,12 @@ export function formatSocketAddress(address: string, port: number): string {
   return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-function describeHolder(holder: PortHolder): string {
+/** The holder; where it listens only when that is not `where` (a wildcard, say), so the message does not say it twice. */
+function describeHolder(holder: PortHolder, where: string): string {
   const what = holder.command ? `"${holder.command}"` : "a process";
   const pid = holder.pid !== undefined ? ` (pid ${holder.pid})` : "";
-  return `${what}${pid} listening on ${formatSocketAddress(holder.address, holder.port)}`;
+  const at = formatSocketAddress(holder.address, holder.port);
+  return `${what}${pid}${at === where ? "" : ` listening on ${at}`}`;
 }
 
 function errorCode(error: unknown): string | undefined {

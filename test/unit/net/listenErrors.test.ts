@@ -40,6 +40,7 @@ describe("listen errors in words", () => {
       if (process.platform === "linux") {
         assert.equal(explained.holder?.pid, process.pid, "the holder is this test process");
         assert.match(explained.message, new RegExp(`\\(pid ${process.pid}\\)`));
+        assert.equal(explained.message.split(`127.0.0.1:${port}`).length, 2, `the address once: ${explained.message}`);
       }
     } finally {
       server.close();

@@ -67,7 +67,8 @@ export async function bind(
   } catch (e) {
     const explained = await explainListenError(e, { address: address.address, port: address.port });
     record.state = "failed";
-    record.reason = `${explained.message} ${explained.fix}`.trim();
+    // One sentence: what happened, then what to do.
+    record.reason = explained.fix ? `${explained.message}: ${explained.fix}` : explained.message;
     return binding;
   }
   record.port = (server.address() as net.AddressInfo).port;
