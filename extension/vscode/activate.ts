@@ -5,6 +5,7 @@
  */
 import * as vscode from "vscode";
 import { registerCommands } from "./commands";
+import { lanPanelDisposable, refreshLanPanel } from "./lanActions";
 import { applyTerminalEnvironment, DevServerWatch, terminalVariables } from "./devServers";
 import { onSettingsChanged, readSettings } from "./config";
 import { PanelHost } from "./panelHost";
@@ -77,6 +78,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     statusBar.render(session.statusBarState());
     setContextKeys(session);
     trees.refresh();
+    refreshLanPanel(session);
     // Last, and never in the way of the state above: a file it cannot read only skips the variables.
     try {
       terminalEnvironment();
@@ -94,6 +96,7 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
     panelModel,
     trees,
     session,
+    lanPanelDisposable,
     onSettingsChanged((next, nextProblems) => {
       reporter.report(nextProblems);
       void session.updateSettings(next, nextProblems);

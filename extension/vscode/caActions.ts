@@ -8,6 +8,7 @@ import * as vscode from "vscode";
 import type { TrustOutcome } from "../core/ca";
 import { runElevated } from "./elevate";
 import { engines, type Engines } from "./engines";
+import { confirmRemoteTrust } from "./remoteWindow";
 import type { SwitchyardSession } from "./session";
 
 async function caCore(): Promise<Engines["ca"]> {
@@ -131,6 +132,8 @@ export async function trustCa(
 ): Promise<TrustOutcome[] | undefined> {
   if (!(await confirmIfUntrusted("Install Switchyard's root certificate into this machine's trust stores")))
     return undefined;
+  // A remote window changes the remote machine's stores: say so, offer the root for the user's computer.
+  if (!(await confirmRemoteTrust(vscode, async () => (await session.openCa()).ca.rootPem()))) return undefined;
   const outcomes = await changeTrust(session, log, true);
   const failed = outcomes.filter((o) => o.available && !o.trusted);
   const text = summarize(outcomes);

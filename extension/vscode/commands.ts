@@ -10,6 +10,7 @@ import type { PanelHost } from "./panelHost";
 import type { WindowServer } from "../core/net/upstreamCandidates";
 import { stopStandardPorts, useStandardPorts } from "./portsActions";
 import { addRoute, editRoute, removeRoute } from "./routeActions";
+import { openableUrl } from "./remoteWindow";
 import { fixRoute } from "./settingsProblems";
 import type { SwitchyardSession } from "./session";
 
@@ -200,15 +201,18 @@ const COMMANDS: Record<string, Command> = {
   "switchyard.exportCertificate": (ctx, names) => exportCertificate(ctx.session, ctx.log, asStrings(names), true),
   "switchyard.probeUrl": (ctx, url) => probe(ctx, asString(url) ?? routeOf(url)?.url),
   "switchyard.copyUrl": async (ctx, arg) => {
-    const url = await pickRouteUrl(ctx, "Copy URL", arg);
-    if (!url) return undefined;
+    const picked = await pickRouteUrl(ctx, "Copy URL", arg);
+    if (!picked) return undefined;
+    // In a remote window: the URL that works from the user's browser, else this one (remoteWindow.ts says why).
+    const url = (await openableUrl(vscode, picked)) ?? picked;
     await vscode.env.clipboard.writeText(url);
     vscode.window.setStatusBarMessage(`$(check) Copied ${url}`, 4000);
     void vscode.window.showInformationMessage(`Copied ${url}`);
     return url;
   },
   "switchyard.openInBrowser": async (ctx, arg) => {
-    const url = await pickRouteUrl(ctx, "Open in Browser", arg);
+    const picked = await pickRouteUrl(ctx, "Open in Browser", arg);
+    const url = picked && (await openableUrl(vscode, picked));
     if (url) await vscode.env.openExternal(vscode.Uri.parse(url));
     return url;
   },

@@ -9,6 +9,7 @@ import type { SwitchyardSettings } from "../core/settings";
 import type { HostsFileView } from "../../webview/protocol";
 import { runElevated } from "./elevate";
 import { engines, type Engines } from "./engines";
+import { currentWindow, hostsNote } from "./remoteWindow";
 import { askPick, askText, type Step } from "./multiStepInput";
 
 async function hostsCore(): Promise<Engines["hosts"]> {
@@ -54,7 +55,7 @@ export async function editHosts(
     : "\n\nThis workspace is not trusted: check the change before you allow it.";
   const answer = await vscode.window.showWarningMessage(
     `Switchyard will change ${plan.path}`,
-    { modal: true, detail: `${core.formatDiff(plan.diff)}${trustNote}` },
+    { modal: true, detail: `${hostsNote(currentWindow(vscode.env))}${core.formatDiff(plan.diff)}${trustNote}` },
     "Write Hosts File",
   );
   if (answer !== "Write Hosts File") return false;

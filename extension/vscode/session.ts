@@ -10,6 +10,8 @@ import type { CaWatch } from "../core/ca/caWatch";
 import { routeSettingFor, withDynamicRoutes, type DynamicRoute } from "../core/control/protocol";
 import type { ServingCa } from "../core/proxy/worker/servingCa";
 import type { WorkerProxy } from "../core/proxy/worker/workerProxy";
+import { lanOff, type LanState } from "../core/lan/lanState";
+import { lanSummary } from "./lanActions";
 import type { BindingRecord, ConnectionRecord } from "../core/proxy/records/records";
 import type { SettingsProblem, SwitchyardSettings } from "../core/settings";
 import type { CaView, RouteView } from "../../webview/protocol";
@@ -59,6 +61,7 @@ export class SwitchyardSession implements vscode.Disposable {
   private standardPortsTimer: NodeJS.Timeout | undefined;
   private caView: Promise<CaView> | undefined;
   private readonly dynamic: DynamicRouteSet;
+  private lastLanNote: string | undefined;
 
   constructor(
     private settings: SwitchyardSettings,
@@ -172,6 +175,11 @@ export class SwitchyardSession implements vscode.Disposable {
   /** The bindings of the running proxy (empty when off). */
   bindings(): BindingRecord[] {
     return this.proxy?.bindings ?? [];
+  }
+
+  /** Sharing on the LAN as the running proxy reports it (off when no proxy runs). */
+  lanState(): LanState {
+    return this.proxy?.lanState ?? lanOff();
   }
 
   /** Whether a proxy runs (started, whatever its bindings' state). */
@@ -318,6 +326,12 @@ export class SwitchyardSession implements vscode.Disposable {
         if (b.state === "failed") this.hooks.log.warn(`proxy: ${b.spec} ${b.address}:${b.port} failed: ${b.reason}`);
         this.hooks.onChange();
       });
+      proxy.on("lan", (lan) => {
+        const note = lan.notes.at(-1);
+        if (note && note !== this.lastLanNote) this.hooks.log.warn(`sharing on the LAN: ${note}`);
+        this.lastLanNote = note;
+        this.hooks.onChange();
+      });
       proxy.on("problem", (p) => {
         this.hooks.log.warn(`proxy: ${p.explanation}`);
         // An internal error is part of the proxy's state in every view; the rest is for the log.
@@ -378,6 +392,7 @@ export class SwitchyardSession implements vscode.Disposable {
       routes: this.routes(),
       caUntrusted: this.proxy !== undefined && this.trusted === false,
       ...(this.proxy !== undefined ? { standardPorts: this.standardPorts } : {}),
+      ...(this.proxy !== undefined ? { lan: lanSummary(this.lanState()) } : {}),
     };
   }
 

@@ -14,6 +14,8 @@ export interface StatusBarState {
   caUntrusted?: boolean;
   /** While the proxy runs: whether loopback 443 and 80 reach it (portsActions.ts). */
   standardPorts?: StandardPortsState;
+  /** While the proxy runs: sharing on the LAN, with the device page's URL when shared (lanActions.ts). */
+  lan?: { sharing: boolean; onboardingUrl?: string };
 }
 
 /** Standard ports as the session last checked them. */
@@ -72,6 +74,9 @@ export class StatusBar implements vscode.Disposable {
         "switchyard.trustCa",
         "switchyard.addRoute",
         "switchyard.useStandardPorts",
+        "switchyard.shareOnLan",
+        "switchyard.stopSharingOnLan",
+        "switchyard.showLanQrCode",
       ],
     };
     tooltip.appendMarkdown(`**Switchyard** proxy: ${escapeMarkdown(status.summary)}\n\n`);
@@ -82,6 +87,11 @@ export class StatusBar implements vscode.Disposable {
       tooltip.appendMarkdown(`$(warning) Standard ports: ${escapeMarkdown(state.standardPorts.warning)}\n\n`);
     else if (state.standardPorts && !state.standardPorts.inPlace)
       tooltip.appendMarkdown("[Use standard ports (no :8443 in URLs)](command:switchyard.useStandardPorts)\n\n");
+    if (state.lan?.sharing)
+      tooltip.appendMarkdown(
+        `$(broadcast) Shared on LAN: ${escapeMarkdown(state.lan.onboardingUrl ?? "no LAN address")} · [Device QR code](command:switchyard.showLanQrCode) · [Stop sharing](command:switchyard.stopSharingOnLan)\n\n`,
+      );
+    else if (state.lan) tooltip.appendMarkdown("[Share on LAN (phones, tablets)](command:switchyard.shareOnLan)\n\n");
     if (routes.length === 0) tooltip.appendMarkdown("No routes yet. [Add Route…](command:switchyard.addRoute)\n\n");
     for (const r of routes)
       tooltip.appendMarkdown(`- [${escapeMarkdown(r.url)}](${r.url}) → \`${escapeMarkdown(r.upstream)}\`\n`);

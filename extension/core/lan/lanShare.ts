@@ -7,29 +7,13 @@
 import { EventEmitter } from "node:events";
 import type { RouteSetting } from "../settings";
 import type { LanAddress } from "./lanAddresses";
-import { aliasRoutes, wantedLanNames, type LanName } from "./lanNames";
+import type { LanState } from "./lanState";
+
+export { lanOff, type LanState } from "./lanState";
+import { aliasRoutes, wantedLanNames } from "./lanNames";
 import { MdnsResponder } from "./mdnsResponder";
 import { onboardingAnswer, type OnboardingAnswer } from "./onboardingPage";
 import { rootForms } from "./rootDownloads";
-
-/** Everything a view shows about sharing. Structured-clone data (it crosses the worker boundary). */
-export interface LanState {
-  sharing: boolean;
-  /** The proxy's port on the LAN addresses (the same as its first TLS port). */
-  port?: number;
-  /** The LAN addresses being listened on, with their interfaces. */
-  addresses: LanAddress[];
-  /** The routes' `.local` names: probing, claimed, renamed. */
-  names: LanName[];
-  /** `http://192.168.1.20:8443/`, one per IPv4 address first, then IPv6: the onboarding page. */
-  onboardingUrls: string[];
-  /** `https://my-app.local:8443/` per claimed name. */
-  sharedUrls: { url: string; routeHost: string }[];
-  /** The root's SHA-256 fingerprint, to compare on the device. */
-  fingerprint256?: string;
-  /** What happened lately, in words: renames, responder errors (latest last, at most 10). */
-  notes: string[];
-}
 
 /** Events: 'state' whenever the state changes, 'note' for a line worth printing (a rename, an error). */
 export interface LanShareEvents {

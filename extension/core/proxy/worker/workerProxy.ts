@@ -20,7 +20,7 @@ import type { ProxyTimeouts } from "../context";
 import { MAX_PROBLEMS_KEPT, type BindingRecord, type ConnectionRecord, type ProxyProblem } from "../records/records";
 import type { ProxyCommand, ProxyWorkerData, ProxyWorkerMessage } from "./workerProtocol";
 import type { DevProxyEvents } from "../devProxy";
-import type { LanState } from "../../lan/lanShare";
+import { lanOff, type LanState } from "../../lan/lanState";
 
 /** What a WorkerProxy needs: the CA is opened in the worker from its directory (create it first). */
 export interface WorkerProxyOptions {
@@ -68,7 +68,7 @@ export class WorkerProxy extends EventEmitter<DevProxyEvents> {
   private readonly waiting = new Map<number, { resolve: (m: Reply) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private exited: Error | undefined;
-  private lan: LanState = { sharing: false, addresses: [], names: [], onboardingUrls: [], sharedUrls: [], notes: [] };
+  private lan: LanState = lanOff();
 
   constructor(options: WorkerProxyOptions) {
     super();
