@@ -95,6 +95,7 @@ export function decideRequest(ctx: ProxyContext, req: RequestFacts): RequestDeci
         title: `No route for ${host}`,
         message: `Switchyard has no route for ${host}${path}. Add one in the switchyard.proxy.routes setting.`,
         routes: ctx.routes().routes,
+        routesTlsPort: ctx.tlsPortFor(req.localPort),
       },
     };
   const origin = originOf(route);

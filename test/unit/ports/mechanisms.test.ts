@@ -21,6 +21,7 @@ import { targetUser, uidIn } from "../../../extension/core/ports/standardPorts";
 import { formatState, parseState, type PortsState } from "../../../extension/core/ports/state";
 import { SystemFiles } from "../../../extension/core/ports/systemFiles";
 import { parseHttpSysUrls, windowsHttpSys, windowsPortHolder } from "../../../extension/core/ports/windowsHttpSys";
+import { renderPage } from "../../../extension/core/proxy/http/pages";
 import { publicUrl } from "../../../extension/core/publicUrl";
 import type { RouteSetting } from "../../../extension/core/settings";
 import { routeView } from "../../../extension/vscode/views";
@@ -282,5 +283,15 @@ describe("the URL Switchyard shows", () => {
       routeView({ ...route, host: "*.my-app.test", pathPrefix: "/api/" }, 8443, 0, true).url,
       "https://www.my-app.test/api/",
     );
+    const page = (port: number): string =>
+      renderPage({
+        status: 404,
+        title: "No route",
+        message: "none",
+        routes: [route],
+        routesTlsPort: port,
+      }).body.toString();
+    assert.match(page(8443), /href="https:\/\/my-app\.test:8443\/"/, "the proxy's no-route page links with the port");
+    assert.match(page(443), /href="https:\/\/my-app\.test\/"/, "and without it on standard ports");
   });
 });

@@ -4,6 +4,7 @@
  */
 import { STATUS_CODES } from "node:http";
 import { messageHeadBytes, statusLine } from "./messageHead";
+import { publicUrl } from "../../publicUrl";
 import type { RouteSetting } from "../../settings";
 
 /** What a page says. */
@@ -14,6 +15,8 @@ export interface PageContent {
   message: string;
   /** The configured routes, listed when the request matched none. */
   routes?: readonly RouteSetting[];
+  /** The port the routes' links name (443: none, as with standard ports; core/publicUrl.ts). */
+  routesTlsPort?: number;
   /** A body of its own instead of the HTML page (the LAN onboarding page and its root downloads). */
   body?: { contentType: string; bytes: Buffer; filename?: string };
 }
@@ -29,14 +32,15 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function routeRows(routes: readonly RouteSetting[]): string {
+function routeRows(routes: readonly RouteSetting[], tlsPort: number | undefined): string {
   if (routes.length === 0)
     return "<p>No routes are configured. Add one in the <code>switchyard.proxy.routes</code> setting.</p>";
   const rows = routes
     .map((r) => {
       const host = escapeHtml(r.host + (r.pathPrefix ?? ""));
       const mode = r.passthrough ? "TLS passthrough" : r.redirect ? "https" : "http and https";
-      return `<tr><td><a href="https://${escapeHtml(r.host.replace(/^\*\./, "www."))}/">${host}</a></td><td>${escapeHtml(r.upstream)}</td><td>${mode}</td></tr>`;
+      const url = publicUrl(r.host.replace(/^\*\./, "www."), { tlsPort, standardPorts: false });
+      return `<tr><td><a href="${escapeHtml(url)}">${host}</a></td><td>${escapeHtml(r.upstream)}</td><td>${mode}</td></tr>`;
     })
     .join("");
   return `<table><tr><th>Host</th><th>Upstream</th><th>Mode</th></tr>${rows}</table>`;
@@ -62,7 +66,7 @@ export function renderPage(page: PageContent): RenderedPage {
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:46em;margin:3em auto;padding:0 1em;color:#222}
 h1{font-size:1.3em}td,th{text-align:left;padding:.2em 1em .2em 0}code{background:#f3f3f3;padding:0 .2em}</style></head>
 <body><h1>${escapeHtml(page.title)}</h1><p>${escapeHtml(page.message)}</p>
-${page.routes ? `<h2>Configured routes</h2>${routeRows(page.routes)}` : ""}
+${page.routes ? `<h2>Configured routes</h2>${routeRows(page.routes, page.routesTlsPort)}` : ""}
 <p><small>Answered by the Switchyard dev proxy (status ${page.status}).</small></p></body></html>\n`;
   const body = Buffer.from(html, "utf8");
   return {
