@@ -45,7 +45,8 @@ export function onboardingAnswer(path: string, facts: OnboardingFacts): Onboardi
 /** The page itself: small, no script, readable on a phone. */
 export function onboardingHtml(facts: OnboardingFacts): string {
   const fp = facts.root.fingerprint256;
-  const halves = [fp.slice(0, 47), fp.slice(48)];
+  // Four lines of eight bytes: readable on a narrow phone screen, no line broken inside a byte.
+  const lines = (fp.match(/([0-9A-F]{2}:?){1,8}/g) ?? []).map((l) => escapeHtml(l.replace(/:$/, "")));
   const shared =
     facts.shared.length === 0
       ? "<p>No route is shared yet: add a route in Switchyard on the computer and reload this page.</p>"
@@ -60,7 +61,7 @@ h1{font-size:1.35em}h2{font-size:1.1em;margin-top:1.6em}.fp{font:bold 1.35em/1.4
 <h1>Open this computer's dev apps on this device</h1>
 <p>Install the Switchyard development root so this device trusts the dev proxy's HTTPS certificates.
 Compare this fingerprint with the one the computer shows before you install:</p>
-<p class="fp" id="fingerprint">SHA-256<br>${escapeHtml(halves[0] ?? "")}<br>${escapeHtml(halves[1] ?? "")}</p>
+<p class="fp" id="fingerprint">SHA-256<br>${lines.join("<br>")}</p>
 <div class="dl">
 <a href="${ROOT_PATHS.crt}" download>Android, Chrome, Firefox, Windows: switchyard-root.crt</a>
 <a href="${ROOT_PATHS.mobileconfig}">iPhone, iPad, Mac: switchyard-root.mobileconfig</a>
