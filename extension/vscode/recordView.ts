@@ -44,8 +44,14 @@ function outcomeText(r: ConnectionRecord): { text: string; ok: boolean; explanat
         ok: false,
         explanation: "No route matches this host: add one under switchyard.proxy.routes in the settings.",
       };
-    case "failed":
-      return { text: `failed at ${o.stage}: ${o.error}${earlier}`, ok: false, explanation: o.explanation };
+    case "failed": {
+      // A client that does not trust the root says so in the row; the code is in the details.
+      const who = r.clientHello?.client.short ?? "the client";
+      const text = rejectsTheRoot(o.explanation)
+        ? `failed: ${who} does not trust the root`
+        : `failed at ${o.stage}: ${o.error}`;
+      return { text: `${text}${earlier}`, ok: false, explanation: o.explanation };
+    }
   }
 }
 

@@ -241,7 +241,9 @@ function moreFacts(rec: RecordView): HTMLElement | undefined {
   const duration = num(d.durationMs);
   const bytesIn = num(d.bytesIn);
   const bytesOut = num(d.bytesOut);
+  const outcome = (typeof d.outcome === "object" && d.outcome !== null ? d.outcome : {}) as Record<string, unknown>;
   const pairs: [string, string | undefined][] = [
+    ["Error code", str(outcome.error)],
     ["Duration", duration !== undefined ? `${duration.toFixed(1)} ms` : undefined],
     ["Bytes", bytesIn !== undefined && bytesOut !== undefined ? `${bytesIn} in, ${bytesOut} out` : undefined],
     ["Closed by Switchyard", str(close.explanation)],

@@ -33,6 +33,8 @@ export interface ClientIdentity {
   family: ClientFamily;
   /** For people: "curl (OpenSSL)", "Chromium-based browser (Chrome, Edge, Brave, VS Code)". */
   name: string;
+  /** A word or two for a table row: "curl", "Chromium", "Node". */
+  short: string;
   /** The hello's features that decided it, in words ("GREASE values, ALPS extension"). */
   evidence: string;
   /** Set when a request on another connection from the same client said who it is. */
@@ -57,8 +59,21 @@ const NODE_FIRST_TLS12_SUITE = 0xc02f;
 /** The TLS 1.3 suites (0x1301..0x1305). */
 const isTls13Suite = (s: number): boolean => s >= 0x1301 && s <= 0x1305;
 
+const SHORT: Record<ClientKind, string> = {
+  chromium: "Chromium",
+  "grease-browser": "the browser",
+  firefox: "Firefox",
+  java: "Java",
+  node: "Node",
+  python: "Python",
+  curl: "curl",
+  "openssl-cli": "openssl",
+  openssl: "the OpenSSL client",
+  unknown: "the client",
+};
+
 function identity(kind: ClientKind, family: ClientFamily, name: string, evidence: string): ClientIdentity {
-  return { kind, family, name, evidence };
+  return { kind, family, name, short: SHORT[kind], evidence };
 }
 
 /** Names the client that most likely sent `hello`. */

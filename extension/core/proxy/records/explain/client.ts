@@ -120,8 +120,8 @@ export function clientTrustAdvice(origin: ClientOrigin): ClientTrustAdvice {
       return {
         explanation:
           `the client is ${named}. Give it the root: curl --cacert with the root's file, or CURL_CA_BUNDLE ` +
-          `(eval "$(switchyard ca env)"). The system store Trust Local CA fills helps only a curl that reads it, ` +
-          `not one in a container, on another machine or built with its own CA bundle`,
+          `(eval "$(switchyard ca env)"). Trust Local CA adds the root to the system store, which helps only a curl ` +
+          `that reads that store: not one in a container, on another machine, or built with its own CA bundle`,
         fixes: [{ label: "Copy curl --cacert", copy: "curl --cacert {root} URL" }, CA_ENV, TRUST_LOCAL_CA],
       };
     case "openssl-cli":
