@@ -151,7 +151,8 @@ function report(rows: PageLoadRow[], runs: number, notes: string[]): unknown {
     rows.find((r) => r.variant === variant && r.mode === mode && r.setup.startsWith(setupPrefix));
   const targets: { target: string; measured: string; met: boolean | null; load?: string }[] = [];
   const spread = (s: Spread | undefined): string => (s ? `${s.min.toFixed(0)}-${s.max.toFixed(0)}` : "-");
-  for (const variant of VARIANTS.map((v) => v.name))
+  // Only the variants that ran (BENCH_VARIANTS may leave some out).
+  for (const variant of VARIANTS.map((v) => v.name).filter((v) => rows.some((r) => r.variant === v)))
     for (const mode of ["cold", "warm"] as const) {
       const syRow = find(variant, "switchyard (h2)", mode);
       const hintsRow = find(variant, "switchyard, early hints on", mode);
