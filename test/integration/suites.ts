@@ -8,4 +8,5 @@ export function loadSuites(): void {
   require("./proxy.test");
   require("./states.test");
   require("./devServers.test");
+  require("./views.test");
 }
