@@ -144,6 +144,12 @@ describe("the Switchyard panel in the real workbench", () => {
       /Copy curl --cacert/,
       "curl's fix: the root given with --cacert",
     );
+    await frame.locator('[data-testid="handshake-fix"]').first().click();
+    await assertShows(
+      frame.locator('[data-testid="notice"]').last(),
+      new RegExp(`Copied: curl --cacert '${join(wb.work, "ca", "root.pem").replace(/[.]/g, "\\.")}' URL`),
+      "the command copied, with the root's file",
+    );
     await screenshot(wb.page, "panel-handshake-failure-light.png");
   });
 
