@@ -107,8 +107,7 @@ function isLoopbackAuthority(authority: string | undefined): boolean {
 /** A short message for the Routes view, or undefined in a local window. */
 export function routesNotice(w: RemoteWindow): string | undefined {
   if (!w.remote) return undefined;
-  if (w.browserHere)
-    return `${w.label}: the proxy runs on ${w.machine}, which is where this browser runs too, so routes open directly.`;
+  if (w.browserHere) return `${w.label}, with the browser on the same machine (${w.machine}): routes open directly.`;
   if (w.kind === "wsl")
     return "WSL: the proxy runs in the distribution; Windows reaches its port on localhost, so https://NAME.localhost URLs open in your Windows browser (.test names need the Windows hosts file).";
   if (w.httpPathForwarding)
@@ -119,7 +118,7 @@ export function routesNotice(w: RemoteWindow): string | undefined {
 /** A short message for the Certificate Authority view, or undefined in a local window. */
 export function trustNotice(w: RemoteWindow): string | undefined {
   if (!w.remote) return undefined;
-  if (w.browserHere) return `${w.label}: these are the trust stores of ${w.machine}, where this browser runs too.`;
+  if (w.browserHere) return `${w.label}, with the browser on the same machine: your browser uses these trust stores.`;
   if (w.kind === "wsl")
     return "WSL: these are the distribution's trust stores, plus the Windows store, which your Windows browsers use.";
   return `${w.label}: these are the trust stores of ${w.machine}, not of your computer. For your browser, use Copy Root for Your Computer when you trust the CA.`;

@@ -70,7 +70,11 @@ describe("remote windows", () => {
     const w = describeWindow(codeServer("127.0.0.1:33059"));
     assert.equal(w.kind, "browser");
     assert.equal(w.browserHere, true);
-    assert.match(routesNotice(w) ?? "", /code-server in a browser: .*this browser runs too/);
+    assert.match(
+      routesNotice(w) ?? "",
+      /code-server in a browser, with the browser on the same machine .*: routes open directly/,
+    );
+    assert.match(trustNotice(w) ?? "", /your browser uses these trust stores/);
     assert.equal(trustConfirmation(w), undefined);
     const opened = await browserUrl(
       "https://shop.test:8443/",
