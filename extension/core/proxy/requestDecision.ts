@@ -74,7 +74,9 @@ export function decideRequest(ctx: ProxyContext, req: RequestFacts): RequestDeci
         "No Host header",
         "the request has no Host header, so Switchyard cannot tell which https:// address to redirect to; send Host: my-awesome-service.test",
       );
-    const location = httpsLocation(host, path, ctx.tlsPortFor(req.localPort));
+    // A `.local` name came over the LAN, where standard ports (loopback only) do not lead here: keep the port.
+    const tlsPort = hostOf(host).endsWith(".local") ? req.localPort : ctx.tlsPortFor(req.localPort);
+    const location = httpsLocation(host, path, tlsPort);
     if (!location) return page(400, "Bad Host header", `the Host header "${host}" is not a host name`);
     return { kind: "redirect", status: ctx.settings().redirectStatus, location };
   }

@@ -78,6 +78,8 @@ for (let i = 0; i < 100 && !proxy.lanState.names.some((n) => n.state === "claime
 result.lanOn = lanBindings();
 result.stateOn = proxy.lanState;
 result.on = await look();
+// Plain HTTP for a shared name is redirected to https on the same port (not to 443, which is loopback-only).
+result.redirect = (await phone("curl", "-s", "-m", "5", "-o", "/dev/null", "-w", "%{redirect_url}", "-H", "Host: my-app.local:" + port, "http://${machineIp}:" + port + "/x?y")).stdout;
 await proxy.update(settingsWith(false));
 result.lanOff = lanBindings();
 result.stateOff = proxy.lanState;
@@ -149,6 +151,8 @@ describe("turning sharing on and off in a running proxy", { skip: skip ?? false 
     assert.deepEqual(r.stateOn.onboardingUrls, [`http://${machineIp}:${r.port}/`]);
     assert.deepEqual(r.stateOn.sharedUrls, [{ url: `https://my-app.local:${r.port}/`, routeHost: "my-app.test" }]);
     assert.deepEqual(r.on, { page: "200", curlExit: 0, mdns: { answered: true, address: machineIp } });
+
+    assert.equal(r.redirect, `https://my-app.local:${r.port}/x?y`);
 
     assert.deepEqual(r.lanOff, []);
     assert.equal(r.stateOff.sharing, false);
