@@ -1,18 +1,16 @@
 /**
  * Dev servers found without a wrapper: the process trees of VS Code's integrated terminals and
  * task processes are watched (core/devservers/detector.ts), and a server that starts listening on
- * a loopback port is offered at https://NAME.localhost through the proxy, once per server. Terminals
- * and tasks also get NODE_EXTRA_CA_CERTS, so Node in them trusts the local CA.
+ * a loopback port is announced once: "NAME is up" when a route already sends requests to its
+ * port, else an offer of https://NAME.localhost through the proxy, with a name no route and no
+ * other offer uses. Where VS Code's port forwarding already shows a toast for the port (a remote
+ * window), Switchyard says it in the status bar instead: one toast per server. Terminals and tasks
+ * also get NODE_EXTRA_CA_CERTS, so Node in them trusts the local CA.
  */
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import * as vscode from "vscode";
-import {
-  DevServerDetector,
-  labelForCommand,
-  suggestAppName,
-  type DetectedServer,
-} from "../core/devservers/detector";
+import { DevServerDetector, suggestAppName, type DetectedServer } from "../core/devservers/detector";
 import { routeServing, type RouteTarget } from "../core/devservers/servedBy";
 import { uniqueServerHost } from "../core/devservers/serverName";
 import { vscodeAnnouncesPort, type PortNoticeSettings } from "../core/devservers/vscodePortNotice";
@@ -36,11 +34,9 @@ function appLabel(session: SwitchyardSession): string {
 }
 
 /** What a person recognises a server by: its whole command, with the framework's name when known. */
-function describe(s: DetectedServer): string {
+function serverText(s: DetectedServer): string {
   if (!s.command) return s.label;
-  return s.command.toLowerCase().includes(s.label.toLowerCase()) || s.label === labelForCommand(s.command)
-    ? s.command
-    : `${s.label} (${s.command})`;
+  return s.command.toLowerCase().includes(s.label.toLowerCase()) ? s.command : `${s.label} (${s.command})`;
 }
 
 /** The socket's address as people read it: 127.0.0.1:5173, [::1]:5173. */
@@ -110,11 +106,13 @@ export class DevServerWatch implements vscode.Disposable {
     );
     this.detector.on("found", (s) => {
       this.changed.fire();
-      void this.found(s);
+      this.found(s).catch((e: unknown) => this.log.error(`dev server on port ${s.port}: ${(e as Error).message}`));
     });
     this.detector.on("gone", (s) => {
       this.changed.fire();
-      void this.gone(s);
+      this.gone(s).catch((e: unknown) =>
+        this.log.error(`dev server on port ${s.port} stopped: ${(e as Error).message}`),
+      );
     });
   }
 
@@ -156,7 +154,7 @@ export class DevServerWatch implements vscode.Disposable {
     const key = `${s.rootPid}:${s.port}`;
     if (this.announced.has(key)) return;
     this.announced.add(key);
-    const what = describe(s);
+    const what = serverText(s);
     const where = socketAddress(s);
     this.log.info(`dev server found: ${what} (pid ${s.pid}) listens on ${where}`);
     // In a remote window VS Code announces the port itself: one toast per server, so not a second one.
@@ -182,6 +180,7 @@ export class DevServerWatch implements vscode.Disposable {
       return;
     }
     this.offered.set(key, host);
+    this.log.info(`offering https://${host} for ${what}`);
     const open = "Open";
     const always = "Always for this Workspace";
     let answer: string | undefined;

@@ -52,7 +52,8 @@ export async function openWorkbench(
     const launched = await launchChromium();
     closeBrowser = launched.close;
     const page: Page = await launched.browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(workbenchUrl(server, { folder: workspace }));
+    // A loaded 2-core machine (CI, parallel e2e runs) was seen to take over 30 s to load the workbench.
+    await page.goto(workbenchUrl(server, { folder: workspace }), { timeout: 120_000 });
     await page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
     if (options.trust === "deny") {
       // A development host opens an unknown folder in Restricted Mode (with a banner, no prompt).
