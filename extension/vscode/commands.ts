@@ -9,6 +9,7 @@ import { addHostMapping, removeHostMapping, showHostsFile, syncHosts } from "./h
 import type { PanelHost } from "./panelHost";
 import type { WindowServer } from "../core/net/upstreamCandidates";
 import { stopStandardPorts, useStandardPorts } from "./portsActions";
+import { shareOnLan, showLanQrCode, stopSharingOnLan } from "./lanActions";
 import { addRoute, editRoute, removeRoute } from "./routeActions";
 import { openableUrl } from "./remoteWindow";
 import { fixRoute } from "./settingsProblems";
@@ -193,6 +194,13 @@ const COMMANDS: Record<string, Command> = {
     ctx.onRefresh?.();
     return reached;
   },
+  "switchyard.shareOnLan": async (ctx) => {
+    const on = await shareOnLan(ctx.session, ctx.log);
+    if (on) await showLanQrCode(ctx.session);
+    return on;
+  },
+  "switchyard.stopSharingOnLan": (ctx) => stopSharingOnLan(ctx.log),
+  "switchyard.showLanQrCode": (ctx) => showLanQrCode(ctx.session),
   "switchyard.stopStandardPorts": async (ctx) => {
     await stopStandardPorts(ctx.session, ctx.log);
     ctx.onRefresh?.();
