@@ -596,7 +596,24 @@ describe("Switchyard panel in a browser (standalone webview)", () => {
     assert.equal((JSON.parse(json.text) as { id: number }).id, rec.id);
     assert.ok(parseWebviewMessage(json));
     assert.match(await p.locator('[data-testid="handshake-clienthello"]').innerText(), /Program\s+curl \(OpenSSL\)/);
+    await shot(p, "handshake-untrusted-client-light");
     await assertClean(p);
+
+    // The same row in the dark theme, screenshot checked: the banner sits on a dark background.
+    const d = await open("dark");
+    await send(d, { type: "snapshot", snapshot: withTrust(true) });
+    await send(d, { type: "records", records: [rec] });
+    await d.click('[data-testid="tab-handshakes"]');
+    await d.click(`[data-testid="handshake-row"][data-id="${rec.id}"]`);
+    const box = (await d.locator('[data-testid="handshake-explanation"]').boundingBox())!;
+    const png = await d.screenshot({ path: join(SHOTS, "handshake-untrusted-client-dark.png") });
+    const [inBanner] = await pixels(png, [{ x: Math.round(box.x + box.width - 4), y: Math.round(box.y + 4) }]);
+    assert.ok((inBanner!.r + inBanner!.g + inBanner!.b) / 3 < 110, `dark banner: ${JSON.stringify(inBanner)}`);
+    assert.deepEqual(await d.locator('[data-testid="handshake-fix"]').allInnerTexts(), [
+      "Copy curl --cacert",
+      "Copy the ca env command",
+    ]);
+    await assertClean(d);
   });
 
   for (const theme of ["light", "dark"] as const) {

@@ -329,7 +329,13 @@ export function renderDetail(rec: RecordView | undefined, actions: DetailActions
     objectFacts(certificate ?? (rec.detail as Record<string, unknown>).certificate, "handshake-certificate") ??
     (rec.certificate
       ? facts([["Certificate", rec.certificate]], "handshake-certificate")
-      : h("p", { class: "muted" }, "No certificate was served (not a TLS connection, or it failed before)."));
+      : h(
+          "p",
+          { class: "muted" },
+          rec.fixes?.length
+            ? "The client refused the certificate during the handshake, so it is not described here: the Certificates tab shows the root it chains to."
+            : "No certificate was served (not a TLS connection, or it failed before).",
+        ));
   const past = historyList(rec);
   const extra = moreFacts(rec);
   return h(
