@@ -32,6 +32,31 @@ mdns.on("response", (res) => {
 mdns.on("ready", () => mdns.query({ questions: [{ name, type: "A" }] }));
 `;
 
+/**
+ * A legacy unicast query (RFC 6762 section 6.7): a plain DNS client sending from an ephemeral port,
+ * as simple resolvers do; the answer must come back to that port, with the question and id echoed.
+ */
+const LEGACY_QUERY = `
+import dgram from "node:dgram";
+import { createRequire } from "node:module";
+const require = createRequire(${JSON.stringify(path.join(REPO, "package.json"))});
+const packet = require("dns-packet");
+const [name, iface] = process.argv.slice(2);
+const socket = dgram.createSocket("udp4");
+const done = (result) => { clearTimeout(timer); console.log(JSON.stringify(result)); socket.close(); };
+const timer = setTimeout(() => done({ answered: false }), 3000);
+socket.on("message", (buf, rinfo) => {
+  const res = packet.decode(buf);
+  const a = (res.answers ?? []).find((x) => x.name.toLowerCase() === name && x.type === "A");
+  if (a) done({ answered: true, address: a.data, id: res.id, question: res.questions?.[0]?.name, ttlAtMost10: a.ttl <= 10 });
+});
+socket.bind(0, () => {
+  socket.setMulticastInterface(iface);
+  const q = packet.encode({ type: "query", id: 4242, flags: 0, questions: [{ name, type: "A", class: "IN" }] });
+  socket.send(q, 5353, "224.0.0.251");
+});
+`;
+
 /** Runs in the machine's namespace: the proxy, toggled, with the phone's view after each step. */
 const SCRIPT = (phoneNs: string, phoneIp: string, machineIp: string, dir: string): string => `
 import http from "node:http";
@@ -78,6 +103,7 @@ for (let i = 0; i < 100 && !proxy.lanState.names.some((n) => n.state === "claime
 result.lanOn = lanBindings();
 result.stateOn = proxy.lanState;
 result.on = await look();
+result.legacy = JSON.parse((await phone(process.execPath, ${JSON.stringify(path.join(dir, "legacy.mjs"))}, "my-app.local", ${JSON.stringify(phoneIp)})).stdout.trim() || "{}");
 // Plain HTTP for a shared name is redirected to https on the same port (not to 443, which is loopback-only).
 result.redirect = (await phone("curl", "-s", "-m", "5", "-o", "/dev/null", "-w", "%{redirect_url}", "-H", "Host: my-app.local:" + port, "http://${machineIp}:" + port + "/x?y")).stdout;
 await proxy.update(settingsWith(false));
@@ -102,6 +128,7 @@ describe("turning sharing on and off in a running proxy", { skip: skip ?? false 
   before(() => {
     dir = mkdtempSync(path.join(tmpdir(), "sy-lan-toggle-"));
     writeFileSync(path.join(dir, "query.mjs"), QUERY);
+    writeFileSync(path.join(dir, "legacy.mjs"), LEGACY_QUERY);
     for (const ns of [machineNs, phoneNs]) {
       execFileSync("ip", ["netns", "add", ns]);
       created.push(ns);
@@ -152,6 +179,13 @@ describe("turning sharing on and off in a running proxy", { skip: skip ?? false 
     assert.deepEqual(r.stateOn.sharedUrls, [{ url: `https://my-app.local:${r.port}/`, routeHost: "my-app.test" }]);
     assert.deepEqual(r.on, { page: "200", curlExit: 0, mdns: { answered: true, address: machineIp } });
 
+    assert.deepEqual(r.legacy, {
+      answered: true,
+      address: machineIp,
+      id: 4242,
+      question: "my-app.local",
+      ttlAtMost10: true,
+    });
     assert.equal(r.redirect, `https://my-app.local:${r.port}/x?y`);
 
     assert.deepEqual(r.lanOff, []);
