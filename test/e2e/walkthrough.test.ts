@@ -1,7 +1,9 @@
 /**
  * The Getting Started walkthrough ticks a step only when it worked: pressing Esc in Add Host
  * Mapping leaves it open, and starting the proxy from the status bar (not the step's button)
- * ticks "Start the proxy".
+ * ticks "Start the proxy". A step whose state was already true when VS Code first read the
+ * walkthrough (a workspace that has a route) is ticked too: VS Code checks an onContext event once
+ * per window, so each step's expression also needs the walkthrough to be the active editor.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -146,5 +148,38 @@ describe("the Switchyard walkthrough", () => {
       ),
     );
     assert.equal(body, "dev server /via-route");
+  });
+});
+
+describe("the walkthrough in a workspace that already routes a name", () => {
+  let wb: Workbench;
+
+  before(async () => {
+    // As `npm start`'s sample workspace: a route in the settings before the window opens.
+    wb = await openWorkbench({
+      settings: {
+        "switchyard.proxy.listen": ["127.0.0.1:0"],
+        "switchyard.proxy.routes": [{ host: "my-awesome-service.test", upstream: "http://localhost:3000" }],
+      },
+    });
+  });
+  after(async () => {
+    await wb?.close();
+  });
+
+  it("ticks Route it to your dev server when it opens, and leaves the steps not done open", async () => {
+    await runCommand(wb.page, "Welcome: Open Walkthrough...");
+    const pick = wb.page.locator(".quick-input-list .monaco-list-row", { hasText: "Get started with Switchyard" });
+    await pick.first().waitFor({ timeout: 30_000 });
+    await pick.first().click();
+    await step(wb.page, "addRoute").waitFor({ timeout: 30_000 });
+    const deadline = Date.now() + 45_000;
+    while (!(await checked(wb.page, "addRoute"))) {
+      if (Date.now() > deadline) throw new Error("the Route step was not ticked although a route exists");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    for (const id of ["mapHost", "start", "standardPorts"])
+      assert.equal(await checked(wb.page, id), false, `${id} is not done`);
+    await screenshot(wb.page, "walkthrough-route-ticked-light.png");
   });
 });
