@@ -206,6 +206,11 @@ export class WorkerProxy extends EventEmitter<DevProxyEvents> {
     this.exited = e;
     for (const { reject } of this.waiting.values()) reject(e);
     this.waiting.clear();
+    // The worker's LAN listeners and mDNS sockets ended with it: the views say sharing is off.
+    if (this.lan.sharing) {
+      this.lan = lanOff();
+      this.emit("lan", this.lan);
+    }
     for (const b of this.live.values()) {
       const failed: BindingRecord = { ...b, state: "failed", reason: `the proxy stopped unexpectedly: ${e.message}` };
       this.live.set(liveKey(b), failed);
