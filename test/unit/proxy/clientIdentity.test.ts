@@ -4,7 +4,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import tls from "node:tls";
 import { parseClientHello } from "../../../extension/core/proxy/accept/clientHello";
@@ -184,6 +184,23 @@ describe("a real client that does not trust the root: the record names it and it
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
+  });
+
+  it("Java's HttpClient: names Java and its keytool import", async (t) => {
+    if (!needTools(t, "java")) return;
+    const source = path.join(f.dir, "Get.java");
+    writeFileSync(
+      source,
+      `public class Get { public static void main(String[] a) throws Exception {
+  var c = java.net.http.HttpClient.newHttpClient();
+  c.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(a[0])).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+} }`,
+    );
+    await check(
+      "java",
+      () => runClient("java", [source, `https://localhost:${f.port}/`]),
+      /Java program[\s\S]*keytool/,
+    );
   });
 
   it("stops", async () => {
