@@ -21,6 +21,7 @@ const KEYS = [
   "proxy.redirectStatus",
   "proxy.routes",
   "proxy.shareOnLan",
+  "proxy.earlyHints",
   "devServers.detect",
   "devServers.autoRoute",
   "devServers.name",
