@@ -137,7 +137,7 @@ describe("the extension details page", () => {
 
   it("shows every README screenshot, loaded over https", async () => {
     const expected = readmeImages();
-    assert.equal(expected.length, 5, `README.md links five screenshots: ${expected.join(", ")}`);
+    assert.ok(expected.length >= 5, `README.md links its screenshots: ${expected.join(", ")}`);
     // The Extensions view lists the extension under development; its row opens the details page.
     await page.keyboard.press("Control+Shift+X");
     // The search box is a small editor: typed into, not filled.
