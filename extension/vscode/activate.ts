@@ -39,6 +39,8 @@ function setContextKeys(session: SwitchyardSession): void {
   // Settings routes and routes to detected dev servers alike: both route the name to a dev server.
   set("switchyard.hasRoutes", session.currentSettings.proxy.routes.length > 0 || session.dynamicRoutes().length > 0);
   if (session.caTrusted !== undefined) set("switchyard.caTrusted", session.caTrusted);
+  // True only once 443 really reaches this proxy (probed), so a cancelled consent never ticks the step.
+  set("switchyard.standardPorts", session.standardPortsState.inPlace);
 }
 
 export function activate(context: vscode.ExtensionContext): SwitchyardApi {
