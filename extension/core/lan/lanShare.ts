@@ -1,8 +1,8 @@
 /**
  * Sharing on the LAN, as the proxy runs it: the mDNS responder for the routes' `.local` names,
  * the alias routes for the names it claimed, the onboarding page for requests to a LAN address,
- * and one {@link LanState} that serve's output, the tree views and the QR panel show. The proxy
- * binds and closes the LAN listeners itself (devProxy.ts); this holds what those listeners serve.
+ * and one {@link LanState} that serve's output, the tree views and the QR panel show. The LAN
+ * listeners themselves are lanListeners.ts's; this holds what those listeners serve.
  */
 import { EventEmitter } from "node:events";
 import type { RouteSetting } from "../settings";

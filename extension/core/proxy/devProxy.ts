@@ -30,10 +30,8 @@ import { isLocalhostName } from "../net/listenSpec";
 import type { UpstreamOrigin } from "./upstream/dial";
 import { UpstreamPool } from "./upstream/upstreamPool";
 import { lanAddresses, type LanAddress } from "../lan/lanAddresses";
+import { LanListeners } from "../lan/lanListeners";
 import { LanShare, type LanState } from "../lan/lanShare";
-
-/** The spec of the listeners sharing on the LAN (`switchyard.proxy.shareOnLan`), one per LAN address. */
-export const LAN_SPEC = "shareOnLan";
 
 /** DevProxy's events: the proxy's, and 'lan' when sharing on the LAN changes (addresses, names, conflicts). */
 export type DevProxyEvents = ProxyEvents & { lan: [LanState] };
@@ -82,10 +80,9 @@ export class DevProxy extends EventEmitter<DevProxyEvents> {
   private readonly recentProblems: ProxyProblem[] = [];
   private readonly resolveListen: (spec: string) => Promise<ListenAddress[]>;
   private started = false;
-  /** Listeners on the LAN addresses while sharing (spec {@link LAN_SPEC}). */
-  private readonly lanLive = new Map<string, Binding>();
+  /** Listeners on the LAN addresses while sharing; what they serve is {@link lan}'s. */
+  private readonly lanListeners: LanListeners;
   private readonly lan: LanShare;
-  private readonly findLanAddresses: () => LanAddress[];
 
   constructor(options: DevProxyOptions) {
     super();
@@ -93,7 +90,17 @@ export class DevProxy extends EventEmitter<DevProxyEvents> {
     this.leaves = options.leaves;
     this.watchLeaves();
     this.lan = new LanShare(() => this.leaves.rootPem());
-    this.findLanAddresses = options.lanAddresses ?? (() => lanAddresses());
+    this.lanListeners = new LanListeners({
+      lanAddresses: options.lanAddresses ?? (() => lanAddresses()),
+      onSocket: (socket, binding) =>
+        handleConnection(
+          socket,
+          { redirectOnly: false, interfaceName: binding.record.interfaceName ?? "" },
+          this.ctx,
+          this.h2,
+        ),
+      onBinding: (record) => this.emit("binding", record),
+    });
     this.routeTable = new RouteTable(options.settings.proxy.routes);
     // Names the responder claims (or gives up) change which `.local` aliases route.
     this.lan.on("state", (state) => {
@@ -128,7 +135,10 @@ export class DevProxy extends EventEmitter<DevProxyEvents> {
 
   /** Every binding: listening, failed (with the reason, also for a spec that resolved to nothing), or closed. */
   get bindings(): BindingRecord[] {
-    return [...this.unresolved.values(), ...[...this.live.values(), ...this.lanLive.values()].map((b) => b.record)];
+    return [
+      ...this.unresolved.values(),
+      ...[...this.live.values(), ...this.lanListeners.bindings].map((b) => b.record),
+    ];
   }
 
   /**
@@ -202,17 +212,17 @@ export class DevProxy extends EventEmitter<DevProxyEvents> {
   async stop(): Promise<void> {
     this.started = false;
     await this.lan.stop();
-    const all = [...this.live.values(), ...this.lanLive.values()];
+    const all = [...this.live.values()];
     this.live.clear();
-    this.lanLive.clear();
     this.unresolved.clear();
     this.h2.close();
-    await Promise.all(
-      all.map(async (b) => {
+    await Promise.all([
+      this.lanListeners.close(),
+      ...all.map(async (b) => {
         await unbind(b, true);
         this.emit("binding", b.record);
       }),
-    );
+    ]);
     this.ctx.pool.destroy();
   }
 
@@ -309,62 +319,13 @@ export class DevProxy extends EventEmitter<DevProxyEvents> {
   }
 
   /**
-   * Sharing on the LAN: the first TLS port also listens on each LAN address (not one a listen spec
-   * already covers), and the responder answers for the routes' `.local` names. Sharing off closes
-   * those listeners and ends their connections at once, so nothing stays reachable from the LAN.
+   * Sharing on the LAN: the first TLS port also listens on the LAN addresses (lanListeners.ts), and
+   * the responder answers for the routes' `.local` names on those that reach the proxy.
    */
   private async rebindLan(): Promise<void> {
     const main = [...this.live.values()].find((b) => b.record.role === "tls+http" && b.record.state === "listening");
     const port = this.started && this.settings.proxy.shareOnLan ? main?.record.port : undefined;
-    const covered = (a: LanAddress): boolean =>
-      [...this.live.values()].some(
-        (b) =>
-          b.record.state === "listening" &&
-          b.record.port === port &&
-          (b.record.address === a.address || b.record.address === (a.family === 4 ? "0.0.0.0" : "::")),
-      );
-    const all = port === undefined ? [] : this.findLanAddresses();
-    const wanted = all.filter((a) => !covered(a));
-    const key = (a: { address: string }): string => bindingKey({ address: a.address, port: port ?? 0 }, "tls+http");
-    const keys = new Set(wanted.map(key));
-    for (const [k, b] of this.lanLive) {
-      if (keys.has(k) && b.record.state === "listening") continue;
-      this.lanLive.delete(k);
-      await unbind(b, true, 0);
-      this.emit("binding", b.record);
-    }
-    if (port !== undefined) {
-      const added = await Promise.all(
-        wanted
-          .filter((a) => !this.lanLive.has(key(a)))
-          .map((a) =>
-            bind(
-              {
-                spec: LAN_SPEC,
-                address: a.address,
-                family: a.family,
-                port,
-                interfaceName: a.interfaceName,
-                wildcard: false,
-              },
-              "tls+http",
-              (socket, binding) =>
-                handleConnection(
-                  socket,
-                  { redirectOnly: false, interfaceName: binding.record.interfaceName ?? "" },
-                  this.ctx,
-                  this.h2,
-                ),
-              (binding) => this.emit("binding", binding.record),
-            ),
-          ),
-      );
-      for (const b of added) {
-        this.lanLive.set(key(b.record), b);
-        this.emit("binding", b.record);
-      }
-    }
-    const listening = all.filter((a) => covered(a) || this.lanLive.get(key(a))?.record.state === "listening");
+    const listening = await this.lanListeners.apply(port, [...this.live.values()]);
     await this.lan.apply({
       sharing: port !== undefined,
       port,
