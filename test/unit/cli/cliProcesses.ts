@@ -46,6 +46,15 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv, mark: string, c
     env: { ...env, [MARK]: mark },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  return collectOutput(child);
+}
+
+/**
+ * `child` (spawned with stdout and stderr piped) as a {@link Cli}: its output collected, and
+ * `waitFor` waiting `timeoutMs` by default. Also for processes started otherwise than by
+ * {@link startCli}, such as a CLI run in a network namespace through `ip netns exec`.
+ */
+export function collectOutput(child: ChildProcess, timeoutMs = 60_000): Cli {
   let out = "";
   const listeners = new Set<() => void>();
   const onData = (d: Buffer): void => {
@@ -61,7 +70,7 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv, mark: string, c
     child,
     out: () => out,
     exit,
-    waitFor(re, timeoutMs = 60_000) {
+    waitFor(re, waitMs = timeoutMs) {
       return new Promise((resolve, reject) => {
         const check = (): void => {
           const m = re.exec(out);
@@ -72,8 +81,8 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv, mark: string, c
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`no ${re} within ${timeoutMs} ms:\n${out}`));
-        }, timeoutMs);
+          reject(new Error(`no ${re} within ${waitMs} ms:\n${out}`));
+        }, waitMs);
         const onExit = (): void => {
           setTimeout(() => {
             const m = re.exec(out);

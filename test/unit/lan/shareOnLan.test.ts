@@ -15,12 +15,13 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { createHash, randomBytes, randomInt } from "node:crypto";
+import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { cliArgv, reapMarked, type Cli } from "../cli/cliProcesses";
+import { cliArgv, collectOutput, reapMarked, type Cli } from "../cli/cliProcesses";
 import { rootMissing, toolsMissing } from "../requirements";
+import { buildLan, newTestLan, removeNamespaces } from "./testLan";
 
 const REPO = path.resolve(__dirname, "../../..");
 const MARK = "SWITCHYARD_TEST_PROCESS_MARK";
@@ -77,12 +78,8 @@ const s = http.createServer((req, res) => {
 `;
 
 describe("share on LAN: a phone in its own network namespace", { skip: skip ?? false }, () => {
-  const id = randomBytes(3).toString("hex");
-  const machineNs = `sy-lanm-${id}`;
-  const phoneNs = `sy-lanp-${id}`;
-  const subnet = `10.214.${randomInt(1, 254)}`;
-  const machineIp = `${subnet}.1`;
-  const phoneIp = `${subnet}.2`;
+  const lan = newTestLan("lan", 214);
+  const { id, machineNs, phoneNs, machineIp, phoneIp } = lan;
   const mark = `lan-test-${process.pid}-${id}`;
   let dir = "";
   let machineHome = "";
@@ -115,48 +112,7 @@ describe("share on LAN: a phone in its own network namespace", { skip: skip ?? f
       cwd: REPO,
       stdio: ["ignore", "pipe", "pipe"],
     });
-    let out = "";
-    const listeners = new Set<() => void>();
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      for (const l of listeners) l();
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.once("exit", (code, signal) => resolve({ code, signal })),
-    );
-    return {
-      child,
-      out: () => out,
-      exit,
-      waitFor(re, timeoutMs = 90_000) {
-        return new Promise((resolve, reject) => {
-          const check = (): void => {
-            const m = re.exec(out);
-            if (!m) return;
-            cleanup();
-            resolve(m);
-          };
-          const timer = setTimeout(() => {
-            cleanup();
-            reject(new Error(`no ${re} within ${timeoutMs} ms:\n${out}`));
-          }, timeoutMs);
-          const onExit = (): void => {
-            cleanup();
-            reject(new Error(`exited before ${re}:\n${out}`));
-          };
-          const cleanup = (): void => {
-            clearTimeout(timer);
-            listeners.delete(check);
-            child.off("exit", onExit);
-          };
-          listeners.add(check);
-          child.once("exit", onExit);
-          check();
-        });
-      },
-    };
+    return collectOutput(child, 90_000);
   };
 
   const serve = (extra: string[]): Cli =>
@@ -208,36 +164,14 @@ describe("share on LAN: a phone in its own network namespace", { skip: skip ?? f
     writeFileSync(path.join(dir, "query.mjs"), QUERY);
     writeFileSync(path.join(dir, "claimer.mjs"), CLAIMER);
     writeFileSync(path.join(dir, "app.mjs"), APP);
-    for (const ns of [machineNs, phoneNs]) {
-      execFileSync("ip", ["netns", "add", ns]);
-      created.push(ns);
-      execFileSync("ip", ["-n", ns, "link", "set", "lo", "up"]);
-    }
-    execFileSync("ip", [
-      "-n",
-      machineNs,
-      "link",
-      "add",
-      "lan0",
-      "type",
-      "veth",
-      "peer",
-      "name",
-      "wlan0",
-      "netns",
-      phoneNs,
-    ]);
-    execFileSync("ip", ["-n", machineNs, "addr", "add", `${machineIp}/24`, "dev", "lan0"]);
-    execFileSync("ip", ["-n", phoneNs, "addr", "add", `${phoneIp}/24`, "dev", "wlan0"]);
-    execFileSync("ip", ["-n", machineNs, "link", "set", "lan0", "up"]);
-    execFileSync("ip", ["-n", phoneNs, "link", "set", "wlan0", "up"]);
+    buildLan(lan, created);
     // The phone's own, empty NSS database (what Chromium reads under $HOME/.pki/nssdb).
     execFileSync("certutil", ["-N", "-d", `sql:${path.join(phoneHome, ".pki", "nssdb")}`, "--empty-password"]);
   });
 
   after(async () => {
     await reapMarked(mark);
-    for (const ns of created) spawnSync("ip", ["netns", "del", ns]);
+    removeNamespaces(created);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -7,12 +7,12 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
-import { randomBytes, randomInt } from "node:crypto";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { rootMissing, toolsMissing } from "../requirements";
+import { buildLan, newTestLan, removeNamespaces } from "./testLan";
 
 const REPO = path.resolve(__dirname, "../../..");
 const mod = (p: string): string => JSON.stringify(path.join(REPO, p));
@@ -116,12 +116,8 @@ console.log(JSON.stringify(result));
 `;
 
 describe("turning sharing on and off in a running proxy", { skip: skip ?? false }, () => {
-  const id = randomBytes(3).toString("hex");
-  const machineNs = `sy-lantm-${id}`;
-  const phoneNs = `sy-lantp-${id}`;
-  const subnet = `10.215.${randomInt(1, 254)}`;
-  const machineIp = `${subnet}.1`;
-  const phoneIp = `${subnet}.2`;
+  const lan = newTestLan("lant", 215);
+  const { machineNs, phoneNs, machineIp, phoneIp } = lan;
   const created: string[] = [];
   let dir = "";
 
@@ -129,33 +125,11 @@ describe("turning sharing on and off in a running proxy", { skip: skip ?? false 
     dir = mkdtempSync(path.join(tmpdir(), "sy-lan-toggle-"));
     writeFileSync(path.join(dir, "query.mjs"), QUERY);
     writeFileSync(path.join(dir, "legacy.mjs"), LEGACY_QUERY);
-    for (const ns of [machineNs, phoneNs]) {
-      execFileSync("ip", ["netns", "add", ns]);
-      created.push(ns);
-      execFileSync("ip", ["-n", ns, "link", "set", "lo", "up"]);
-    }
-    execFileSync("ip", [
-      "-n",
-      machineNs,
-      "link",
-      "add",
-      "lan0",
-      "type",
-      "veth",
-      "peer",
-      "name",
-      "wlan0",
-      "netns",
-      phoneNs,
-    ]);
-    execFileSync("ip", ["-n", machineNs, "addr", "add", `${machineIp}/24`, "dev", "lan0"]);
-    execFileSync("ip", ["-n", phoneNs, "addr", "add", `${phoneIp}/24`, "dev", "wlan0"]);
-    execFileSync("ip", ["-n", machineNs, "link", "set", "lan0", "up"]);
-    execFileSync("ip", ["-n", phoneNs, "link", "set", "wlan0", "up"]);
+    buildLan(lan, created);
   });
 
   after(() => {
-    for (const ns of created) spawnSync("ip", ["netns", "del", ns]);
+    removeNamespaces(created);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
