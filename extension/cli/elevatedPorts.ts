@@ -6,6 +6,7 @@
  *     node elevatedPorts.js enable|disable --user UID [--port N]
  */
 import type { CliIO } from "./command";
+import { runElevatedStep } from "./elevatedStep";
 import { portsCommand } from "./ports";
 
 /** Runs the elevated step with `argv` (after the script); returns the exit code. */
@@ -26,21 +27,7 @@ export async function runElevatedPorts(argv: string[], io: CliIO): Promise<numbe
 
 /** The bundle's entry: runs with the process's arguments and exits with the step's code. */
 export function main(): void {
-  const io: CliIO = {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
-    cwd: process.cwd(),
-    env: process.env,
-    signal: new AbortController().signal,
-    confirm: async () => false,
-  };
-  runElevatedPorts(process.argv.slice(2), io).then(
-    (code) => (process.exitCode = code),
-    (e: unknown) => {
-      process.stderr.write(`switchyard (elevated step): ${String(e)}\n`);
-      process.exitCode = 1;
-    },
-  );
+  runElevatedStep(runElevatedPorts, (e) => `switchyard (elevated step): ${String(e)}\n`);
 }
 
 if (require.main === module) main();

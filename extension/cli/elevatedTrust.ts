@@ -11,6 +11,7 @@ import { homedir } from "node:os";
 import { parseArgs } from "node:util";
 import * as core from "../core/engines";
 import type { CliIO } from "./command";
+import { runElevatedStep } from "./elevatedStep";
 import { printOutcomes } from "./trustReport";
 
 /** Runs the elevated step with `argv` (after the script); returns the exit code (2: bad usage). */
@@ -48,21 +49,7 @@ export async function runElevatedTrust(argv: string[], io: CliIO): Promise<numbe
 
 /** The bundle's entry: runs with the process's arguments and exits with the step's code. */
 export function main(): void {
-  const io: CliIO = {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
-    cwd: process.cwd(),
-    env: process.env,
-    signal: new AbortController().signal,
-    confirm: async () => false,
-  };
-  runElevatedTrust(process.argv.slice(2), io).then(
-    (code) => (process.exitCode = code),
-    (e: unknown) => {
-      process.stderr.write(`switchyard ca (elevated step): ${(e as Error).message ?? String(e)}\n`);
-      process.exitCode = 1;
-    },
-  );
+  runElevatedStep(runElevatedTrust, (e) => `switchyard ca (elevated step): ${(e as Error).message ?? String(e)}\n`);
 }
 
 if (require.main === module) main();
