@@ -1,13 +1,12 @@
 // Real connection records for the panel's browser tests: a real proxy (the unit tests' harness, on
 // loopback), real clients, and the adapter's own recordView, so the rows the panel shows are the
 // ones the extension would send.
-import http from "node:http";
 import http2 from "node:http2";
-import type net from "node:net";
 import { readFileSync } from "node:fs";
 import type { ConnectionRecord } from "../../extension/core/proxy/records/records";
 import { recordView } from "../../extension/vscode/recordView";
 import type { RecordView } from "../../webview/protocol";
+import { flakyUpstream, h2Get } from "../unit/proxy/flakyUpstream";
 import { run, startProxy, waitForRecord } from "../unit/proxy/harness";
 
 /** What the panel gets for one connection over its life: its row after the 502, and once it closed. */
@@ -18,33 +17,13 @@ export interface RecoveredConnection {
 
 const copy = (r: ConnectionRecord): ConnectionRecord => JSON.parse(JSON.stringify(r)) as ConnectionRecord;
 
-function get(session: http2.ClientHttp2Session, path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = session.request({ ":path": path });
-    req.on("response", (h) => {
-      req.resume();
-      req.on("end", () => resolve(Number(h[":status"])));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
-
 /**
  * One kept-alive h2 connection: the first request meets a dev server that drops it (502), the next
  * two get 200. Returns the connection's row as published right after the 502 and once it closed.
  */
 export async function recoveredConnection(): Promise<RecoveredConnection> {
-  let dropped = false;
-  const upstream = http.createServer((_req, res) => res.end("ok"));
-  upstream.on("connection", (socket: net.Socket) => {
-    if (dropped) return;
-    dropped = true;
-    socket.destroy();
-  });
-  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
-  const url = `http://127.0.0.1:${(upstream.address() as net.AddressInfo).port}`;
-  const f = await startProxy([{ host: "my-awesome-service.test", upstream: url }]);
+  const upstream = await flakyUpstream();
+  const f = await startProxy([{ host: "my-awesome-service.test", upstream: upstream.url }]);
   const live: ConnectionRecord[] = [];
   f.proxy.on("live", (r) => live.push(copy(r)));
   try {
@@ -52,21 +31,21 @@ export async function recoveredConnection(): Promise<RecoveredConnection> {
       servername: "my-awesome-service.test",
       ca: readFileSync(f.rootFile),
     });
-    const first = await get(session, "/");
+    const first = await h2Get(session, "/");
     if (first !== 502) throw new Error(`expected a 502 first, got ${first}`);
     // The live record is published at most every 100 ms: wait until the failure is in one.
     for (let i = 0; i < 50 && !live.some((r) => r.outcome.kind === "failed"); i++)
       await new Promise((r) => setTimeout(r, 50));
     const failed = live.find((r) => r.outcome.kind === "failed");
     if (!failed) throw new Error("no live record with the 502's failure");
-    for (const path of ["/app.js", "/style.css"]) await get(session, path);
+    for (const path of ["/app.js", "/style.css"]) await h2Get(session, path);
     const closing = waitForRecord(f.proxy, (r) => r.id === failed.id);
     session.close();
     const closed = copy(await closing);
     return { afterFailure: recordView(failed), closed: recordView(closed) };
   } finally {
     await f.close();
-    upstream.close();
+    upstream.server.close();
   }
 }
 

@@ -3,36 +3,10 @@
 // with the failure kept as history. A real proxy, a real upstream, Node's http2 client.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
 import http2 from "node:http2";
-import type net from "node:net";
 import { readFileSync } from "node:fs";
+import { flakyUpstream, h2Get } from "./flakyUpstream";
 import { startProxy, waitForRecord } from "./harness";
-
-/** An upstream that drops its first connection without answering (the dev server restarting), then answers 200. */
-async function flakyUpstream(): Promise<{ server: http.Server; url: string }> {
-  let dropped = false;
-  const server = http.createServer((_req, res) => res.end("ok"));
-  server.on("connection", (socket: net.Socket) => {
-    if (dropped) return;
-    dropped = true;
-    socket.destroy();
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return { server, url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}` };
-}
-
-function get(session: http2.ClientHttp2Session, path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = session.request({ ":path": path });
-    req.on("response", (h) => {
-      req.resume();
-      req.on("end", () => resolve(Number(h[":status"])));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
 
 describe("a connection that recovers from an upstream failure", () => {
   it("reads proxied 200 after a 502 then 200s, with the 502 in its history", async () => {
@@ -45,7 +19,7 @@ describe("a connection that recovers from an upstream failure", () => {
       });
       const statuses: number[] = [];
       // Each request waits for the one before: the first meets the dropped upstream connection.
-      for (const path of ["/a", "/b", "/c"]) statuses.push(await get(session, path));
+      for (const path of ["/a", "/b", "/c"]) statuses.push(await h2Get(session, path));
       assert.deepEqual(statuses, [502, 200, 200]);
       const closed = waitForRecord(f.proxy, (r) => r.clientHello?.serverName === "app.test");
       session.close();
@@ -81,7 +55,7 @@ describe("a connection that recovers from an upstream failure", () => {
         servername: "down.test",
         ca: readFileSync(f.rootFile),
       });
-      assert.equal(await get(session, "/"), 502);
+      assert.equal(await h2Get(session, "/"), 502);
       const closed = waitForRecord(f.proxy, (r) => r.clientHello?.serverName === "down.test");
       session.close();
       const rec = await closed;
