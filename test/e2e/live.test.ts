@@ -16,6 +16,8 @@ import { launchChromium } from "../harness/browser.mjs";
 // @ts-expect-error: plain JS harness module
 import { freePort } from "../harness/codeServer.mjs";
 import { readFileSync, writeFileSync } from "node:fs";
+import { revealInSwitchyardViews } from "./switchyardViews";
+import { until } from "./until";
 import {
   assertShows,
   openWorkbench,
@@ -55,23 +57,11 @@ async function showRoute(page: Page, url: string): Promise<Locator> {
     .locator(".monaco-list-row", { hasText: hostname })
     .filter({ hasText: `port ${port || "443"}` })
     .first();
-  if (!(await row.isVisible())) {
-    await page
-      .locator('.activitybar a[aria-label^="Switchyard"], .activitybar li[aria-label^="Switchyard"]')
-      .first()
-      .click();
-  }
-  await row.waitFor({ timeout: 30_000 });
-  return row;
+  return revealInSwitchyardViews(page, row);
 }
 
-async function untilTrue(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Polls `check` every 50 ms for up to 15 s. */
+const untilTrue = (what: string, check: () => Promise<boolean>): Promise<void> => until(what, check, 15_000, 50);
 
 describe("live handshakes and the Switchyard views in the real workbench", () => {
   let wb: Workbench;

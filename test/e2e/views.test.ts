@@ -14,31 +14,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Locator, Page } from "playwright-core";
+import { revealInSwitchyardViews } from "./switchyardViews";
+import { until } from "./until";
 import { assertShows, openWorkbench, runCommand, screenshot, setTheme, type Workbench } from "./workbench";
 
 const SITE = "views-site.test";
 const BROKEN = "broken-route.test";
 
-/** Polls `check` until it is true (bounded: fails with `what` after `timeoutMs`). */
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** The Routes view's row whose label is `host`, opening the Switchyard view container when needed. */
 async function routeRow(page: Page, host: string): Promise<Locator> {
   const row = page.locator(".monaco-list-row", { has: page.locator(".label-name", { hasText: host }) }).first();
-  if (!(await row.isVisible())) {
-    await page
-      .locator('.activitybar a[aria-label^="Switchyard"], .activitybar li[aria-label^="Switchyard"]')
-      .first()
-      .click();
-  }
-  await row.waitFor({ timeout: 30_000 });
-  return row;
+  return revealInSwitchyardViews(page, row);
 }
 
 /** The labels of the context menu that right-clicking `row` opens (the menu stays open). */
