@@ -8,7 +8,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cacheRoot, ensureCodeServer, repoRoot } from "../test/harness/codeServer.mjs";
+import { cacheRoot, ensureCodeServer, repoRoot, serverDirArgs, serverMain } from "../test/harness/codeServer.mjs";
 import { freshSampleWorkspace } from "./sampleWorkspace.mjs";
 
 const workspace =
@@ -48,15 +48,8 @@ if (hasDesktopCode) {
     join(dirs.userData, "User", "settings.json"),
     JSON.stringify({ "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off" }, null, 2),
   );
-  const server = join(pkg, "lib", "vscode", "out", "server-main.js");
-  const common = [
-    "--user-data-dir",
-    dirs.userData,
-    "--server-data-dir",
-    dirs.serverData,
-    "--extensions-dir",
-    dirs.extensions,
-  ];
+  const server = serverMain(pkg);
+  const common = serverDirArgs(dirs);
   const install = spawnSync(
     node24,
     [server, ...common, "--accept-server-license-terms", "--install-extension", vsix, "--force"],

@@ -22,7 +22,7 @@ import { nssHome } from "../unit/proxy/harness";
 // @ts-expect-error: plain JS harness module shared with `npm start` and the integration runner
 import { launchChromium } from "../harness/browser.mjs";
 // @ts-expect-error: plain JS harness module shared with `npm start` and the integration runner
-import { ensureCodeServer, repoRoot, startVsCodeServer } from "../harness/codeServer.mjs";
+import { ensureCodeServer, repoRoot, serverDirArgs, serverMain, startVsCodeServer } from "../harness/codeServer.mjs";
 import { screenshot } from "./workbench";
 
 const IMAGES_HOST = "images.switchyard.test";
@@ -96,18 +96,7 @@ describe("the extension details page", () => {
     const dirs = running.dirs;
     execFileSync(
       node,
-      [
-        join(pkg, "lib", "vscode", "out", "server-main.js"),
-        "--user-data-dir",
-        dirs.userData,
-        "--server-data-dir",
-        dirs.serverData,
-        "--extensions-dir",
-        dirs.extensions,
-        "--accept-server-license-terms",
-        "--install-extension",
-        vsix,
-      ],
+      [serverMain(pkg), ...serverDirArgs(dirs), "--accept-server-license-terms", "--install-extension", vsix],
       { stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 },
     );
     const home = nssHome(join(work, "root.pem"));

@@ -122,6 +122,16 @@ export function freePort() {
   });
 }
 
+/** VS Code's server entry inside the code-server package `pkg` (what ensureCodeServer returns). */
+export function serverMain(pkg) {
+  return join(pkg, "lib", "vscode", "out", "server-main.js");
+}
+
+/** server-main.js's arguments naming one server's folders: `dirs` as startVsCodeServer makes them. */
+export function serverDirArgs(dirs) {
+  return ["--user-data-dir", dirs.userData, "--server-data-dir", dirs.serverData, "--extensions-dir", dirs.extensions];
+}
+
 /**
  * Starts the VS Code server on 127.0.0.1 with fresh user, server and extensions dirs.
  * `settings` goes into User/settings.json (e.g. workspace trust off, a colour theme).
@@ -162,7 +172,7 @@ export async function startVsCodeServer({
     ),
   );
   const args = [
-    join(pkg, "lib", "vscode", "out", "server-main.js"),
+    serverMain(pkg),
     "--host",
     "127.0.0.1",
     // server-main.js takes a plain number as is (0 included) and prints the port it bound
@@ -172,12 +182,7 @@ export async function startVsCodeServer({
     "--without-connection-token",
     "--accept-server-license-terms",
     "--disable-telemetry",
-    "--user-data-dir",
-    dirs.userData,
-    "--server-data-dir",
-    dirs.serverData,
-    "--extensions-dir",
-    dirs.extensions,
+    ...serverDirArgs(dirs),
   ];
   if (smokeTestDriver) args.push("--enable-smoke-test-driver");
   // In a process group of its own (the server starts extension hosts, a pty host, a file
