@@ -1,6 +1,7 @@
 /**
  * The adapter's state for one window: current settings, the proxy (when running) and the CA. The
- * panel's model lives in panelModel.ts, the routes besides the settings' in dynamicRouteSet.ts.
+ * panel's model lives in panelModel.ts, the routes besides the settings' in dynamicRouteSet.ts,
+ * standard ports and the URLs they allow in standardPortsWatch.ts.
  * Engines are imported on first use so activation stays cheap.
  */
 import { join } from "node:path";
@@ -16,10 +17,10 @@ import type { BindingRecord, ConnectionRecord } from "../core/proxy/records/reco
 import type { SettingsProblem, SwitchyardSettings } from "../core/settings";
 import type { CaView, RouteView } from "../../webview/protocol";
 import { DynamicRouteSet } from "./dynamicRouteSet";
-import type { StandardPortsState, StatusBarState } from "./statusBar";
+import type { StatusBarState } from "./statusBar";
+import { StandardPortsWatch, type StandardPortsState } from "./standardPortsWatch";
 import { engines } from "./engines";
 import { proxyStatus, type ProxyStatus } from "./proxyStatus";
-import { publicUrl, standardPortsConfigured, standardPortsReachProxy } from "../core/publicUrl";
 import { caView, configuredTlsPort, routeView } from "./views";
 
 export interface SessionHooks {
@@ -56,9 +57,8 @@ export class SwitchyardSession implements vscode.Disposable {
   private proxyProblem: string | undefined;
   private ca: LocalCa | undefined;
   private trusted: boolean | undefined;
-  /** Standard ports (443 and 80 to this proxy) as last checked by refreshStandardPorts. */
-  private standardPorts: StandardPortsState = { configured: false, inPlace: false };
-  private standardPortsTimer: NodeJS.Timeout | undefined;
+  /** Standard ports (443 and 80 to this proxy) as last checked, and the URLs that follow. */
+  private readonly standardPorts: StandardPortsWatch;
   private caView: Promise<CaView> | undefined;
   private readonly dynamic: DynamicRouteSet;
   private lastLanNote: string | undefined;
@@ -72,6 +72,13 @@ export class SwitchyardSession implements vscode.Disposable {
       configuredRoutes: () => this.settings.proxy.routes,
       bindings: () => this.bindings(),
       onControlRoutes: () => void this.applyRoutes().then(() => this.hooks.onChange()),
+    });
+    this.standardPorts = new StandardPortsWatch({
+      tlsPort: () => this.tlsPort(),
+      configuredTlsPort: () => configuredTlsPort(this.settings.proxy.listen),
+      rootPem: () => this.ca?.rootPem(),
+      isRunning: () => this.proxy !== undefined,
+      onChange: () => hooks.onChange(),
     });
   }
 
@@ -105,12 +112,11 @@ export class SwitchyardSession implements vscode.Disposable {
 
   /** The routes with their URLs: the port the proxy listens on, else the one the settings ask for. */
   routes(): RouteView[] {
-    const port = this.tlsPort() ?? configuredTlsPort(this.settings.proxy.listen);
+    const { tlsPort: port, standardPorts: standard } = this.standardPorts.publicPorts();
     const withStatus = (view: RouteView): RouteView => {
       const status = this.lastStatus.get(view.host);
       return status === undefined ? view : { ...view, lastStatus: status };
     };
-    const standard = this.standardPorts.inPlace && port === this.tlsPort();
     const configured = this.settings.proxy.routes.map((r, i) => withStatus(routeView(r, port, i, standard)));
     const dynamic = this.dynamicRoutes().map((d) =>
       withStatus({
@@ -194,43 +200,17 @@ export class SwitchyardSession implements vscode.Disposable {
 
   /** The URL shown for `host`: no port when standard ports reach the running proxy (core/publicUrl.ts). */
   publicUrl(host: string, path = "/"): string {
-    const tlsPort = this.tlsPort() ?? configuredTlsPort(this.settings.proxy.listen);
-    return publicUrl(host, { tlsPort, standardPorts: this.standardPorts.inPlace && tlsPort === this.tlsPort() }, path);
+    return this.standardPorts.publicUrl(host, path);
   }
 
   /** Whether loopback 443 reaches the running proxy, and what stands in the way (last check). */
   get standardPortsState(): StandardPortsState {
-    return this.standardPorts;
+    return this.standardPorts.state;
   }
 
-  /**
-   * Checks again whether standard ports reach the running proxy (state file, then a handshake
-   * through 127.0.0.1:443 that only this user's CA can answer) and whether another program took
-   * 443 or 80 since; views update when that changed. While they are enabled it checks again every
-   * 30 s, so a server started later on 443 shows up in the views.
-   */
-  async refreshStandardPorts(): Promise<boolean> {
-    clearTimeout(this.standardPortsTimer);
-    const tlsPort = this.tlsPort();
-    const { standardPorts: inPlace } = await standardPortsReachProxy(tlsPort, this.ca?.rootPem());
-    const configured = standardPortsConfigured(tlsPort);
-    let warning: string | undefined;
-    if (configured) {
-      const { standardPortHolders } = await import("../core/ports/holders");
-      const holders = await standardPortHolders();
-      if (holders.length > 0)
-        warning = `${holders.map((h) => h.description).join("; ")}: another server took a standard port; your own connections still reach Switchyard, other users reach it (switchyard ports disable gives it the port back)`;
-      else if (!inPlace)
-        warning = `enabled, but 127.0.0.1:443 does not reach this proxy on port ${tlsPort} (run switchyard ports status)`;
-    }
-    const next: StandardPortsState = { configured, inPlace, ...(warning ? { warning } : {}) };
-    if (JSON.stringify(next) !== JSON.stringify(this.standardPorts)) {
-      this.standardPorts = next;
-      this.hooks.onChange();
-    }
-    if (configured && this.proxy)
-      this.standardPortsTimer = setTimeout(() => void this.refreshStandardPorts(), 30_000).unref();
-    return inPlace;
+  /** Checks standard ports again (standardPortsWatch.ts); resolves with whether 443 reaches the proxy. */
+  refreshStandardPorts(): Promise<boolean> {
+    return this.standardPorts.refresh();
   }
 
   /** The first port the proxy listens on for TLS, if it runs. */
@@ -391,7 +371,7 @@ export class SwitchyardSession implements vscode.Disposable {
       status: this.status(),
       routes: this.routes(),
       caUntrusted: this.proxy !== undefined && this.trusted === false,
-      ...(this.proxy !== undefined ? { standardPorts: this.standardPorts } : {}),
+      ...(this.proxy !== undefined ? { standardPorts: this.standardPorts.state } : {}),
       ...(this.proxy !== undefined ? { lan: lanSummary(this.lanState()) } : {}),
     };
   }
@@ -457,6 +437,7 @@ export class SwitchyardSession implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.standardPorts.dispose();
     this.caWatch?.close();
     void this.dynamic.closeControl();
     void this.proxy?.stop();

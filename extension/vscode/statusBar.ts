@@ -6,6 +6,7 @@
 import * as vscode from "vscode";
 import type { RouteView } from "../../webview/protocol";
 import type { ProxyStatus } from "./proxyStatus";
+import type { StandardPortsState } from "./standardPortsWatch";
 
 export interface StatusBarState {
   status: ProxyStatus;
@@ -16,16 +17,6 @@ export interface StatusBarState {
   standardPorts?: StandardPortsState;
   /** While the proxy runs: sharing on the LAN, with the device page's URL when shared (lanActions.ts). */
   lan?: { sharing: boolean; onboardingUrl?: string };
-}
-
-/** Standard ports as the session last checked them. */
-export interface StandardPortsState {
-  /** `switchyard ports enable` was run for this user and this proxy's port. */
-  configured: boolean;
-  /** A handshake through 127.0.0.1:443 reached this proxy. */
-  inPlace: boolean;
-  /** Another program took 443 or 80, or the redirect does not reach this proxy. */
-  warning?: string;
 }
 
 /** Owns the status bar item and renders {@link StatusBarState} into it. */
