@@ -35,6 +35,27 @@ async function contextMenu(page: Page, row: Locator): Promise<string[]> {
   return (await menu.locator(".action-label").allTextContents()).map((t) => t.trim()).filter(Boolean);
 }
 
+/**
+ * Runs the open context menu's entry `title`. VS Code's menu can drop a click that lands while it
+ * is still settling after the right click (the menu then stays open and nothing runs), so the click
+ * is repeated until the menu has closed (bounded).
+ */
+async function chooseFromMenu(page: Page, title: RegExp): Promise<void> {
+  const menu = page.locator(".monaco-menu-container .monaco-menu");
+  for (let attempt = 0; ; attempt++) {
+    const entry = page.locator(".monaco-menu-container .action-label", { hasText: title }).first();
+    if (attempt > 0 && !(await entry.isVisible())) return;
+    await entry.click();
+    const closed = await menu
+      .first()
+      .waitFor({ state: "hidden", timeout: 3_000 })
+      .then(() => true)
+      .catch(() => false);
+    if (closed) return;
+    if (attempt >= 5) throw new Error(`the context menu stayed open after choosing ${String(title)}`);
+  }
+}
+
 const quickInput = (page: Page) => ({
   widget: page.locator(".quick-input-widget"),
   input: page.locator(".quick-input-widget input"),
@@ -147,7 +168,7 @@ describe("the Switchyard views and prompts in the real workbench", () => {
     await wb.page.context().grantPermissions(["clipboard-read", "clipboard-write"], {
       origin: new URL(wb.page.url()).origin,
     });
-    await wb.page.locator(".monaco-menu-container .action-label", { hasText: /^Copy URL$/ }).click();
+    await chooseFromMenu(wb.page, /^Copy URL$/);
     let copied = "";
     await until("the URL on the clipboard", async () => {
       copied = String(await wb.page.evaluate("navigator.clipboard.readText()").catch(() => ""));
@@ -179,7 +200,7 @@ describe("the Switchyard views and prompts in the real workbench", () => {
     const menu = await contextMenu(wb.page, row);
     assert.ok(menu.includes("Fix Route…"), menu.join(", "));
     assert.ok(menu.includes("Remove Route"), menu.join(", "));
-    await wb.page.locator(".monaco-menu-container .action-label", { hasText: /^Fix Route…$/ }).click();
+    await chooseFromMenu(wb.page, /^Fix Route…$/);
     const q = quickInput(wb.page);
     await q.rows.first().waitFor({ timeout: 15_000 });
     assert.match((await q.title.textContent()) ?? "", new RegExp(`Fix Route ${BROKEN}`));
