@@ -149,7 +149,7 @@ describe("dev servers typed into the integrated terminal", () => {
     const dir = mkdtempSync(join(dirs, "routed-"));
     const server = await startInTerminal(wb.page, dir);
     servers.push(server);
-    const route = { host: "my-awesome-service.test", upstream: `http://localhost:${server.port}` };
+    const route = { host: "my-awesome-service.test", upstream: `http://127.0.0.1:${server.port}` };
     writeSettings(wb, { "switchyard.proxy.routes": [route], "switchyard.devServers.detect": true });
     const texts = (await notificationTexts(wb.page, "my-awesome-service.test is up", "dev-server-is-up.png")).filter(
       (t) => t.includes(String(server.port)),
