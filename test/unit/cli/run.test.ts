@@ -28,7 +28,8 @@ import {
 } from "./cliProcesses";
 
 function curl(url: string, rootFile: string): { code: number; body: string } {
-  const r = spawnSync("curl", ["-sS", "--max-time", "10", "--cacert", rootFile, url], {
+  // --ipv4: curl answers *.localhost itself with both loopbacks, and every proxy here binds 127.0.0.1 only.
+  const r = spawnSync("curl", ["-sS", "--ipv4", "--max-time", "10", "--cacert", rootFile, url], {
     encoding: "utf8",
     timeout: 20_000,
   });

@@ -1,7 +1,10 @@
 /**
- * Captures real ClientHellos into test/fixtures/clienthello/*.bin: a raw TCP listener on loopback
- * records the first bytes each client sends until a whole hello has arrived, then closes.
- * Run once by hand: `node --import tsx test/unit/proxy/captureClientHellos.ts`.
+ * Captures real ClientHellos into test/fixtures/clienthello/*.bin: a raw TCP listener on both
+ * loopback addresses (one port) records the first bytes each client sends until a whole hello has
+ * arrived, then closes. Every client is given a name, never an address: a client sends no SNI for
+ * an IP literal. Names other than localhost are mapped to 127.0.0.1 for that client alone.
+ * Run once by hand: `node --import tsx test/unit/proxy/captureClientHellos.ts`
+ * (CLIENTHELLO_OUT=DIR writes elsewhere; captureClientHellos.test.ts does).
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -11,8 +14,9 @@ import path from "node:path";
 import https from "node:https";
 import tls from "node:tls";
 import { parseClientHello } from "../../../extension/core/proxy/accept/clientHello";
+import { listenOnBothLoopbacks, type LoopbackPair } from "./bothLoopbacks";
 
-const OUT = path.join(__dirname, "../../fixtures/clienthello");
+const OUT = process.env.CLIENTHELLO_OUT || path.join(__dirname, "../../fixtures/clienthello");
 
 /** Names given on the command line capture only those (`… captureClientHellos.ts python3-urllib java-httpclient`). */
 const only = process.argv.slice(2);
@@ -21,14 +25,15 @@ function captureOne(name: string, launch: (port: number) => () => void): Promise
   if (only.length > 0 && !only.includes(name)) return Promise.resolve();
   return new Promise((resolve, reject) => {
     let stop: () => void = () => {};
-    const server = net.createServer((socket) => {
+    let listener: LoopbackPair | undefined;
+    const onConnection = (socket: net.Socket): void => {
       let buf = Buffer.alloc(0);
       socket.on("data", (chunk: Buffer) => {
         buf = Buffer.concat([buf, chunk]);
         const parsed = parseClientHello(buf);
         if (parsed.kind === "need-more") return;
         socket.destroy();
-        server.close();
+        void listener?.close();
         stop();
         if (parsed.kind === "error") return reject(parsed.error);
         writeFileSync(path.join(OUT, `${name}.bin`), buf.subarray(0, parsed.hello.byteLength));
@@ -38,10 +43,11 @@ function captureOne(name: string, launch: (port: number) => () => void): Promise
         resolve();
       });
       socket.on("error", () => {});
-    });
-    server.listen(0, "127.0.0.1", () => {
-      stop = launch((server.address() as net.AddressInfo).port);
-    });
+    };
+    listenOnBothLoopbacks(onConnection).then((pair) => {
+      listener = pair;
+      stop = launch(pair.port);
+    }, reject);
   });
 }
 
@@ -102,7 +108,12 @@ async function main(): Promise<void> {
   c.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(a[0])).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
 } }`,
   );
-  await captureOne("java-httpclient", (p) => spawn("java", [javaSource, `https://localhost:${p}/`]));
+  // jdk.net.hosts.file maps the test name for this JVM alone (no system hosts file is touched).
+  const javaHosts = path.join(javaDir, "hosts");
+  writeFileSync(javaHosts, "127.0.0.1 my-awesome-service.test\n");
+  await captureOne("java-httpclient", (p) =>
+    spawn("java", [`-Djdk.net.hosts.file=${javaHosts}`, javaSource, `https://my-awesome-service.test:${p}/`]),
+  );
   const firefoxHome = mkdtempSync(path.join(tmpdir(), "sy-firefox-"));
   await captureOne("firefox", (p) =>
     spawn("firefox-esr", ["--headless", "--no-remote", "--profile", firefoxHome, `https://localhost:${p}/`], {

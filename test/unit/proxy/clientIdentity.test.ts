@@ -196,9 +196,13 @@ describe("a real client that does not trust the root: the record names it and it
   c.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(a[0])).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
 } }`,
     );
+    // A test name mapped to the one address the proxy bound, for Java alone (jdk.net.hosts.file
+    // replaces the system resolver): a name, so Java sends it as SNI, and never a localhost URL.
+    const hosts = path.join(f.dir, "java.hosts");
+    writeFileSync(hosts, `127.0.0.1 ${NAME}\n`);
     await check(
       "java",
-      () => runClient("java", [source, `https://localhost:${f.port}/`]),
+      () => runClient("java", [`-Djdk.net.hosts.file=${hosts}`, source, `https://${NAME}:${f.port}/`]),
       /Java program[\s\S]*keytool/,
     );
   });
