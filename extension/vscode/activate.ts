@@ -14,6 +14,7 @@ import { SwitchyardSession } from "./session";
 import { SettingsProblemReporter } from "./settingsProblems";
 import { StatusBar } from "./statusBar";
 import { SwitchyardTrees } from "./treeViews";
+import { watchHostMapped } from "./walkthroughContext";
 
 /** What the extension exports; the integration tests read it. */
 export interface SwitchyardApi {
@@ -118,6 +119,8 @@ export function activate(context: vscode.ExtensionContext): SwitchyardApi {
   // tasks get NODE_EXTRA_CA_CERTS once the CA exists (set again whenever the state changes).
   const devServers = new DevServerWatch(session, log);
   context.subscriptions.push(devServers);
+  // The walkthrough's Map a name step follows the hosts file, also for a mapping made elsewhere.
+  context.subscriptions.push(watchHostMapped(log));
   // The status bar and the keys are drawn from the settings just read, not left at their defaults.
   redraw();
   const activationMs = performance.now() - started;
