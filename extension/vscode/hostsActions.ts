@@ -147,24 +147,23 @@ export async function needsHostsEntry(host: string, settings: SwitchyardSettings
 }
 
 /**
- * The last step of Add Route for a name that needs a hosts entry: map it to this machine now (the
- * usual diff and confirmation follow) or not. Resolves true when the hosts file was written.
+ * The last step of Add Route for a name that needs a hosts entry: map it to this machine or not.
+ * Only asks: true is "map it", false "not now" (a finished answer), undefined Esc (the whole
+ * flow is cancelled and nothing is written). {@link mapHostHere} does the mapping.
  */
-export async function offerHostMapping(
+export async function askHostMapping(
   host: string,
   settings: SwitchyardSettings,
-  log: vscode.LogOutputChannel,
   step: Step,
-): Promise<boolean> {
+): Promise<boolean | undefined> {
   const core = await hostsCore();
-  const addresses = [...core.DEFAULT_ADDRESSES];
   const file = core.resolveHostsPath({ path: settings.hosts.file });
   const answer = await askPick<boolean>({
     ...step,
     placeholder: `${host} does not reach this machine yet: map it in the hosts file?`,
     items: [
       {
-        label: `$(check) Map ${host} to ${addresses.join(" and ")}`,
+        label: `$(check) Map ${host} to ${core.DEFAULT_ADDRESSES.join(" and ")}`,
         detail: `Adds a line to ${file}; you see the change first.`,
         value: true,
       },
@@ -175,8 +174,17 @@ export async function offerHostMapping(
       },
     ],
   });
-  if (!answer?.value) return false;
-  return editHosts({ kind: "add", name: host, addresses }, settings, log);
+  return answer?.value;
+}
+
+/** Maps `host` to this machine's loopback addresses (the usual diff and confirmation first); true when written. */
+export async function mapHostHere(
+  host: string,
+  settings: SwitchyardSettings,
+  log: vscode.LogOutputChannel,
+): Promise<boolean> {
+  const core = await hostsCore();
+  return editHosts({ kind: "add", name: host, addresses: [...core.DEFAULT_ADDRESSES] }, settings, log);
 }
 
 /** Lets the user pick one of Switchyard's mappings and removes it. */

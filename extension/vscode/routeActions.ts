@@ -15,7 +15,7 @@ import {
 } from "../core/net/upstreamCandidates";
 import { parseRouteFlag, type SwitchyardSettings } from "../core/settings";
 import { redactUrlCredentials } from "../core/urlCredentials";
-import { needsHostsEntry, offerHostMapping } from "./hostsActions";
+import { askHostMapping, mapHostHere, needsHostsEntry } from "./hostsActions";
 import { askPick, askText, type PickItem } from "./multiStepInput";
 
 type RawRoute = Record<string, unknown>;
@@ -122,8 +122,10 @@ function nameProblem(name: string, upstream: string): string | undefined {
 }
 
 /**
- * Asks for a dev server and a name, adds the route and, for a name that needs a hosts entry (.test,
- * not .localhost), offers to map it in the same flow. Resolves with the route written, if any.
+ * Asks for a dev server, a name and, for a name that needs a hosts entry (.test, not .localhost),
+ * whether to map it; then writes the route, once, and maps the name when asked to. Esc at any step
+ * writes nothing ("Not now" at the hosts step is an answer: the route is written). Resolves with
+ * the route written, if any.
  */
 export async function addRoute(
   upstreamArg?: string,
@@ -144,13 +146,19 @@ export async function addRoute(
   if (!host) return undefined;
   const problem = nameProblem(host, upstream);
   if (problem) throw new Error(problem);
-  const { routes, target } = routesSetting();
   const route: RawRoute = { host: host.trim().toLowerCase(), upstream: upstream.trim() };
+  // Asked only in the interactive flow: a caller that passed the name (the panel, a test) maps it itself.
+  let mapHost = false;
+  if (ctx && hostArg === undefined && (await needsHostsEntry(String(route.host), ctx.settings))) {
+    const answer = await askHostMapping(String(route.host), ctx.settings, { ...ADD, step: 3 });
+    if (answer === undefined) return undefined;
+    mapHost = answer;
+  }
+  // Read at the end, so a route another window added while the prompts were open is kept.
+  const { routes, target } = routesSetting();
   routes.push(route);
   await writeRoutes(routes, target);
-  // Asked only in the interactive flow: a caller that passed the name (the panel, a test) maps it itself.
-  if (ctx && hostArg === undefined && (await needsHostsEntry(String(route.host), ctx.settings)))
-    await offerHostMapping(String(route.host), ctx.settings, ctx.log, { ...ADD, step: 3 });
+  if (mapHost && ctx) await mapHostHere(String(route.host), ctx.settings, ctx.log);
   return route;
 }
 

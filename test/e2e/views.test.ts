@@ -283,12 +283,48 @@ describe("the Switchyard views and prompts in the real workbench", () => {
     await routeRow(wb.page, "flow-site.test");
   });
 
+  it("Add Route cancelled at the hosts step writes nothing; Not now there still adds the route", async () => {
+    const q = quickInput(wb.page);
+    const settingsFile = join(wb.workspace, ".vscode", "settings.json");
+    const routeHosts = (): string[] =>
+      (
+        (JSON.parse(readFileSync(settingsFile, "utf8")) as Record<string, unknown>)["switchyard.proxy.routes"] as {
+          host: string;
+        }[]
+      ).map((r) => r.host);
+    const hostsBefore = readFileSync(hostsFile, "utf8");
+    /** Runs Add Route with the terminal's server and `name` up to the hosts step. */
+    const toHostsStep = async (name: string): Promise<void> => {
+      await runCommand(wb.page, "Switchyard: Add Route…");
+      await q.rows.filter({ hasText: "Started in this window" }).first().waitFor({ timeout: 30_000 });
+      await q.rows.first().click();
+      await until("step 2", async () => /Add Route \(2\/3\)/.test((await q.title.textContent()) ?? ""));
+      await q.input.fill(name);
+      await q.input.press("Enter");
+      await until("step 3", async () => /Add Route \(3\/3\)/.test((await q.title.textContent()) ?? ""));
+      await q.rows
+        .filter({ hasText: `Map ${name} to` })
+        .first()
+        .waitFor({ timeout: 15_000 });
+    };
+    await toHostsStep("esc-site.test");
+    await wb.page.keyboard.press("Escape");
+    await q.widget.waitFor({ state: "hidden", timeout: 15_000 });
+    await toHostsStep("later-site.test");
+    await q.rows.filter({ hasText: "Not now" }).first().click();
+    // Writes happen in order: once the second flow's route is there, the first would be too.
+    await until("the Not now route in settings.json", () => routeHosts().includes("later-site.test"));
+    assert.ok(!routeHosts().includes("esc-site.test"), `Esc wrote a route: ${routeHosts().join(", ")}`);
+    assert.equal(routeHosts().filter((h) => h === "later-site.test").length, 1, "written once");
+    assert.equal(readFileSync(hostsFile, "utf8"), hostsBefore, "neither flow touched the hosts file");
+  });
+
   it("offers Restart Proxy once the proxy runs, and the accessible name says where it listens", async () => {
     await runCommand(wb.page, "Switchyard: Start Proxy");
     const item = wb.page.locator('[aria-label^="Switchyard proxy is on at port"]').first();
     await item.waitFor({ timeout: 30_000 });
     const name = (await item.getAttribute("aria-label")) ?? "";
-    assert.match(name, /^Switchyard proxy is on at port \d+, 3 routes\./);
+    assert.match(name, /^Switchyard proxy is on at port \d+, 4 routes\./);
     // The proxy picked its port (listen 127.0.0.1:0): the Routes view shows it now.
     const port = /port (\d+)/.exec(name)?.[1];
     const row = await routeRow(wb.page, SITE);
