@@ -13,7 +13,8 @@ import type { ClientCheckView, PanelSnapshot, RecordView } from "../../webview/p
 import { engines } from "./engines";
 import type { PanelDataSource } from "./panelHost";
 import type { SwitchyardSession } from "./session";
-import { recordView } from "./recordView";
+import { recordView, type FirefoxProfiles } from "./recordView";
+import { firefoxProfileRoots, userFirefoxProfiles } from "../core/ca/trust/discovery/firefoxProfiles";
 import { bindingView, interfaceView, mismatchView, resolutionView } from "./views";
 
 /**
@@ -28,6 +29,23 @@ const BATCH_MS = 50;
 function isThisMachine(address: string): boolean {
   if (isLoopback(address)) return true;
   return Object.values(networkInterfaces()).some((list) => list?.some((i) => i.address === address));
+}
+
+/** A Firefox failing in a loop asks for its profiles on every handshake: the folders are read at most this often. */
+const FIREFOX_PROFILES_MS = 10_000;
+let firefoxProfilesRead: { at: number; profiles: FirefoxProfiles } | undefined;
+
+/** This user's Firefox profile folders (for the per-profile certutil command), read again after a while. */
+function firefoxProfiles(): FirefoxProfiles {
+  const now = Date.now();
+  if (!firefoxProfilesRead || now - firefoxProfilesRead.at > FIREFOX_PROFILES_MS) {
+    const roots = firefoxProfileRoots(homedir(), process.env, process.platform);
+    firefoxProfilesRead = {
+      at: now,
+      profiles: { dirs: userFirefoxProfiles(homedir(), process.env, process.platform), roots },
+    };
+  }
+  return firefoxProfilesRead.profiles;
 }
 
 /** The panel's data: snapshots on demand and the connection rows, streamed in batches. */
@@ -123,7 +141,12 @@ export class PanelModel implements PanelDataSource, vscode.Disposable {
    * one row per connection, replaced in place; new and changed rows go out in the next batch.
    */
   addRecord(record: ConnectionRecord): void {
-    const view = recordView(record, { rootFile: this.rootFile(), isThisMachine });
+    const view = recordView(record, {
+      rootFile: this.rootFile(),
+      isThisMachine,
+      firefoxProfiles,
+      platform: process.platform,
+    });
     const known = this.recordById.get(view.id);
     if (known) {
       const at = this.recordViews.lastIndexOf(known);

@@ -3,15 +3,28 @@
  * the client the ClientHello names, the fixes for that client when it does not trust the root, and
  * the failures it recovered from. Pure (no vscode API), so it is unit-tested without an extension host.
  */
+import { basename } from "node:path";
 import type { ConnectionRecord } from "../core/proxy/records/records";
-import { clientTrustAdvice, rejectsTheRoot } from "../core/proxy/records/explain";
+import { clientTrustAdvice, noFirefoxProfileAdvice, rejectsTheRoot } from "../core/proxy/records/explain";
 import type { FixAction, HistoryStep, RecordFix, RecordView } from "../../webview/protocol";
-import { shQuote } from "../core/shellQuote";
+import { powerShellQuote, shQuote } from "../core/shellQuote";
 
-/** What the row needs beyond the record: the root's file (for commands to copy) and which addresses are this machine's. */
+/** This user's Firefox profile folders, and the roots that were searched for them. */
+export interface FirefoxProfiles {
+  dirs: string[];
+  roots: string[];
+}
+
+/**
+ * What the row needs beyond the record: the root's file (for commands to copy), which addresses are
+ * this machine's, the user's Firefox profiles (asked only for a Firefox that rejected the root) and
+ * the platform, whose shell the copied commands are quoted for (PowerShell on Windows).
+ */
 export interface RecordViewContext {
   rootFile?: string;
   isThisMachine?(address: string): boolean;
+  firefoxProfiles?(): FirefoxProfiles;
+  platform?: NodeJS.Platform;
 }
 
 /** What the user can click to fix a failure that is not about trust, from its plain-words explanation. */
@@ -55,19 +68,39 @@ function outcomeText(r: ConnectionRecord): { text: string; ok: boolean; explanat
   }
 }
 
-/** The fixes for a client that does not trust the root, with the root's file filled in. */
-function trustFixes(r: ConnectionRecord, context: RecordViewContext): RecordFix[] {
+/**
+ * The fixes for a client that does not trust the root, with the root's file filled in; a fix per
+ * Firefox profile gets one copy per profile found, or none and a note saying what to do instead.
+ */
+function trustFixes(r: ConnectionRecord, context: RecordViewContext): { fixes: RecordFix[]; note?: string } {
   const address = r.client.address;
   const remote = context.isThisMachine ? !context.isThisMachine(address) : false;
   const client = r.clientHello?.client;
   const advice = clientTrustAdvice({ ...(client ? { client } : {}), remote, address });
-  const root = context.rootFile ? shQuote(context.rootFile) : "ROOT.pem";
-  return advice.fixes.map((f) => ({
-    label: f.label,
-    ...(f.action ? { action: f.action } : {}),
-    ...(f.copy ? { copy: f.copy.replaceAll("{root}", root) } : {}),
-    ...(f.whenStoreUntrusted ? { whenStoreUntrusted: true } : {}),
-  }));
+  const quote = context.platform === "win32" ? powerShellQuote : shQuote;
+  const root = context.rootFile ? quote(context.rootFile) : "ROOT.pem";
+  const fixes: RecordFix[] = [];
+  let note: string | undefined;
+  for (const f of advice.fixes) {
+    const fix: RecordFix = {
+      label: f.label,
+      ...(f.action ? { action: f.action } : {}),
+      ...(f.whenStoreUntrusted ? { whenStoreUntrusted: true } : {}),
+    };
+    const copy = f.copy?.replaceAll("{root}", root);
+    if (!copy || !f.perFirefoxProfile) {
+      fixes.push(copy ? { ...fix, copy } : fix);
+      continue;
+    }
+    const profiles = context.firefoxProfiles?.() ?? { dirs: [], roots: [] };
+    if (profiles.dirs.length === 0) note = noFirefoxProfileAdvice(profiles.roots);
+    for (const dir of profiles.dirs) {
+      const label = profiles.dirs.length > 1 ? `${f.label} (profile ${basename(dir)})` : f.label;
+      // The whole `sql:FOLDER` is one quoted word, so a folder with spaces or quotes stays one argument.
+      fixes.push({ ...fix, label, copy: copy.replaceAll("{nssdb}", quote(`sql:${dir}`)) });
+    }
+  }
+  return note ? { fixes, note } : { fixes };
 }
 
 function history(r: ConnectionRecord): HistoryStep[] | undefined {
@@ -85,7 +118,8 @@ export function recordView(r: ConnectionRecord, context: RecordViewContext = {})
   const cert = r.tls?.certificate;
   const client = r.clientHello?.client;
   const untrusted = outcome.explanation !== undefined && rejectsTheRoot(outcome.explanation);
-  const fixes = untrusted ? trustFixes(r, context) : undefined;
+  const trust = untrusted ? trustFixes(r, context) : undefined;
+  const fixes = trust?.fixes;
   const steps = history(r);
   return {
     id: r.id,
@@ -106,7 +140,7 @@ export function recordView(r: ConnectionRecord, context: RecordViewContext = {})
     route: r.route ? `${r.route.host} → ${r.route.upstream}` : undefined,
     outcome: outcome.text,
     ok: outcome.ok,
-    explanation: outcome.explanation,
+    explanation: trust?.note ? `${outcome.explanation}. ${trust.note}` : outcome.explanation,
     fix: untrusted
       ? fixes?.find((f) => f.action)?.action
       : outcome.explanation

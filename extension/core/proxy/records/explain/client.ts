@@ -26,6 +26,11 @@ export interface ClientFix {
   copy?: string;
   /** Only worth offering while some store on this machine does not trust the root yet. */
   whenStoreUntrusted?: boolean;
+  /**
+   * One copy per Firefox profile of the user, `{nssdb}` standing for its database (`sql:FOLDER`); with no profile
+   * found it is not offered and {@link noFirefoxProfileAdvice} says what to do instead.
+   */
+  perFirefoxProfile?: boolean;
 }
 
 /** The words and fixes for one client that rejected the root. */
@@ -80,7 +85,8 @@ export function clientTrustAdvice(origin: ClientOrigin): ClientTrustAdvice {
           EXPORT_ROOT,
           {
             label: "Copy the certutil command",
-            copy: 'certutil -d sql:"PROFILE_DIR" -A -t C,, -n Switchyard -i {root}',
+            copy: "certutil -d {nssdb} -A -t C,, -n Switchyard -i {root}",
+            perFirefoxProfile: true,
           },
           TRUST_LOCAL_CA,
         ],
@@ -144,6 +150,19 @@ export function clientTrustAdvice(origin: ClientOrigin): ClientTrustAdvice {
         fixes: [TRUST_LOCAL_CA, CA_ENV, EXPORT_ROOT],
       };
   }
+}
+
+/**
+ * What to do when a Firefox rejected the root and this user has no Firefox profile in `roots` (a
+ * Firefox run by another user, in a container, or one never started): the certutil command needs a profile.
+ */
+export function noFirefoxProfileAdvice(roots: string[]): string {
+  return (
+    `No Firefox profile of this user was found (no profiles.ini with a profile in ${roots.join(", ")}), ` +
+    `so there is no certutil command to copy: if this Firefox runs as another user, in a container or on another ` +
+    `machine, import the root there (Export Root…); otherwise start Firefox once so it creates its profile, then run ` +
+    `Trust Local CA, which imports the root into every Firefox profile it finds`
+  );
 }
 
 /** The explanation says the client does not trust the root (explainHandshakeFailure's and explainClosedAfterHandshake's words). */
