@@ -8,7 +8,7 @@
  *     node --import tsx bench/area.ts firstvisit      (or `npm run bench -- firstvisit`)
  *     BENCH_NAMES=50 …                                (fewer names, noisier)
  */
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeBenchCertificate } from "./certificates";
 import { curlHttps } from "./load";
@@ -43,11 +43,14 @@ export async function runFirstVisitBench(repoRoot = process.cwd()): Promise<Firs
     const notes: string[] = [];
     const hostsFile = join(tmp, "hosts");
     writeFileSync(hostsFile, `127.0.0.1 localhost\n127.0.0.1 ${NAME}\n`);
-    const cert = await makeBenchCertificate(repoRoot, tmp, NAME);
+    // Both CAs in folders of their own: serve watches its CA folder's parent (caWatch.ts), and the
+    // run's temp dir gets every process's log lines, which would wake the proxy per line.
+    const cert = await makeBenchCertificate(repoRoot, join(tmp, "certificates"), NAME);
     const upstream = await peers.startBenchUpstream(run.group, repoRoot);
     const ctx = peers.peerContext({ run, repoRoot, name: NAME, upstreamPort: upstream.port, cert, hostsFile });
     // A CA of its own, so no leaf of the names below exists anywhere yet.
-    const freshCa = join(tmp, "fresh-ca");
+    const freshCa = join(tmp, "fresh", "ca");
+    mkdirSync(join(tmp, "fresh"), { recursive: true });
     const switchyard = await peers.startSwitchyard({ ...ctx, name: `*.${FRESH_SUFFIX}` }, freshCa, "switchyard-fresh");
     const nginx = await peers.startNginx(ctx);
     const floor = await peers.startNodeTlsFloor(ctx);

@@ -10,9 +10,9 @@
  *     node --import tsx bench/proxy.ts            (or through `npm run bench`)
  *     BENCH_SECONDS=3 node --import tsx bench/proxy.ts   (a quicker, noisier run)
  */
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { makeBenchCertificate } from "./certificates";
 import { curlHttps, runCurl, runWrk, type WrkResult } from "./load";
 import * as peers from "./peers";
@@ -34,7 +34,9 @@ export async function runProxyBench(repoRoot = process.cwd()): Promise<ProxyBenc
     const { tmp, group } = run;
     const hostsFile = join(tmp, "hosts");
     writeFileSync(hostsFile, `127.0.0.1 localhost\n::1 localhost\n127.0.0.1 ${NAME}\n`);
-    const cert = await makeBenchCertificate(repoRoot, tmp, NAME);
+    // The CA in a folder of its own: serve watches the CA folder's parent (caWatch.ts), and the
+    // run's temp dir gets every process's log lines, so a CA there woke the proxy per log line.
+    const cert = await makeBenchCertificate(repoRoot, join(tmp, "certificates"), NAME);
     notes.push(`certificate: ${NAME}, ECDSA P-256, issued by ${cert.issuer}; every TLS peer serves these files`);
     notes.push(
       `load average at start of the proxy bench: ${loadavg()
@@ -174,7 +176,9 @@ export async function runProxyBench(repoRoot = process.cwd()): Promise<ProxyBenc
 
 /** Time to first byte for names the proxy has never issued a leaf for, then for the cached leaf. */
 async function measureFirstVisit(ctx: peers.PeerContext, tmp: string, ttfb: TtfbRow[]): Promise<void> {
-  const caDir = join(tmp, "fresh-ca");
+  // Not directly in the run's temp dir, where the log files are written (see above).
+  const caDir = join(tmp, "fresh", "ca");
+  mkdirSync(dirname(caDir), { recursive: true });
   const peer = await peers.startSwitchyard({ ...ctx, name: `*.${FRESH_SUFFIX}` }, caDir, "switchyard-fresh");
   try {
     const root = join(caDir, "root.pem");
