@@ -35,6 +35,7 @@ export function parseRecord(raw: unknown): RecordView | undefined {
   const r = raw as Partial<RecordView> & Record<string, unknown>;
   return {
     ...(r as RecordView),
+    seq: typeof r.seq === "number" && Number.isFinite(r.seq) ? r.seq : (raw.id as number),
     time: typeof r.time === "number" ? r.time : Date.now(),
     client: text(r.client) ?? "",
     local: text(r.local) ?? "",

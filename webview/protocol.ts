@@ -96,7 +96,10 @@ export interface TimelineStep {
  * By convention `detail.clientHello` and `detail.certificate` are plain objects shown field by field.
  */
 export interface RecordView {
+  /** The row's key: unique across proxy restarts, not shown. */
   id: number;
+  /** The connection's number in its proxy's count (#17), shown in the details and in Copy as JSON as `seq`. */
+  seq: number;
   /** The connection is still open: the row is updated in place as requests finish and when it closes. */
   open?: boolean;
   /** Requests carried so far. */

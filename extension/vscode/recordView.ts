@@ -123,6 +123,7 @@ export function recordView(r: ConnectionRecord, context: RecordViewContext = {})
   const steps = history(r);
   return {
     id: r.id,
+    seq: r.seq,
     ...(r.open ? { open: true } : {}),
     requestCount: r.requestCount,
     time: Date.parse(r.time),

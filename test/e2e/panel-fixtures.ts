@@ -158,6 +158,7 @@ export function makeRecord(id: number, time = Date.UTC(2025, 0, 1, 9, 30) + id *
   const fix: FixAction | undefined = failed ? "trustCa" : undefined;
   return {
     id,
+    seq: id,
     time,
     client: `127.0.0.1:${50000 + (id % 9000)}`,
     local: id % 2 ? "127.0.0.1:8443" : "[::1]:8443",

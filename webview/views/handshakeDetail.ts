@@ -274,7 +274,7 @@ export function renderDetail(rec: RecordView | undefined, actions: DetailActions
     h(
       "span",
       { class: "muted" },
-      `${rec.protocol} · #${rec.id} · `,
+      `${rec.protocol} · #${rec.seq} · `,
       h("time", { "data-testid": "handshake-time" }, dateTime(rec.time)),
     ),
     h("span", { class: "spacer" }),

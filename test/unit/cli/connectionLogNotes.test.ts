@@ -9,6 +9,7 @@ import type { ConnectionRecord } from "../../../extension/core/proxy/records/rec
 
 const base: ConnectionRecord = {
   id: 9,
+  seq: 9,
   time: "2026-12-06T10:00:00.000Z",
   client: { address: "127.0.0.1", port: 50001 },
   local: { address: "127.0.0.1", port: 8443 },

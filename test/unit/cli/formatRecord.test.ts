@@ -13,6 +13,7 @@ import type { ConnectionRecord } from "../../../extension/core/proxy/records/rec
 
 const record = (tls: ConnectionRecord["tls"]): ConnectionRecord => ({
   id: 7,
+  seq: 7,
   time: "2026-11-26T10:00:00.000Z",
   client: { address: "127.0.0.1", port: 50000 },
   local: { address: "127.0.0.1", port: 8443, interfaceName: "lo" },

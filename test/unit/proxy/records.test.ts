@@ -15,6 +15,7 @@ import { echoUpstream, getWithPeer, startRealProxy } from "./harness";
 
 const record = (id: number): ConnectionRecord => ({
   id,
+  seq: id,
   time: new Date(0).toISOString(),
   client: { address: "127.0.0.1", port: 1 },
   local: { address: "127.0.0.1", port: 2 },

@@ -24,6 +24,7 @@ function firefoxRejected(): ConnectionRecord {
   const explained = explainHandshakeFailure(alert, true, { client: clientHello.client, address: "127.0.0.1" });
   return {
     id: 1,
+    seq: 1,
     time: "2026-12-06T10:00:00.000Z",
     client: { address: "127.0.0.1", port: 50000 },
     local: { address: "127.0.0.1", port: 8443 },

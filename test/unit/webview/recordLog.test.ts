@@ -5,6 +5,7 @@ import { RecordLog } from "../../../webview/recordLog";
 
 const row = (id: number, outcome: string, extra: Partial<RecordView> = {}): RecordView => ({
   id,
+  seq: id,
   time: 0,
   client: "127.0.0.1:5000",
   local: "127.0.0.1:8443",

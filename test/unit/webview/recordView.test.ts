@@ -19,6 +19,7 @@ function hello(file: string) {
 function record(extra: Partial<ConnectionRecord>): ConnectionRecord {
   return {
     id: 7,
+    seq: 7,
     time: "2026-12-06T10:00:00.000Z",
     client: { address: "127.0.0.1", port: 50000 },
     local: { address: "127.0.0.1", port: 8443 },

@@ -19,6 +19,8 @@ import {
 } from "./records";
 
 let nextId = 1;
+/** Each proxy worker is a thread of its own, so this counts the connections of one proxy run. */
+let nextSeq = 1;
 
 /** How often an open connection's record is published again as it changes. */
 export const LIVE_INTERVAL_MS = 100;
@@ -63,6 +65,7 @@ export class ConnectionRecorder {
   ) {
     this.record = {
       id: nextId++,
+      seq: nextSeq++,
       time: new Date().toISOString(),
       client: { address: plainAddress(socket.remoteAddress), port: socket.remotePort ?? 0 },
       local: { address: plainAddress(socket.localAddress), port: socket.localPort ?? 0 },

@@ -110,8 +110,13 @@ export interface ConnectionTimeline {
 
 /** Everything about one connection, from accept to close. JSON-serialisable. */
 export interface ConnectionRecord {
-  /** Unique in this process, also across proxy restarts (each worker numbers from its own base). */
+  /**
+   * Unique in this process, also across proxy restarts (each worker numbers from its own base, so
+   * a worker's ids start at 4294967297): a key, not for people to read; {@link seq} is.
+   */
   id: number;
+  /** The connection's number in this proxy's own count, from 1: what the panel and logs show (#17). */
+  seq: number;
   /** Set while the connection is open (a 'live' publication); absent once it closed. */
   open?: true;
   /** ISO time the connection was accepted. */
