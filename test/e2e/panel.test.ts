@@ -16,6 +16,7 @@ import {
   setTheme,
   type Workbench,
 } from "./workbench";
+import { until } from "./until";
 
 const HOST = "my-awesome-service.test";
 
@@ -115,6 +116,21 @@ describe("the Switchyard panel in the real workbench", () => {
     await detail.locator(`text=${HOST}`).first().waitFor();
     assert.match((await detail.textContent()) ?? "", /TLSv1\.3|TLS 1\.3/);
     await frame.locator('[data-testid="handshake-timeline"]').waitFor();
+    // The number a person reads is the proxy run's own count (#1, #2…), not the worker's id
+    // namespace (#4294967297), and Copy as JSON carries the same number as seq.
+    const head = (await detail.locator(".detail-head").first().textContent()) ?? "";
+    const seq = Number(/· #(\d+) ·/.exec(head)?.[1]);
+    assert.ok(seq >= 1 && seq < 1000, `a readable number in the details title: ${head}`);
+    await wb.page.context().grantPermissions(["clipboard-read", "clipboard-write"], {
+      origin: new URL(wb.page.url()).origin,
+    });
+    await frame.locator('[data-testid="handshake-copy-json"]').click();
+    let copied = "";
+    await until("the record on the clipboard", async () => {
+      copied = String(await wb.page.evaluate("navigator.clipboard.readText()").catch(() => ""));
+      return copied.startsWith("{");
+    });
+    assert.equal((JSON.parse(copied) as { seq: number }).seq, seq, "Copy as JSON says the same number");
     // What the screenshot shows: curl's row selected, and its details (name, ALPN, the request).
     assert.equal(await row.getAttribute("aria-selected"), "true");
     await assertShows(detail, new RegExp(`${HOST}[\\s\\S]*h2`), "the details of curl's h2 connection");
