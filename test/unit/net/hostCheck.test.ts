@@ -1,12 +1,13 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, type ViteDevServer } from "vite";
 import { hostCheckRefusal } from "../../../extension/core/net/hostCheck";
 import { probeUrl } from "../../../extension/core/net/probe";
+import { listenOnBothLoopbacks, type LoopbackPair } from "../proxy/bothLoopbacks";
 
 describe("a dev server's host check, recognised", () => {
   it("reads Vite's and webpack-dev-server's refusals, and nothing else", () => {
@@ -26,6 +27,12 @@ describe("a dev server's host check, recognised", () => {
     let vite: ViteDevServer;
     let root: string;
     let port: number;
+    /**
+     * Vite binds 127.0.0.1 only, but a *.localhost name is dialled on both loopbacks (the probe does
+     * as browsers do): that name goes to this port, held on 127.0.0.1 and ::1 and piped to Vite, so
+     * no other program's ::1 listener can answer for it.
+     */
+    let both: LoopbackPair;
     const resolution = (hostsPath: string) => ({
       hostsPath,
       lookup: async () => [{ address: "127.0.0.1", family: 4 }],
@@ -43,8 +50,15 @@ describe("a dev server's host check, recognised", () => {
       });
       await vite.listen();
       port = (vite.httpServer!.address() as AddressInfo).port;
+      both = await listenOnBothLoopbacks((client) => {
+        const toVite = net.connect(port, "127.0.0.1");
+        client.pipe(toVite).pipe(client);
+        client.on("error", () => toVite.destroy());
+        toVite.on("error", () => client.destroy());
+      });
     });
     after(async () => {
+      await both?.close();
       await vite?.close();
       rmSync(root, { recursive: true, force: true });
     });
@@ -60,7 +74,9 @@ describe("a dev server's host check, recognised", () => {
     });
 
     it("says it works for a *.localhost name, which Vite accepts", async () => {
-      const report = await probeUrl(`http://shop.localhost:${port}/`, { resolution: resolution(join(root, "hosts")) });
+      const report = await probeUrl(`http://shop.localhost:${both.port}/`, {
+        resolution: resolution(join(root, "hosts")),
+      });
       assert.equal(report.works, true, JSON.stringify(report.verdicts));
       assert.ok(!report.verdicts.some((x) => x.code === "host-check"));
     });
