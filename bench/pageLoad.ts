@@ -2,16 +2,17 @@
  * Page load in Chromium (issue 15 item 1): a generated Vite app (1,000 ES modules; and 200
  * modules with a 2 MB asset) loaded directly over plain HTTP, through Switchyard, nginx and Caddy.
  * Each run loads every setup in turn (A, B, C, D, A, B, …): cold in a new browser context, then
- * warm by reloading that page. Times are the page's own: navigation start to the `load` event, and
+ * warm by reloading that page. Chromium is driven over its DevTools pipe without the Network
+ * domain (cdpPipe.ts), as a user's browser runs. Times are the page's own: navigation start to the `load` event, and
  * to main.js's last line (every module evaluated).
  *
  *     npm run bench -- pageload          BENCH_RUNS=3 for a quicker, noisier run
  */
-import { loadavg } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
-import type { Browser } from "playwright-core";
-import { launchChromium, trustingHome } from "./browser";
-import { groupCpuSeconds, withBenchRun } from "./processes";
+import { trustingHome } from "./browser";
+import { PipeBrowser } from "./cdpPipe";
+import { groupCpuSeconds, groupCpuSecondsSince, groupCpuTicks, withBenchRun } from "./processes";
 import { ratio, summarise, type Spread } from "./spread";
 import { generateViteApp, type ViteApp, type ViteAppShape } from "./viteApp";
 import { APP_NAME, startViteRig, type Setup, type ViteRig } from "./viteRig";
@@ -23,6 +24,8 @@ interface LoadTiming {
   protocol: string;
   /** Median over the page's module requests of request sent to first response byte. */
   moduleWait: number;
+  /** CPU ms of all of Chromium's processes from the new context to this load's end (cold only). */
+  chromiumCpuMs?: number;
 }
 
 /** A measured row: one app variant, one setup, cold or warm. */
@@ -37,6 +40,8 @@ export interface PageLoadRow {
   /** CPU ms of the proxy's processes per cold+warm pair (direct: none), and of Vite, medians. */
   proxyCpuMs?: number;
   viteCpuMs?: number;
+  /** CPU ms of Chromium's processes per cold load, median. */
+  chromiumCpuMs?: number;
   /** The machine's 1-minute load average at this setup's loads, median. */
   load1: number;
 }
@@ -67,11 +72,13 @@ export async function runPageLoadBench(repoRoot = process.cwd()): Promise<unknow
       const app = generateViteApp(join(tmp, "app"), variant.shape);
       const rig = await startViteRig(group, repoRoot, tmp, app, { nginx: true, caddy: true, earlyHints: true });
       notes.push(...rig.notes);
-      const browser = await launchChromium(trustingHome(tmp, rig.cert.rootPath), [APP_NAME]);
+      // Not through Playwright: it turns on Chromium's Network domain, whose per-request reports
+      // cost more CPU than Vite and the proxy together (cdpPipe.ts).
+      const browser = PipeBrowser.launch(trustingHome(tmp, rig.cert.rootPath), [APP_NAME]);
       try {
         rows.push(...(await loadVariant(browser, rig, app, variant.name, runs)));
       } finally {
-        await browser.close().catch(() => {});
+        browser.close();
       }
     });
   return report(rows, runs, notes);
@@ -79,7 +86,7 @@ export async function runPageLoadBench(repoRoot = process.cwd()): Promise<unknow
 
 /** `runs` interleaved rounds over the rig's setups (after one unmeasured round): one row per setup and mode. */
 async function loadVariant(
-  browser: Browser,
+  browser: PipeBrowser,
   rig: ViteRig,
   app: ViteApp,
   variant: string,
@@ -118,6 +125,7 @@ async function loadVariant(
         load1: summarise(byMode.load1).p50,
         ...(mode === "cold"
           ? {
+              chromiumCpuMs: summarise(byMode.cold.map((t) => t.chromiumCpuMs ?? NaN)).p50,
               viteCpuMs: summarise(byMode.viteCpu).p50,
               ...(byMode.proxyCpu.length > 0 ? { proxyCpuMs: summarise(byMode.proxyCpu).p50 } : {}),
             }
@@ -127,22 +135,27 @@ async function loadVariant(
 }
 
 /** Loads `setup` in a new context (cold), then reloads it (warm); closes the context. */
-async function loadColdThenWarm(browser: Browser, setup: Setup, modules: number): Promise<[LoadTiming, LoadTiming]> {
-  const context = await browser.newContext();
+async function loadColdThenWarm(
+  browser: PipeBrowser,
+  setup: Setup,
+  modules: number,
+): Promise<[LoadTiming, LoadTiming]> {
+  const chromium0 = groupCpuTicks(browser.child.pid!);
+  const page = await browser.page();
   try {
-    const page = await context.newPage();
+    // Module scripts run before the load event, so every module has been evaluated by then.
     const read = async (): Promise<LoadTiming> => {
-      await page.waitForFunction("globalThis.__allEvaluatedAt !== undefined", undefined, { timeout: 60_000 });
       const t = (await page.evaluate(READ_TIMING)) as LoadTiming & { modules: number };
       if (t.modules !== modules) throw new Error(`${setup.label}: ${t.modules} of ${modules} modules evaluated`);
       return t;
     };
-    await page.goto(setup.url, { waitUntil: "load", timeout: 60_000 });
-    const cold = await read();
-    await page.reload({ waitUntil: "load", timeout: 60_000 });
+    await page.goto(setup.url, 60_000);
+    // Before the context closes: its renderer's CPU goes with it.
+    const cold = { ...(await read()), chromiumCpuMs: groupCpuSecondsSince(browser.child.pid!, chromium0) * 1000 };
+    await page.reload(60_000);
     return [cold, await read()];
   } finally {
-    await context.close();
+    await page.close();
   }
 }
 
@@ -150,6 +163,9 @@ function report(rows: PageLoadRow[], runs: number, notes: string[]): unknown {
   const find = (variant: string, setupPrefix: string, mode: string): PageLoadRow | undefined =>
     rows.find((r) => r.variant === variant && r.mode === mode && r.setup.startsWith(setupPrefix));
   const targets: { target: string; measured: string; met: boolean | null; load?: string }[] = [];
+  // Chromium's CPU over the load's wall time on all cores: near 100%, the browser's own work bounds the load.
+  const share = (r: PageLoadRow): string =>
+    `${((100 * (r.chromiumCpuMs ?? NaN)) / (r.load.p50 * cpus().length)).toFixed(0)}%`;
   const spread = (s: Spread | undefined): string => (s ? `${s.min.toFixed(0)}-${s.max.toFixed(0)}` : "-");
   // Only the variants that ran (BENCH_VARIANTS may leave some out).
   for (const variant of VARIANTS.map((v) => v.name).filter((v) => rows.some((r) => r.variant === v)))
@@ -164,7 +180,11 @@ function report(rows: PageLoadRow[], runs: number, notes: string[]): unknown {
       const ms = (n: number | undefined): string => (n === undefined ? "missing" : `${n.toFixed(0)} ms`);
       targets.push({
         target: `page load (${variant}, ${mode}) through Switchyard <= 0.8x direct HTTP`,
-        measured: `${ms(sy)} (${spread(syRow?.load)}) vs ${ms(direct)} (${spread(directRow?.load)}) = ${ratio(sy ?? NaN, direct)}`,
+        measured:
+          `${ms(sy)} (${spread(syRow?.load)}) vs ${ms(direct)} (${spread(directRow?.load)}) = ${ratio(sy ?? NaN, direct)}` +
+          (mode === "cold" && directRow?.chromiumCpuMs !== undefined
+            ? `; Chromium alone used ${share(directRow)} of the ${cpus().length} cores during the direct load`
+            : ""),
         met: sy === undefined || direct === undefined ? null : sy <= 0.8 * direct,
         ...(syRow ? { load: syRow.load1.toFixed(1) } : {}),
       });
@@ -205,6 +225,8 @@ function report(rows: PageLoadRow[], runs: number, notes: string[]): unknown {
           "module wait p50 ms",
           "proxy CPU ms/pair",
           "Vite CPU ms/pair",
+          "Chromium CPU ms/cold load",
+          `Chromium's share of ${cpus().length} cores`,
           "load avg",
         ],
         rows: rows.map((r) => {
@@ -223,6 +245,8 @@ function report(rows: PageLoadRow[], runs: number, notes: string[]): unknown {
             r.moduleWait.p50.toFixed(1),
             r.proxyCpuMs === undefined ? "-" : r.proxyCpuMs.toFixed(0),
             r.viteCpuMs === undefined ? "-" : r.viteCpuMs.toFixed(0),
+            r.chromiumCpuMs === undefined ? "-" : r.chromiumCpuMs.toFixed(0),
+            r.chromiumCpuMs === undefined ? "-" : share(r),
             r.load1.toFixed(1),
           ];
         }),

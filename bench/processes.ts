@@ -170,6 +170,24 @@ const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim(
  */
 export function groupCpuSeconds(pgid: number): number {
   let ticks = 0;
+  for (const t of groupCpuTicks(pgid).values()) ticks += t;
+  return ticks / CLOCK_TICKS;
+}
+
+/**
+ * CPU seconds used by process group `pgid` since `before` (a groupCpuTicks snapshot), counting
+ * only processes alive now: a process that exited meanwhile takes its whole total out of a plain
+ * sum (Chromium ends a browser context's renderer when the context closes).
+ */
+export function groupCpuSecondsSince(pgid: number, before: Map<number, number>): number {
+  let ticks = 0;
+  for (const [pid, t] of groupCpuTicks(pgid)) ticks += t - (before.get(pid) ?? 0);
+  return ticks / CLOCK_TICKS;
+}
+
+/** CPU ticks (user + system) of each live process in process group `pgid`, by pid. */
+export function groupCpuTicks(pgid: number): Map<number, number> {
+  const byPid = new Map<number, number>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
@@ -181,7 +199,7 @@ export function groupCpuSeconds(pgid: number): number {
     // Fields after "(comm)": state ppid pgrp ... utime is field 14, stime 15 (1-based, whole line).
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     if (Number(fields[2]) !== pgid) continue;
-    ticks += Number(fields[11]) + Number(fields[12]);
+    byPid.set(Number(entry), Number(fields[11]) + Number(fields[12]));
   }
-  return ticks / CLOCK_TICKS;
+  return byPid;
 }
