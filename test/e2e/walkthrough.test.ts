@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -26,6 +27,7 @@ describe("the Switchyard walkthrough", () => {
   let wb: Workbench;
   let port: number;
   let app: Server;
+  let hostsDir = "";
 
   before(async () => {
     app = await new Promise<Server>((resolve) => {
@@ -36,11 +38,18 @@ describe("the Switchyard walkthrough", () => {
     // looks for this number in the workbench and in curl's --resolve. Reading the bound port back
     // from the workbench after the proxy starts, with 127.0.0.1:0 in settings, is left for later.
     port = await freePort();
-    wb = await openWorkbench({ settings: { "switchyard.proxy.listen": [`127.0.0.1:${port}`] } });
+    // A temp hosts file with no Switchyard block: the Map a name step follows the hosts file, and
+    // this machine's own may hold mappings.
+    hostsDir = mkdtempSync(join(tmpdir(), "switchyard-e2e-walkthrough-"));
+    writeFileSync(join(hostsDir, "hosts"), "127.0.0.1\tlocalhost\n");
+    wb = await openWorkbench({
+      settings: { "switchyard.proxy.listen": [`127.0.0.1:${port}`], "switchyard.hosts.file": join(hostsDir, "hosts") },
+    });
   });
   after(async () => {
     await wb?.close();
     app?.close();
+    if (hostsDir) rmSync(hostsDir, { recursive: true, force: true });
   });
 
   it("opens with no step ticked on a fresh machine", async () => {
@@ -104,6 +113,16 @@ describe("the Switchyard walkthrough", () => {
     await input.waitFor({ state: "visible" });
     await input.fill("picked.test");
     await input.press("Enter");
+    // The flow then offers the hosts entry a .test name needs: Not now (this test never writes the
+    // hosts file). The route is written once the flow is answered to its end, Not now included.
+    await wb.page
+      .locator(".quick-input-widget .quick-input-list .monaco-list-row", { hasText: "Map picked.test" })
+      .first()
+      .waitFor({ timeout: 15_000 });
+    await wb.page
+      .locator(".quick-input-widget .quick-input-list .monaco-list-row", { hasText: "Not now" })
+      .first()
+      .click();
     const file = join(wb.workspace, ".vscode", "settings.json");
     const deadline = Date.now() + 15_000;
     while (!readFileSync(file, "utf8").includes("picked.test")) {
@@ -115,13 +134,6 @@ describe("the Switchyard walkthrough", () => {
     assert.deepEqual(settings["switchyard.proxy.routes"], [
       { host: "picked.test", upstream: `http://127.0.0.1:${appPort}` },
     ]);
-    // The same flow then offers the hosts entry a .test name needs; not now (this test never writes
-    // the machine's hosts file).
-    await wb.page
-      .locator(".quick-input-widget .quick-input-list .monaco-list-row", { hasText: "Map picked.test" })
-      .first()
-      .waitFor({ timeout: 15_000 });
-    await input.press("Escape");
     while (!(await checked(wb.page, "addRoute"))) {
       if (Date.now() > deadline) throw new Error("the Route step was not ticked");
       await new Promise((r) => setTimeout(r, 100));
@@ -153,18 +165,23 @@ describe("the Switchyard walkthrough", () => {
 
 describe("the walkthrough in a workspace that already routes a name", () => {
   let wb: Workbench;
+  let hostsDir = "";
 
   before(async () => {
     // As `npm start`'s sample workspace: a route in the settings before the window opens.
+    hostsDir = mkdtempSync(join(tmpdir(), "switchyard-e2e-walkthrough-"));
+    writeFileSync(join(hostsDir, "hosts"), "127.0.0.1\tlocalhost\n");
     wb = await openWorkbench({
       settings: {
         "switchyard.proxy.listen": ["127.0.0.1:0"],
         "switchyard.proxy.routes": [{ host: "my-awesome-service.test", upstream: "http://localhost:3000" }],
+        "switchyard.hosts.file": join(hostsDir, "hosts"),
       },
     });
   });
   after(async () => {
     await wb?.close();
+    if (hostsDir) rmSync(hostsDir, { recursive: true, force: true });
   });
 
   it("ticks Route it to your dev server when it opens, and leaves the steps not done open", async () => {
