@@ -4,10 +4,15 @@
  * earlier session): `switchyard.hostMapped` follows the file, read as the Mappings view reads it.
  * Read once after activation (off its path), again when the hosts file's folder changes (an edit
  * replaces the file, so the folder is watched, not the file) and when `switchyard.hosts.file` changes.
+ * Only the managed block is parsed (core/hosts/block.ts, the parser the Mappings view's read uses):
+ * the engines bundle, with its DNS conflict checks, is not loaded for this.
  */
 import { watch, type FSWatcher } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import * as vscode from "vscode";
+import { findManagedBlock } from "../core/hosts/block";
+import { osHostsFilePath } from "../core/hosts/paths";
 import { readSettings } from "./config";
 
 /** Bursts of changes (a write is a temp file and a rename) are read once, after this pause. */
@@ -21,12 +26,16 @@ export function watchHostMapped(log: vscode.LogOutputChannel): vscode.Disposable
   let disposed = false;
 
   const read = async (): Promise<void> => {
-    const { settings } = readSettings();
-    const { hostsFileView } = await import("./hostsActions");
-    const view = await hostsFileView(settings);
-    if (disposed) return;
-    void vscode.commands.executeCommand("setContext", "switchyard.hostMapped", view.mappings.length > 0);
-    if (view.file !== watchedPath) follow(view.file);
+    const file = readSettings().settings.hosts.file ?? osHostsFilePath();
+    if (file !== watchedPath) follow(file);
+    let mapped = false;
+    try {
+      mapped = (findManagedBlock(await readFile(file), file)?.mappings.length ?? 0) > 0;
+    } catch (e) {
+      // Unreadable, or broken markers: the Mappings view shows why; the step stays open.
+      log.debug(`hosts file not read for the walkthrough: ${(e as Error).message}`);
+    }
+    if (!disposed) void vscode.commands.executeCommand("setContext", "switchyard.hostMapped", mapped);
   };
   const soon = (): void => {
     clearTimeout(timer);
