@@ -112,7 +112,7 @@ export interface ConnectionTimeline {
 export interface ConnectionRecord {
   /**
    * Unique in this process, also across proxy restarts (each worker numbers from its own base, so
-   * a worker's ids start at 4294967297): a key, not for people to read; {@link seq} is.
+   * the second worker's ids start at 4294967297): a key, not for people to read; {@link seq} is.
    */
   id: number;
   /** The connection's number in this proxy's own count, from 1: what the panel and logs show (#17). */
