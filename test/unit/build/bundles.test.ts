@@ -44,6 +44,24 @@ describe("production bundles", () => {
     assert.equal(loaded.stdout, "function", loaded.stderr);
   });
 
+  it("copies the vscode API once for the whole activation bundle, not once per file that imports it", () => {
+    // A stand-in `vscode` module that counts how often its properties are listed (each copy lists them).
+    const script = `
+      const Module = require("node:module");
+      let listed = 0;
+      const api = new Proxy({ window: {}, commands: {} }, { ownKeys: (t) => ((listed += 1), Reflect.ownKeys(t)) });
+      const resolve = Module._resolveFilename;
+      Module._resolveFilename = function (request, ...rest) {
+        return request === "vscode" ? "vscode" : resolve.call(this, request, ...rest);
+      };
+      require.cache.vscode = { id: "vscode", filename: "vscode", loaded: true, exports: api };
+      const extension = require(process.argv[1]);
+      process.stdout.write(JSON.stringify({ listed, activate: typeof extension.activate }));`;
+    const ran = spawnSync(process.execPath, ["-e", script, join(out, "extension.js")], { encoding: "utf8" });
+    assert.equal(ran.status, 0, ran.stderr);
+    assert.deepEqual(JSON.parse(ran.stdout), { listed: 1, activate: "function" });
+  });
+
   it("bundles only forge's ASN.1 module with the core; the whole of node-forge loads from forge.js, for PKCS#12 alone", async () => {
     for (const name of ["engines.js", "cli.js", "proxyWorker.js"])
       assert.ok(!bundle(name).includes(FULL_FORGE), `${name} does not carry the whole of node-forge`);
