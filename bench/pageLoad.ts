@@ -70,7 +70,7 @@ export async function runPageLoadBench(repoRoot = process.cwd()): Promise<unknow
   for (const variant of VARIANTS.filter((v) => !only || only.some((w) => v.name.replace(/,/g, "").includes(w))))
     await withBenchRun("page", async ({ tmp, group }) => {
       const app = generateViteApp(join(tmp, "app"), variant.shape);
-      const rig = await startViteRig(group, repoRoot, tmp, app, { nginx: true, caddy: true, earlyHints: true });
+      const rig = await startViteRig(group, repoRoot, tmp, app, { nginx: true, caddy: true });
       notes.push(...rig.notes);
       // Not through Playwright: it turns on Chromium's Network domain, whose per-request reports
       // cost more CPU than Vite and the proxy together (cdpPipe.ts).
@@ -171,7 +171,6 @@ function report(rows: PageLoadRow[], runs: number, notes: string[]): unknown {
   for (const variant of VARIANTS.map((v) => v.name).filter((v) => rows.some((r) => r.variant === v)))
     for (const mode of ["cold", "warm"] as const) {
       const syRow = find(variant, "switchyard (h2)", mode);
-      const hintsRow = find(variant, "switchyard, early hints on", mode);
       const directRow = find(variant, "direct", mode);
       const sy = syRow?.load.p50;
       const direct = find(variant, "direct", mode)?.load.p50;
@@ -188,15 +187,6 @@ function report(rows: PageLoadRow[], runs: number, notes: string[]): unknown {
         met: sy === undefined || direct === undefined ? null : sy <= 0.8 * direct,
         ...(syRow ? { load: syRow.load1.toFixed(1) } : {}),
       });
-      if (hintsRow) {
-        const on = hintsRow.load.p50;
-        targets.push({
-          target: `page load (${variant}, ${mode}) through Switchyard with early hints on <= 0.8x direct HTTP`,
-          measured: `${ms(on)} (${spread(hintsRow.load)}) vs ${ms(direct)} = ${ratio(on, direct)}; hints off ${ms(sy)}: on/off = ${ratio(on, sy)}`,
-          met: direct === undefined ? null : on <= 0.8 * direct,
-          load: hintsRow.load1.toFixed(1),
-        });
-      }
       targets.push({
         target: `page load (${variant}, ${mode}) through Switchyard faster than nginx and Caddy`,
         measured: `${ms(sy)} vs nginx ${ms(nginx)} (${ratio(sy ?? NaN, nginx)}), Caddy ${ms(caddy)} (${ratio(sy ?? NaN, caddy)})`,

@@ -36,8 +36,6 @@ export interface ViteRig {
 export interface RigOptions {
   nginx?: boolean;
   caddy?: boolean;
-  /** Also Switchyard with `switchyard.proxy.earlyHints: true` (off by default), for the hints' before/after. */
-  earlyHints?: boolean;
 }
 
 /** Starts Vite in `app.dir` and the chosen proxies in front of it. */
@@ -72,17 +70,6 @@ export async function startViteRig(
     pgid: sy.process.child.pid,
     vitePgid,
   });
-  if (options.earlyHints) {
-    const hinted = await peers.startSwitchyard(ctx, ctx.caDir, "switchyard-early-hints", {
-      "switchyard.proxy.earlyHints": true,
-    });
-    setups.push({
-      label: "switchyard, early hints on (h2)",
-      url: `https://${APP_NAME}:${hinted.port}/`,
-      pgid: hinted.process.child.pid,
-      vitePgid,
-    });
-  }
   const optional: [boolean | undefined, string, () => Promise<peers.RunningPeer>][] = [
     [options.nginx, "nginx (h2)", () => peers.startNginx(ctx, { websocket: true })],
     [options.caddy, "caddy (h2)", () => peers.startCaddy(ctx)],

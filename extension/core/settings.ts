@@ -74,11 +74,6 @@ export interface SwitchyardSettings {
      * serve the device onboarding page. Off by default; restricted in untrusted workspaces.
      */
     shareOnLan: boolean;
-    /**
-     * 103 Early Hints on h2 navigations with the subresources the page's last loads fetched
-     * (proxy/hints/). Off by default: on this project's bench it has not made a cold load faster.
-     */
-    earlyHints: boolean;
   };
 }
 
@@ -127,7 +122,6 @@ export function defaultSettings(): SwitchyardSettings {
       redirectStatus: 307,
       routes: [],
       shareOnLan: false,
-      earlyHints: false,
     },
   };
 }
@@ -199,10 +193,6 @@ export function parseSettings(input: unknown): { settings: SwitchyardSettings; p
         break;
       case "switchyard.proxy.routes":
         settings.proxy.routes = parseRoutes(value, (m) => problem(key, m));
-        break;
-      case "switchyard.proxy.earlyHints":
-        if (typeof value === "boolean") settings.proxy.earlyHints = value;
-        else problem(key, "must be true or false");
         break;
       case "switchyard.proxy.shareOnLan":
         if (typeof value === "boolean") settings.proxy.shareOnLan = value;

@@ -21,7 +21,6 @@ const KEYS = [
   "proxy.redirectStatus",
   "proxy.routes",
   "proxy.shareOnLan",
-  "proxy.earlyHints",
   "devServers.detect",
   "devServers.autoRoute",
   "devServers.name",

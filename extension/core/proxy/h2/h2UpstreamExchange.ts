@@ -18,7 +18,6 @@ import {
   type Explained,
 } from "../records/explain";
 import { h2Headers } from "./h2Headers";
-import type { NavigationHints } from "../hints/earlyHints";
 import { acceptedHeaders, spliceWebSocket } from "./h2WebSocket";
 import { messageHead, requestLine } from "../http/messageHead";
 import { sendRequestBody } from "./h2RequestBody";
@@ -68,8 +67,6 @@ export class H2UpstreamExchange extends UpstreamResponse {
     private readonly request: H2Request,
     origin: UpstreamOrigin,
     private readonly answer: (page: PageContent, error?: string) => void,
-    /** A navigation's 103 Early Hints (hints/): the upstream's own 103 carries the learned links. */
-    private readonly hints?: NavigationHints,
   ) {
     super(rec, origin, { method: request.method, host: request.host, path: request.path });
     // A WebSocket stream stays open for frames, which go on only after the upstream's 101.
@@ -155,7 +152,7 @@ export class H2UpstreamExchange extends UpstreamResponse {
     if (stream.destroyed || stream.closed || stream.headersSent) return;
     try {
       const headers = h2Headers(response);
-      stream.additionalHeaders(response.status === 103 && this.hints ? this.hints.upstreamHints(headers) : headers);
+      stream.additionalHeaders(headers);
     } catch {
       // A 1xx is advisory (RFC 9110 15.2): one whose fields HTTP/2 refuses is left out, and the
       // final response, which the client needs, still comes (and is checked in sendHead).
@@ -178,7 +175,6 @@ export class H2UpstreamExchange extends UpstreamResponse {
 
   protected sendHead(response: ResponseHead): boolean {
     clearTimeout(this.timer);
-    this.hints?.finalResponse();
     // RFC 8441 5 / RFC 9110 9.3.6: a 2xx to an extended CONNECT means "tunnel open". Only the
     // upstream's 101 opens one; its 200 page relayed as such would pass the body off as WebSocket
     // frames. Other answers (a 404, a 400 from a WebSocket server on another path) go on as they are.

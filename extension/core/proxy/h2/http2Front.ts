@@ -12,8 +12,6 @@ import { ConnectionForwarding, forwardedLines, upstreamHostHeader } from "../htt
 import { renderPage, type PageContent } from "../http/pages";
 import { requestHeaderLines } from "./h2Headers";
 import { H2UpstreamExchange } from "./h2UpstreamExchange";
-import { NavigationHints } from "../hints/earlyHints";
-import { PageGraph } from "../hints/pageGraph";
 import { isWebSocketConnect, upgradeRequestLines } from "./h2WebSocket";
 import { decideRequest, noteDecision } from "../requestDecision";
 import { explainClientIdle, explainH2SessionError } from "../records/explain";
@@ -37,8 +35,6 @@ export class Http2Front {
     settings: { maxConcurrentStreams: 250, enableConnectProtocol: true },
   });
   private readonly sessions = new WeakMap<http2.ServerHttp2Session, SessionFacts>();
-  /** What each page's loads fetched, for the 103 Early Hints of its next navigation. */
-  private readonly pages = new PageGraph();
   private pending: SessionFacts | undefined;
 
   constructor(private readonly ctx: ProxyContext) {
@@ -153,36 +149,7 @@ export class Http2Front {
     const request = websocket
       ? { method: "GET", host: authority, path, headers: upgradeRequestLines(forwarded), websocket }
       : { method, host: authority, path, headers: forwarded };
-    const hints = websocket ? undefined : this.earlyHints(stream, headers, origin.key, method, authority, path);
-    new H2UpstreamExchange(this.ctx, stream, rec, request, origin, answer, hints).start();
-  }
-
-  /** Learns the request into the page graph; for a navigation of a known page, sends its 103 at once. */
-  private earlyHints(
-    stream: http2.ServerHttp2Stream,
-    headers: http2.IncomingHttpHeaders,
-    originKey: string,
-    method: string,
-    authority: string,
-    path: string,
-  ): NavigationHints | undefined {
-    if (this.ctx.settings().earlyHints === false) return undefined;
-    const field = (name: string): string | undefined => {
-      const v = headers[name];
-      return typeof v === "string" ? v : undefined;
-    };
-    const navigation = this.pages.observe(originKey, {
-      method,
-      authority,
-      path,
-      secFetchMode: field("sec-fetch-mode"),
-      secFetchDest: field("sec-fetch-dest"),
-      referer: field("referer"),
-    });
-    if (!navigation) return undefined;
-    const hints = new NavigationHints(stream, navigation);
-    hints.start();
-    return hints;
+    new H2UpstreamExchange(this.ctx, stream, rec, request, origin, answer).start();
   }
 
   /**
