@@ -4,7 +4,7 @@
  * through nginx and Caddy as TLS reverse proxies (h2, the same CA and key type, WebSocket
  * forwarding on). Every process is in the caller's ProcessGroup; every address is loopback.
  */
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeBenchCertificate, type BenchCertificate } from "./certificates";
 import * as peers from "./peers";
@@ -47,7 +47,11 @@ export async function startViteRig(
   options: RigOptions = { nginx: true, caddy: true },
 ): Promise<ViteRig> {
   const notes: string[] = [];
-  const cert = await makeBenchCertificate(repoRoot, tmp, APP_NAME);
+  // The CA in a folder of its own: serve watches its CA folder's parent (caWatch.ts), and the run's
+  // temp dir gets every process's log lines, which would wake the proxy per line.
+  const certDir = join(tmp, "certificates");
+  mkdirSync(certDir, { recursive: true });
+  const cert = await makeBenchCertificate(repoRoot, certDir, APP_NAME);
   const vite = await startVite(group, repoRoot, app);
   const hostsFile = join(tmp, "hosts");
   writeFileSync(hostsFile, `127.0.0.1 localhost\n127.0.0.1 ${APP_NAME}\n`);

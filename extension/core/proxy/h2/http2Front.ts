@@ -69,7 +69,9 @@ export class Http2Front {
     const facts: SessionFacts = {
       rec,
       tlsServerName,
-      forwarding: new ConnectionForwarding(socket.remoteAddress ?? "", "https", this.ctx.via),
+      // The addresses as the record read them off the accepted socket: asking the TLS socket again
+      // costs a getpeername/getsockname system call (per stream, for the port).
+      forwarding: new ConnectionForwarding(rec.record.client.address, "https", this.ctx.via),
       openStreams: 0,
       streamClosed: () => {
         facts.openStreams--;
@@ -132,7 +134,7 @@ export class Http2Front {
       host: authority,
       path,
       headers: lines,
-      localPort: stream.session?.socket?.localPort ?? 443,
+      localPort: (facts ? facts.rec.record.local.port : stream.session?.socket?.localPort) || 443,
       ...(facts?.tlsServerName !== undefined ? { tlsServerName: facts.tlsServerName } : {}),
     });
     noteDecision(rec, decision);
