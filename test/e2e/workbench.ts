@@ -30,12 +30,15 @@ export async function openWorkbench(
     env?: Record<string, string>;
     /** With workspace trust enabled in userSettings: expect the folder to open in Restricted Mode. */
     trust?: "deny";
+    /** Files written into the workspace before the window opens (path relative to it: contents). */
+    files?: Record<string, string>;
   } = {},
 ): Promise<Workbench> {
   const work = mkdtempSync(join(tmpdir(), "switchyard-e2e-"));
   const workspace = join(work, "workspace");
   mkdirSync(join(workspace, ".vscode"), { recursive: true });
   writeFileSync(join(workspace, ".vscode", "settings.json"), JSON.stringify(options.settings ?? {}, null, 2));
+  for (const [path, contents] of Object.entries(options.files ?? {})) writeFileSync(join(workspace, path), contents);
   const server = await startVsCodeServer({
     settings: options.userSettings ?? {},
     env: { SWITCHYARD_CAROOT: join(work, "ca"), ...options.env },
@@ -59,7 +62,8 @@ export async function openWorkbench(
       // A development host opens an unknown folder in Restricted Mode (with a banner, no prompt).
       await page.locator(".statusbar-item", { hasText: "Restricted Mode" }).first().waitFor({ timeout: 60_000 });
     }
-    // The Switchyard status bar item appears once the extension has activated (onStartupFinished).
+    // The Switchyard status bar item appears once the extension has activated (onStartupFinished, or
+    // workspaceContains:package.json while the window starts).
     await page.locator(".statusbar-item", { hasText: "Switchyard" }).first().waitFor({ timeout: 90_000 });
     return { page, workspace, work, close };
   } catch (e) {
