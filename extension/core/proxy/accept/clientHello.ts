@@ -173,7 +173,7 @@ function readHello(body: Uint8Array): HelloFields {
   const extensions = r.vector(2, "extensions");
   while (extensions.remaining() > 0) {
     const type = extensions.u16();
-    const data = extensions.vector(2, `extension ${type}`);
+    const data = extensions.vector(2, type);
     hello.extensions.push(type);
     readExtension(type, data, hello);
   }
@@ -226,18 +226,27 @@ function malformed(what: string): ClientHelloError {
   return new ClientHelloError("malformed", `malformed ClientHello: ${what}`);
 }
 
-/** A bounds-checked cursor; every read past the end is a typed "malformed" error. */
+/**
+ * A bounds-checked cursor over `bytes[pos, end)`; every read past the end is a typed "malformed"
+ * error. Sub-readers share the array (no subarray per vector: a hello has dozens of them, and a
+ * Buffer's subarray costs more than reading the vector), and an extension's name is only built
+ * into a message when it is malformed.
+ */
 class Reader {
-  private pos = 0;
   constructor(
     private readonly bytes: Uint8Array,
-    private readonly what: string,
+    private readonly what: string | number,
+    private pos = 0,
+    private readonly end = bytes.length,
   ) {}
+  private name(): string {
+    return typeof this.what === "number" ? `extension ${this.what}` : this.what;
+  }
   remaining(): number {
-    return this.bytes.length - this.pos;
+    return this.end - this.pos;
   }
   private need(n: number): void {
-    if (this.remaining() < n) throw malformed(`${this.what} ends ${n - this.remaining()} byte(s) early`);
+    if (this.remaining() < n) throw malformed(`${this.name()} ends ${n - this.remaining()} byte(s) early`);
   }
   u8(): number {
     this.need(1);
@@ -253,23 +262,27 @@ class Reader {
     this.need(n);
     this.pos += n;
   }
-  /** A length-prefixed sub-reader (the prefix is `lengthBytes` wide). */
-  vector(lengthBytes: 1 | 2, what: string): Reader {
+  /** A length-prefixed sub-reader (the prefix is `lengthBytes` wide); a number `what` is an extension type. */
+  vector(lengthBytes: 1 | 2, what: string | number): Reader {
     const length = lengthBytes === 1 ? this.u8() : this.u16();
-    if (this.remaining() < length) throw malformed(`${what} claims ${length} bytes, only ${this.remaining()} left`);
-    const sub = new Reader(this.bytes.subarray(this.pos, this.pos + length), what);
+    if (this.remaining() < length) {
+      const name = typeof what === "number" ? `extension ${what}` : what;
+      throw malformed(`${name} claims ${length} bytes, only ${this.remaining()} left`);
+    }
+    const sub = new Reader(this.bytes, what, this.pos, this.pos + length);
     this.pos += length;
     return sub;
   }
   u16List(): number[] {
     const out: number[] = [];
     while (this.remaining() >= 2) out.push(this.u16());
-    if (this.remaining() !== 0) throw malformed(`${this.what} has an odd length`);
+    if (this.remaining() !== 0) throw malformed(`${this.name()} has an odd length`);
     return out;
   }
   ascii(): string {
-    const s = Buffer.from(this.bytes.subarray(this.pos)).toString("latin1");
-    this.pos = this.bytes.length;
+    let s = "";
+    for (let i = this.pos; i < this.end; i++) s += String.fromCharCode(this.bytes[i]!);
+    this.pos = this.end;
     return s;
   }
 }

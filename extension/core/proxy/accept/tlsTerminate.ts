@@ -32,6 +32,9 @@ const certificates = new WeakMap<tls.SecureContext, CertificateSummary>();
 
 function ignore(): void {}
 
+/** h2, then http/1.1, in ALPN's wire form: converted once, not from an array on every connection. */
+const ALPN = Buffer.from([2, ...Buffer.from("h2"), 8, ...Buffer.from("http/1.1")]);
+
 /** A loopback address, or one of this machine's own (a browser here dialling the LAN address). */
 function isThisMachine(address: string): boolean {
   if (isLoopback(address)) return true;
@@ -121,7 +124,7 @@ export async function continueTls(
   if (socket.destroyed) return;
   rec.record.tls = note ? { certificateNote: note } : {};
   socket.unshift(peeked);
-  const tlsSocket = new tls.TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ["h2", "http/1.1"] });
+  const tlsSocket = new tls.TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ALPN });
   const timer = setTimeout(
     () => tlsSocket.destroy(Object.assign(new Error("handshake timeout"), { code: "HANDSHAKE_TIMEOUT" })),
     ctx.timeouts.handshakeMs,

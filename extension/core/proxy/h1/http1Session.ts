@@ -141,7 +141,9 @@ export class Http1Session {
       host: head.host,
       path: head.target,
       headers: head.headers,
-      localPort: this.client.localPort ?? 443,
+      // The addresses as the record read them off the accepted socket: asking a TLS socket again
+      // costs a getsockname/getpeername system call per connection.
+      localPort: this.rec.record.local.port || 443,
       ...(this.mode.tlsServerName !== undefined ? { tlsServerName: this.mode.tlsServerName } : {}),
     });
     noteDecision(this.rec, decision);
@@ -153,7 +155,7 @@ export class Http1Session {
       );
     }
     if (decision.kind === "page") return this.answered(head, writePage(this.client, this.rec, head, decision.page));
-    this.forwarding ??= new ConnectionForwarding(this.client.remoteAddress ?? "", this.mode.scheme, ctx.via);
+    this.forwarding ??= new ConnectionForwarding(this.rec.record.client.address, this.mode.scheme, ctx.via);
     const { headText, retryable } = upstreamRequest(head, decision, this.forwarding);
     this.state = "waiting";
     this.forward(head, decision.origin, headText, retryable, false);

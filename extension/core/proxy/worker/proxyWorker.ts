@@ -1,7 +1,7 @@
 /**
  * The proxy's own thread (started by {@link WorkerProxy}): opens the local CA read-only from its
  * directory, runs one {@link DevProxy}, answers the host's commands and sends records (batched
- * per turn of the event loop) and binding changes back. TLS handshakes and proxied bytes never
+ * for 20 ms) and binding changes back. TLS handshakes and proxied bytes never
  * touch the extension host's event loop, and the worker's young generation is capped by the
  * host, so memory settles after a burst of connections.
  */
@@ -23,17 +23,24 @@ if (data.firstRecordId !== undefined) numberRecordsFrom(data.firstRecordId);
 
 // Closed records in order, and the latest state of each open one (a connection's updates within
 // one batch collapse into one); an open record that closed in the same batch goes as closed only.
+// A batch collects for RECORD_BATCH_MS: each message wakes the host's thread, so under a burst of
+// short connections (a new TLS connection per request) a few messages a turn would cost the host
+// a wake-up per connection; a connection that opens and closes within one batch goes once, closed.
+const RECORD_BATCH_MS = 20;
 let pending: ConnectionRecord[] = [];
 let pendingLive = new Map<number, ConnectionRecord>();
+let batch: NodeJS.Timeout | undefined;
 const flush = (): void => {
+  clearTimeout(batch);
+  batch = undefined;
   const records = pending;
   const live = [...pendingLive.values()].filter((r) => r.open);
   pending = [];
   pendingLive = new Map();
-  send({ kind: "records", records, ...(live.length > 0 ? { live } : {}) });
+  if (records.length > 0 || live.length > 0) send({ kind: "records", records, ...(live.length > 0 ? { live } : {}) });
 };
 const queueFlush = (): void => {
-  if (pending.length === 0 && pendingLive.size === 0) setImmediate(flush);
+  batch ??= setTimeout(flush, RECORD_BATCH_MS);
 };
 const openCa = (ca: ProxyWorkerData["ca"]): Promise<LocalCa> =>
   LocalCa.open({ dir: ca.dir, keyType: ca.keyType, diskCache: ca.diskCache });
