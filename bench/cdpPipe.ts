@@ -11,6 +11,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
+import type { ProcessGroup } from "./processes";
 import CHROMIUM_FLAGS from "../test/harness/chromium-flags.json";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -39,8 +40,11 @@ export class PipeBrowser {
     });
   }
 
-  /** Launches headless Chromium with HOME=`home` and every name in `names` resolving to 127.0.0.1. */
-  static launch(home: string, names: string[]): PipeBrowser {
+  /**
+   * Launches headless Chromium with HOME=`home` and every name in `names` resolving to 127.0.0.1,
+   * in `group` (which ends it with the bench's other processes, also when the bench is killed).
+   */
+  static launch(group: ProcessGroup, home: string, names: string[]): PipeBrowser {
     const rules = names.map((n) => `MAP ${n} 127.0.0.1`).join(",");
     const child = spawn(
       CHROMIUM,
@@ -54,6 +58,7 @@ export class PipeBrowser {
       ],
       { env: { ...process.env, HOME: home }, stdio: ["ignore", "ignore", "ignore", "pipe", "pipe"], detached: true },
     );
+    group.adopt("chromium", child);
     return new PipeBrowser(child, child.stdio[3] as Writable);
   }
 

@@ -74,7 +74,7 @@ export async function runPageLoadBench(repoRoot = process.cwd()): Promise<unknow
       notes.push(...rig.notes);
       // Not through Playwright: it turns on Chromium's Network domain, whose per-request reports
       // cost more CPU than Vite and the proxy together (cdpPipe.ts).
-      const browser = PipeBrowser.launch(trustingHome(tmp, rig.cert.rootPath), [APP_NAME]);
+      const browser = PipeBrowser.launch(group, trustingHome(tmp, rig.cert.rootPath), [APP_NAME]);
       try {
         rows.push(...(await loadVariant(browser, rig, app, variant.name, runs)));
       } finally {

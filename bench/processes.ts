@@ -42,6 +42,14 @@ export class ProcessGroup {
       cwd: options.cwd,
     });
     closeSync(fd);
+    return this.adopt(name, child, logPath);
+  }
+
+  /**
+   * Takes a child spawned elsewhere (detached, so it leads its own process group) into this group:
+   * stopAll and killAllNow end it with the rest.
+   */
+  adopt(name: string, child: ChildProcess, logPath = ""): StartedProcess {
     const exited = new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) resolve();
       child.once("exit", () => resolve());
@@ -92,12 +100,22 @@ export async function withBenchRun<T>(prefix: string, fn: (run: BenchRun) => Pro
   const tmp = mkdtempSync(join(tmpdir(), `switchyard-bench-${prefix}-`));
   const group = new ProcessGroup(tmp);
   const onExit = (): void => group.killAllNow();
+  // A signal ends Node without its exit handlers: the peers (each in a group of its own) go first.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    group.killAllNow();
+    rmSync(tmp, { recursive: true, force: true });
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
   process.once("exit", onExit);
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
   try {
     return await fn({ tmp, group });
   } finally {
     await group.stopAll();
     process.removeListener("exit", onExit);
+    process.removeListener("SIGTERM", onSignal);
+    process.removeListener("SIGINT", onSignal);
     rmSync(tmp, { recursive: true, force: true });
   }
 }

@@ -41,8 +41,13 @@ const selected = selectAreas(process.argv.slice(2));
 const children = new Set();
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {
-    for (const child of children) killGroup(child);
-    process.exit(130);
+    // SIGTERM first: an area ends the peers it started (each in a process group of its own, which
+    // a SIGKILL of the area's group would leave running), then whatever is left is killed.
+    for (const child of children) signalGroup(child, "SIGTERM");
+    setTimeout(() => {
+      for (const child of children) signalGroup(child, "SIGKILL");
+      process.exit(130);
+    }, 2000);
   });
 }
 
@@ -182,8 +187,12 @@ function runArea(name, timeoutMs) {
 }
 
 function killGroup(child) {
+  signalGroup(child, "SIGKILL");
+}
+
+function signalGroup(child, signal) {
   try {
-    if (child.pid) process.kill(-child.pid, "SIGKILL");
+    if (child.pid) process.kill(-child.pid, signal);
   } catch {
     // Already gone.
   }
