@@ -286,12 +286,19 @@ describe("the Switchyard views and prompts in the real workbench", () => {
   it("Add Route cancelled at the hosts step writes nothing; Not now there still adds the route", async () => {
     const q = quickInput(wb.page);
     const settingsFile = join(wb.workspace, ".vscode", "settings.json");
-    const routeHosts = (): string[] =>
-      (
-        (JSON.parse(readFileSync(settingsFile, "utf8")) as Record<string, unknown>)["switchyard.proxy.routes"] as {
-          host: string;
-        }[]
-      ).map((r) => r.host);
+    // VS Code rewrites settings.json in place (truncate, then write): a read between the two sees
+    // an empty or partial file, so a read that does not parse is tried again (bounded).
+    const settings = (): Record<string, unknown> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return JSON.parse(readFileSync(settingsFile, "utf8")) as Record<string, unknown>;
+        } catch (e) {
+          if (!(e instanceof SyntaxError) || attempt >= 50) throw e;
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+        }
+      }
+    };
+    const routeHosts = (): string[] => (settings()["switchyard.proxy.routes"] as { host: string }[]).map((r) => r.host);
     const hostsBefore = readFileSync(hostsFile, "utf8");
     /** Runs Add Route with the terminal's server and `name` up to the hosts step. */
     const toHostsStep = async (name: string): Promise<void> => {
