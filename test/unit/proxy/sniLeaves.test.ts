@@ -118,11 +118,17 @@ describe("leaves only for names a route covers, with the real CA's disk cache", 
     },
   );
 
-  it("issues for a name a wildcard route covers", async () => {
+  it("issues the wildcard route's one leaf for a name it covers, and only that one file", async () => {
     const peer = await handshake(port, "shop.api.test");
-    assert.equal(peer.subjectaltname, "DNS:shop.api.test");
+    assert.equal(peer.subjectaltname, "DNS:*.api.test");
+    const other = await handshake(port, "cart.api.test");
+    assert.equal(other.fingerprint256, peer.fingerprint256);
     await ca.diskWritesDone();
-    assert.ok(leafFiles().includes("shop.api.test.pem"));
+    assert.ok(leafFiles().includes("_wildcard.api.test.pem"));
+    assert.equal(
+      leafFiles().some((f) => f.includes("shop.api.test") || f.includes("cart.api.test")),
+      false,
+    );
   });
 
   it("issues for a name at once when the control socket adds its route", async () => {

@@ -1,7 +1,8 @@
 /**
  * TLS, after the ClientHello has been read (and parsed), either pass the raw stream
- * through, or terminate it with the leaf for the SNI name (the dialled address when there is
- * none, or when no route serves the name) and hand the plaintext to HTTP/2 or HTTP/1.1 by what ALPN chose.
+ * through, or terminate it with the leaf for the SNI name (its wildcard route's one leaf where
+ * browsers accept it, leafName.ts; the dialled address's when there is no SNI, or when no route
+ * serves the name) and hand the plaintext to HTTP/2 or HTTP/1.1 by what ALPN chose.
  */
 import { networkInterfaces } from "node:os";
 import tls from "node:tls";
@@ -21,6 +22,7 @@ import { isLoopback, plainAddress } from "../../net/interfaces";
 import { Http1Session } from "../h1/http1Session";
 import type { Http2Front } from "../h2/http2Front";
 import { passThrough } from "./passthrough";
+import { leafNameFor } from "./leafName";
 import type { ConnectionRecord } from "../records/records";
 import type { RouteTable } from "../routes";
 import type { RouteSetting } from "../../settings";
@@ -113,11 +115,14 @@ export async function continueTls(
     (n) => ctx.leaves.refusalFor(n),
     route !== undefined,
   );
+  // A name its wildcard route serves gets the route's one wildcard leaf where browsers accept it.
+  const leafName =
+    route !== undefined && name === hello.serverName ? leafNameFor(name, route, (n) => ctx.leaves.refusalFor(n)) : name;
   let secureContext: tls.SecureContext;
   try {
-    secureContext = await ctx.leaves.secureContextFor(name);
+    secureContext = await ctx.leaves.secureContextFor(leafName);
   } catch (e) {
-    rec.fail("handshake", explainNoCertificate(name, e));
+    rec.fail("handshake", explainNoCertificate(leafName, e));
     socket.destroy();
     return;
   }
@@ -166,7 +171,7 @@ export async function continueTls(
     const known = certificates.get(secureContext);
     if (known) rec.record.tls = { ...rec.record.tls, certificate: known };
     else
-      ctx.leaves.leafFor(name).then(
+      ctx.leaves.leafFor(leafName).then(
         (leaf) => {
           const certificate = {
             subject: leaf.subject,
@@ -180,7 +185,7 @@ export async function continueTls(
         },
         (e: unknown) => {
           // The handshake went on with the context; the record says why it has no certificate.
-          const certificateProblem = explainCertificateUnreadable(name, e).explanation;
+          const certificateProblem = explainCertificateUnreadable(leafName, e).explanation;
           rec.record.tls = { ...rec.record.tls, certificateProblem };
         },
       );
