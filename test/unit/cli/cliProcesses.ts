@@ -1,6 +1,6 @@
 /**
- * The `switchyard` CLI as the run tests start it: from the TypeScript sources (so a stale
- * dist/cli.js is never what is tested), with its output collected, and every process it and its
+ * The `switchyard` CLI as the run tests start it: bundled from this checkout's sources as they are
+ * now (cliBundle.ts; a stale dist/cli.js is never what is tested), with its output collected, and every process it and its
  * commands start marked in its environment so that {@link reapMarked} can end all of them after a
  * test, also when the test failed half-way and also when a process left its process group.
  */
@@ -9,10 +9,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, beforeEach } from "node:test";
-import { pathToFileURL } from "node:url";
+import { cliCommand } from "./cliBundle";
 
 export const ROOT = join(__dirname, "..", "..", "..");
-const CLI = join(ROOT, "extension", "cli.ts");
 
 /** The variable every process of these tests inherits; its value names the test file's run. */
 const MARK = "SWITCHYARD_TEST_PROCESS_MARK";
@@ -31,12 +30,9 @@ export interface Cli {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** tsx's loader by its location, so the CLI starts from any working folder (a test app's too). */
-const TSX = pathToFileURL(join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
-
-/** The argv that runs the CLI from source. */
+/** The argv (after node's own) that runs the CLI from this checkout, from any working folder (a test app's too). */
 export function cliArgv(args: string[]): string[] {
-  return ["--import", TSX, CLI, ...args];
+  return cliCommand(args);
 }
 
 /** Starts `switchyard ARGS` with `env` (plus `mark`), collecting its output. */

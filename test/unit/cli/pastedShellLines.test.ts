@@ -45,15 +45,11 @@ function collectingIo(home: string, env: NodeJS.ProcessEnv = {}): CliIO & { out:
   };
 }
 
-/** A `switchyard` on PATH that is the CLI from source, for lines that eval its output. */
+/** A `switchyard` on PATH that is this checkout's CLI, for lines that eval its output. */
 function stubBin(): string {
   const bin = tempDir("pasted-bin");
-  const [loaderFlag, loader, cli] = cliArgv([]);
-  writeFileSync(
-    join(bin, "switchyard"),
-    `#!/bin/sh\nexec ${shQuote(process.execPath)} ${loaderFlag} ${shQuote(loader!)} ${shQuote(cli!)} "$@"\n`,
-    { mode: 0o755 },
-  );
+  const argv = [process.execPath, ...cliArgv([])].map((a) => shQuote(a)).join(" ");
+  writeFileSync(join(bin, "switchyard"), `#!/bin/sh\nexec ${argv} "$@"\n`, { mode: 0o755 });
   return bin;
 }
 

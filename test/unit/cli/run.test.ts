@@ -236,7 +236,7 @@ describe("switchyard run", () => {
     assert.match(
       second.out(),
       new RegExp(
-        `twice\\.localhost is already routed for pid ${firstPid} \\([^)]*cli\\.ts run twice -- [^)]*\\); \\S*node was not started`,
+        `twice\\.localhost is already routed for pid ${firstPid} \\([^)]*cli\\.[jt]s run twice -- [^)]*\\); \\S*node was not started`,
       ),
       "the owner's pid is checked against its command line",
     );

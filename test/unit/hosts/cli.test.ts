@@ -14,6 +14,7 @@ import {
 import { execFileSync } from "node:child_process";
 import { FIXTURES_DIR, tempDir } from "./fixtures";
 import { needRoot, needTools } from "../requirements";
+import { cliCommand } from "../cli/cliBundle";
 
 function fakeIO(answer: boolean, env: NodeJS.ProcessEnv): CliIO & { out: string; err: string; asked: string[] } {
   const io = {
@@ -131,7 +132,6 @@ describe("switchyard hosts", () => {
     const f = withHostsFile("debian.hosts");
     chmodSync(join(f.path, ".."), 0o755);
     chmodSync(f.path, 0o644);
-    const cli = join(__dirname, "..", "..", "..", "extension", "cli.ts");
     let stderr = "";
     try {
       execFileSync(
@@ -141,15 +141,7 @@ describe("switchyard hosts", () => {
           "--regid=65534",
           "--clear-groups",
           process.execPath,
-          "--import",
-          "tsx",
-          cli,
-          "hosts",
-          "add",
-          "x.test",
-          "--file",
-          f.path,
-          "--yes",
+          ...cliCommand(["hosts", "add", "x.test", "--file", f.path, "--yes"]),
         ],
         {
           env: { ...process.env, ...f.env, SWITCHYARD_DATA_DIR: "/tmp/switchyard-nobody-data" },

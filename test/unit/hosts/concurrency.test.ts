@@ -9,9 +9,9 @@ import { pathToFileURL } from "node:url";
 import { applyHostsPlan, findManagedBlock, planHostsEdit } from "../../../extension/core/hosts";
 import { blocklistFixture, tempDir } from "./fixtures";
 import { needRoot, needTools } from "../requirements";
+import { cliCommand } from "../cli/cliBundle";
 
 const ROOT = join(__dirname, "..", "..", "..");
-const CLI = join(ROOT, "extension", "cli.ts");
 
 const NOBODY = ["--reuid=65534", "--regid=65534", "--clear-groups"];
 /** Acting as a second user (setpriv to nobody, chown to nobody) needs root and setpriv. */
@@ -32,7 +32,7 @@ function cli(
   env: NodeJS.ProcessEnv,
   asNobody = false,
 ): { done: Promise<number>; stderr(): string; kill(signal?: NodeJS.Signals): void } {
-  const argv = [process.execPath, "--import", "tsx", CLI, ...args];
+  const argv = [process.execPath, ...cliCommand(args)];
   const [file = "", ...rest] = asNobody ? ["setpriv", ...NOBODY, ...argv] : argv;
   const child = spawn(file, rest, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
   running.add(child);

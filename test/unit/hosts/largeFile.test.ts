@@ -11,6 +11,7 @@ import {
   parseHostsFile,
 } from "../../../extension/core/hosts";
 import { committedFixtures, tempDir } from "./fixtures";
+import { cliCommand } from "../cli/cliBundle";
 
 const ROOT = join(__dirname, "..", "..", "..");
 
@@ -28,18 +29,7 @@ describe("a 50 MB hosts file", () => {
     writeFileSync(path, `${lines.join("\n")}\n`);
     const run = spawnSync(
       process.execPath,
-      [
-        "--max-old-space-size=128",
-        "--import",
-        "tsx",
-        join(ROOT, "extension", "cli.ts"),
-        "hosts",
-        "add",
-        "big.test",
-        "--yes",
-        "--file",
-        path,
-      ],
+      ["--max-old-space-size=128", ...cliCommand(["hosts", "add", "big.test", "--yes", "--file", path])],
       {
         cwd: ROOT,
         encoding: "utf8",

@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { mountNamespaceUnavailable } from "../namespaces";
 import { tempDir } from "./fixtures";
+import { cliCommand } from "../cli/cliBundle";
 
 const ROOT = join(__dirname, "..", "..", "..");
 const NAME = "my-awesome-service.test";
@@ -47,7 +48,7 @@ describe("the real resolver sees the mapping (private mount namespace)", { skip:
     const server = createServer((_req, res) => res.end("hello from loopback\n"));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as AddressInfo).port;
-    const cli = `node --import tsx extension/cli.ts hosts`;
+    const cli = [process.execPath, ...cliCommand(["hosts"])].map((a) => `'${a}'`).join(" ");
     const lookup = `node -e 'require("dns").lookup("${NAME}",{all:true},(e,a)=>console.log("LOOKUP",e?e.code:JSON.stringify(a.map(x=>x.address).sort())))'`;
     const probe = (tag: string): string =>
       `echo ${tag}; getent hosts ${NAME} | sed "s/^/GETENT /" || echo GETENT none; ${lookup}; ` +
