@@ -12,8 +12,16 @@
  * workspaces, because VS Code activates the extension at different moments in them: a web app's
  * folder (a package.json: `workspaceContains:package.json`, on its own while the window starts) and
  * a folder without one (`onStartupFinished`, in one batch with every other extension that waits for it).
+ * Beside Switchyard the window runs an empty extension with the same activation events (its main
+ * exports an activate() that does nothing): what VS Code reports for it is the floor any extension
+ * gets in that window, the part of the figure no extension's own code can change.
  *
  *     node --import tsx bench/vscodeCost.ts
+ *
+ * SWITCHYARD_BENCH_VSCODE_RUNS=N sets the runs per workspace (3); SWITCHYARD_BENCH_VSCODE_ACTIVATION_ONLY=1
+ * measures activation alone (no panel, proxy or memory rows: those read 0), to compare builds quickly;
+ * SWITCHYARD_BENCH_VSCODE_AI=1 leaves VS Code's AI features on, as they are by default (the harness
+ * turns them off), which puts the built-in Copilot Chat into the onStartupFinished batch.
  */
 import { spawnSync } from "node:child_process";
 import {
@@ -53,6 +61,9 @@ interface Run extends ProbeResult {
   /** "Activation: N ms" from Running Extensions (code loading + activate call). */
   reportedMs: number;
   reportedText: string;
+  /** The same figure for the empty extension (EMPTY) in the same window. */
+  emptyMs: number;
+  emptyText: string;
   /** require() of extension.js: VS Code's willLoadExtensionCode to didLoadExtensionCode marks. */
   requireMs: number;
   /** The rest of VS Code's code-loading time: other extensions of the same batch loading first. */
@@ -70,9 +81,14 @@ function split(probe: ProbeResult, reportedMs: number): Pick<Run, "requireMs" | 
   const at = (name: string): number => probe.marks.find((m) => m.name === `code/extHost/${name}`)?.ms ?? NaN;
   const requireMs = at("didLoadExtensionCode") - at("willLoadExtensionCode");
   const waitMs = Math.max(0, reportedMs - probe.activateMs - requireMs);
+  // Each with its own require() time, from its marks: what it adds to this extension's figure.
   const loadedBefore = probe.marks
     .filter((m) => m.name.startsWith("code/extHost/didLoadExtensionCode/") && m.ms <= 0 && m.ms >= -waitMs - 2)
-    .map((m) => m.name.slice("code/extHost/didLoadExtensionCode/".length));
+    .map((m) => {
+      const id = m.name.slice("code/extHost/didLoadExtensionCode/".length);
+      const will = probe.marks.find((w) => w.name === `code/extHost/willLoadExtensionCode/${id}`);
+      return will ? `${id} (require ${round1(m.ms - will.ms)} ms)` : id;
+    });
   return { requireMs, waitMs, loadedBefore };
 }
 
@@ -101,6 +117,49 @@ function buildExtension(dir: string): void {
   cpSync(join(ROOT, "media"), join(dir, "media"), { recursive: true });
 }
 
+/** The empty extension: Switchyard's activation events, a main that does nothing. */
+const EMPTY = { publisher: "bench", name: "empty-extension", displayName: "Empty extension (bench floor)" };
+
+/**
+ * Installs the empty extension into the server's extensions folder (`extensions`, with the
+ * extensions.json VS Code reads installed extensions from). VS Code loads a batch's extensions in
+ * the order built-in, installed, under development (then by folder name), so the empty one is
+ * required just before Switchyard, which runs under development here (a one-line file), and its
+ * figure counts exactly the extensions loaded before both. A second extension under development
+ * is not possible: the web workbench keeps one extensionDevelopmentPath of its URL's payload.
+ */
+function installEmptyExtension(extensions: string): void {
+  const events = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { activationEvents: string[] })
+    .activationEvents;
+  const folder = `${EMPTY.publisher}.${EMPTY.name}-0.0.0`;
+  const dir = join(extensions, folder);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, "package.json"),
+    JSON.stringify(
+      {
+        ...EMPTY,
+        version: "0.0.0",
+        engines: { vscode: "^1.100.0" },
+        main: "./extension.js",
+        activationEvents: events.filter((e) => !e.startsWith("onWebviewPanel:")),
+      },
+      null,
+      2,
+    ),
+  );
+  writeFileSync(join(dir, "extension.js"), "exports.activate = () => {};\n");
+  const manifest = [
+    {
+      identifier: { id: `${EMPTY.publisher}.${EMPTY.name}` },
+      version: "0.0.0",
+      location: { $mid: 1, path: dir, scheme: "file" },
+      relativeLocation: folder,
+    },
+  ];
+  writeFileSync(join(extensions, "extensions.json"), JSON.stringify(manifest));
+}
+
 /** The probe, bundled like the integration suite (vscode stays external). */
 async function buildProbe(dir: string): Promise<string> {
   await esbuild.build({
@@ -116,19 +175,29 @@ async function buildProbe(dir: string): Promise<string> {
   return join(dir, "index.js");
 }
 
-/** Reads Switchyard's row of the Running Extensions view once the probe has opened it. */
-async function readRunningExtensions(page: Page, sync: string): Promise<string> {
+/** Reads Switchyard's and the empty extension's rows of the Running Extensions view once the probe has opened it. */
+async function readRunningExtensions(page: Page, sync: string): Promise<{ switchyard: string; empty: string }> {
   const deadline = Date.now() + 120_000;
   while (!existsSync(join(sync, "scrape"))) {
     if (Date.now() > deadline) throw new Error("the probe never opened Running Extensions");
     await new Promise((r) => setTimeout(r, 100));
   }
-  const row = page.locator(".runtime-extensions-editor .extension", { hasText: /switchyard/i });
-  const time = row.first().locator(".activation-time");
-  await time.filter({ hasText: /\d+\s*ms/ }).waitFor({ timeout: 30_000 });
-  const text = (await time.first().textContent()) ?? "";
+  const activation = async (name: RegExp): Promise<string> => {
+    const row = page.locator(".runtime-extensions-editor .extension", { hasText: name });
+    const time = row.first().locator(".activation-time");
+    await time
+      .filter({ hasText: /\d+\s*ms/ })
+      .waitFor({ timeout: 30_000 })
+      .catch(async (e: unknown) => {
+        const rows = await page.locator(".runtime-extensions-editor .extension").allInnerTexts();
+        throw new Error(`no activation time for ${name} among ${JSON.stringify(rows)}: ${String(e)}`);
+      });
+    return ((await time.first().textContent()) ?? "").trim();
+  };
+  const switchyard = await activation(/switchyard/i);
+  const empty = await activation(new RegExp(EMPTY.displayName.replace(/[()]/g, "\\$&")));
   writeFileSync(join(sync, "scraped"), "");
-  return text.trim();
+  return { switchyard, empty };
 }
 
 async function oneRun(extension: string, probe: string, index: number, packageJson: boolean): Promise<Run> {
@@ -137,6 +206,7 @@ async function oneRun(extension: string, probe: string, index: number, packageJs
     env: (dir: string) => ({
       SWITCHYARD_BENCH_RESULTS: join(dir, "results.json"),
       SWITCHYARD_BENCH_SYNC: join(dir, "sync"),
+      SWITCHYARD_BENCH_VSCODE_ACTIVATION_ONLY: process.env.SWITCHYARD_BENCH_VSCODE_ACTIVATION_ONLY ?? "",
     }),
   });
   const sync = join(work, "sync");
@@ -144,6 +214,14 @@ async function oneRun(extension: string, probe: string, index: number, packageJs
   if (packageJson)
     writeFileSync(join(workspace, "package.json"), JSON.stringify({ name: "app", scripts: { dev: "vite" } }, null, 2));
   try {
+    installEmptyExtension(server.dirs.extensions);
+    if (process.env.SWITCHYARD_BENCH_VSCODE_AI) {
+      // VS Code's default: its AI features on, so the built-in Copilot Chat (onStartupFinished, a
+      // 19 MB bundle, sorted first as a built-in) is in the batch. The harness turns them off.
+      const file = join(server.dirs.userData, "User", "settings.json");
+      const settings = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+      writeFileSync(file, JSON.stringify({ ...settings, "chat.disableAIFeatures": false }, null, 2));
+    }
     // Tall, so every activated extension's row is drawn in the Running Extensions list.
     mkdirSync(sync);
     const page: Page = await browser.newPage({ viewport: { width: 1400, height: 4000 } });
@@ -151,16 +229,25 @@ async function oneRun(extension: string, probe: string, index: number, packageJs
     const exited = new Promise<number>((resolve) => (exit = resolve));
     await page.exposeFunction("codeAutomationExit", (code: number) => exit(code));
     await page.goto(workbenchUrl(server, { folder: workspace, extensionPath: extension, testsPath: probe }));
-    const reportedText = await readRunningExtensions(page, sync);
+    const { switchyard: reportedText, empty: emptyText } = await readRunningExtensions(page, sync);
     const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r("timeout"), 300_000))]);
     if (code !== 0 || !existsSync(results))
       throw new Error(`the probe ended with ${code}:\n${String(server.output()).slice(-3000)}`);
     const probeResult = JSON.parse(readFileSync(results, "utf8")) as ProbeResult;
     const reportedMs = Number(/(\d+)\s*ms/.exec(reportedText)?.[1]);
+    const emptyMs = Number(/(\d+)\s*ms/.exec(emptyText)?.[1]);
     console.log(
-      `run ${index + 1}/${RUNS * KINDS.length} (${packageJson ? "package.json" : "no package.json"}): VS Code reports "${reportedText}", activate() ${probeResult.activateMs.toFixed(1)} ms`,
+      `run ${index + 1}/${RUNS * KINDS.length} (${packageJson ? "package.json" : "no package.json"}): VS Code reports "${reportedText}", activate() ${probeResult.activateMs.toFixed(1)} ms; the empty extension "${emptyText}"`,
     );
-    return { ...probeResult, packageJson, reportedMs, reportedText, ...split(probeResult, reportedMs) };
+    return {
+      ...probeResult,
+      packageJson,
+      reportedMs,
+      reportedText,
+      emptyMs,
+      emptyText,
+      ...split(probeResult, reportedMs),
+    };
   } finally {
     await stop();
   }
@@ -174,6 +261,7 @@ function bundleSizes(dist: string): { bundle: string; kb: number; loaded: string
     "proxyWorker.js": "proxy start (worker thread)",
     "forge.js": "PKCS#12 export only",
     "sudoPrompt.js": "a step that needs administrator rights",
+    "qrcode.js": "the device QR panel (Share on LAN)",
     "elevatedTrust.js": "Trust/Untrust with administrator rights (separate process)",
     "webview.js": "in the panel (browser side)",
   };
@@ -213,6 +301,7 @@ export async function runVscodeCostBench(): Promise<unknown> {
       };
       return [
         row(`activation as VS Code reports it, ${kind.label}`, (r) => r.reportedMs, activationGoal),
+        row("  the same for an empty extension with the same activation events (the floor)", (r) => r.emptyMs),
         row("  of it: other extensions loading first", (r) => r.waitMs),
       ];
     });
@@ -266,7 +355,12 @@ export async function runVscodeCostBench(): Promise<unknown> {
               .join(", ")}`,
         ).join(
           "; ",
-        )}. In a folder with a package.json the extension activates on workspaceContains:package.json while the window starts ("Startup Activation"), on its own; elsewhere on onStartupFinished, after the window is up.`,
+        )}. In a folder with a package.json the extension activates on workspaceContains:package.json while the window starts ("Startup Activation"), on its own; elsewhere on onStartupFinished, after the window is up. The empty extension (same activation events, an activate() that does nothing) in the same windows: ${KINDS.map(
+          (k) =>
+            `${k.label}: ${ofKind(k)
+              .map((r) => `"${r.emptyText}"`)
+              .join(", ")}`,
+        ).join("; ")}.`,
         `VS Code's codeLoadingTime starts when the extension's load is queued and ends after its require(). onStartupFinished queues its whole batch at once, so the extensions required before this one count in it: ${runs.map((r) => `${round1(r.waitMs)} ms for ${r.loadedBefore.join(", ") || "none"}`).join("; ")}.`,
         `bundles loaded after activation, before any Switchyard action: ${lazyLoaded.length ? lazyLoaded.join(", ") : "none (only dist/extension.js)"}; after the panel's first snapshot: ${runs[0]?.lazyBundlesAfterPanel.join(", ") ?? "?"}`,
         `proxy worker RSS is what starting the proxy adds to the extension host's RSS (the worker is a thread of that process), the CA already loaded; ${failedConnections} of ${runs.length * 1000} connections failed`,
@@ -274,9 +368,10 @@ export async function runVscodeCostBench(): Promise<unknown> {
       targets: [
         ...KINDS.map((kind) => {
           const reported = ofKind(kind).map((r) => r.reportedMs);
+          const empty = ofKind(kind).map((r) => r.emptyMs);
           return {
             target: `VS Code-reported activation < ${GOALS.activationMs} ms (production bundle), ${kind.label}`,
-            measured: `${median(reported)} ms (median of ${reported.length}; ${spread(reported)})`,
+            measured: `${median(reported)} ms (median of ${reported.length}; ${spread(reported)}); an empty extension: ${median(empty)} ms (${spread(empty)})`,
             met: median(reported) < GOALS.activationMs,
           };
         }),

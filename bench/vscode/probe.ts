@@ -145,6 +145,22 @@ export async function run(): Promise<void> {
   const lazyBundlesAfterActivation = lazyBundlesLoaded();
   const marks = extensionMarks();
   await letBenchReadRunningExtensions();
+  if (process.env.SWITCHYARD_BENCH_VSCODE_ACTIVATION_ONLY) {
+    // Activation alone (to compare builds quickly): no panel, no proxy, memory left at zero.
+    const none: Memory = { rssMb: 0, heapUsedMb: 0 };
+    const result: ProbeResult = {
+      activateMs: api.activationMs,
+      activateCpuMs: api.activationCpuMs,
+      lazyBundlesAfterActivation,
+      lazyBundlesAfterPanel: [],
+      ...{ panelClosed: none, panelOpen: none, beforeProxy: none, proxyIdle: none, proxyAfterConnections: none },
+      connections: { ok: 0, failed: 0, seconds: 0 },
+      marks,
+      reloadMs: reloadMs(),
+    };
+    writeFileSync(process.env.SWITCHYARD_BENCH_RESULTS ?? "", JSON.stringify(result, null, 2));
+    return;
+  }
   await sleep(1000);
   const panelClosed = memory();
 
