@@ -16,12 +16,13 @@ import { dirname, join } from "node:path";
 import { makeBenchCertificate } from "./certificates";
 import { curlHttps, runCurl, runWrk, type WrkResult } from "./load";
 import * as peers from "./peers";
-import { delay, groupCpuSeconds, withBenchRun } from "./processes";
+import { delay, freePort, groupCpuSeconds, waitForPort, withBenchRun } from "./processes";
 import { buildReport, type DownloadRow, type LoadRow, type ProxyBenchResult, type TtfbRow } from "./proxyReport";
 import { measureSniffCost } from "./sniffCost";
 
 const NAME = "my-awesome-service.test";
 const FRESH_SUFFIX = "fresh.test";
+const FLOOR_HOP = "node TLS floor + upstream hop";
 
 /** Runs the whole proxy bench; never throws for one peer's failure (that row says "unavailable"). */
 export async function runProxyBench(repoRoot = process.cwd()): Promise<ProxyBenchResult> {
@@ -162,6 +163,37 @@ export async function runProxyBench(repoRoot = process.cwd()): Promise<ProxyBenc
         await group.stop(floor.process);
       }
     });
+    // The same floor forwarding to the upstream (the leanest Node proxy: no records, no header
+    // rewriting, no routing), so the hop every proxy makes is told apart from Switchyard's own cost.
+    await attempt(notes, "node TLS floor + upstream hop", async () => {
+      const port = await freePort();
+      const args = ["--import", "tsx", "bench/nodeTlsFloor.ts", String(port), ctx.certPath, ctx.keyPath];
+      const hop = group.start("node-tls-floor-hop", process.execPath, [...args, String(upstreamPort)], {
+        cwd: repoRoot,
+      });
+      try {
+        await waitForPort(port, hop);
+        const url = `https://${NAME}:${port}/`;
+        await wrk(url, false, 2);
+        await measure(loads, FLOOR_HOP, "keep-alive", hop.child.pid, async () => ({
+          result: await wrk(url),
+          forwardHeaders: null,
+        }));
+        await measure(loads, FLOOR_HOP, "new TLS conn/request", hop.child.pid, async () => ({
+          result: await wrk(url, true),
+          forwardHeaders: null,
+        }));
+      } finally {
+        await group.stop(hop);
+      }
+    });
+    const closeRate = (label: string): number | undefined =>
+      loads.find((r) => r.label === label && r.mode === "new TLS conn/request")?.result?.requestsPerSec;
+    const [syClose, bareClose, hopClose] = ["switchyard", "node TLS floor (no proxy)", FLOOR_HOP].map(closeRate);
+    if (syClose && bareClose && hopClose)
+      notes.push(
+        `new connections, reference: the upstream hop alone (Node floor forwarding) is ${(hopClose / bareClose).toFixed(2)}x the bare floor; Switchyard is ${(syClose / hopClose).toFixed(2)}x the forwarding floor`,
+      );
     await tlsPeer("caddy", () => peers.startCaddy(ctx));
     await tlsPeer("local-ssl-proxy", () => peers.startLocalSslProxy(ctx));
     await tlsPeer("portless", () => peers.startPortless(ctx));
