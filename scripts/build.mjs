@@ -33,7 +33,9 @@ const common = {
  *    (extension/vscode/engines.ts), and the elevated trust step loads them rather than a whole CLI;
  *  - @vscode/sudo-prompt in sudoPrompt.js: loaded when a step needs administrator rights;
  *  - the whole of node-forge in forge.js: only PKCS#12 export needs it (issuance uses forge's ASN.1
- *    module alone, which stays bundled; see extension/core/ca/forge.ts).
+ *    module alone, which stays bundled; see extension/core/ca/forge.ts);
+ *  - the QR code encoder (`qrcode`, with the PNG writer it carries) in qrcode.js: only the device
+ *    QR panel draws one, and it was over a quarter of extension.js, compiled at every activation.
  */
 function loadedLater(filter, file) {
   return {
@@ -67,6 +69,7 @@ const vscodeOnce = {
 const enginesLater = loadedLater(/\/core\/engines$/, "engines.js");
 const sudoPromptLater = loadedLater(/^@vscode\/sudo-prompt$/, "sudoPrompt.js");
 const forgeLater = loadedLater(/^node-forge$/, "forge.js");
+const qrcodeLater = loadedLater(/^qrcode$/, "qrcode.js");
 
 /** @type {import("esbuild").BuildOptions[]} */
 const builds = [
@@ -78,7 +81,7 @@ const builds = [
     format: "cjs",
     target: "node20",
     external: ["vscode"],
-    plugins: [vscodeOnce, enginesLater, sudoPromptLater],
+    plugins: [vscodeOnce, enginesLater, sudoPromptLater, qrcodeLater],
   },
   {
     // What the VSIX runs with administrator rights (`ca trust`/`untrust`): a small entry over engines.js.
@@ -107,7 +110,7 @@ const builds = [
   {
     // The packages loaded later, each bundled on its own (module.exports is the package's).
     ...common,
-    entryPoints: { forge: "node-forge", sudoPrompt: "@vscode/sudo-prompt" },
+    entryPoints: { forge: "node-forge", sudoPrompt: "@vscode/sudo-prompt", qrcode: "qrcode" },
     outdir,
     platform: "node",
     format: "cjs",

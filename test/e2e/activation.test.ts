@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { revealInSwitchyardViews } from "./switchyardViews";
-import { openWorkbench, runCommand, screenshot, type Workbench } from "./workbench";
+import { assertShows, openWorkbench, panelFrame, runCommand, screenshot, type Workbench } from "./workbench";
 
 const SITE = "activation-site.test";
 
@@ -32,12 +32,32 @@ describe("activation in a web app's folder (package.json)", () => {
   });
 
   it("is activated while the window starts (VS Code's Running Extensions view says Startup Activation)", async () => {
+    // The list draws only the rows in view, sorted by time: tall enough for every extension of the
+    // window, so Switchyard's row is drawn wherever a loaded machine's timings put it.
+    const viewport = wb.page.viewportSize();
+    await wb.page.setViewportSize({ width: 1400, height: 3000 });
     await runCommand(wb.page, "Developer: Show Running Extensions");
     const row = wb.page.locator(".runtime-extensions-editor .extension", { hasText: /switchyard/i }).first();
     const time = row.locator(".activation-time");
     await time.filter({ hasText: /\d+\s*ms/ }).waitFor({ timeout: 30_000 });
     const text = ((await time.textContent()) ?? "").trim();
     await screenshot(wb.page, "activation-running-extensions.png");
+    if (viewport) await wb.page.setViewportSize(viewport);
     assert.match(text, /^Startup Activation: \d+\s*ms$/, `Switchyard's row says "${text}"`);
+  });
+
+  it("opens the device QR panel, whose encoder is no longer in extension.js (dist/qrcode.js, loaded then)", async () => {
+    // The test above left Running Extensions open in a modal editor, which blocks the workbench until closed.
+    const modal = wb.page.locator(".monaco-modal-editor-block");
+    if (await modal.isVisible()) {
+      await wb.page.keyboard.press("Escape");
+      await modal.waitFor({ state: "hidden", timeout: 15_000 });
+    }
+    await runCommand(wb.page, "Switchyard: Show Device QR Code");
+    const frame = panelFrame(wb.page);
+    await assertShows(frame.locator("h1"), /^Open your dev apps on a phone$/, "the QR panel's heading");
+    // Sharing is off here (turning it on would announce on this machine's network): the panel says so.
+    await assertShows(frame.locator("body"), /Sharing on the LAN is off/, "the QR panel's text");
+    await screenshot(wb.page, "activation-device-qr-panel.png");
   });
 });

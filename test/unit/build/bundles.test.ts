@@ -21,6 +21,9 @@ const kb = (name: string): number => statSync(join(out, name)).size / 1024;
 const FULL_FORGE = "PKCS#12 MAC could not be verified";
 /** Text of @vscode/sudo-prompt's Linux path. */
 const SUDO_PROMPT = "pkexec";
+/** Text of the `qrcode` encoder, and of the PNG writer (pngjs) it requires. */
+const QRCODE = "The amount of data is too big to be stored in a QR Code";
+const PNGJS = "Invalid file signature";
 
 describe("production bundles", () => {
   before(() => {
@@ -60,6 +63,48 @@ describe("production bundles", () => {
     const ran = spawnSync(process.execPath, ["-e", script, join(out, "extension.js")], { encoding: "utf8" });
     assert.equal(ran.status, 0, ran.stderr);
     assert.deepEqual(JSON.parse(ran.stdout), { listed: 1, activate: "function" });
+  });
+
+  it("keeps the QR code encoder out of the activation bundle: qrcode.js, loaded by the device QR panel, draws the same SVG", async () => {
+    const extension = bundle("extension.js");
+    assert.ok(!extension.includes(QRCODE), "qrcode's encoder is not in extension.js");
+    assert.ok(!extension.includes(PNGJS), "nor the PNG writer qrcode carries");
+    assert.ok(extension.includes('require("./qrcode.js")'), "extension.js loads it from its sibling");
+    assert.ok(bundle("qrcode.js").includes(QRCODE));
+    // Requiring extension.js (a stand-in `vscode`, as above) runs its top level without loading qrcode.js.
+    const script = `
+      const Module = require("node:module");
+      const resolve = Module._resolveFilename;
+      Module._resolveFilename = function (request, ...rest) {
+        return request === "vscode" ? "vscode" : resolve.call(this, request, ...rest);
+      };
+      require.cache.vscode = { id: "vscode", filename: "vscode", loaded: true, exports: { window: {}, commands: {} } };
+      const extension = require(process.argv[1]);
+      const loaded = Object.keys(require.cache).filter((f) => f.endsWith("/qrcode.js"));
+      process.stdout.write(JSON.stringify({ activate: typeof extension.activate, loaded }));`;
+    const ran = spawnSync(process.execPath, ["-e", script, join(out, "extension.js")], { encoding: "utf8" });
+    assert.equal(ran.status, 0, ran.stderr);
+    assert.deepEqual(JSON.parse(ran.stdout), { activate: "function", loaded: [] });
+    // The panel's call (extension/core/lan/qrCode.ts qrSvg) through the bundle and through the package.
+    const options = { type: "svg", errorCorrectionLevel: "M", margin: 2, color: { dark: "#000000", light: "#ffffff" } };
+    const url = "https://192.0.2.10:8443/";
+    const fromBundle = (await require(join(out, "qrcode.js")).toString(url, options)) as string;
+    const fromPackage = (await require("qrcode").toString(url, options)) as string;
+    assert.match(fromBundle, /^<svg [^>]*viewBox="0 0 \d+ \d+"/);
+    assert.equal(fromBundle, fromPackage);
+  });
+
+  it("ships every sibling bundle the VSIX's bundles load (.vscodeignore keeps each in the package)", () => {
+    const shipped = readFileSync(join(REPO, ".vscodeignore"), "utf8")
+      .split("\n")
+      .filter((l) => l.startsWith("!dist/"))
+      .map((l) => l.slice("!dist/".length).trim());
+    const entries = ["extension.js", "engines.js", "elevatedTrust.js", "elevatedPorts.js", "proxyWorker.js"];
+    const loaded = new Set<string>();
+    for (const name of entries)
+      for (const m of bundle(name).matchAll(/(?:require|import)\("\.\/([\w.-]+\.js)"\)/g)) loaded.add(m[1] as string);
+    assert.ok(loaded.has("qrcode.js") && loaded.has("engines.js"), [...loaded].join(", "));
+    for (const name of [...entries, ...loaded]) assert.ok(shipped.includes(name), `.vscodeignore ships dist/${name}`);
   });
 
   it("bundles only forge's ASN.1 module with the core; the whole of node-forge loads from forge.js, for PKCS#12 alone", async () => {
