@@ -19,9 +19,7 @@
  *     node --import tsx bench/vscodeCost.ts
  *
  * SWITCHYARD_BENCH_VSCODE_RUNS=N sets the runs per workspace (3); SWITCHYARD_BENCH_VSCODE_ACTIVATION_ONLY=1
- * measures activation alone (no panel, proxy or memory rows: those read 0), to compare builds quickly;
- * SWITCHYARD_BENCH_VSCODE_AI=1 leaves VS Code's AI features on, as they are by default (the harness
- * turns them off), which puts the built-in Copilot Chat into the onStartupFinished batch.
+ * measures activation alone (no panel, proxy or memory rows: those read 0), to compare builds quickly.
  */
 import { spawnSync } from "node:child_process";
 import {
@@ -215,13 +213,6 @@ async function oneRun(extension: string, probe: string, index: number, packageJs
     writeFileSync(join(workspace, "package.json"), JSON.stringify({ name: "app", scripts: { dev: "vite" } }, null, 2));
   try {
     installEmptyExtension(server.dirs.extensions);
-    if (process.env.SWITCHYARD_BENCH_VSCODE_AI) {
-      // VS Code's default: its AI features on, so the built-in Copilot Chat (onStartupFinished, a
-      // 19 MB bundle, sorted first as a built-in) is in the batch. The harness turns them off.
-      const file = join(server.dirs.userData, "User", "settings.json");
-      const settings = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
-      writeFileSync(file, JSON.stringify({ ...settings, "chat.disableAIFeatures": false }, null, 2));
-    }
     // Tall, so every activated extension's row is drawn in the Running Extensions list.
     mkdirSync(sync);
     const page: Page = await browser.newPage({ viewport: { width: 1400, height: 4000 } });
