@@ -28,6 +28,8 @@ const SYSTEM = [
   ["util-linux", "/usr/bin/unshare"],
   ["mkcert", "/usr/bin/mkcert"],
   ["ca-certificates", "/usr/sbin/update-ca-certificates"],
+  // publicsuffix: the wildcard-leaf test checks the development suffixes against the list Debian ships.
+  ["publicsuffix", "/usr/share/publicsuffix/public_suffix_list.dat"],
   // Build headers for the native modules of code-server (the VS Code the tests and `npm start` run).
   ["libkrb5-dev", "/usr/include/krb5.h"],
   ["libx11-dev", "/usr/include/X11/Xlib.h"],
