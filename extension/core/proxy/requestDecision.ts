@@ -11,6 +11,7 @@ import { hasLooped } from "./http/forwarding";
 import type { HeaderLine } from "./http/httpHead";
 import type { PageContent } from "./http/pages";
 import { hostOf } from "./routes";
+import { wildcardCovers } from "../ca/wildcardLeaf";
 import { originOf, type UpstreamOrigin } from "./upstream/dial";
 
 /** What the front end knows of a request when it decides. */
@@ -26,6 +27,11 @@ export interface RequestFacts {
   localPort: number;
   /** The SNI name the TLS connection was terminated for; undefined for plain HTTP or a ClientHello without SNI. */
   tlsServerName?: string;
+  /**
+   * The wildcard leaf the connection presents when it is a wildcard route's shared one (`*.shop.test`):
+   * a browser may send requests for any name that leaf covers over this connection (RFC 9113 9.1.1).
+   */
+  sharedLeaf?: string;
 }
 
 /** What to do with a request. */
@@ -86,7 +92,9 @@ export function decideRequest(ctx: ProxyContext, req: RequestFacts): RequestDeci
       "No Host header",
       "the request has no Host header, so Switchyard cannot tell which route it is for",
     );
-  const misdirected = misdirection(host, req.tlsServerName);
+  // A passthrough route's name needs a connection of its own: its upstream terminates the TLS.
+  const coalescible = route !== undefined && !route.passthrough ? req.sharedLeaf : undefined;
+  const misdirected = misdirection(host, req.tlsServerName, coalescible);
   if (misdirected) return misdirected;
   if (!route)
     return {
@@ -115,12 +123,21 @@ export function decideRequest(ctx: ProxyContext, req: RequestFacts): RequestDeci
  * One route per TLS name (RFC 9110 §15.5.20): a request whose Host, absolute-form URI or :authority
  * names another host than the SNI its connection was terminated for gets 421, which tells a
  * browser to retry on a connection of its own. Without SNI (a client dialling an IP) any host goes.
+ * A connection that presents a wildcard route's shared leaf also carries the other routed names that
+ * leaf covers: browsers reuse an h2 connection for every name its certificate is valid for (RFC 9113
+ * 9.1.1), and a 421 would cost each of them a retry on a new connection. Not a passthrough route's
+ * name, nor one no route serves: those get the connection (and certificate) their SNI gets.
  */
-function misdirection(host: string, serverName: string | undefined): RequestDecision | undefined {
+function misdirection(
+  host: string,
+  serverName: string | undefined,
+  sharedLeaf: string | undefined,
+): RequestDecision | undefined {
   if (serverName === undefined) return undefined;
   const requested = hostOf(host);
   const terminated = hostOf(serverName);
   if (requested === terminated) return undefined;
+  if (sharedLeaf !== undefined && wildcardCovers(sharedLeaf, requested)) return undefined;
   return page(
     421,
     "Misdirected Request",

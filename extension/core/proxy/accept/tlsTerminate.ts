@@ -190,8 +190,17 @@ export async function continueTls(
         },
       );
     const tlsServerName = hello.serverName;
-    if (alpn === "h2") h2.accept(tlsSocket, rec, tlsServerName);
-    else
-      new Http1Session(tlsSocket, ctx, rec, { scheme: "https", redirectOnly: false, tlsServerName }, Buffer.alloc(0));
+    // The route's wildcard leaf also covers the names beside this one, which a browser may send here.
+    const sharedLeaf = leafName !== name ? leafName : undefined;
+    if (alpn === "h2") h2.accept(tlsSocket, rec, tlsServerName, sharedLeaf);
+    else {
+      const mode = {
+        scheme: "https" as const,
+        redirectOnly: false,
+        tlsServerName,
+        ...(sharedLeaf ? { sharedLeaf } : {}),
+      };
+      new Http1Session(tlsSocket, ctx, rec, mode, Buffer.alloc(0));
+    }
   });
 }

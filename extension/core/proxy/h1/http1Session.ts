@@ -31,6 +31,8 @@ export interface Http1Mode {
   redirectOnly: boolean;
   /** The SNI name a TLS connection was terminated for: requests for other hosts get 421. */
   tlsServerName?: string;
+  /** The wildcard route's shared leaf the connection presents: the names it covers are not misdirected. */
+  sharedLeaf?: string;
 }
 
 type State = "head" | "waiting" | "body" | "tunnel" | "closed";
@@ -145,6 +147,7 @@ export class Http1Session {
       // costs a getsockname/getpeername system call per connection.
       localPort: this.rec.record.local.port || 443,
       ...(this.mode.tlsServerName !== undefined ? { tlsServerName: this.mode.tlsServerName } : {}),
+      ...(this.mode.sharedLeaf !== undefined ? { sharedLeaf: this.mode.sharedLeaf } : {}),
     });
     noteDecision(this.rec, decision);
     if (decision.kind === "redirect") {

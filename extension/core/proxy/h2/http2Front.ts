@@ -20,6 +20,8 @@ import { explainClientIdle, explainH2SessionError } from "../records/explain";
 interface SessionFacts {
   rec: ConnectionRecorder;
   tlsServerName: string | undefined;
+  /** The wildcard route's shared leaf the connection presents, if it does. */
+  sharedLeaf: string | undefined;
   /** The forwarding fields' per-connection part. */
   forwarding: ConnectionForwarding;
   /** Streams open on the session: an idle session has none. */
@@ -62,13 +64,17 @@ export class Http2Front {
     this.server.on("stream", (stream, headers) => this.onStream(stream, headers));
   }
 
-  /** Takes over a TLS socket whose ALPN is h2, terminated for `tlsServerName` (its SNI, if any). */
-  accept(socket: tls.TLSSocket, rec: ConnectionRecorder, tlsServerName?: string): void {
+  /**
+   * Takes over a TLS socket whose ALPN is h2, terminated for `tlsServerName` (its SNI, if any),
+   * presenting `sharedLeaf` when that is a wildcard route's shared leaf.
+   */
+  accept(socket: tls.TLSSocket, rec: ConnectionRecorder, tlsServerName?: string, sharedLeaf?: string): void {
     // Node's tls.Server clears this flag before 'secureConnection'; http2 waits for 'secureConnect' while it is set.
     (socket as tls.TLSSocket & { secureConnecting: boolean }).secureConnecting = false;
     const facts: SessionFacts = {
       rec,
       tlsServerName,
+      sharedLeaf,
       // The addresses as the record read them off the accepted socket: asking the TLS socket again
       // costs a getpeername/getsockname system call (per stream, for the port).
       forwarding: new ConnectionForwarding(rec.record.client.address, "https", this.ctx.via),
@@ -136,6 +142,7 @@ export class Http2Front {
       headers: lines,
       localPort: (facts ? facts.rec.record.local.port : stream.session?.socket?.localPort) || 443,
       ...(facts?.tlsServerName !== undefined ? { tlsServerName: facts.tlsServerName } : {}),
+      ...(facts?.sharedLeaf !== undefined ? { sharedLeaf: facts.sharedLeaf } : {}),
     });
     noteDecision(rec, decision);
     if (decision.kind === "page") return answer(decision.page);
