@@ -58,6 +58,23 @@ export function formatProblem(p: ProxyProblem, ndjson: boolean): string {
 }
 
 /**
+ * A writer that sends what it is given in one turn of the event loop as one write: the worker posts
+ * its records in batches, and a line per connection and per request each cost a system call.
+ */
+function joinedPerTurn(write: (text: string) => void): (text: string) => void {
+  let pending = "";
+  const flush = (): void => {
+    const text = pending;
+    pending = "";
+    write(text);
+  };
+  return (text) => {
+    if (pending === "") queueMicrotask(flush);
+    pending += text;
+  };
+}
+
+/**
  * Serve's output with every URL password masked: routes, records (text and ndjson), problems and
  * dynamic routes all pass through here, so a `user:pw@` upstream never reaches a terminal or log file.
  */
@@ -164,7 +181,7 @@ export const serveCommand: CliCommand = {
     proxy.on("binding", (b) => io.stdout(formatBinding(b, ndjson)));
     proxy.on("problem", (p) => (ndjson ? io.stdout : io.stderr)(formatProblem(p, ndjson)));
     if (settings.proxy.shareOnLan) followLan(io, proxy, ndjson);
-    const connections = new ConnectionLog(io.stdout, ndjson);
+    const connections = new ConnectionLog(joinedPerTurn(io.stdout), ndjson);
     proxy.on("live", (r) => connections.live(r));
     proxy.on("record", (r) => connections.closed(r));
     const bindings = await proxy.start();
